@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# dkms-sandbox — see README.md. `make check` installs what it needs (as root
+# on Debian 12) and runs the tests; `make check-asan` runs them under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    := $(PREFIX)/sbin
+MANDIR    := $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+BUILD     ?= build
+
+CC        ?= cc
+PKGS      := libseccomp libcap mount yaml-0.1
+CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DDKS_VERSION='"$(VERSION)"' \
+             -DDKS_SYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+             -Wno-unused-parameter -fstack-protector-strong -fPIE \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS   += -pie -Wl,-z,relro,-z,now
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(SAN),1)
+CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+else
+CPPFLAGS  += -D_FORTIFY_SOURCE=2
+endif
+
+LIB_SRC   := $(wildcard sandbox/*.c)
+LIB_ASM   := $(wildcard sandbox/*.S)
+CLI_SRC   := $(wildcard orchestrator/*.c)
+TEST_SRC  := $(wildcard tests/unit/*.c)
+PROFILES  := $(wildcard profiles/*.yaml)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+BIN       := $(BUILD)/dkms-sandbox
+LIB       := $(BUILD)/libdks.a
+TESTBIN   := $(BUILD)/test-unit
+PROBE     := $(BUILD)/probe
+
+.PHONY: all check check-asan check-run bench deps install uninstall clean demo format
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The embedded profiles are .incbin'd: rebuild when a profile changes.
+$(BUILD)/sandbox/profiles_embed.o: sandbox/profiles_embed.S $(PROFILES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+# Test helpers run inside the sandbox: static, so that they need nothing
+# of the toolchain root.
+$(PROBE): tests/helpers/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
+
+$(TESTBIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+
+# Installs the Debian packages the build and the tests need (root only;
+# does nothing when they are all present).
+deps:
+	@./tests/deps.sh
+
+check: deps
+	$(MAKE) check-run
+
+check-run: $(BIN) $(TESTBIN) $(PROBE)
+	DKS_BIN=$(abspath $(BIN)) DKS_PROBE=$(abspath $(PROBE)) \
+	DKS_SRCDIR=$(CURDIR) $(TESTBIN) --jobs 2 $(TESTFLAGS)
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan SAN=1 check-run
+
+bench: deps $(BIN)
+	DKS_BIN=$(abspath $(BIN)) ./tests/bench/run.sh
+
+demo: deps $(BIN)
+	DKS_BIN=$(abspath $(BIN)) ./tests/demo.sh
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/dkms-sandbox
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/dkms-sandbox/profiles
+	install -D -m 0644 docs/dkms-sandbox.8 $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd dkms-sandbox >/dev/null; then \
+		echo "creating system user dkms-sandbox"; \
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin dkms-sandbox; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dkms-sandbox $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

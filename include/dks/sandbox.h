@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Run one command in a fresh sandbox: new user, mount, pid, net, ipc, uts
+ * and cgroup namespaces; a read-only toolchain root; optional kernel headers
+ * at their host paths; the requested binds; seccomp, Landlock, no
+ * capabilities, limits and a wall-clock timeout. It knows nothing of DKMS.
+ *
+ * Life cycle: dks_sandbox_new -> dks_sandbox_set_* / add_* -> dks_sandbox_run
+ * (may be called again) -> dks_sandbox_free. The object is opaque.
+ */
+#ifndef DKS_SANDBOX_H
+#define DKS_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "dks/error.h"
+#include "dks/profile.h"
+
+struct dks_sandbox;
+
+enum dks_sandbox_outcome {
+	DKS_SANDBOX_EXITED,    /* the command exited: exit_status */
+	DKS_SANDBOX_SIGNALED,  /* the command was killed by term_signal */
+	DKS_SANDBOX_TIMED_OUT, /* the timeout killed every process */
+};
+
+struct dks_sandbox_result {
+	enum dks_sandbox_outcome outcome;
+	int exit_status;
+	int term_signal;
+	double elapsed; /* seconds */
+	char **denied;  /* syscall names seccomp denied (or logged), unique */
+	size_t n_denied;
+};
+
+int dks_sandbox_new(struct dks_sandbox **out, struct dks_error *err);
+void dks_sandbox_free(struct dks_sandbox *sb);
+
+/* The profile is copied by reference: it must outlive the sandbox. */
+void dks_sandbox_set_profile(struct dks_sandbox *sb, const struct dks_profile *p);
+
+/* "host" (default): the host's /usr read-only; or a root filesystem DIR. */
+int dks_sandbox_set_toolchain(struct dks_sandbox *sb, const char *toolchain,
+			      struct dks_error *err);
+
+/* Kernel headers of @kver, read-only at their host paths with every
+ * directory their symlinks lead to. @headers: the headers directory, or
+ * NULL for /lib/modules/KVER/build. Sets KERNELRELEASE. */
+int dks_sandbox_set_kernel(struct dks_sandbox *sb, const char *kver,
+			   const char *headers, struct dks_error *err);
+
+/* Bind @src at @dst (NULL = same path) read-only or writable. */
+int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
+			 const char *dst, bool writable, struct dks_error *err);
+
+/* Started as root: the build user (name or numeric uid). Default: the
+ * "dkms-sandbox" system user, else "nobody" with a warning. */
+int dks_sandbox_set_user(struct dks_sandbox *sb, const char *user,
+			 struct dks_error *err);
+
+/* Overrides the profile's timeout (seconds, 0 = none). */
+void dks_sandbox_set_timeout(struct dks_sandbox *sb, unsigned seconds);
+
+/* Working directory inside the sandbox (default: first writable bind, or /). */
+int dks_sandbox_set_cwd(struct dks_sandbox *sb, const char *dir,
+			struct dks_error *err);
+
+/* Add or replace an environment variable of the command. */
+int dks_sandbox_setenv(struct dks_sandbox *sb, const char *name,
+		       const char *value, struct dks_error *err);
+
+/* The command's stdin/stdout/stderr (default 0, 1, 2). Denials and
+ * sandbox messages go to @err_fd. */
+void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
+			   int err_fd);
+
+/* Run argv[0] (looked up in the sandbox's PATH) and wait for it. Returns 0
+ * when the command ran (whatever its status: see @res), negative when the
+ * sandbox could not be set up. */
+int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
+		    struct dks_sandbox_result *res, struct dks_error *err);
+
+void dks_sandbox_result_clear(struct dks_sandbox_result *res);
+
+/* The uid the command runs as on the host (after set_user resolution). */
+uid_t dks_sandbox_host_uid(const struct dks_sandbox *sb);
+gid_t dks_sandbox_host_gid(const struct dks_sandbox *sb);
+
+#endif

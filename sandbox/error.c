@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The error convention: include/dks/error.h and docs/errors.md. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dks/error.h"
+
+static void fill(struct dks_error *err, int exit_code, int errnum,
+		 const char *fmt, va_list ap)
+{
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	if (errnum && (size_t)n < sizeof(err->msg))
+		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s",
+			 strerror(errnum));
+	err->errnum = errnum;
+	err->exit_code = exit_code;
+}
+
+int dks_err(struct dks_error *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	fill(err, 1, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int dks_err_code(struct dks_error *err, int exit_code, int errnum,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	fill(err, exit_code, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int dks_err_prefix(struct dks_error *err, const char *fmt, ...)
+{
+	char prefix[DKS_ERROR_MSG_MAX];
+	char old[DKS_ERROR_MSG_MAX];
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	return -1;
+}
+
+void dks_error_print(const struct dks_error *err)
+{
+	fprintf(stderr, "dkms-sandbox: %s\n", err->msg);
+}
+
+void dks_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dkms-sandbox: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
