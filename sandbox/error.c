@@ -47,17 +47,21 @@ int dks_err_code(struct dks_error *err, int exit_code, int errnum,
 
 int dks_err_prefix(struct dks_error *err, const char *fmt, ...)
 {
-	char prefix[DKS_ERROR_MSG_MAX];
-	char old[DKS_ERROR_MSG_MAX];
+	char buf[2 * DKS_ERROR_MSG_MAX];
 	va_list ap;
+	int n;
 
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	n = vsnprintf(buf, DKS_ERROR_MSG_MAX, fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	if (n < 0)
+		n = 0;
+	if (n >= DKS_ERROR_MSG_MAX)
+		n = DKS_ERROR_MSG_MAX - 1;
+	snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", err->msg);
+	snprintf(err->msg, sizeof(err->msg), "%.*s", DKS_ERROR_MSG_MAX - 1, buf);
 	return -1;
 }
 

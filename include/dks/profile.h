@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Sandbox profiles: what a sandbox allows is data (profiles/*.yaml), read
+ * Sandbox profiles: what a sandbox allows is data (profiles/NAME.yaml), read
  * with libyaml. default, strict and debug are embedded in the binary; a
  * file of the same name in /etc/dkms-sandbox/profiles/ overrides one, and a
  * path (containing '/' or ending in .yaml) loads that file.

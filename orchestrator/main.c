@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* dkms-sandbox: the command line. Verbs are dispatched from a table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct verb verbs[] = {
+	{"sandbox", cmd_sandbox, "run a command in a fresh build sandbox (sandbox run --help)"},
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: dkms-sandbox [--help] [--version] VERB [OPTIONS] [ARGS]\n\n"
+	      "Builds out-of-tree kernel modules as DKMS does, but never runs a\n"
+	      "module's build or its dkms.conf with host privileges.\n\nVerbs:\n",
+	      out);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fputs("\nSee dkms-sandbox(8).\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("dkms-sandbox %s\n", DKS_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "dkms-sandbox: unknown verb '%s' (dkms-sandbox --help lists them)\n", argv[1]);
+	return 1;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to sandbox/: the sandbox object and the contracts between its
+ * files. Nothing outside sandbox/ includes this.
+ */
+#ifndef DKS_SANDBOX_INTERNAL_H
+#define DKS_SANDBOX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dks/error.h"
+#include "dks/profile.h"
+#include "dks/sandbox.h"
+
+/* A growable NULL-terminated vector of strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+int strv_push(struct strv *s, const char *str);
+int strv_push_take(struct strv *s, char *str);
+bool strv_contains(const struct strv *s, const char *str);
+void strv_free(struct strv *s);
+
+struct dks_bind {
+	char *src;
+	char *dst;
+	bool writable;
+};
+
+struct dks_kernel {
+	char *kver;
+	char *build;      /* headers dir: target of /lib/modules/KVER/build */
+	char *source;     /* target of /lib/modules/KVER/source, or NULL */
+	struct strv dirs; /* every dir to bind read-only at its host path */
+};
+
+struct dks_sandbox {
+	const struct dks_profile *profile;
+	struct dks_profile *own_profile; /* loaded default, if none was set */
+	char *toolchain;                 /* NULL = host */
+	struct dks_kernel kernel;        /* kver == NULL: no headers */
+	struct dks_bind *binds;
+	size_t n_binds;
+	bool user_set;
+	uid_t uid;
+	gid_t gid;
+	bool timeout_set;
+	unsigned timeout;
+	char *cwd;
+	struct strv env; /* "NAME=value" */
+	int fds[3];
+};
+
+/* Messages from the sandbox (setup child, init) to the caller. Each is
+ * written with one write() of less than PIPE_BUF bytes: atomic. */
+enum dks_msg_type {
+	DKS_MSG_INIT_PID = 1, /* a = host pid of the sandbox's init */
+	DKS_MSG_SETUP_ERROR,  /* text; a = exit code */
+	DKS_MSG_EXEC_ERROR,   /* text: the command could not be executed */
+	DKS_MSG_DENIED,       /* a = syscall nr, b = pid in the sandbox */
+	DKS_MSG_EXIT,         /* a = wait status of the command */
+	DKS_MSG_MAP_REQUEST,  /* setup child: write my uid/gid maps */
+};
+
+struct dks_msg {
+	int32_t type;
+	int32_t a;
+	int32_t b;
+	char text[500];
+};
+
+/* Everything the children need, computed by the caller before fork. */
+struct dks_run_ctx {
+	const struct dks_sandbox *sb;
+	char *const *argv;
+	char **envp;
+	const char *cwd;
+	int report_fd; /* write end of the report pipe */
+	int ack_fd;    /* setup child: read end of the caller's answers */
+	bool as_root;  /* started by host root: switch to sb->uid first */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* child.c: the setup child and the sandbox init; never return. */
+__attribute__((noreturn)) void dks_child_main(struct dks_run_ctx *ctx);
+
+/* Report a setup failure to the caller and exit (children only). */
+__attribute__((noreturn, format(printf, 3, 4))) void
+dks_child_die(const struct dks_run_ctx *ctx, int errnum, const char *fmt, ...);
+void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m);
+
+/* One uid and one gid exist in a sandbox: the build user's own. Written
+ * by the setup child itself, or by the caller when it is root. */
+int dks_write_id_maps(pid_t pid, uid_t uid, gid_t gid, struct dks_error *err);
+
+/* mounts.c: build the sandbox's root and pivot into it (in init). */
+void dks_mounts_setup(const struct dks_run_ctx *ctx);
+
+/* headers.c: find the kernel's headers and every dir they lead to. */
+int dks_kernel_resolve(struct dks_kernel *k, const char *kver,
+		       const char *headers, struct dks_error *err);
+void dks_kernel_clear(struct dks_kernel *k);
+
+/* seccomp.c: load the profile's filters into the calling process; returns
+ * the notification listener fd. */
+int dks_seccomp_load(const struct dks_profile *p, struct dks_error *err);
+/* Serve one notification on @fd: report it and answer. */
+int dks_seccomp_serve(const struct dks_run_ctx *ctx, int fd);
+
+/* caps.c: empty every capability set, the bounding set included. */
+int dks_caps_drop_all(struct dks_error *err);
+
+/* landlock.c: writes only below the writable binds, /tmp and /dev; scope
+ * abstract unix sockets and signals. 0 when unsupported (reported once). */
+int dks_landlock_apply(const struct dks_sandbox *sb, struct dks_error *err);
+
+/* limits.c: the profile's rlimits on the calling process. */
+int dks_limits_apply(const struct dks_limits *l, struct dks_error *err);
+
+#endif

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The sandbox's root filesystem, built by init in its own mount namespace:
+ *
+ *   /usr (+ /bin /lib ... as on the host)  the toolchain, read-only
+ *   /etc         only the profile's entries, read-only, and a passwd/group
+ *   /proc        fresh, with sys, sysrq-trigger, irq, bus read-only
+ *   /dev         tmpfs with null zero full random urandom tty
+ *   /tmp         size-limited tmpfs
+ *   headers      read-only at their host paths, with their symlink targets
+ *   binds        the requested --ro/--rw binds
+ *
+ * and nothing else of the host: /usr/src and /lib/modules are masked by
+ * empty tmpfs so that only this kernel's headers and this module's source
+ * are there. Every bind is nosuid,nodev; every mount except the writable
+ * binds, /tmp and /dev's nodes is read-only.
+ *
+ * The host's root stays reachable at /oldroot while building (as in
+ * bubblewrap) and is detached before the command starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NEWROOT "/newroot"
+#define OLDROOT "/oldroot"
+#define RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+#define RW_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty", NULL};
+static const char *const root_links[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", NULL};
+/* Made read-only after /proc is mounted: the kernel knobs stay out of
+ * reach even where a namespace would let a write through. */
+static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+
+static bool use_legacy_api(void)
+{
+	const char *api = getenv("DKMS_SANDBOX_MOUNT_API");
+
+	return api && strcmp(api, "legacy") == 0;
+}
+
+static unsigned long attrs_to_flags(unsigned attrs)
+{
+	return ((attrs & MOUNT_ATTR_RDONLY) ? MS_RDONLY : 0) |
+	       ((attrs & MOUNT_ATTR_NOSUID) ? MS_NOSUID : 0) |
+	       ((attrs & MOUNT_ATTR_NODEV) ? MS_NODEV : 0) |
+	       ((attrs & MOUNT_ATTR_NOEXEC) ? MS_NOEXEC : 0);
+}
+
+/* A bind remount must repeat the flags the kernel locked on mounts that
+ * came from a more privileged namespace (nosuid, nodev, noexec, atime),
+ * or it fails with EPERM: read them from the mount table. */
+static int remount_keeping_locked(struct libmnt_fs *fs, unsigned long add)
+{
+	unsigned long flags = 0;
+	const char *opts = mnt_fs_get_vfs_options(fs);
+
+	if (opts && mnt_optstr_get_flags(opts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
+		return -1;
+	flags &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+		 MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+	return mount(NULL, mnt_fs_get_target(fs), NULL,
+		     MS_BIND | MS_REMOUNT | flags | add, NULL);
+}
+
+/* mount(2) fallback for kernels without mount_setattr (< 5.12): bind, then
+ * remount the bind and every mount below it. */
+static void bind_legacy(const struct dks_run_ctx *ctx, const char *src,
+			const char *dst, unsigned attrs)
+{
+	struct libmnt_table *tb;
+	struct libmnt_iter *it;
+	struct libmnt_fs *fs;
+	size_t len = strlen(dst);
+
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		dks_child_die(ctx, errno, "cannot bind %s", src);
+	tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	it = mnt_new_iter(MNT_ITER_FORWARD);
+	if (!tb || !it)
+		dks_child_die(ctx, errno, "cannot read the mount table");
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *t = mnt_fs_get_target(fs);
+
+		if (!t || strncmp(t, dst, len) != 0 || (t[len] && t[len] != '/'))
+			continue;
+		if (remount_keeping_locked(fs, attrs_to_flags(attrs)) < 0)
+			dks_child_die(ctx, errno, "cannot remount %s", t);
+	}
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+}
+
+/* Clone the tree at @src, set @attrs on every mount of the clone, attach
+ * it at @dst. mount_setattr only adds restrictions, so the flags the kernel
+ * locked stay as they were. */
+static void bind_tree(const struct dks_run_ctx *ctx, const char *src,
+		      const char *dst, unsigned attrs)
+{
+	struct mount_attr attr = {.attr_set = attrs};
+	int fd;
+
+	if (use_legacy_api())
+		return bind_legacy(ctx, src, dst, attrs);
+	fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0 && errno == ENOSYS)
+		return bind_legacy(ctx, src, dst, attrs);
+	if (fd < 0)
+		dks_child_die(ctx, errno, "cannot bind %s", src);
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		dks_child_die(ctx, errno, "cannot set attributes of %s", src);
+	if (move_mount(fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		dks_child_die(ctx, errno, "cannot attach %s at %s", src, dst);
+	close(fd);
+}
+
+static void set_readonly(const struct dks_run_ctx *ctx, const char *path)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (!use_legacy_api() && mount_setattr(AT_FDCWD, path, 0, &attr, sizeof(attr)) == 0)
+		return;
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		dks_child_die(ctx, errno, "cannot make %s read-only", path);
+}
+
+static void mount_tmpfs(const struct dks_run_ctx *ctx, const char *dst,
+			const char *opts, unsigned long flags)
+{
+	if (mount("tmpfs", dst, "tmpfs", flags, opts) < 0)
+		dks_child_die(ctx, errno, "cannot mount tmpfs at %s", dst);
+}
+
+/* mkdir -p below the new root; the last component as a dir or a file. */
+static void make_mountpoint(const struct dks_run_ctx *ctx, const char *path,
+			    bool dir)
+{
+	char buf[PATH_MAX];
+	int fd;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		dks_child_die(ctx, ENAMETOOLONG, "%s", path);
+	for (char *p = buf + strlen(NEWROOT) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			dks_child_die(ctx, errno, "cannot create mount point %s", buf);
+		*p = '/';
+	}
+	if (dir) {
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			dks_child_die(ctx, errno, "cannot create mount point %s", buf);
+		return;
+	}
+	fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		dks_child_die(ctx, errno, "cannot create mount point %s", buf);
+	close(fd);
+}
+
+static void host_path(char *buf, size_t size, const char *root, const char *path)
+{
+	snprintf(buf, size, "%s%s", root, path);
+}
+
+/* Bind host @src at @dst inside the new root. */
+static void bind_host(const struct dks_run_ctx *ctx, const char *src,
+		      const char *dst, unsigned attrs)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct stat st;
+
+	host_path(from, sizeof(from), OLDROOT, src);
+	host_path(to, sizeof(to), NEWROOT, dst);
+	if (stat(from, &st) < 0)
+		dks_child_die(ctx, errno, "cannot bind %s", src);
+	make_mountpoint(ctx, to, S_ISDIR(st.st_mode));
+	bind_tree(ctx, from, to, attrs);
+}
+
+static void write_text(const struct dks_run_ctx *ctx, const char *path,
+		       const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		dks_child_die(ctx, errno, "cannot write %s", path);
+	close(fd);
+}
+
+/* The host toolchain: /usr read-only, and /bin, /lib ... as the host has
+ * them (symlinks into usr on merged-/usr systems, read-only binds else). */
+static void setup_host_toolchain(const struct dks_run_ctx *ctx)
+{
+	char from[PATH_MAX], link[PATH_MAX];
+	struct stat st;
+
+	bind_host(ctx, "/usr", "/usr", RO_ATTRS);
+	for (int i = 0; root_links[i]; i++) {
+		ssize_t n;
+
+		snprintf(from, sizeof(from), OLDROOT "/%s", root_links[i]);
+		if (lstat(from, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(link, sizeof(link), "/%s", root_links[i]);
+			bind_host(ctx, link, link, RO_ATTRS);
+			continue;
+		}
+		n = readlink(from, link, sizeof(link) - 1);
+		if (!S_ISLNK(st.st_mode) || n < 0)
+			continue;
+		link[n] = 0;
+		snprintf(from, sizeof(from), NEWROOT "/%s", root_links[i]);
+		if (symlink(link, from) < 0)
+			dks_child_die(ctx, errno, "cannot create %s", from);
+	}
+}
+
+/* Only the named /etc entries (the profile's `etc`), and an identity for
+ * the build user: no host accounts, no keys, no configuration. */
+static void setup_etc(const struct dks_run_ctx *ctx)
+{
+	const struct dks_profile *p = ctx->sb->profile;
+	char path[PATH_MAX], text[512];
+	struct stat st;
+
+	if (mkdir(NEWROOT "/etc", 0755) < 0)
+		dks_child_die(ctx, errno, "cannot create /etc");
+	for (size_t i = 0; i < p->n_etc; i++) {
+		snprintf(path, sizeof(path), OLDROOT "/etc/%s", p->etc[i]);
+		if (lstat(path, &st) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/etc/%s", p->etc[i]);
+		bind_host(ctx, path, path, RO_ATTRS);
+	}
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/bin/sh\n"
+		 "build:x:%u:%u:dkms-sandbox build user:/tmp:/bin/sh\n",
+		 (unsigned)ctx->uid, (unsigned)ctx->gid);
+	write_text(ctx, NEWROOT "/etc/passwd", text);
+	snprintf(text, sizeof(text), "root:x:0:\nbuild:x:%u:\n", (unsigned)ctx->gid);
+	write_text(ctx, NEWROOT "/etc/group", text);
+	write_text(ctx, NEWROOT "/etc/hostname", "dkms-sandbox\n");
+}
+
+static void setup_proc(const struct dks_run_ctx *ctx)
+{
+	char path[PATH_MAX];
+
+	make_mountpoint(ctx, NEWROOT "/proc", true);
+	/* Our own pid namespace's proc: host processes are not in it. */
+	if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		dks_child_die(ctx, errno, "cannot mount /proc");
+	for (int i = 0; proc_ro[i]; i++) {
+		snprintf(path, sizeof(path), NEWROOT "/proc/%s", proc_ro[i]);
+		if (access(path, F_OK) == 0)
+			bind_tree(ctx, path, path, RO_ATTRS | MOUNT_ATTR_NOEXEC);
+	}
+}
+
+static void setup_dev(const struct dks_run_ctx *ctx)
+{
+	static const char *const links[][2] = {
+		{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+		{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
+	char path[PATH_MAX];
+
+	make_mountpoint(ctx, NEWROOT "/dev", true);
+	mount_tmpfs(ctx, NEWROOT "/dev", "mode=0755,size=64k,nr_inodes=64", MS_NOSUID | MS_NOEXEC);
+	for (int i = 0; dev_nodes[i]; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		/* Host nodes, bound: a namespace cannot mknod, and nodes on a
+		 * tmpfs mounted in a user namespace would not open. */
+		bind_host(ctx, path, path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), NEWROOT "/dev/%s", links[i][0]);
+		if (symlink(links[i][1], path) < 0)
+			dks_child_die(ctx, errno, "cannot create %s", path);
+	}
+	set_readonly(ctx, NEWROOT "/dev");
+}
+
+static void setup_tmp(const struct dks_run_ctx *ctx)
+{
+	char opts[128];
+	uint64_t size = ctx->sb->profile->limits.tmp_size;
+
+	make_mountpoint(ctx, NEWROOT "/tmp", true);
+	if (size)
+		snprintf(opts, sizeof(opts), "mode=1777,size=%llu,nr_inodes=%llu",
+			 (unsigned long long)size, (unsigned long long)(size / 4096 + 1024));
+	else
+		snprintf(opts, sizeof(opts), "mode=1777");
+	/* Bounded: filling /tmp cannot fill the host's memory. */
+	mount_tmpfs(ctx, NEWROOT "/tmp", opts, MS_NOSUID | MS_NODEV);
+}
+
+static const char *const masks[] = {"/usr/src", "/lib/modules", NULL};
+
+/* Hide every other module source and every kernel's modules behind empty
+ * tmpfs; the kernel's headers and the binds get mount points in them. */
+static void setup_masks(const struct dks_run_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (int i = 0; masks[i]; i++) {
+		host_path(path, sizeof(path), NEWROOT, masks[i]);
+		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		mount_tmpfs(ctx, path, "mode=0755,size=64k,nr_inodes=1024", MS_NOSUID | MS_NODEV);
+	}
+}
+
+static void finish_masks(const struct dks_run_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (int i = 0; masks[i]; i++) {
+		host_path(path, sizeof(path), NEWROOT, masks[i]);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			set_readonly(ctx, path);
+	}
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == 0);
+}
+
+/* Already there through the host toolchain's /usr, and not masked. */
+static bool visible_in_host_usr(const struct dks_run_ctx *ctx, const char *dir)
+{
+	if (ctx->sb->toolchain || !under(dir, "/usr"))
+		return false;
+	for (int i = 0; masks[i]; i++)
+		if (under(dir, masks[i]) || (strcmp(masks[i], "/lib/modules") == 0 &&
+					      under(dir, "/usr/lib/modules")))
+			return false;
+	return true;
+}
+
+static void modules_link(const struct dks_run_ctx *ctx, const char *name,
+			 const char *target)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), NEWROOT "/lib/modules/%s/%s",
+		 ctx->sb->kernel.kver, name);
+	if (symlink(target, path) < 0)
+		dks_child_die(ctx, errno, "cannot create /lib/modules/%s/%s",
+			      ctx->sb->kernel.kver, name);
+}
+
+/* The kernel's headers, read-only at the same absolute paths as on the
+ * host (their Makefiles and symlinks hold absolute paths), and
+ * /lib/modules/KVER/{build,source} pointing at them. */
+static void setup_kernel(const struct dks_run_ctx *ctx)
+{
+	const struct dks_kernel *k = &ctx->sb->kernel;
+	char path[PATH_MAX];
+
+	if (!k->kver)
+		return;
+	for (size_t i = 0; i < k->dirs.n; i++)
+		if (!visible_in_host_usr(ctx, k->dirs.v[i]))
+			bind_host(ctx, k->dirs.v[i], k->dirs.v[i], RO_ATTRS);
+	snprintf(path, sizeof(path), NEWROOT "/lib/modules/%s/", k->kver);
+	make_mountpoint(ctx, path, true);
+	modules_link(ctx, "build", k->build);
+	if (k->source)
+		modules_link(ctx, "source", k->source);
+}
+
+static void setup_binds(const struct dks_run_ctx *ctx)
+{
+	const struct dks_sandbox *sb = ctx->sb;
+
+	for (size_t i = 0; i < sb->n_binds; i++)
+		bind_host(ctx, sb->binds[i].src, sb->binds[i].dst,
+			  sb->binds[i].writable ? RW_ATTRS : RO_ATTRS);
+}
+
+/* Step into the new root and detach the host's: from here on, no path
+ * leads back to it. */
+static void pivot_into_newroot(const struct dks_run_ctx *ctx)
+{
+	if (chdir(NEWROOT) < 0)
+		dks_child_die(ctx, errno, "chdir %s", NEWROOT);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		dks_child_die(ctx, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		dks_child_die(ctx, errno, "cannot detach the host root");
+	if (chdir("/") < 0)
+		dks_child_die(ctx, errno, "chdir /");
+}
+
+/* A scratch tmpfs becomes the root, the host's root moves to /oldroot:
+ * sources are then reachable (under /oldroot) while the new root is
+ * built, even those below the host's /tmp. */
+static void enter_scratch_root(const struct dks_run_ctx *ctx)
+{
+	/* Nothing we mount propagates back to the host. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		dks_child_die(ctx, errno, "cannot make / a slave mount");
+	mount_tmpfs(ctx, "/tmp", "mode=0755,size=64k,nr_inodes=16", MS_NOSUID | MS_NODEV);
+	if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
+		dks_child_die(ctx, errno, "cannot prepare the scratch root");
+	if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
+		dks_child_die(ctx, errno, "pivot_root to the scratch root");
+	if (chdir("/") < 0)
+		dks_child_die(ctx, errno, "chdir /");
+}
+
+void dks_mounts_setup(const struct dks_run_ctx *ctx)
+{
+	const char *tc = ctx->sb->toolchain;
+
+	enter_scratch_root(ctx);
+	if (tc) {
+		char from[PATH_MAX];
+
+		host_path(from, sizeof(from), OLDROOT, tc);
+		bind_tree(ctx, from, NEWROOT, RO_ATTRS);
+	} else {
+		mount_tmpfs(ctx, NEWROOT, "mode=0755,size=4m,nr_inodes=4096", MS_NOSUID | MS_NODEV);
+		setup_host_toolchain(ctx);
+		setup_etc(ctx);
+		setup_masks(ctx);
+	}
+	setup_proc(ctx);
+	setup_dev(ctx);
+	setup_tmp(ctx);
+	setup_kernel(ctx);
+	setup_binds(ctx);
+	if (!tc) {
+		finish_masks(ctx);
+		set_readonly(ctx, NEWROOT);
+	}
+	pivot_into_newroot(ctx);
+}
