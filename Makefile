@@ -20,7 +20,9 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
              -Wno-unused-parameter -fstack-protector-strong -fPIE \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libseccomp, libcap and libyaml statically: fewer objects for ld.so to
+# load and relocate at every start (about 1.5 ms of a ~25 ms sandbox).
+LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount
 ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined

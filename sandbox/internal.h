@@ -24,6 +24,10 @@ int strv_push_take(struct strv *s, char *str);
 bool strv_contains(const struct strv *s, const char *str);
 void strv_free(struct strv *s);
 
+/* The dedicated system user `make install` creates. */
+#define DKS_BUILD_USER "dkms-sandbox"
+bool dks_build_user_exists(const char *name);
+
 struct dks_bind {
 	char *src;
 	char *dst;

@@ -745,7 +745,9 @@ int dks_profile_parse(const char *text, size_t len, const char *source,
 	if (!p)
 		return dks_err(err, ENOMEM, "%s", source);
 	set_defaults(p);
-	if (parse_text(p, dks_embedded_default, strlen(dks_embedded_default),
+	/* The embedded default is the base of every profile: parse it once. */
+	if (text != dks_embedded_default &&
+	    parse_text(p, dks_embedded_default, strlen(dks_embedded_default),
 		       EMBEDDED_DIR "/default.yaml", err) < 0)
 		return -1;
 	if (set_identity(p, source, err) < 0 ||

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,8 +46,8 @@ static int resolve_user(struct dks_sandbox *sb, struct dks_error *err)
 {
 	if (geteuid() != 0 || sb->user_set)
 		return 0;
-	if (getpwnam("dkms-sandbox"))
-		return dks_sandbox_set_user(sb, "dkms-sandbox", err);
+	if (dks_build_user_exists(DKS_BUILD_USER))
+		return dks_sandbox_set_user(sb, DKS_BUILD_USER, err);
 	dks_warn("no 'dkms-sandbox' system user (make install creates it): building as 'nobody'");
 	return dks_sandbox_set_user(sb, "nobody", err);
 }

@@ -156,17 +156,43 @@ int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
 	return 0;
 }
 
+/* Build users are system users: look in /etc/passwd only. Going through
+ * NSS would load modules (systemd, ldap) into a process that is about to
+ * fork a sandbox, and costs milliseconds per run. */
+static bool passwd_lookup(const char *name, uid_t *uid, gid_t *gid)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && (pw = fgetpwent(f))) {
+		if (strcmp(pw->pw_name, name) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+bool dks_build_user_exists(const char *name)
+{
+	uid_t u;
+	gid_t g;
+
+	return passwd_lookup(name, &u, &g);
+}
+
 int dks_sandbox_set_user(struct dks_sandbox *sb, const char *user,
 			 struct dks_error *err)
 {
-	struct passwd *pw = getpwnam(user);
 	char *end;
 	unsigned long uid;
 
-	if (pw) {
-		sb->uid = pw->pw_uid;
-		sb->gid = pw->pw_gid;
-	} else {
+	if (!passwd_lookup(user, &sb->uid, &sb->gid)) {
 		errno = 0;
 		uid = strtoul(user, &end, 10);
 		if (*user == 0 || *end || errno || uid > 0x7fffffff)
@@ -232,32 +258,36 @@ void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 	sb->fds[2] = err_fd;
 }
 
+static void default_user(const struct dks_sandbox *sb, uid_t *uid, gid_t *gid)
+{
+	if (sb->user_set) {
+		*uid = sb->uid;
+		*gid = sb->gid;
+	} else if (geteuid() != 0) {
+		*uid = geteuid();
+		*gid = getegid();
+	} else if (!passwd_lookup(DKS_BUILD_USER, uid, gid) &&
+		   !passwd_lookup("nobody", uid, gid)) {
+		*uid = *gid = 65534;
+	}
+}
+
 uid_t dks_sandbox_host_uid(const struct dks_sandbox *sb)
 {
-	struct passwd *pw;
+	uid_t u;
+	gid_t g;
 
-	if (sb->user_set)
-		return sb->uid;
-	if (geteuid() != 0)
-		return geteuid();
-	pw = getpwnam("dkms-sandbox");
-	if (!pw)
-		pw = getpwnam("nobody");
-	return pw ? pw->pw_uid : 65534;
+	default_user(sb, &u, &g);
+	return u;
 }
 
 gid_t dks_sandbox_host_gid(const struct dks_sandbox *sb)
 {
-	struct passwd *pw;
+	uid_t u;
+	gid_t g;
 
-	if (sb->user_set)
-		return sb->gid;
-	if (geteuid() != 0)
-		return getegid();
-	pw = getpwnam("dkms-sandbox");
-	if (!pw)
-		pw = getpwnam("nobody");
-	return pw ? pw->pw_gid : 65534;
+	default_user(sb, &u, &g);
+	return g;
 }
 
 void dks_sandbox_result_clear(struct dks_sandbox_result *res)
