@@ -86,7 +86,9 @@ static void bind_legacy(const struct dks_run_ctx *ctx, const char *src,
 
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		dks_child_die(ctx, errno, "cannot bind %s", src);
-	tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	/* The host procfs: the sandbox's own is not mounted yet. Targets in it
+	 * are relative to our root, the scratch tmpfs, like @dst. */
+	tb = mnt_new_table_from_file(OLDROOT "/proc/self/mountinfo");
 	it = mnt_new_iter(MNT_ITER_FORWARD);
 	if (!tb || !it)
 		dks_child_die(ctx, errno, "cannot read the mount table");
