@@ -97,6 +97,16 @@ static void request_id_maps(const struct dks_run_ctx *ctx)
 	dks_child_send(ctx, &m);
 	if (read(ctx->ack_fd, &ok, 1) != 1 || ok != 1)
 		_exit(125); /* the caller reports what went wrong */
+}
+
+/* Where cgroup v2 is delegated, the caller moves init into the sandbox's
+ * cgroup: nothing may fork before that. */
+static void await_cgroup(const struct dks_run_ctx *ctx)
+{
+	char ok = 0;
+
+	if (ctx->cgroup && (read(ctx->ack_fd, &ok, 1) != 1 || ok != 1))
+		_exit(125);
 	close(ctx->ack_fd);
 }
 
@@ -152,6 +162,11 @@ static void exec_command(const struct dks_run_ctx *ctx, int sync_fd)
 	 * number. Our copy is close-on-exec, so the command never holds it. */
 	if (write(sync_fd, &fd, sizeof(fd)) != sizeof(fd))
 		_exit(125);
+	/* Last: the limits are the command's, and none of our own setup may
+	 * fail under them (an address-space limit also stops a sanitizer
+	 * runtime from mapping anything). */
+	if (dks_limits_apply(&ctx->sb->profile->limits, &err) < 0)
+		dks_child_die(ctx, err.errnum, "%s", err.msg);
 	execvpe(ctx->argv[0], ctx->argv, ctx->envp);
 	snprintf(m.text, sizeof(m.text), "cannot execute '%s' in the sandbox: %s",
 		 ctx->argv[0], strerror(errno));
@@ -241,8 +256,6 @@ static void drop_privileges(const struct dks_run_ctx *ctx)
 {
 	struct dks_error err = {0};
 
-	if (dks_limits_apply(&ctx->sb->profile->limits, &err) < 0)
-		dks_child_die(ctx, err.errnum, "%s", err.msg);
 	if (dks_caps_drop_all(&err) < 0)
 		dks_child_die(ctx, err.errnum, "%s", err.msg);
 	/* No exec in the sandbox can ever gain privileges (setuid files,
@@ -263,6 +276,7 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *ctx)
 	/* The sandbox never outlives the caller. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		dks_child_die(ctx, errno, "pdeathsig");
+	await_cgroup(ctx);
 	if (sethostname("dkms-sandbox", 12) < 0)
 		dks_child_die(ctx, errno, "sethostname");
 	loopback_up(ctx);

@@ -83,7 +83,8 @@ struct dks_run_ctx {
 	char **envp;
 	const char *cwd;
 	int report_fd; /* write end of the report pipe */
-	int ack_fd;    /* setup child: read end of the caller's answers */
+	int ack_fd;    /* setup child, init: read end of the caller's answers */
+	bool cgroup;   /* init waits until the caller moved it into its cgroup */
 	bool as_root;  /* started by host root: switch to sb->uid first */
 	uid_t uid;
 	gid_t gid;
@@ -101,6 +102,13 @@ void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m);
  * by the setup child itself, or by the caller when it is root. */
 int dks_write_id_maps(pid_t pid, uid_t uid, gid_t gid, struct dks_error *err);
 
+/* cgroup.c: a child cgroup with the sandbox's memory.max and pids.max
+ * where cgroup v2 is delegated to the caller; *dir stays NULL elsewhere. */
+int dks_cgroup_create(const struct dks_limits *l, char **dir, struct dks_error *err);
+int dks_cgroup_attach(const char *dir, pid_t pid, struct dks_error *err);
+void dks_cgroup_kill(const char *dir);
+void dks_cgroup_destroy(char *dir); /* rmdir, frees @dir */
+
 /* mounts.c: build the sandbox's root and pivot into it (in init). */
 void dks_mounts_setup(const struct dks_run_ctx *ctx);
 
@@ -112,6 +120,8 @@ void dks_kernel_clear(struct dks_kernel *k);
 /* seccomp.c: load the profile's filters into the calling process; returns
  * the notification listener fd. */
 int dks_seccomp_load(const struct dks_profile *p, struct dks_error *err);
+/* Is @name allowed only with some arguments (an argument rule)? */
+bool dks_seccomp_ruled(const struct dks_profile *p, const char *name);
 /* Serve one notification on @fd: report it and answer. */
 int dks_seccomp_serve(const struct dks_run_ctx *ctx, int fd);
 

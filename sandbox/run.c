@@ -30,7 +30,8 @@ struct monitor {
 	int exit_wstatus;
 	bool got_error;
 	bool timed_out;
-	int ack_fd; /* write end: answers to the setup child */
+	int ack_fd; /* write end: answers to the setup child and init */
+	char *cgroup; /* the sandbox's cgroup v2 directory, or NULL */
 	struct dks_msg error;
 };
 
@@ -111,8 +112,10 @@ static void note_denied(const struct dks_sandbox *sb, const struct dks_msg *m,
 	for (size_t i = 0; i < res->n_denied; i++)
 		if (strcmp(res->denied[i], n) == 0)
 			return;
-	dprintf(sb->fds[2], "dkms-sandbox: seccomp %s syscall %s (%d) in pid %d [profile %s]\n",
-		verb, n, m->a, m->b, sb->profile->name);
+	dprintf(sb->fds[2], "dkms-sandbox: seccomp %s syscall %s (%d)%s in pid %d [profile %s]\n",
+		verb, n, m->a,
+		name && dks_seccomp_ruled(sb->profile, name) ? " with arguments the profile forbids" : "",
+		m->b, sb->profile->name);
 	v = realloc(res->denied, (res->n_denied + 1) * sizeof(*v));
 	if (!v)
 		return;
@@ -138,8 +141,31 @@ static void answer_map_request(const struct dks_sandbox *sb, struct monitor *mon
 		snprintf(mon->error.text, sizeof(mon->error.text), "%.*s", (int)sizeof(mon->error.text) - 1, err.msg);
 		ok = 0;
 	}
-	if (write(mon->ack_fd, &ok, 1) != 1)
+	if (write(mon->ack_fd, &ok, 1) != 1 || !ok)
 		kill(mon->setup_pid, SIGKILL);
+	if (!mon->cgroup) {
+		close(mon->ack_fd);
+		mon->ack_fd = -1;
+	}
+}
+
+/* Init waits for this: it must be in its cgroup before it forks. */
+static void attach_cgroup(struct monitor *mon)
+{
+	struct dks_error err = {0};
+	char ok = 1;
+
+	if (!mon->cgroup || mon->ack_fd < 0)
+		return;
+	if (dks_cgroup_attach(mon->cgroup, mon->init_pid, &err) < 0) {
+		mon->got_error = true;
+		mon->error.a = 125;
+		snprintf(mon->error.text, sizeof(mon->error.text), "%.*s",
+			 (int)sizeof(mon->error.text) - 1, err.msg);
+		ok = 0;
+	}
+	if (write(mon->ack_fd, &ok, 1) != 1 || !ok)
+		kill(mon->init_pid, SIGKILL);
 	close(mon->ack_fd);
 	mon->ack_fd = -1;
 }
@@ -153,6 +179,7 @@ static void handle_msg(const struct dks_sandbox *sb, struct monitor *mon,
 		break;
 	case DKS_MSG_INIT_PID:
 		mon->init_pid = m->a;
+		attach_cgroup(mon);
 		break;
 	case DKS_MSG_SETUP_ERROR:
 		if (!mon->got_error)
@@ -200,6 +227,7 @@ static void monitor(const struct dks_sandbox *sb, int fd, unsigned timeout,
 			continue;
 		if (r == 0) {
 			mon->timed_out = true;
+			dks_cgroup_kill(mon->cgroup);
 			if (mon->init_pid > 0)
 				kill(mon->init_pid, SIGKILL);
 			if (mon->setup_pid > 0)
@@ -231,6 +259,9 @@ static int finish(const struct dks_sandbox *sb, struct monitor *mon,
 	reap(mon->setup_pid, &ws);
 	if (mon->init_pid > 0)
 		reap(mon->init_pid, &ws);
+	res->cgroup = mon->cgroup != NULL;
+	dks_cgroup_destroy(mon->cgroup);
+	mon->cgroup = NULL;
 	if (mon->timed_out) {
 		res->outcome = DKS_SANDBOX_TIMED_OUT;
 		dprintf(sb->fds[2], "dkms-sandbox: sandbox: timed out after %u s: killed every process\n", timeout);
@@ -290,8 +321,14 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	ctx.as_root = geteuid() == 0;
 	ctx.uid = ctx.as_root ? sb->uid : geteuid();
 	ctx.gid = ctx.as_root ? sb->gid : getegid();
+	if (dks_cgroup_create(&sb->profile->limits, &mon.cgroup, err) < 0) {
+		strv_free(&env);
+		return -1;
+	}
+	ctx.cgroup = mon.cgroup != NULL;
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0) {
 		strv_free(&env);
+		dks_cgroup_destroy(mon.cgroup);
 		return dks_err(err, errno, "sandbox: pipe");
 	}
 	ctx.report_fd = pipefd[1];
@@ -308,6 +345,8 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	strv_free(&env);
 	if (mon.setup_pid < 0) {
 		close(pipefd[0]);
+		close(ack[1]);
+		dks_cgroup_destroy(mon.cgroup);
 		return dks_err(err, errno, "sandbox: fork");
 	}
 	monitor(sb, pipefd[0], timeout, &mon, res);

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * seccomp from the profile, with libseccomp, as two filters:
+ * seccomp from the profile, with libseccomp, as one filter whose default
+ * action is a user notification:
  *
- * 1. the allow-list: the profile's syscalls are allowed, its `enosys` ones
- *    fail with ENOSYS (clone3: glibc then falls back to clone, whose flags
- *    filter 2 can inspect), everything else goes to the sandbox's init as a
- *    user notification: init reports the call by name and answers EPERM
- *    (enforce) or lets it run (log mode, the debug profile).
- * 2. argument rules, default allow. They live in a filter of their own
- *    because in one filter an unconditional ALLOW on a syscall silently
- *    overrides conditional rules on it; across filters the kernel takes
- *    the strictest answer.
+ * - the profile's syscalls are allowed; its `enosys` ones fail with ENOSYS
+ *   (clone3: glibc then falls back to clone, whose flags can be checked);
+ * - a syscall with an argument rule is allowed only under the condition
+ *   that makes it harmless (clone without CLONE_NEW*, chmod without set-id
+ *   bits, ioctl other than TIOCSTI/TIOCLINUX...);
+ * - everything else, argument-rule violations included, goes to the
+ *   sandbox's init, which reports the call by name and answers EPERM (or,
+ *   in log mode, lets it run: never for the calls in never_continue).
+ *
+ * The argument rules are conditional ALLOWs rather than conditional
+ * denials: in libseccomp an unconditional ALLOW silently overrides
+ * conditional rules on the same syscall, and a second filter with its own
+ * denials would deny silently (only one filter of a process may have a
+ * notification listener). Here every denial is reported.
  *
  * Only the native ABI: a 32-bit or x32 syscall kills the process (their
  * numbers differ, so an allow-list for one ABI means nothing for another).
@@ -29,179 +35,192 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef __O_TMPFILE
+#define __O_TMPFILE 020000000
+#endif
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
 #endif
 
-/* What the sandbox's own last steps need (exec, exit), whatever the
- * profile says: without them no profile could start or end a command. */
-static const char *const always_allowed[] = {"execve", "exit", "exit_group", "rt_sigreturn", NULL};
+#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
+		  CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
+#define SETID_BITS (S_ISUID | S_ISGID)
 
-static const unsigned long ns_flags[] = {
-	CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-	CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME};
+/* What the sandbox's own last steps need, whatever the profile says:
+ * setting the limits (after the filter, so that they bind only the
+ * command), exec and exit. prlimit64 cannot raise a hard limit without
+ * CAP_SYS_RESOURCE, which nothing in the sandbox has. */
+static const char *const always_allowed[] = {"prlimit64", "setrlimit", "execve", "exit",
+					     "exit_group", "rt_sigreturn", NULL};
 
-static int add_named(scmp_filter_ctx f, uint32_t action, const char *name,
-		     struct dks_error *err)
+/* Denied even in log mode: letting these through would undo the
+ * sandbox (a new user namespace has every capability; a set-id file
+ * lands on the host; TIOCSTI types into the caller's terminal). */
+static const char *const never_continue[] = {
+	"unshare", "setns", "clone", "clone3", "chmod", "fchmod", "fchmodat", "fchmodat2",
+	"creat", "open", "openat", "openat2", "ioctl", "mknod", "mknodat", "seccomp", NULL};
+
+/* "Allowed when (arg & mask) == 0". */
+struct arg_rule {
+	const char *syscall;
+	unsigned arg;
+	scmp_datum_t mask;
+};
+
+/* No new namespaces: they would hand the build a fresh set of
+ * capabilities and the kernel attack surface that comes with them. */
+static const struct arg_rule ns_rules[] = {{"clone", 0, NS_FLAGS}, {NULL, 0, 0}};
+
+/* No set-uid/set-gid files: the build dir is on the host, where such a
+ * file owned by the build uid would let anyone become the build uid.
+ * open/openat: allowed when not creating, or when the mode is clean. */
+static const struct arg_rule setid_rules[] = {
+	{"chmod", 1, SETID_BITS},   {"fchmod", 1, SETID_BITS},
+	{"fchmodat", 2, SETID_BITS}, {"creat", 1, SETID_BITS},
+	{"open", 2, SETID_BITS},     {"open", 1, O_CREAT | __O_TMPFILE},
+	{"openat", 3, SETID_BITS},   {"openat", 2, O_CREAT | __O_TMPFILE},
+	{NULL, 0, 0}};
+
+/* ioctl requests that type into a terminal. Compared on the low 32 bits:
+ * the request is an unsigned int, the register 64 bits wide, so
+ * TIOCSTI | 1<<32 still reaches the tty driver as TIOCSTI. */
+static const uint32_t tty_denied[] = {TIOCSTI, TIOCLINUX};
+
+static int resolve(const char *name, struct dks_error *err)
 {
 	int nr = seccomp_syscall_resolve_name(name);
-	int r;
 
 	if (nr == __NR_SCMP_ERROR)
 		return dks_err(err, 0, "seccomp: unknown syscall '%s'", name);
-	r = seccomp_rule_add(f, action, nr, 0);
+	return nr;
+}
+
+bool dks_seccomp_ruled(const struct dks_profile *p, const char *name)
+{
+	const struct arg_rule *sets[] = {p->deny_namespace_clone ? ns_rules : NULL,
+					 p->deny_setid_mode ? setid_rules : NULL};
+
+	if (p->deny_tty_injection && strcmp(name, "ioctl") == 0)
+		return true;
+	for (size_t s = 0; s < 2; s++)
+		for (const struct arg_rule *r = sets[s]; r && r->syscall; r++)
+			if (strcmp(r->syscall, name) == 0)
+				return true;
+	return false;
+}
+
+static int add_conditional(scmp_filter_ctx f, int nr, const struct arg_rule *r,
+			   struct dks_error *err)
+{
+	int ret = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 1,
+				   SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->mask, 0));
+
+	return ret < 0 ? dks_err(err, -ret, "seccomp: rule for %s", r->syscall) : 0;
+}
+
+/* Allow ioctl for every request whose low 32 bits are none of
+ * tty_denied: the complement, as masked-equal rules over bit prefixes
+ * (a binary trie walk; about 32 rules per denied value). */
+static int allow_ioctl_except(scmp_filter_ctx f, int nr, uint32_t prefix, int depth,
+			      struct dks_error *err)
+{
+	uint32_t mask = depth ? ~0U << (32 - depth) : 0;
+	bool hit = false;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(tty_denied) / sizeof(tty_denied[0]); i++)
+		hit |= (tty_denied[i] & mask) == prefix;
+	if (!hit) {
+		ret = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 1,
+				       SCMP_A1(SCMP_CMP_MASKED_EQ, mask, prefix));
+		return ret < 0 ? dks_err(err, -ret, "seccomp: ioctl rule") : 0;
+	}
+	if (depth == 32)
+		return 0; /* exactly a denied request */
+	if (allow_ioctl_except(f, nr, prefix, depth + 1, err) < 0)
+		return -1;
+	return allow_ioctl_except(f, nr, prefix | (1U << (31 - depth)), depth + 1, err);
+}
+
+static int allow_ruled(const struct dks_profile *p, scmp_filter_ctx f, const char *name,
+		       int nr, struct dks_error *err)
+{
+	const struct arg_rule *sets[] = {p->deny_namespace_clone ? ns_rules : NULL,
+					 p->deny_setid_mode ? setid_rules : NULL};
+
+	if (strcmp(name, "ioctl") == 0)
+		return allow_ioctl_except(f, nr, 0, 0, err);
+	for (size_t s = 0; s < 2; s++)
+		for (const struct arg_rule *r = sets[s]; r && r->syscall; r++)
+			if (strcmp(r->syscall, name) == 0 && add_conditional(f, nr, r, err) < 0)
+				return -1;
+	return 0;
+}
+
+static int allow(const struct dks_profile *p, scmp_filter_ctx f, const char *name,
+		 struct dks_error *err)
+{
+	int nr = resolve(name, err);
+	int r;
+
+	if (nr < 0)
+		return -1;
+	if (dks_seccomp_ruled(p, name))
+		return allow_ruled(p, f, name, nr, err);
+	r = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0);
 	if (r < 0 && r != -EEXIST)
 		return dks_err(err, -r, "seccomp: rule for %s", name);
 	return 0;
 }
 
-static scmp_filter_ctx new_filter(uint32_t def, struct dks_error *err)
-{
-	scmp_filter_ctx f = seccomp_init(def);
-
-	if (!f) {
-		dks_err(err, ENOMEM, "seccomp");
-		return NULL;
-	}
-	if (seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
-	    seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0) < 0) {
-		seccomp_release(f);
-		dks_err(err, 0, "seccomp: cannot set filter attributes");
-		return NULL;
-	}
-	return f;
-}
-
-static int allow_list(const struct dks_profile *p, scmp_filter_ctx f,
-		      struct dks_error *err)
+static int build(const struct dks_profile *p, scmp_filter_ctx f, struct dks_error *err)
 {
 	for (size_t i = 0; i < p->n_allow; i++)
-		if (add_named(f, SCMP_ACT_ALLOW, p->allow[i], err) < 0)
-			return -1;
-	for (size_t i = 0; i < p->n_enosys; i++)
-		if (add_named(f, SCMP_ACT_ERRNO(ENOSYS), p->enosys[i], err) < 0)
+		if (allow(p, f, p->allow[i], err) < 0)
 			return -1;
 	for (int i = 0; always_allowed[i]; i++)
-		if (add_named(f, SCMP_ACT_ALLOW, always_allowed[i], err) < 0)
+		if (allow(p, f, always_allowed[i], err) < 0)
 			return -1;
-	return 0;
-}
+	for (size_t i = 0; i < p->n_enosys; i++) {
+		int nr = resolve(p->enosys[i], err);
 
-#define DENY SCMP_ACT_ERRNO(EPERM)
-
-/* No new namespaces: they would hand the build a fresh set of
- * capabilities and the kernel attack surface that comes with them. */
-static int rules_namespaces(scmp_filter_ctx f)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++)
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
-	r |= seccomp_rule_add(f, DENY, SCMP_SYS(unshare), 0);
-	r |= seccomp_rule_add(f, DENY, SCMP_SYS(setns), 0);
-	return r;
-}
-
-/* No setuid/setgid files: the build dir is on the host, where such a file
- * owned by the build uid would let anyone become the build uid. */
-static int rules_setid(scmp_filter_ctx f)
-{
-	static const scmp_datum_t bits[] = {S_ISUID, S_ISGID};
-	int r = 0;
-
-	for (int i = 0; i < 2; i++) {
-		scmp_datum_t b = bits[i];
-
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(chmod), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(fchmod), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(fchmodat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(creat), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(open), 2,
-				      SCMP_A1(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT),
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(openat), 2,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT),
-				      SCMP_A3(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(open), 2,
-				      SCMP_A1(SCMP_CMP_MASKED_EQ, O_TMPFILE, O_TMPFILE),
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, b, b));
-		r |= seccomp_rule_add(f, DENY, SCMP_SYS(openat), 2,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ, O_TMPFILE, O_TMPFILE),
-				      SCMP_A3(SCMP_CMP_MASKED_EQ, b, b));
+		if (nr < 0 || seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), nr, 0) < 0)
+			return dks_err(err, 0, "seccomp: rule for %s", p->enosys[i]);
 	}
-	/* Its argument is a struct we cannot inspect. */
-	r |= seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
-	return r;
-}
-
-/* No typing into the caller's terminal. The request is 32 bits wide but
- * the register 64: compare the low half only, or TIOCSTI | 1<<32 passes
- * the filter and still reaches the tty driver. */
-static int rules_tty(scmp_filter_ctx f)
-{
-	int r = 0;
-
-	r |= seccomp_rule_add(f, DENY, SCMP_SYS(ioctl), 1,
-			      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
-	r |= seccomp_rule_add(f, DENY, SCMP_SYS(ioctl), 1,
-			      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCLINUX));
-	return r;
-}
-
-static int argument_rules(const struct dks_profile *p, scmp_filter_ctx f,
-			  struct dks_error *err)
-{
-	if (p->deny_namespace_clone && rules_namespaces(f) < 0)
-		return dks_err(err, 0, "seccomp: namespace rules");
-	if (p->deny_setid_mode && rules_setid(f) < 0)
-		return dks_err(err, 0, "seccomp: setuid/setgid mode rules");
-	if (p->deny_tty_injection && rules_tty(f) < 0)
-		return dks_err(err, 0, "seccomp: tty rules");
+	/* Its flags are in a struct no filter can read. */
+	if (seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0)
+		return dks_err(err, 0, "seccomp: rule for openat2");
 	return 0;
-}
-
-static int load_rules(const struct dks_profile *p, struct dks_error *err)
-{
-	scmp_filter_ctx f = new_filter(SCMP_ACT_ALLOW, err);
-	int r;
-
-	if (!f)
-		return -1;
-	if (argument_rules(p, f, err) < 0) {
-		seccomp_release(f);
-		return -1;
-	}
-	r = seccomp_load(f);
-	seccomp_release(f);
-	return r < 0 ? dks_err(err, -r, "seccomp: cannot load the argument filter") : 0;
 }
 
 int dks_seccomp_load(const struct dks_profile *p, struct dks_error *err)
 {
-	scmp_filter_ctx f = new_filter(SCMP_ACT_NOTIFY, err);
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_NOTIFY);
 	int r, fd;
 
 	if (!f)
-		return -1;
-	if (allow_list(p, f, err) < 0) {
+		return dks_err(err, ENOMEM, "seccomp");
+	if (seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
+	    seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0) < 0 || build(p, f, err) < 0) {
 		seccomp_release(f);
-		return -1;
-	}
-	/* The argument rules go first: once the allow-list is loaded, every
-	 * call that is not on it waits for init's answer. */
-	if (load_rules(p, err) < 0) {
-		seccomp_release(f);
-		return -1;
+		return err->msg[0] ? -1 : dks_err(err, 0, "seccomp: filter attributes");
 	}
 	r = seccomp_load(f);
 	fd = r < 0 ? -1 : seccomp_notify_fd(f);
 	seccomp_release(f);
 	if (r < 0)
-		return dks_err(err, -r, "seccomp: cannot load the allow-list");
+		return dks_err(err, -r, "seccomp: cannot load the filter");
 	if (fd < 0)
 		return dks_err(err, 0, "seccomp: no notification fd");
 	return fd;
+}
+
+static bool may_continue(int nr)
+{
+	for (int i = 0; never_continue[i]; i++)
+		if (seccomp_syscall_resolve_name(never_continue[i]) == nr)
+			return false;
+	return true;
 }
 
 int dks_seccomp_serve(const struct dks_run_ctx *ctx, int fd)
@@ -220,7 +239,7 @@ int dks_seccomp_serve(const struct dks_run_ctx *ctx, int fd)
 	dks_child_send(ctx, &m);
 	resp->id = req->id;
 	resp->val = 0;
-	if (ctx->sb->profile->seccomp_mode == DKS_SECCOMP_LOG) {
+	if (ctx->sb->profile->seccomp_mode == DKS_SECCOMP_LOG && may_continue(req->data.nr)) {
 		resp->error = 0;
 		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {

@@ -31,6 +31,8 @@ struct dks_sandbox_result {
 	int exit_status;
 	int term_signal;
 	double elapsed; /* seconds */
+	bool cgroup;    /* memory and processes were also bounded by a cgroup v2
+			   of the sandbox's own (delegated hosts only) */
 	char **denied;  /* syscall names seccomp denied (or logged), unique */
 	size_t n_denied;
 };

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers for tests that run the probe in a real sandbox (sbtest.h). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fts.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dks/cleanup.h"
+#include "sbtest.h"
+
+const char *sbt_probe_path(void)
+{
+	const char *p = getenv("DKS_PROBE");
+
+	cr_assert(p && p[0] == '/',
+		  "DKS_PROBE must be the absolute path of build/probe (make check-run)");
+	return p;
+}
+
+/* ---- running ----------------------------------------------------------- */
+
+static int add_binds(struct dks_sandbox *sb, const char *const *paths,
+		     bool writable, struct dks_error *err)
+{
+	for (size_t i = 0; i < SBT_MAX_BINDS && paths[i]; i++) {
+		if (dks_sandbox_add_bind(sb, paths[i], NULL, writable, err) < 0)
+			return dks_err_prefix(err, "sbt: bind %s", paths[i]);
+	}
+	return 0;
+}
+
+static int probe_bind(struct dks_sandbox *sb, struct dks_error *err)
+{
+	const char *probe = getenv("DKS_PROBE");
+	cleanup_free char *dir = NULL;
+
+	if (!probe || probe[0] != '/')
+		return dks_err(err, 0, "sbt: DKS_PROBE is not an absolute path");
+	dir = strdup(probe);
+	if (!dir)
+		return dks_err(err, ENOMEM, "sbt");
+	if (dks_sandbox_add_bind(sb, dirname(dir), SBT_PROBE_DIR, false, err) < 0)
+		return dks_err_prefix(err, "sbt: bind %s at %s", dir, SBT_PROBE_DIR);
+	return 0;
+}
+
+static int configure(struct dks_sandbox *sb, const struct sbt_opts *o,
+		     int in_fd, int cap_fd, struct dks_error *err)
+{
+	if (o->user && dks_sandbox_set_user(sb, o->user, err) < 0)
+		return dks_err_prefix(err, "sbt: user %s", o->user);
+	if (o->kernel && dks_sandbox_set_kernel(sb, o->kernel, NULL, err) < 0)
+		return dks_err_prefix(err, "sbt: kernel %s", o->kernel);
+	if (probe_bind(sb, err) < 0 || add_binds(sb, o->ro, false, err) < 0 ||
+	    add_binds(sb, o->rw, true, err) < 0)
+		return -1;
+	if (o->cwd && dks_sandbox_set_cwd(sb, o->cwd, err) < 0)
+		return dks_err_prefix(err, "sbt: cwd %s", o->cwd);
+	dks_sandbox_set_timeout(sb, o->timeout ? o->timeout : SBT_DEFAULT_TIMEOUT);
+	dks_sandbox_set_stdio(sb, in_fd, cap_fd, cap_fd);
+	return 0;
+}
+
+static void read_capture(int fd, struct sbt_out *out)
+{
+	struct stat st;
+	ssize_t n = 0;
+
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		out->text = malloc((size_t)st.st_size + 1);
+	else
+		out->text = malloc(1);
+	if (!out->text)
+		abort();
+	if (fd >= 0 && st.st_size > 0)
+		n = pread(fd, out->text, (size_t)st.st_size, 0);
+	out->len = n > 0 ? (size_t)n : 0;
+	out->text[out->len] = '\0';
+}
+
+int sbt_run(const struct sbt_opts *o, char *const argv[], struct sbt_out *out)
+{
+	struct dks_sandbox *sb = NULL;
+	struct dks_profile *prof = NULL;
+	const char *pname = o->profile ? o->profile : "default";
+	cleanup_close int cap = -1;
+	cleanup_close int devnull = -1;
+	int in_fd = o->in_fd;
+
+	memset(out, 0, sizeof(*out));
+	out->rc = -1;
+	/* A file, not a pipe: the run is synchronous and output may be big. */
+	cap = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (cap < 0) {
+		dks_err(&out->err, errno, "sbt: capture file in /tmp");
+		goto done;
+	}
+	if (in_fd <= 0) {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		in_fd = devnull;
+	}
+	if (dks_profile_load(pname, &prof, &out->err) < 0) {
+		dks_err_prefix(&out->err, "sbt: profile %s", pname);
+		goto done;
+	}
+	if (dks_sandbox_new(&sb, &out->err) < 0)
+		goto done;
+	dks_sandbox_set_profile(sb, prof);
+	if (configure(sb, o, in_fd, cap, &out->err) < 0)
+		goto done;
+	out->host_uid = dks_sandbox_host_uid(sb);
+	out->rc = dks_sandbox_run(sb, argv, &out->res, &out->err);
+done:
+	read_capture(cap, out);
+	dks_sandbox_free(sb);
+	if (prof)
+		dks_profile_free(prof);
+	return out->rc;
+}
+
+void sbt_probe(const struct sbt_opts *o, struct sbt_out *out, ...)
+{
+	char path[PATH_MAX];
+	cleanup_free char *base = strdup(sbt_probe_path());
+	char *argv[16];
+	size_t n = 0;
+	va_list ap;
+
+	cr_assert(base);
+	snprintf(path, sizeof(path), "%s/%s", SBT_PROBE_DIR, basename(base));
+	argv[n++] = path;
+	va_start(ap, out);
+	for (char *a; (a = va_arg(ap, char *)) && n < 15;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	sbt_run(o, argv, out);
+	cr_assert_eq(out->rc, 0, "the sandbox did not run the probe: %s\noutput:\n%s",
+		     out->err.msg, out->text);
+}
+
+void sbt_out_free(struct sbt_out *out)
+{
+	dks_sandbox_result_clear(&out->res);
+	free(out->text);
+	out->text = NULL;
+}
+
+/* ---- reading the output ------------------------------------------------ */
+
+bool sbt_has(const struct sbt_out *out, const char *needle)
+{
+	return out->text && strstr(out->text, needle);
+}
+
+/* Calls @fn on each line; stops when it returns true. */
+static bool each_line(const struct sbt_out *out,
+		      bool (*fn)(const char *line, size_t len, void *arg), void *arg)
+{
+	const char *p = out->text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (fn(p, len, arg))
+			return true;
+		p = nl ? nl + 1 : p + len;
+	}
+	return false;
+}
+
+static bool starts(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && !memcmp(line, prefix, n);
+}
+
+static bool sandbox_line_has(const char *line, size_t len, void *arg)
+{
+	const char *needle = arg;
+
+	if (starts(line, len, "probe: ") || starts(line, len, "info: ") ||
+	    starts(line, len, "env: "))
+		return false;
+	return memmem(line, len, needle, strlen(needle)) != NULL;
+}
+
+bool sbt_sandbox_said(const struct sbt_out *out, const char *needle)
+{
+	return each_line(out, sandbox_line_has, (void *)needle);
+}
+
+bool sbt_denied_has(const struct sbt_out *out, const char *name)
+{
+	for (size_t i = 0; i < out->res.n_denied; i++) {
+		if (out->res.denied[i] && !strcmp(out->res.denied[i], name))
+			return true;
+	}
+	return false;
+}
+
+/* "probe: WHAT: ok ..." or "probe: WHAT: failed: ... (errno N)". */
+static int parse_result(const char *line, size_t len)
+{
+	const char *rest = memmem(line, len, ": failed: ", 10);
+	const char *e;
+
+	if (!rest)
+		return SBT_RESULT_OK;
+	for (e = line + len - 1; e > rest && *e != '('; e--)
+		;
+	if (!starts(e, (size_t)(line + len - e), "(errno "))
+		return 0;
+	return atoi(e + 7);
+}
+
+/* The "WHAT" of a result line, or NULL/0. */
+static const char *result_what(const char *line, size_t len, size_t *wlen)
+{
+	const char *end;
+
+	if (!starts(line, len, "probe: "))
+		return NULL;
+	end = memmem(line, len, ": failed: ", 10);
+	if (!end)
+		end = memmem(line + 7, len - 7, ": ok", 4);
+	if (!end)
+		return NULL;
+	*wlen = (size_t)(end - line - 7);
+	return line + 7;
+}
+
+struct find_result {
+	const char *what;
+	int result;
+};
+
+static bool match_result(const char *line, size_t len, void *arg)
+{
+	struct find_result *f = arg;
+	size_t wlen;
+	const char *w = result_what(line, len, &wlen);
+
+	if (!w || wlen != strlen(f->what) || memcmp(w, f->what, wlen))
+		return false;
+	f->result = parse_result(line, len);
+	return true;
+}
+
+int sbt_result(const struct sbt_out *out, const char *what)
+{
+	struct find_result f = { what, SBT_RESULT_MISSING };
+
+	each_line(out, match_result, &f);
+	return f.result;
+}
+
+struct find_value {
+	const char *key;
+	char *value;
+};
+
+static bool match_value(const char *line, size_t len, void *arg)
+{
+	struct find_value *f = arg;
+
+	if (!starts(line, len, f->key))
+		return false;
+	f->value = strndup(line + strlen(f->key), len - strlen(f->key));
+	return true;
+}
+
+char *sbt_value(const struct sbt_out *out, const char *key)
+{
+	struct find_value f = { key, NULL };
+
+	each_line(out, match_value, &f);
+	return f.value;
+}
+
+const char *sbt_outcome(const struct sbt_out *out)
+{
+	static __thread char buf[160];
+
+	if (out->rc < 0) {
+		snprintf(buf, sizeof(buf), "sandbox failed: %.120s", out->err.msg);
+		return buf;
+	}
+	switch (out->res.outcome) {
+	case DKS_SANDBOX_EXITED:
+		snprintf(buf, sizeof(buf), "exited %d", out->res.exit_status);
+		break;
+	case DKS_SANDBOX_SIGNALED:
+		snprintf(buf, sizeof(buf), "killed by signal %d (%s)",
+			 out->res.term_signal, strsignal(out->res.term_signal));
+		break;
+	case DKS_SANDBOX_TIMED_OUT:
+		snprintf(buf, sizeof(buf), "timed out after %.1fs", out->res.elapsed);
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "unknown outcome %d", (int)out->res.outcome);
+	}
+	return buf;
+}
+
+/* ---- assertions -------------------------------------------------------- */
+
+struct check_denied {
+	const int *errnos;
+	int n_results;
+	char bad[512];
+};
+
+static bool check_denied_line(const char *line, size_t len, void *arg)
+{
+	struct check_denied *c = arg;
+	size_t wlen;
+	int r;
+
+	if (!result_what(line, len, &wlen))
+		return false;
+	c->n_results++;
+	r = parse_result(line, len);
+	for (const int *e = c->errnos; *e != -1; e++) {
+		if (r == *e)
+			return false;
+	}
+	snprintf(c->bad, sizeof(c->bad), "%.*s", (int)len, line);
+	return true;
+}
+
+void sbt_assert_denied_(const struct sbt_out *out, const int *errnos)
+{
+	struct check_denied c = { errnos, 0, "" };
+	char want[256] = "";
+
+	for (const int *e = errnos; *e != -1; e++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+			 e == errnos ? "" : " or ", *e ? strerror(*e) : "errno 0");
+	cr_assert(out->res.outcome == DKS_SANDBOX_EXITED && out->res.exit_status == 1,
+		  "expected the probe to fail (exit 1), but it %s; output:\n%s",
+		  sbt_outcome(out), out->text);
+	cr_assert(!each_line(out, check_denied_line, &c),
+		  "expected every attempt to fail with %s, got \"%s\"; output:\n%s",
+		  want, c.bad, out->text);
+	cr_assert(c.n_results > 0, "no result line from the probe; output:\n%s",
+		  out->text);
+}
+
+void sbt_assert_failed_with(const struct sbt_out *out, const char *what,
+			    int errnum)
+{
+	int r = sbt_result(out, what);
+
+	cr_assert_neq(r, SBT_RESULT_MISSING, "no result for \"%s\"; output:\n%s",
+		      what, out->text);
+	cr_assert_eq(r, errnum, "\"%s\": expected %s (errno %d), got %s%d; output:\n%s",
+		     what, strerror(errnum), errnum,
+		     r == SBT_RESULT_OK ? "success " : "errno ", r, out->text);
+}
+
+void sbt_assert_ok(const struct sbt_out *out, const char *what)
+{
+	cr_assert(out->res.outcome == DKS_SANDBOX_EXITED && out->res.exit_status == 0,
+		  "expected the probe to succeed (exit 0), but it %s; output:\n%s",
+		  sbt_outcome(out), out->text);
+	if (what)
+		cr_assert_eq(sbt_result(out, what), SBT_RESULT_OK,
+			     "\"%s\" did not succeed; output:\n%s", what, out->text);
+}
+
+/* ---- cleanup ---------------------------------------------------------- */
+
+#define SBT_MAX_DEFERRED 16
+
+/* Per test process (see sbtest.h): the one piece of mutable state here. */
+static struct {
+	char *dirs[SBT_MAX_DEFERRED];
+	pid_t pids[SBT_MAX_DEFERRED];
+	size_t n_dirs, n_pids;
+} deferred;
+
+void sbt_defer_rmtree(const char *path)
+{
+	cr_assert(deferred.n_dirs < SBT_MAX_DEFERRED);
+	deferred.dirs[deferred.n_dirs++] = strdup(path);
+}
+
+void sbt_defer_kill(pid_t pid)
+{
+	cr_assert(deferred.n_pids < SBT_MAX_DEFERRED);
+	deferred.pids[deferred.n_pids++] = pid;
+}
+
+void sbt_cleanup(void)
+{
+	while (deferred.n_pids)
+		sbt_kill_and_reap(deferred.pids[--deferred.n_pids]);
+	while (deferred.n_dirs) {
+		char *d = deferred.dirs[--deferred.n_dirs];
+
+		sbt_rmtree(d);
+		free(d);
+	}
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+void sbt_host_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct dks_sandbox *sb = NULL;
+	struct dks_error err = { 0 };
+
+	cr_assert_eq(dks_sandbox_new(&sb, &err), 0, "dks_sandbox_new: %s", err.msg);
+	if (user)
+		cr_assert_eq(dks_sandbox_set_user(sb, user, &err), 0,
+			     "set_user %s: %s", user, err.msg);
+	*uid = dks_sandbox_host_uid(sb);
+	*gid = dks_sandbox_host_gid(sb);
+	dks_sandbox_free(sb);
+}
+
+char *sbt_mkdtemp(const char *user)
+{
+	char *dir = strdup("/tmp/dks-test-XXXXXX");
+	uid_t uid;
+	gid_t gid;
+
+	cr_assert(dir && mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	sbt_host_ids(user, &uid, &gid);
+	/* The build user must be able to write it: only the sandbox's
+	 * mounts may make it read-only. */
+	sbt_defer_rmtree(dir);
+	cr_assert_eq(chown(dir, uid, gid), 0, "chown %s %u:%u: %s", dir, uid, gid,
+		     strerror(errno));
+	return dir;
+}
+
+void sbt_rmtree(const char *path)
+{
+	char *const paths[] = { (char *)path, NULL };
+	FTS *fts;
+	FTSENT *e;
+
+	if (!path)
+		return;
+	fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, NULL);
+	if (!fts)
+		return;
+	while ((e = fts_read(fts))) {
+		if (e->fts_info == FTS_D)
+			chmod(e->fts_accpath, 0700); /* a test may have made it 0555 */
+		else if (e->fts_info == FTS_DP)
+			rmdir(e->fts_accpath);
+		else
+			unlink(e->fts_accpath);
+	}
+	fts_close(fts);
+}
+
+void sbt_write_file(const char *path, const char *text, uid_t uid, gid_t gid,
+		    mode_t mode)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(fchown(fd, uid, gid), 0, "chown %s: %s", path, strerror(errno));
+	cr_assert_eq(fchmod(fd, mode), 0);
+}
+
+char *sbt_find_setid(const char *dir)
+{
+	char *const paths[] = { (char *)dir, NULL };
+	char *found = NULL;
+	FTSENT *e;
+	FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+
+	cr_assert(fts, "fts_open %s: %s", dir, strerror(errno));
+	while (!found && (e = fts_read(fts))) {
+		if (e->fts_statp && e->fts_info != FTS_NS &&
+		    (e->fts_statp->st_mode & (S_ISUID | S_ISGID)) &&
+		    !S_ISDIR(e->fts_statp->st_mode))
+			found = strdup(e->fts_path);
+	}
+	fts_close(fts);
+	return found;
+}
+
+char *sbt_installed_kernel(void)
+{
+	char *kver = NULL;
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/lib/modules");
+
+	cr_assert(d, "/lib/modules: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		n++;
+		free(kver);
+		kver = strdup(de->d_name);
+	}
+	closedir(d);
+	cr_assert_eq(n, 1, "expected exactly one kernel in /lib/modules, found %d", n);
+	return kver;
+}
+
+struct dks_limits sbt_profile_limits(const char *name)
+{
+	struct dks_profile *p = NULL;
+	struct dks_error err = { 0 };
+	struct dks_limits l;
+
+	cr_assert_eq(dks_profile_load(name, &p, &err), 0, "profile %s: %s", name,
+		     err.msg);
+	l = p->limits;
+	dks_profile_free(p);
+	return l;
+}
+
+/* ---- listeners --------------------------------------------------------- */
+
+int sbt_tcp_listener(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind: %s",
+		     strerror(errno));
+	cr_assert_eq(listen(fd, 16), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+int sbt_abstract_listener(char *name, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint32_t rnd = 0;
+	size_t len;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert_eq(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
+	snprintf(name, size, "dks-test-%d-%08x", (int)getpid(), rnd);
+	len = strlen(name);
+	memcpy(sa.sun_path + 1, name, len);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa,
+			  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)),
+		     0, "bind @%s: %s", name, strerror(errno));
+	cr_assert_eq(listen(fd, 16), 0);
+	return fd;
+}
+
+bool sbt_listener_has_client(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+pid_t sbt_spawn_sleeper(void)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	sbt_defer_kill(pid);
+	return pid;
+}
+
+bool sbt_is_alive(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, WNOHANG) == 0 && kill(pid, 0) == 0;
+}
+
+void sbt_kill_and_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+int sbt_host_run(char *const argv[])
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static bool cmdline_has(const char *pid, const char *marker)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	cleanup_close int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	return n > 0 && memmem(buf, (size_t)n, marker, strlen(marker));
+}
+
+pid_t sbt_find_cmdline(const char *marker)
+{
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+
+	cr_assert(d);
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (atoi(de->d_name) != getpid() && cmdline_has(de->d_name, marker))
+			found = atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
+}
