@@ -167,7 +167,9 @@ static void exec_command(const struct dks_run_ctx *ctx, int sync_fd)
 	 * runtime from mapping anything). */
 	if (dks_limits_apply(&ctx->sb->profile->limits, &err) < 0)
 		dks_child_die(ctx, err.errnum, "%s", err.msg);
-	execvpe(ctx->argv[0], ctx->argv, ctx->envp);
+	/* execvpe would search the caller's PATH: search the sandbox's. */
+	environ = ctx->envp;
+	execvp(ctx->argv[0], ctx->argv);
 	snprintf(m.text, sizeof(m.text), "cannot execute '%s' in the sandbox: %s",
 		 ctx->argv[0], strerror(errno));
 	dks_child_send(ctx, &m);

@@ -324,3 +324,13 @@ Test(sandbox, cgroup_v2_used_exactly_where_delegated, .timeout = 30)
 		cr_log_info("cgroup v2 is not delegated on this host: limits are rlimits only");
 	sbt_out_free(&out);
 }
+
+Test(cli, command_is_searched_in_the_sandbox_path_not_the_callers, .timeout = 30)
+{
+	char cmd[4096];
+
+	/* The caller's PATH leads nowhere: "sh" must still be found. */
+	snprintf(cmd, sizeof(cmd), "PATH=/nonexistent %s sandbox run -- sh -c 'exit 3' 2>/dev/null",
+		 getenv("DKS_BIN"));
+	cr_expect_eq(WEXITSTATUS(system(cmd)), 3);
+}
