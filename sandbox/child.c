@@ -22,8 +22,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -91,7 +93,7 @@ static void request_id_maps(const struct dks_run_ctx *ctx)
 
 	if (!ctx->as_root) {
 		if (dks_write_id_maps(0, ctx->uid, ctx->gid, &err) < 0)
-			dks_child_die(ctx, err.errnum, "%s", err.msg);
+			dks_child_die(ctx, 0, "%s", err.msg);
 		return;
 	}
 	dks_child_send(ctx, &m);
@@ -142,38 +144,62 @@ static void install_stdio(const struct dks_run_ctx *ctx)
 			dks_child_die(ctx, errno, "dup2");
 }
 
-static void exec_command(const struct dks_run_ctx *ctx, int sync_fd)
-{
-	struct dks_msg m = {.type = DKS_MSG_EXEC_ERROR};
-	struct dks_error err = {0};
-	int fd;
+/* Shared between init and the command until the command execs (vfork). */
+struct launch {
+	const struct dks_run_ctx *ctx;
+	const void *bpf; /* the compiled seccomp program */
+	size_t bpf_len;
+	int listener;   /* out: the notification listener, in init's fd table */
+	int exec_errno; /* out: why exec failed */
+};
 
+#define COMMAND_STACK (256 * 1024)
+
+/* The command's last steps, in a vfork child that shares init's memory
+ * and fd table: nothing here allocates, and after the filter is loaded
+ * only always-allowed calls are made (init is suspended and could not
+ * answer a notification). */
+static int command_main(void *arg)
+{
+	struct launch *l = arg;
+	const struct dks_run_ctx *ctx = l->ctx;
+	struct dks_error err = {0};
+	sigset_t none;
+
+	sigemptyset(&none);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
 		dks_child_die(ctx, errno, "setsid");
 	/* Only 0-2 survive exec: nothing the caller had open leaks in. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		dks_child_die(ctx, errno, "close_range");
 	if (dks_landlock_apply(ctx->sb, &err) < 0)
-		dks_child_die(ctx, err.errnum, "%s", err.msg);
-	fd = dks_seccomp_load(ctx->sb->profile, &err);
-	if (fd < 0)
 		dks_child_die(ctx, 0, "%s", err.msg);
-	/* The listener lands in the fd table shared with init; tell init its
-	 * number. Our copy is close-on-exec, so the command never holds it. */
-	if (write(sync_fd, &fd, sizeof(fd)) != sizeof(fd))
-		_exit(125);
+	/* The listener lands in the fd table shared with init; our copy is
+	 * close-on-exec, so the command never holds it. */
+	l->listener = dks_seccomp_install(l->bpf, l->bpf_len, &err);
+	if (l->listener < 0)
+		dks_child_die(ctx, 0, "%s", err.msg);
 	/* Last: the limits are the command's, and none of our own setup may
 	 * fail under them (an address-space limit also stops a sanitizer
 	 * runtime from mapping anything). */
 	if (dks_limits_apply(&ctx->sb->profile->limits, &err) < 0)
-		dks_child_die(ctx, err.errnum, "%s", err.msg);
+		_exit(125);
 	/* execvpe would search the caller's PATH: search the sandbox's. */
 	environ = ctx->envp;
 	execvp(ctx->argv[0], ctx->argv);
-	snprintf(m.text, sizeof(m.text), "cannot execute '%s' in the sandbox: %s",
-		 ctx->argv[0], strerror(errno));
-	dks_child_send(ctx, &m);
+	l->exec_errno = errno;
 	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void report_exec_error(const struct dks_run_ctx *ctx, int errnum)
+{
+	struct dks_msg m = {.type = DKS_MSG_EXEC_ERROR};
+
+	snprintf(m.text, sizeof(m.text), "cannot execute '%s' in the sandbox: %s",
+		 ctx->argv[0], strerror(errnum));
+	dks_child_send(ctx, &m);
 }
 
 static void on_sigchld(int sig)
@@ -200,57 +226,70 @@ static bool reap_children(const struct dks_run_ctx *ctx, pid_t cmd)
 
 /* pid 1: answer seccomp notifications and reap until the command exits.
  * Returning exits init, which makes the kernel kill whatever the command
- * left behind in the pid namespace. @sync delivers the listener's number
- * once the command has loaded its filter. */
-static void supervise(const struct dks_run_ctx *ctx, pid_t cmd, int sync[2])
+ * left behind in the pid namespace. */
+static void supervise(const struct dks_run_ctx *ctx, pid_t cmd, int listener)
 {
-	struct pollfd pfd[2] = {{.fd = sync[0], .events = POLLIN},
-				{.fd = -1, .events = POLLIN}};
+	struct pollfd pfd = {.fd = listener, .events = POLLIN};
 	sigset_t unblocked;
-	int listener;
 
 	sigemptyset(&unblocked);
 	while (!reap_children(ctx, cmd)) {
-		if (ppoll(pfd, 2, NULL, &unblocked) < 0) {
+		if (ppoll(&pfd, 1, NULL, &unblocked) < 0) {
 			if (errno != EINTR)
 				dks_child_die(ctx, errno, "init: ppoll");
 			continue;
 		}
-		if (pfd[0].revents & POLLIN) {
-			if (read(sync[0], &listener, sizeof(listener)) == sizeof(listener))
-				pfd[1].fd = listener;
-			/* Closed only now: the table is shared until exec. */
-			close(sync[0]);
-			close(sync[1]);
-			pfd[0].fd = -1;
-		}
-		if (pfd[1].revents & POLLIN)
-			dks_seccomp_serve(ctx, pfd[1].fd);
-		else if (pfd[1].revents & (POLLHUP | POLLERR))
-			pfd[1].fd = -1;
+		if (pfd.revents & POLLIN)
+			dks_seccomp_serve(ctx, pfd.fd);
+		else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
+			pfd.fd = -1;
 	}
 }
 
-static pid_t start_command(const struct dks_run_ctx *ctx, int sync[2])
+/* The program the setup child compiled, read until it closes the pipe. */
+static size_t read_bpf(const struct dks_run_ctx *ctx, char *buf, size_t size)
 {
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < size && (n = read(ctx->bpf_fds[0], buf + len, size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			dks_child_die(ctx, errno, "init: reading the seccomp program");
+		len += (size_t)n;
+	}
+	close(ctx->bpf_fds[0]);
+	if (len == 0)
+		_exit(125); /* the setup child reported why */
+	return len;
+}
+
+/* vfork: the command shares init's memory until it execs, so starting
+ * it costs no copy of init's address space. */
+static pid_t start_command(const struct dks_run_ctx *ctx, int *listener)
+{
+	char *bpf = malloc(DKS_BPF_MAX);
+	struct launch l = {.ctx = ctx, .bpf = bpf, .listener = -1};
+	char *stack;
 	pid_t pid;
 
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		dks_child_die(ctx, errno, "pipe");
-	/* CLONE_FILES: the seccomp listener the command creates appears in
-	 * init's fd table too; exec then gives the command a private table
-	 * in which the listener (close-on-exec) is gone. */
-	pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	if (!bpf)
+		dks_child_die(ctx, ENOMEM, "init");
+	l.bpf_len = read_bpf(ctx, bpf, DKS_BPF_MAX);
+	stack = mmap(NULL, COMMAND_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		dks_child_die(ctx, errno, "init: stack");
+	pid = clone(command_main, stack + COMMAND_STACK,
+		    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &l);
 	if (pid < 0)
 		dks_child_die(ctx, errno, "clone");
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		signal(SIGCHLD, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		exec_command(ctx, sync[1]);
-	}
+	munmap(stack, COMMAND_STACK);
+	free(bpf);
+	if (l.exec_errno)
+		report_exec_error(ctx, l.exec_errno);
+	*listener = l.listener;
 	return pid;
 }
 
@@ -259,7 +298,7 @@ static void drop_privileges(const struct dks_run_ctx *ctx)
 	struct dks_error err = {0};
 
 	if (dks_caps_drop_all(&err) < 0)
-		dks_child_die(ctx, err.errnum, "%s", err.msg);
+		dks_child_die(ctx, 0, "%s", err.msg);
 	/* No exec in the sandbox can ever gain privileges (setuid files,
 	 * file capabilities): and seccomp/Landlock need it. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -272,9 +311,10 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *ctx)
 {
 	struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP};
 	sigset_t chld;
-	int sync[2];
+	int listener;
 	pid_t cmd;
 
+	close(ctx->bpf_fds[1]);
 	/* The sandbox never outlives the caller. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		dks_child_die(ctx, errno, "pdeathsig");
@@ -291,9 +331,20 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *ctx)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
-	cmd = start_command(ctx, sync);
-	supervise(ctx, cmd, sync);
+	cmd = start_command(ctx, &listener);
+	supervise(ctx, cmd, listener);
 	_exit(0);
+}
+
+/* While init builds the root filesystem, compile its seccomp program. */
+static void compile_filter(const struct dks_run_ctx *ctx)
+{
+	struct dks_error err = {0};
+
+	close(ctx->bpf_fds[0]);
+	if (dks_seccomp_export(ctx->sb->profile, ctx->bpf_fds[1], &err) < 0)
+		dks_child_die(ctx, 0, "%s", err.msg);
+	close(ctx->bpf_fds[1]);
 }
 
 void dks_child_main(struct dks_run_ctx *ctx)
@@ -314,5 +365,6 @@ void dks_child_main(struct dks_run_ctx *ctx)
 		init_main(ctx);
 	m.a = pid;
 	dks_child_send(ctx, &m);
+	compile_filter(ctx);
 	_exit(0);
 }

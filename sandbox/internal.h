@@ -85,6 +85,7 @@ struct dks_run_ctx {
 	int report_fd; /* write end of the report pipe */
 	int ack_fd;    /* setup child, init: read end of the caller's answers */
 	bool cgroup;   /* init waits until the caller moved it into its cgroup */
+	int bpf_fds[2]; /* setup child -> init: the compiled seccomp program */
 	bool as_root;  /* started by host root: switch to sb->uid first */
 	uid_t uid;
 	gid_t gid;
@@ -117,9 +118,11 @@ int dks_kernel_resolve(struct dks_kernel *k, const char *kver,
 		       const char *headers, struct dks_error *err);
 void dks_kernel_clear(struct dks_kernel *k);
 
-/* seccomp.c: load the profile's filters into the calling process; returns
- * the notification listener fd. */
-int dks_seccomp_load(const struct dks_profile *p, struct dks_error *err);
+/* seccomp.c: compile the profile's filter to a BPF program written to @fd;
+ * load such a program (returns the notification listener fd). */
+int dks_seccomp_export(const struct dks_profile *p, int fd, struct dks_error *err);
+int dks_seccomp_install(const void *prog, size_t len, struct dks_error *err);
+#define DKS_BPF_MAX (4096 * 8)
 /* Is @name allowed only with some arguments (an argument rule)? */
 bool dks_seccomp_ruled(const struct dks_profile *p, const char *name);
 /* Serve one notification on @fd: report it and answer. */

@@ -49,7 +49,8 @@ static int resolve_user(struct dks_sandbox *sb, struct dks_error *err)
 		return 0;
 	if (dks_build_user_exists(DKS_BUILD_USER))
 		return dks_sandbox_set_user(sb, DKS_BUILD_USER, err);
-	dks_warn("no 'dkms-sandbox' system user (make install creates it): building as 'nobody'");
+	dprintf(sb->fds[2], "dkms-sandbox: warning: no '%s' system user (make install creates it): "
+		"building as 'nobody'\n", DKS_BUILD_USER);
 	return dks_sandbox_set_user(sb, "nobody", err);
 }
 
@@ -306,7 +307,7 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	struct dks_run_ctx ctx = {.sb = sb, .argv = argv};
 	unsigned timeout;
 	double t0 = now();
-	int pipefd[2], ack[2];
+	int pipefd[2], ack[2], bpf[2];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -326,13 +327,16 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 		return -1;
 	}
 	ctx.cgroup = mon.cgroup != NULL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0 ||
+	    pipe2(bpf, O_CLOEXEC) < 0) {
 		strv_free(&env);
 		dks_cgroup_destroy(mon.cgroup);
 		return dks_err(err, errno, "sandbox: pipe");
 	}
 	ctx.report_fd = pipefd[1];
 	ctx.ack_fd = ack[0];
+	ctx.bpf_fds[0] = bpf[0];
+	ctx.bpf_fds[1] = bpf[1];
 	mon.ack_fd = ack[1];
 	mon.setup_pid = fork();
 	if (mon.setup_pid == 0) {
@@ -342,6 +346,8 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	}
 	close(pipefd[1]);
 	close(ack[0]);
+	close(bpf[0]);
+	close(bpf[1]);
 	strv_free(&env);
 	if (mon.setup_pid < 0) {
 		close(pipefd[0]);

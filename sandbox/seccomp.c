@@ -28,7 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -193,26 +197,41 @@ static int build(const struct dks_profile *p, scmp_filter_ctx f, struct dks_erro
 	return 0;
 }
 
-int dks_seccomp_load(const struct dks_profile *p, struct dks_error *err)
+/* Compile the profile's filter and write the BPF program to @fd. Runs in
+ * the setup child, in parallel with init building the root filesystem:
+ * libseccomp's compilation is off the start-up's critical path. */
+int dks_seccomp_export(const struct dks_profile *p, int fd, struct dks_error *err)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_NOTIFY);
-	int r, fd;
+	int r;
 
 	if (!f)
 		return dks_err(err, ENOMEM, "seccomp");
+	/* A binary tree of syscall numbers: kbuild makes millions of calls. */
 	if (seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
-	    seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0) < 0 || build(p, f, err) < 0) {
+	    seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0 || build(p, f, err) < 0) {
 		seccomp_release(f);
 		return err->msg[0] ? -1 : dks_err(err, 0, "seccomp: filter attributes");
 	}
-	r = seccomp_load(f);
-	fd = r < 0 ? -1 : seccomp_notify_fd(f);
+	r = seccomp_export_bpf(f, fd);
 	seccomp_release(f);
-	if (r < 0)
-		return dks_err(err, -r, "seccomp: cannot load the filter");
+	return r < 0 ? dks_err(err, -r, "seccomp: cannot export the filter") : 0;
+}
+
+/* Load a compiled program (no_new_privs is set); returns the
+ * notification listener. Allocates nothing: safe in a vfork child. */
+int dks_seccomp_install(const void *prog, size_t len, struct dks_error *err)
+{
+	struct sock_fprog fprog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+				   .filter = (struct sock_filter *)prog};
+	long fd;
+
+	if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096)
+		return dks_err(err, 0, "seccomp: bad filter program (%zu bytes)", len);
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
 	if (fd < 0)
-		return dks_err(err, 0, "seccomp: no notification fd");
-	return fd;
+		return dks_err(err, errno, "seccomp: cannot load the filter");
+	return (int)fd;
 }
 
 static bool may_continue(int nr)
