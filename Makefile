@@ -86,6 +86,8 @@ check-run: $(BIN) $(TESTBIN) $(PROBE)
 	DKS_SRCDIR=$(CURDIR) $(TESTBIN) --jobs 2 $(TESTFLAGS)
 
 check-asan: deps
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build-asan SAN=1 check-run
 
 bench: deps $(BIN)

@@ -81,34 +81,14 @@ static void become_build_user(const struct dks_run_ctx *ctx)
 		dks_child_die(ctx, errno, "setresuid %u", (unsigned)ctx->uid);
 }
 
-/* Started by root, the setup child is no longer dumpable once it has
- * switched uid, so its /proc files belong to host root: the caller writes
- * the maps. Making the child dumpable instead would open it to ptrace by
- * any process of the build uid while it still holds the caller's memory. */
-static void request_id_maps(const struct dks_run_ctx *ctx)
+/* init waits for the caller: its uid/gid maps written and, where cgroup
+ * v2 is delegated, its cgroup joined. Nothing may fork before that. */
+static void await_caller(const struct dks_run_ctx *ctx)
 {
-	struct dks_msg m = {.type = DKS_MSG_MAP_REQUEST};
 	char ok = 0;
-	struct dks_error err = {0};
 
-	if (!ctx->as_root) {
-		if (dks_write_id_maps(0, ctx->uid, ctx->gid, &err) < 0)
-			dks_child_die(ctx, 0, "%s", err.msg);
-		return;
-	}
-	dks_child_send(ctx, &m);
 	if (read(ctx->ack_fd, &ok, 1) != 1 || ok != 1)
 		_exit(125); /* the caller reports what went wrong */
-}
-
-/* Where cgroup v2 is delegated, the caller moves init into the sandbox's
- * cgroup: nothing may fork before that. */
-static void await_cgroup(const struct dks_run_ctx *ctx)
-{
-	char ok = 0;
-
-	if (ctx->cgroup && (read(ctx->ack_fd, &ok, 1) != 1 || ok != 1))
-		_exit(125);
 	close(ctx->ack_fd);
 }
 
@@ -315,13 +295,14 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *ctx)
 	pid_t cmd;
 
 	close(ctx->bpf_fds[1]);
+	close(ctx->ack_wfd);
 	/* The sandbox never outlives the caller. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		dks_child_die(ctx, errno, "pdeathsig");
-	await_cgroup(ctx);
 	if (sethostname("dkms-sandbox", 12) < 0)
 		dks_child_die(ctx, errno, "sethostname");
 	loopback_up(ctx);
+	await_caller(ctx);
 	dks_mounts_setup(ctx);
 	if (chdir(ctx->cwd) < 0)
 		dks_child_die(ctx, errno, "working directory %s", ctx->cwd);
@@ -336,35 +317,38 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *ctx)
 	_exit(0);
 }
 
-/* While init builds the root filesystem, compile its seccomp program. */
-static void compile_filter(const struct dks_run_ctx *ctx)
+/* Root callers: a vfork child of the caller (shared memory, the caller
+ * suspended until it exits) becomes the build user and creates the
+ * namespaces as that user, so that the user namespace belongs to an
+ * unprivileged uid; then it forks init and exits. */
+int dks_setup_main(void *arg)
 {
-	struct dks_error err = {0};
-
-	close(ctx->bpf_fds[0]);
-	if (dks_seccomp_export(ctx->sb->profile, ctx->bpf_fds[1], &err) < 0)
-		dks_child_die(ctx, 0, "%s", err.msg);
-	close(ctx->bpf_fds[1]);
-}
-
-void dks_child_main(struct dks_run_ctx *ctx)
-{
+	struct dks_run_ctx *ctx = arg;
 	struct dks_msg m = {.type = DKS_MSG_INIT_PID};
 	pid_t pid;
 
 	become_build_user(ctx);
 	if (unshare(NS_FLAGS) < 0)
 		dks_child_die(ctx, errno, "cannot create namespaces (are unprivileged user namespaces enabled?)");
-	request_id_maps(ctx);
 	/* CLONE_PARENT: init is the caller's child, so the caller can wait for
 	 * it and kill it by a pid that cannot be reused before it reaps it. */
 	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
-		dks_child_die(ctx, errno, "clone init");
+		dks_child_die(ctx, errno, "cannot start the sandbox's init");
 	if (pid == 0)
 		init_main(ctx);
 	m.a = pid;
 	dks_child_send(ctx, &m);
-	compile_filter(ctx);
 	_exit(0);
+}
+
+/* Other callers already are the build user: init is cloned straight into
+ * the new namespaces. */
+pid_t dks_spawn_init(struct dks_run_ctx *ctx)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, 0, 0, 0, 0);
+
+	if (pid == 0)
+		init_main(ctx);
+	return pid;
 }

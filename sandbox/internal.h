@@ -66,7 +66,6 @@ enum dks_msg_type {
 	DKS_MSG_EXEC_ERROR,   /* text: the command could not be executed */
 	DKS_MSG_DENIED,       /* a = syscall nr, b = pid in the sandbox */
 	DKS_MSG_EXIT,         /* a = wait status of the command */
-	DKS_MSG_MAP_REQUEST,  /* setup child: write my uid/gid maps */
 };
 
 struct dks_msg {
@@ -83,16 +82,18 @@ struct dks_run_ctx {
 	char **envp;
 	const char *cwd;
 	int report_fd; /* write end of the report pipe */
-	int ack_fd;    /* setup child, init: read end of the caller's answers */
-	bool cgroup;   /* init waits until the caller moved it into its cgroup */
-	int bpf_fds[2]; /* setup child -> init: the compiled seccomp program */
+	int ack_fd;    /* init: read end of the caller's go-ahead */
+	int ack_wfd;   /* its write end (the caller's; closed in init) */
+	int bpf_fds[2]; /* caller -> init: the compiled seccomp program */
 	bool as_root;  /* started by host root: switch to sb->uid first */
 	uid_t uid;
 	gid_t gid;
 };
 
-/* child.c: the setup child and the sandbox init; never return. */
-__attribute__((noreturn)) void dks_child_main(struct dks_run_ctx *ctx);
+/* child.c: start the sandbox's init. Root callers run dks_setup_main in a
+ * vfork child (it sends DKS_MSG_INIT_PID); others call dks_spawn_init. */
+int dks_setup_main(void *ctx);
+pid_t dks_spawn_init(struct dks_run_ctx *ctx);
 
 /* Report a setup failure to the caller and exit (children only). */
 __attribute__((noreturn, format(printf, 3, 4))) void
@@ -100,7 +101,7 @@ dks_child_die(const struct dks_run_ctx *ctx, int errnum, const char *fmt, ...);
 void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m);
 
 /* One uid and one gid exist in a sandbox: the build user's own. Written
- * by the setup child itself, or by the caller when it is root. */
+ * by the caller into init's user namespace. */
 int dks_write_id_maps(pid_t pid, uid_t uid, gid_t gid, struct dks_error *err);
 
 /* cgroup.c: a child cgroup with the sandbox's memory.max and pids.max

@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +32,6 @@ struct monitor {
 	int exit_wstatus;
 	bool got_error;
 	bool timed_out;
-	int ack_fd; /* write end: answers to the setup child and init */
 	char *cgroup; /* the sandbox's cgroup v2 directory, or NULL */
 	struct dks_msg error;
 };
@@ -126,61 +127,12 @@ static void note_denied(const struct dks_sandbox *sb, const struct dks_msg *m,
 		res->n_denied++;
 }
 
-/* Root only: write the maps the setup child asked for, then let it go on.
- * The maps are fixed (the build uid and gid); nothing in the request is
- * taken from the child. */
-static void answer_map_request(const struct dks_sandbox *sb, struct monitor *mon)
-{
-	struct dks_error err = {0};
-	char ok = 1;
-
-	if (mon->ack_fd < 0)
-		return;
-	if (dks_write_id_maps(mon->setup_pid, sb->uid, sb->gid, &err) < 0) {
-		mon->got_error = true;
-		mon->error.a = 125;
-		snprintf(mon->error.text, sizeof(mon->error.text), "%.*s", (int)sizeof(mon->error.text) - 1, err.msg);
-		ok = 0;
-	}
-	if (write(mon->ack_fd, &ok, 1) != 1 || !ok)
-		kill(mon->setup_pid, SIGKILL);
-	if (!mon->cgroup) {
-		close(mon->ack_fd);
-		mon->ack_fd = -1;
-	}
-}
-
-/* Init waits for this: it must be in its cgroup before it forks. */
-static void attach_cgroup(struct monitor *mon)
-{
-	struct dks_error err = {0};
-	char ok = 1;
-
-	if (!mon->cgroup || mon->ack_fd < 0)
-		return;
-	if (dks_cgroup_attach(mon->cgroup, mon->init_pid, &err) < 0) {
-		mon->got_error = true;
-		mon->error.a = 125;
-		snprintf(mon->error.text, sizeof(mon->error.text), "%.*s",
-			 (int)sizeof(mon->error.text) - 1, err.msg);
-		ok = 0;
-	}
-	if (write(mon->ack_fd, &ok, 1) != 1 || !ok)
-		kill(mon->init_pid, SIGKILL);
-	close(mon->ack_fd);
-	mon->ack_fd = -1;
-}
-
 static void handle_msg(const struct dks_sandbox *sb, struct monitor *mon,
 		       const struct dks_msg *m, struct dks_sandbox_result *res)
 {
 	switch (m->type) {
-	case DKS_MSG_MAP_REQUEST:
-		answer_map_request(sb, mon);
-		break;
 	case DKS_MSG_INIT_PID:
 		mon->init_pid = m->a;
-		attach_cgroup(mon);
 		break;
 	case DKS_MSG_SETUP_ERROR:
 		if (!mon->got_error)
@@ -191,7 +143,8 @@ static void handle_msg(const struct dks_sandbox *sb, struct monitor *mon,
 		dprintf(sb->fds[2], "dkms-sandbox: %.*s\n", (int)sizeof(m->text), m->text);
 		break;
 	case DKS_MSG_DENIED:
-		note_denied(sb, m, res);
+		if (res)
+			note_denied(sb, m, res);
 		break;
 	case DKS_MSG_EXIT:
 		mon->got_exit = true;
@@ -299,15 +252,132 @@ static int prepare(struct dks_sandbox *sb, struct strv *env, const char **cwd,
 	return 0;
 }
 
+struct pipes {
+	int report[2]; /* sandbox -> caller: struct dks_msg */
+	int ack[2];    /* caller -> init: go ahead */
+	int bpf[2];    /* caller -> init: the seccomp program */
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void close_pipes(struct pipes *p)
+{
+	for (int i = 0; i < 2; i++) {
+		close_fd(&p->report[i]);
+		close_fd(&p->ack[i]);
+		close_fd(&p->bpf[i]);
+	}
+}
+
+static int open_pipes(struct pipes *p, struct dks_error *err)
+{
+	memset(p, -1, sizeof(*p));
+	if (pipe2(p->report, O_CLOEXEC) < 0 || pipe2(p->ack, O_CLOEXEC) < 0 ||
+	    pipe2(p->bpf, O_CLOEXEC) < 0) {
+		close_pipes(p);
+		return dks_err(err, errno, "sandbox: pipe");
+	}
+	return 0;
+}
+
+#define SETUP_STACK (64 * 1024)
+
+/* Root: a vfork child switches to the build user and creates the
+ * namespaces (child.c says why); it reports init's pid before it exits. */
+static int start_init_as_root(const struct dks_sandbox *sb, struct dks_run_ctx *ctx,
+			      struct monitor *mon, int report_fd, struct dks_error *err)
+{
+	struct pollfd pfd = {.fd = report_fd, .events = POLLIN};
+	char *stack = mmap(NULL, SETUP_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	struct dks_msg m;
+	int ws;
+
+	if (stack == MAP_FAILED)
+		return dks_err(err, errno, "sandbox: stack");
+	mon->setup_pid = clone(dks_setup_main, stack + SETUP_STACK,
+			       CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+	munmap(stack, SETUP_STACK);
+	if (mon->setup_pid < 0)
+		return dks_err(err, errno, "sandbox: clone");
+	reap(mon->setup_pid, &ws);
+	mon->setup_pid = 0;
+	/* It has exited: its message (or init's first error) is waiting. */
+	while (!mon->init_pid && !mon->got_error && poll(&pfd, 1, 0) == 1 &&
+	       read(report_fd, &m, sizeof(m)) == sizeof(m))
+		handle_msg(sb, mon, &m, NULL);
+	if (mon->got_error)
+		return dks_err_code(err, mon->error.a ? mon->error.a : 125, 0, "sandbox: %.*s",
+				    (int)sizeof(mon->error.text), mon->error.text);
+	if (!mon->init_pid)
+		return dks_err(err, 0, "sandbox: the setup child died (wait status 0x%x)", ws);
+	return 0;
+}
+
+/* Map the build user into init's user namespace, move init into its
+ * cgroup, let it go on; then compile its seccomp program while it builds
+ * the root filesystem. */
+static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *ctx,
+			struct monitor *mon, struct pipes *p, struct dks_error *err)
+{
+	if (dks_write_id_maps(mon->init_pid, ctx->uid, ctx->gid, err) < 0)
+		return -1;
+	if (mon->cgroup && dks_cgroup_attach(mon->cgroup, mon->init_pid, err) < 0)
+		return -1;
+	if (write(p->ack[1], "\1", 1) != 1)
+		return dks_err(err, errno, "sandbox: cannot start init");
+	close_fd(&p->ack[1]);
+	if (dks_seccomp_export(sb->profile, p->bpf[1], err) < 0)
+		return -1;
+	close_fd(&p->bpf[1]);
+	return 0;
+}
+
+static int spawn(const struct dks_sandbox *sb, struct dks_run_ctx *ctx, struct monitor *mon,
+		 struct pipes *p, struct dks_error *err)
+{
+	int ret;
+
+	ctx->report_fd = p->report[1];
+	ctx->ack_fd = p->ack[0];
+	ctx->ack_wfd = p->ack[1];
+	ctx->bpf_fds[0] = p->bpf[0];
+	ctx->bpf_fds[1] = p->bpf[1];
+	if (ctx->as_root) {
+		ret = start_init_as_root(sb, ctx, mon, p->report[0], err);
+	} else {
+		mon->init_pid = dks_spawn_init(ctx);
+		ret = mon->init_pid < 0 ? dks_err(err, errno, "sandbox: cannot create namespaces "
+						      "(are unprivileged user namespaces enabled?)")
+					: 0;
+	}
+	close_fd(&p->report[1]);
+	close_fd(&p->ack[0]);
+	close_fd(&p->bpf[0]);
+	if (ret == 0)
+		ret = release_init(sb, ctx, mon, p, err);
+	if (ret < 0 && mon->init_pid > 0) {
+		kill(mon->init_pid, SIGKILL);
+		reap(mon->init_pid, &(int){0});
+		mon->init_pid = 0;
+	}
+	return ret;
+}
+
 int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 		    struct dks_sandbox_result *res, struct dks_error *err)
 {
 	struct strv env = {0};
 	struct monitor mon = {0};
 	struct dks_run_ctx ctx = {.sb = sb, .argv = argv};
+	struct pipes p;
 	unsigned timeout;
 	double t0 = now();
-	int pipefd[2], ack[2], bpf[2];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -322,44 +392,21 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	ctx.as_root = geteuid() == 0;
 	ctx.uid = ctx.as_root ? sb->uid : geteuid();
 	ctx.gid = ctx.as_root ? sb->gid : getegid();
-	if (dks_cgroup_create(&sb->profile->limits, &mon.cgroup, err) < 0) {
+	if (dks_cgroup_create(&sb->profile->limits, &mon.cgroup, err) < 0 ||
+	    open_pipes(&p, err) < 0) {
 		strv_free(&env);
+		dks_cgroup_destroy(mon.cgroup);
 		return -1;
 	}
-	ctx.cgroup = mon.cgroup != NULL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0 ||
-	    pipe2(bpf, O_CLOEXEC) < 0) {
-		strv_free(&env);
-		dks_cgroup_destroy(mon.cgroup);
-		return dks_err(err, errno, "sandbox: pipe");
-	}
-	ctx.report_fd = pipefd[1];
-	ctx.ack_fd = ack[0];
-	ctx.bpf_fds[0] = bpf[0];
-	ctx.bpf_fds[1] = bpf[1];
-	mon.ack_fd = ack[1];
-	mon.setup_pid = fork();
-	if (mon.setup_pid == 0) {
-		close(pipefd[0]);
-		close(ack[1]);
-		dks_child_main(&ctx);
-	}
-	close(pipefd[1]);
-	close(ack[0]);
-	close(bpf[0]);
-	close(bpf[1]);
+	ret = spawn(sb, &ctx, &mon, &p, err);
 	strv_free(&env);
-	if (mon.setup_pid < 0) {
-		close(pipefd[0]);
-		close(ack[1]);
+	if (ret == 0) {
+		monitor(sb, p.report[0], timeout, &mon, res);
+		ret = finish(sb, &mon, res, timeout, err);
+	} else {
 		dks_cgroup_destroy(mon.cgroup);
-		return dks_err(err, errno, "sandbox: fork");
 	}
-	monitor(sb, pipefd[0], timeout, &mon, res);
-	close(pipefd[0]);
-	if (mon.ack_fd >= 0)
-		close(mon.ack_fd);
-	ret = finish(sb, &mon, res, timeout, err);
+	close_pipes(&p);
 	res->elapsed = now() - t0;
 	return ret;
 }

@@ -1,0 +1,283 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench: start-up time of `dkms-sandbox sandbox run -- /bin/true`
+# against bubblewrap with an equivalent setup (same /usr, namespaces, no
+# capabilities, a seccomp filter of the default profile's allow-list),
+# measured in the same run; then a real hello.ko build in the sandbox
+# against the same make on the host. Needs DKS_BIN; uses hyperfine when
+# present (else a date +%s%N loop). Takes about a minute.
+#
+# Environment: DKS_BIN (required), BENCH_RUNS (start-up runs, default 50),
+# BENCH_BUILD_RUNS (default 5), BENCH_USER (unprivileged user for the second
+# start-up table when run as root, default nobody; "" to skip),
+# BENCH_NO_HYPERFINE=1 (use the date loop).
+set -eu
+
+: "${DKS_BIN:?DKS_BIN must name the dkms-sandbox binary}"
+RUNS=${BENCH_RUNS:-50}
+BUILD_RUNS=${BENCH_BUILD_RUNS:-5}
+WARMUP=5
+BENCH_USER=${BENCH_USER-nobody}
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$DKS_BIN" ] || die "$DKS_BIN is not executable"
+command -v bwrap >/dev/null || die "bwrap not found (apt-get install bubblewrap)"
+if [ -z "${BENCH_NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null; then
+	have_hf=1
+else
+	have_hf=0
+fi
+
+kver=
+for d in /lib/modules/*/build/Makefile; do
+	[ -f "$d" ] || continue
+	kver=${d#/lib/modules/}
+	kver=${kver%%/*}
+	break
+done
+[ -n "$kver" ] || die "no kernel headers in /lib/modules/*/build"
+
+work=$(mktemp -d /var/tmp/dks-bench.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' HUP INT PIPE TERM
+
+# --- the seccomp filter for bwrap: the default profile's allow-list -------
+allow=$work/allow.txt
+profile=$top/profiles/default.yaml
+allow_from=${profile#"$top"/}
+if [ -f "$profile" ]; then
+	# The `allow:` entries: a flow list ([a, b], over several lines) or a
+	# block list (- name).
+	awk '
+	function indent(s) { match(s, /^ */); return RLENGTH }
+	function names(s,   n, a, i) {
+		n = split(s, a, ","); for (i = 1; i <= n; i++) {
+			gsub(/["\047 \t]/, "", a[i]); if (a[i] != "") print a[i]
+		}
+	}
+	{ sub(/[ \t]*#.*/, "") }
+	/^[ \t]*$/ { next }
+	inflow {
+		if (index($0, "]")) { s = $0; sub(/\].*/, "", s); names(s); inflow = 0 }
+		else names($0)
+		next
+	}
+	inblk && /^ *- / && indent($0) >= ind {
+		s = $0; sub(/^ *- */, "", s); sub(/.*: */, "", s); names(s); next
+	}
+	inblk { inblk = 0 }
+	/^ *allow: *\[/ {
+		s = $0; sub(/^[^\[]*\[/, "", s)
+		if (index(s, "]")) sub(/\].*/, "", s); else inflow = 1
+		names(s); next
+	}
+	/^ *allow: *$/ { inblk = 1; ind = indent($0) }
+	' "$profile" >"$allow"
+fi
+if [ ! -s "$allow" ]; then
+	allow_from="the built-in kbuild list (no allow: list in ${profile#"$top"/})"
+	# The 64 syscalls kbuild uses (facts.md) plus the same margin.
+	cat >"$allow" <<'LIST'
+access arch_prctl brk chdir clone clone3 close dup2 execve exit_group
+faccessat2 fadvise64 fchdir fcntl fstatfs ftruncate futex getcwd getdents64
+getegid geteuid getgid getpid getppid getrandom getrusage getuid ioctl lseek
+lstat mkdir mmap mprotect munmap newfstatat openat pipe2 poll pread64
+prlimit64 pselect6 pwrite64 read readlink rseq rt_sigaction rt_sigprocmask
+rt_sigreturn sched_getaffinity set_robust_list set_tid_address setresgid
+setresuid sigaltstack stat statfs sysinfo umask uname unlink unlinkat vfork
+wait4 write
+rename renameat renameat2 link linkat symlink symlinkat rmdir mkdirat
+readlinkat fchmodat fchownat faccessat openat2 open creat statx dup dup3
+close_range pipe ppoll clock_gettime clock_getres clock_nanosleep nanosleep
+gettid kill tgkill madvise mremap utimensat fsync fdatasync fallocate
+copy_file_range sendfile setpgid getpgid getpgrp setsid getsid waitid fork
+exit chmod fchmod fchown getgroups getresuid getresgid times
+LIST
+	tr ' ' '\n' <"$allow" >"$allow.1" && mv "$allow.1" "$allow"
+fi
+cc -O2 -o "$work/seccomp-bpf" "$here/seccomp-bpf.c" -lseccomp ||
+	die "cannot build tests/bench/seccomp-bpf.c (needs libseccomp-dev)"
+"$work/seccomp-bpf" <"$allow" >"$work/filter.bpf" 2>"$work/seccomp-bpf.log" ||
+	die "seccomp-bpf: $(cat "$work/seccomp-bpf.log")"
+chmod 644 "$work/filter.bpf"
+nallow=$(sed -n 's/.* \([0-9]*\) syscalls allowed/\1/p' "$work/seccomp-bpf.log")
+
+DKS_CMD="\"$DKS_BIN\" sandbox run -- /bin/true"
+BWRAP_CMD="bwrap --unshare-all --die-with-parent --ro-bind /usr /usr \
+--symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 \
+--symlink usr/sbin /sbin --proc /proc --dev /dev --tmpfs /tmp \
+--ro-bind /etc/alternatives /etc/alternatives \
+--ro-bind /etc/ld.so.cache /etc/ld.so.cache --new-session --cap-drop ALL \
+--seccomp 3 /bin/true 3<\"$work/filter.bpf\""
+
+# --- measuring --------------------------------------------------------------
+# as_user USER CMD...: CMD as USER (or as is when USER is empty).
+as_user() {
+	u=$1
+	shift
+	if [ -n "$u" ]; then
+		setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups \
+			env HOME="$work" "$@"
+	else
+		"$@"
+	fi
+}
+
+# hf JSON WARMUP RUNS USER PREP1 NAME1 CMD1 PREP2 NAME2 CMD2: one hyperfine
+# run of two commands; then the times of NAMEi appended to $out.NAMEi
+# (nanoseconds, one a line).
+hf() {
+	json=$1 w=$2 r=$3 u=$4 p1=$5 n1=$6 c1=$7 p2=$8 n2=$9
+	shift 9
+	c2=$1
+	set -- hyperfine --style none --warmup "$w" --runs "$r" --export-json "$json"
+	[ -n "$p1" ] && set -- "$@" --prepare "$p1" --prepare "$p2"
+	set -- "$@" -n "$n1" "$c1" -n "$n2" "$c2"
+	as_user "$u" "$@" >"$json.log" 2>&1 || { cat "$json.log" >&2; die "hyperfine failed"; }
+	# hyperfine's JSON: per result, "command": NAME ... "times": [ s, ... ]
+	awk -v out="$out" '
+	/"command":/ { s = $0; sub(/.*"command": *"/, "", s); sub(/".*/, "", s); name = s }
+	/"times": *\[/ { intimes = 1; next }
+	intimes && /\]/ { intimes = 0; next }
+	intimes { v = $1; gsub(/[^0-9.eE+-]/, "", v); if (v != "") printf "%.0f\n", v * 1e9 >> (out "." name) }
+	' "$json"
+}
+
+# measure OUT WARMUP RUNS PREP_A CMD_A PREP_B CMD_B [AS_USER]
+# writes "median_s mean_s" for A then B, one line each, to OUT. With
+# hyperfine: two halves in opposite orders, so that a change of load on a
+# shared machine weighs on both commands alike.
+measure() {
+	out=$1 warm=$2 runs=$3 prep_a=$4 cmd_a=$5 prep_b=$6 cmd_b=$7 user=${8:-}
+	: >"$out.a"
+	: >"$out.b"
+	if [ "$have_hf" = 1 ]; then
+		half=$(((runs + 1) / 2))
+		hf "$out.1.json" "$warm" "$half" "$user" "$prep_a" a "$cmd_a" "$prep_b" b "$cmd_b"
+		hf "$out.2.json" "$warm" "$half" "$user" "$prep_b" b "$cmd_b" "$prep_a" a "$cmd_a"
+	else
+		for which in a b; do
+			if [ "$which" = a ]; then p=$prep_a c=$cmd_a; else p=$prep_b c=$cmd_b; fi
+			i=0
+			while [ "$i" -lt $((warm + runs)) ]; do
+				[ -n "$p" ] && sh -c "$p" >/dev/null 2>&1
+				t0=$(date +%s%N)
+				as_user "$user" sh -c "$c" >/dev/null 2>&1 || die "failed: $c"
+				t1=$(date +%s%N)
+				[ "$i" -ge "$warm" ] && echo $((t1 - t0)) >>"$out.$which"
+				i=$((i + 1))
+			done
+		done
+	fi
+	: >"$out"
+	for which in a b; do
+		[ -s "$out.$which" ] || die "no times measured for $which"
+		sort -n "$out.$which" | awk '{ v[NR] = $1; s += $1 }
+			END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			      printf "%.9f %.9f %d\n", m / 1e9, s / NR / 1e9, NR }' >>"$out"
+	done
+}
+
+# interleaved OUT WARMUP RUNS PREP_A CMD_A PREP_B CMD_B: like measure, but
+# A and B alternate run by run (for long commands: the noise of a shared
+# machine then falls on both alike; date's cost is negligible).
+interleaved() {
+	out=$1 warm=$2 runs=$3
+	: >"$out.a"
+	: >"$out.b"
+	i=0
+	while [ "$i" -lt $((warm + runs)) ]; do
+		for which in a b; do
+			if [ "$which" = a ]; then p=$4 c=$5; else p=$6 c=$7; fi
+			sh -c "$p" >/dev/null 2>&1 || die "failed: $p"
+			t0=$(date +%s%N)
+			sh -c "$c" >/dev/null 2>&1 || die "failed: $c"
+			t1=$(date +%s%N)
+			[ "$i" -ge "$warm" ] && echo $((t1 - t0)) >>"$out.$which"
+		done
+		i=$((i + 1))
+	done
+	: >"$out"
+	for which in a b; do
+		sort -n "$out.$which" | awk '{ v[NR] = $1; s += $1 }
+			END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			      printf "%.9f %.9f %d\n", m / 1e9, s / NR / 1e9, NR }' >>"$out"
+	done
+}
+
+# table OUT NAME_A NAME_B TITLE NOTE
+table() {
+	awk -v a="$2" -v b="$3" -v title="$4" -v note="$5" '
+	{ med[NR] = $1 * 1000; mean[NR] = $2 * 1000 }
+	END {
+		print title
+		printf "  %-26s %10s %10s\n", "tool", "median ms", "mean ms"
+		printf "  %-26s %10.2f %10.2f\n", a, med[1], mean[1]
+		printf "  %-26s %10.2f %10.2f\n", b, med[2], mean[2]
+		printf "  ratio %s (median): %.2f  %s\n", a "/" b, med[1] / med[2], note
+	}' "$1"
+}
+
+check_runs() { # DESCRIPTION COMMAND [USER]
+	as_user "${3:-}" sh -c "$2" >"$work/check.log" 2>&1 ||
+		{ cat "$work/check.log" >&2; die "$1 does not run: $2"; }
+}
+
+tool=hyperfine
+[ "$have_hf" = 1 ] || tool="date loop"
+echo "dkms-sandbox bench: kernel $kver, $(nproc) CPUs, $tool, warmup $WARMUP, $RUNS runs"
+echo "bwrap seccomp filter: $nallow syscalls from $allow_from"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (the medians are noisy on a busy machine)"
+echo
+
+check_runs dkms-sandbox "$DKS_CMD"
+check_runs bwrap "$BWRAP_CMD"
+measure "$work/start" "$WARMUP" "$RUNS" "" "$DKS_CMD" "" "$BWRAP_CMD"
+table "$work/start" dkms-sandbox bwrap "start-up of /bin/true, as $(id -un):" "(target <= 1.0)"
+
+if [ "$(id -u)" = 0 ] && [ -n "$BENCH_USER" ] && id "$BENCH_USER" >/dev/null 2>&1; then
+	if setpriv --reuid="$BENCH_USER" --regid="$(id -g "$BENCH_USER")" --clear-groups \
+		test -x "$DKS_BIN"; then
+		echo
+		check_runs dkms-sandbox "$DKS_CMD" "$BENCH_USER"
+		check_runs bwrap "$BWRAP_CMD" "$BENCH_USER"
+		chmod 777 "$work"
+		measure "$work/start-user" "$WARMUP" "$RUNS" "" "$DKS_CMD" "" "$BWRAP_CMD" \
+			"$BENCH_USER"
+		chmod 755 "$work"
+		table "$work/start-user" dkms-sandbox bwrap "start-up of /bin/true, as $BENCH_USER:" \
+			"(target <= 1.0)"
+	else
+		echo "(skipping the $BENCH_USER run: $DKS_BIN is not executable by $BENCH_USER)"
+	fi
+fi
+
+# --- a real build: hello.ko in the sandbox vs on the host -------------------
+echo
+src=$top/tests/modules/hello
+sbdir=$work/hello-sandbox
+hostdir=$work/hello-host
+owner=
+if [ "$(id -u)" = 0 ]; then
+	# The sandbox's build user: dkms-sandbox if it exists, else nobody.
+	if id dkms-sandbox >/dev/null 2>&1; then owner=dkms-sandbox; else owner=nobody; fi
+	owner="$(id -u $owner):$(id -g $owner)"
+fi
+PREP_SB="rm -rf '$sbdir' && cp -R '$src' '$sbdir'"
+[ -z "$owner" ] || PREP_SB="$PREP_SB && chown -R $owner '$sbdir'"
+PREP_HOST="rm -rf '$hostdir' && cp -R '$src' '$hostdir'"
+BUILD_SB="\"$DKS_BIN\" sandbox run -k $kver --ro '$src' --rw '$sbdir' -- \
+make -C /lib/modules/$kver/build M='$sbdir' modules"
+BUILD_HOST="make -C /lib/modules/$kver/build M='$hostdir' modules"
+
+sh -c "$PREP_SB"
+check_runs "the sandboxed build" "$BUILD_SB"
+[ -f "$sbdir/hello.ko" ] || die "the sandboxed build made no hello.ko"
+interleaved "$work/build" 1 "$BUILD_RUNS" "$PREP_SB" "$BUILD_SB" "$PREP_HOST" "$BUILD_HOST"
+table "$work/build" dkms-sandbox host \
+	"build of tests/modules/hello ($BUILD_RUNS runs each, interleaved, make -C ... M=... modules):" \
+	"(sandbox overhead on a real build)"
