@@ -452,20 +452,48 @@ static int check_item(const struct ctx *c, const yaml_node_t *seq, size_t i,
 		return fail_at(c, item,
 			       "'%s' must be a sequence of %s, got %s in it",
 			       f->path, k->what, kind(item));
-	if (k->check(c, item, f->path) < 0)
-		return -1;
-	for (size_t j = 0; j < i; j++) {
-		const yaml_node_t *prev =
-			node(c, seq->data.sequence.items.start[j]);
+	return k->check(c, item, f->path);
+}
 
-		if (strcmp(text_of(prev), text_of(item)) == 0)
-			return fail_at(c, item,
-				       "duplicate %s '%s' in '%s' (first on "
-				       "line %lu)",
-				       k->noun, text_of(item), f->path,
-				       line_of(prev));
+struct sorted_item {
+	const char *text;
+	size_t index;
+};
+
+static int by_text_then_index(const void *a, const void *b)
+{
+	const struct sorted_item *x = a, *y = b;
+	int r = strcmp(x->text, y->text);
+
+	if (r)
+		return r;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Duplicates, found by sorting (a profile lists hundreds of syscalls):
+ * the error names the first repeated item in document order. */
+static int check_duplicates(const struct ctx *c, const yaml_node_t *seq, char **v,
+			    size_t count, const struct field *f, const struct list_kind *k)
+{
+	cleanup_free struct sorted_item *s = calloc(count + 1, sizeof(*s));
+	size_t dup = count, first = 0;
+
+	if (!s)
+		return dks_err(c->err, ENOMEM, "%s", c->source);
+	for (size_t i = 0; i < count; i++)
+		s[i] = (struct sorted_item){v[i], i};
+	qsort(s, count, sizeof(*s), by_text_then_index);
+	for (size_t i = 1; i < count; i++) {
+		if (strcmp(s[i].text, s[i - 1].text) == 0 && s[i].index < dup) {
+			dup = s[i].index;
+			first = s[i - 1].index;
+		}
 	}
-	return 0;
+	if (dup == count)
+		return 0;
+	return fail_at(c, node(c, seq->data.sequence.items.start[dup]),
+		       "duplicate %s '%s' in '%s' (first on line %lu)", k->noun, v[dup],
+		       f->path, line_of(node(c, seq->data.sequence.items.start[first])));
 }
 
 /* Replace *@list with the checked items of @seq. */
@@ -494,6 +522,8 @@ static int parse_list(const struct ctx *c, const yaml_node_t *seq,
 		if (!v[i])
 			return dks_err(c->err, ENOMEM, "%s", c->source);
 	}
+	if (check_duplicates(c, seq, v, count, f, k) < 0)
+		return -1;
 	strv_free(*list);
 	*list = steal_pointer(&v);
 	*n = count;
