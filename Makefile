@@ -36,7 +36,12 @@ CLI_SRC   := $(wildcard orchestrator/*.c)
 TEST_SRC  := $(wildcard tests/unit/*.c)
 PROFILES  := $(wildcard profiles/*.yaml)
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
+CORE_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
+# The embedded profiles, parsed and their seccomp programs compiled at
+# build time by profiles/compile.c (linked against the core itself).
+GEN_C     := $(BUILD)/gen/profiles_compiled.c
+LIB_OBJ   := $(CORE_OBJ) $(BUILD)/gen/profiles_compiled.o
+PCOMPILE  := $(BUILD)/profiles-compile
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
@@ -58,7 +63,20 @@ $(BUILD)/sandbox/profiles_embed.o: sandbox/profiles_embed.S $(PROFILES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -c $< -o $@
 
+$(BUILD)/profiles/compile.o: CPPFLAGS += -Isandbox
+
+$(PCOMPILE): $(BUILD)/profiles/compile.o $(BUILD)/profiles/compiled_none.o $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(GEN_C): $(PCOMPILE) $(PROFILES)
+	@mkdir -p $(dir $@)
+	$(PCOMPILE) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/profiles_compiled.o: $(GEN_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
@@ -110,7 +128,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dkms-sandbox $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c profiles/*.c
 
 clean:
 	rm -rf build build-asan

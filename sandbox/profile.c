@@ -31,6 +31,10 @@
 #define PROFILE_DIR DKS_SYSCONFDIR "/dkms-sandbox/profiles"
 
 /* sandbox/profiles_embed.S: profiles/NAME.yaml, NUL-terminated. */
+/* The embedded profiles parsed and compiled at build time
+ * (profiles/compile.c); empty while that compiler itself is built. */
+extern const struct dks_profile *const dks_profiles_compiled[];
+
 extern const char dks_embedded_default[], dks_embedded_strict[],
 	dks_embedded_debug[];
 
@@ -856,6 +860,40 @@ static int unknown_profile(const char *name, struct dks_error *err)
 }
 
 /* PROFILE_DIR/NAME.yaml if there is one, else the embedded NAME. */
+static char **strv_copy(char *const *v, size_t n)
+{
+	char **c = calloc(n + 1, sizeof(*c));
+
+	for (size_t i = 0; c && i < n; i++) {
+		c[i] = strdup(v[i]);
+		if (!c[i]) {
+			strv_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/* A heap copy of a profile compiled into the binary at build time. */
+static int copy_builtin(const struct dks_profile *b, struct dks_profile **out,
+			struct dks_error *err)
+{
+	cleanup_profile struct dks_profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return dks_err(err, ENOMEM, "profile %s", b->name);
+	*p = *b;
+	p->name = strdup(b->name);
+	p->source = strdup(b->source);
+	p->allow = strv_copy(b->allow, b->n_allow);
+	p->enosys = strv_copy(b->enosys, b->n_enosys);
+	p->etc = strv_copy(b->etc, b->n_etc);
+	if (!p->name || !p->source || !p->allow || !p->enosys || !p->etc)
+		return dks_err(err, ENOMEM, "profile %s", b->name);
+	*out = steal_pointer(&p);
+	return 0;
+}
+
 static int load_named(const char *name, struct dks_profile **out,
 		      struct dks_error *err)
 {
@@ -870,6 +908,9 @@ static int load_named(const char *name, struct dks_profile **out,
 		return -1;
 	if (text)
 		return dks_profile_parse(text, len, path, out, err);
+	for (size_t i = 0; dks_profiles_compiled[i]; i++)
+		if (strcmp(name, dks_profiles_compiled[i]->name) == 0)
+			return copy_builtin(dks_profiles_compiled[i], out, err);
 	for (size_t i = 0; dks_profile_builtin_names[i]; i++) {
 		if (strcmp(name, dks_profile_builtin_names[i]) != 0)
 			continue;

@@ -50,6 +50,12 @@ struct dks_profile {
 	char **etc;     /* /etc entries of the host visible in the sandbox */
 	size_t n_etc;
 	struct dks_limits limits;
+
+	/* The compiled seccomp program of an embedded profile (compiled at
+	 * build time by profiles/compile.c), or NULL: then it is compiled
+	 * at run time. Static data, never freed. */
+	const void *bpf;
+	size_t bpf_len;
 };
 
 /* Load a profile by NAME or FILE (see above). */

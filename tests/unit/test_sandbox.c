@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -333,4 +334,60 @@ Test(cli, command_is_searched_in_the_sandbox_path_not_the_callers, .timeout = 30
 	snprintf(cmd, sizeof(cmd), "PATH=/nonexistent %s sandbox run -- sh -c 'exit 3' 2>/dev/null",
 		 getenv("DKS_BIN"));
 	cr_expect_eq(WEXITSTATUS(system(cmd)), 3);
+}
+
+/* The embedded profiles are compiled at build time (profiles/compile.c):
+ * what the binary carries must be what parsing the YAML gives, and its
+ * seccomp program what libseccomp compiles from it at run time. */
+extern const char dks_embedded_default[], dks_embedded_strict[], dks_embedded_debug[];
+int dks_seccomp_export(const struct dks_profile *p, int fd, struct dks_error *err);
+
+static void expect_same_strv(char **a, size_t na, char **b, size_t nb, const char *what)
+{
+	cr_assert_eq(na, nb, "%s: %zu vs %zu entries", what, na, nb);
+	for (size_t i = 0; i < na; i++)
+		cr_expect_str_eq(a[i], b[i], "%s[%zu]", what, i);
+}
+
+static void expect_same_bpf(const struct dks_profile *compiled, const struct dks_profile *parsed)
+{
+	struct dks_error err = {0};
+	char buf[65536];
+	int fd = memfd_create("bpf", 0);
+	ssize_t n;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(dks_seccomp_export(parsed, fd, &err), 0, "%s", err.msg);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	cr_assert_not_null(compiled->bpf, "%s: no compiled seccomp program", compiled->name);
+	cr_assert_eq((size_t)n, compiled->bpf_len, "%s: program size", compiled->name);
+	cr_expect(memcmp(buf, compiled->bpf, (size_t)n) == 0, "%s: programs differ", compiled->name);
+}
+
+Test(sandbox, compiled_embedded_profiles_equal_the_yaml)
+{
+	const char *names[] = {"default", "strict", "debug"};
+	const char *texts[] = {dks_embedded_default, dks_embedded_strict, dks_embedded_debug};
+
+	for (int i = 0; i < 3; i++) {
+		struct dks_profile *c = NULL, *p = NULL;
+		struct dks_error err = {0};
+
+		cr_assert_eq(dks_profile_load(names[i], &c, &err), 0, "%s", err.msg);
+		cr_assert_eq(dks_profile_parse(texts[i], strlen(texts[i]), "t", &p, &err), 0, "%s",
+			     err.msg);
+		expect_same_strv(c->allow, c->n_allow, p->allow, p->n_allow, "allow");
+		expect_same_strv(c->enosys, c->n_enosys, p->enosys, p->n_enosys, "enosys");
+		expect_same_strv(c->etc, c->n_etc, p->etc, p->n_etc, "etc");
+		cr_expect_eq(c->seccomp_mode, p->seccomp_mode);
+		cr_expect(c->deny_namespace_clone == p->deny_namespace_clone &&
+			  c->deny_setid_mode == p->deny_setid_mode &&
+			  c->deny_tty_injection == p->deny_tty_injection && c->landlock == p->landlock);
+		cr_expect(memcmp(&c->limits, &p->limits, sizeof(c->limits)) == 0, "%s limits", names[i]);
+		expect_same_bpf(c, p);
+		dks_profile_free(c);
+		dks_profile_free(p);
+	}
 }
