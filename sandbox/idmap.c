@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -20,6 +21,9 @@ static int write_proc(pid_t pid, const char *file, const char *text,
 	else
 		snprintf(path, sizeof(path), "/proc/self/%s", file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && geteuid() != 0 && prctl(PR_GET_DUMPABLE) == 0)
+		return dks_err(err, 0, "cannot map the build user into the sandbox: this process is "
+				       "not dumpable (it changed uid without exec); exec dkms-sandbox instead");
 	if (fd < 0)
 		return dks_err(err, errno, "cannot open %s", path);
 	if (write(fd, text, len) != (ssize_t)len) {

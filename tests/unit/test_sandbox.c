@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,4 +392,42 @@ Test(sandbox, compiled_embedded_profiles_equal_the_yaml)
 		dks_profile_free(c);
 		dks_profile_free(p);
 	}
+}
+
+/* A caller that dropped from root to a user without exec is not dumpable:
+ * it cannot map the namespace it creates, and must be told so. */
+Test(sandbox, non_dumpable_caller_gets_a_clear_error, .timeout = 30)
+{
+	int fds[2];
+	pid_t pid;
+	char msg[1024] = "";
+	ssize_t n;
+	int st;
+
+	cr_assert_eq(geteuid(), 0, "run the tests as root (make check)");
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct dks_sandbox *sb = NULL;
+		struct dks_error err = {0};
+		struct dks_sandbox_result res;
+		char *argv[] = {"/bin/true", NULL};
+
+		close(fds[0]);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || dks_sandbox_new(&sb, &err) < 0)
+			_exit(2);
+		dks_sandbox_set_stdio(sb, 0, 1, open("/dev/null", O_WRONLY));
+		if (dks_sandbox_run(sb, argv, &res, &err) == 0)
+			_exit(3);
+		n = write(fds[1], err.msg, strlen(err.msg));
+		_exit(n > 0 ? 0 : 4);
+	}
+	close(fds[1]);
+	n = read(fds[0], msg, sizeof(msg) - 1);
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+	msg[n > 0 ? n : 0] = 0;
+	cr_expect(strstr(msg, "not dumpable") != NULL, "%s", msg);
 }
