@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 BUILD     ?= build
 
 CC        ?= cc
-PKGS      := libseccomp libcap mount yaml-0.1
+PKGS      := libseccomp libcap mount yaml-0.1 libarchive libcrypto
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DDKS_VERSION='"$(VERSION)"' \
              -DDKS_SYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS    ?= -O2 -g
@@ -22,7 +22,7 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
 # libseccomp, libcap and libyaml statically: fewer objects for ld.so to
 # load and relocate at every start (about 1.5 ms of a ~25 ms sandbox).
-LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount
+LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount -larchive -lcrypto
 ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -32,7 +32,8 @@ endif
 
 LIB_SRC   := $(wildcard sandbox/*.c)
 LIB_ASM   := $(wildcard sandbox/*.S)
-CLI_SRC   := $(wildcard orchestrator/*.c)
+CLI_SRC   := orchestrator/main.c
+ORCH_SRC  := $(filter-out $(CLI_SRC),$(wildcard orchestrator/*.c))
 TEST_SRC  := $(wildcard tests/unit/*.c)
 PROFILES  := $(wildcard profiles/*.yaml)
 
@@ -43,10 +44,12 @@ GEN_C     := $(BUILD)/gen/profiles_compiled.c
 LIB_OBJ   := $(CORE_OBJ) $(BUILD)/gen/profiles_compiled.o
 PCOMPILE  := $(BUILD)/profiles-compile
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 BIN       := $(BUILD)/dkms-sandbox
 LIB       := $(BUILD)/libdks.a
+ORCH      := $(BUILD)/liborch.a
 TESTBIN   := $(BUILD)/test-unit
 PROBE     := $(BUILD)/probe
 
@@ -79,8 +82,12 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+$(ORCH): $(ORCH_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(ORCH) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(ORCH) $(LIB) $(LDLIBS)
 
 # Test helpers run inside the sandbox: static, so that they need nothing
 # of the toolchain root.
@@ -88,8 +95,8 @@ $(PROBE): tests/helpers/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
 
-$(TESTBIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+$(TESTBIN): $(TEST_OBJ) $(ORCH) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(ORCH) $(LIB) $(LDLIBS) -lcriterion
 
 # Installs the Debian packages the build and the tests need (root only;
 # does nothing when they are all present).
@@ -128,7 +135,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dkms-sandbox $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c profiles/*.c
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c profiles/*.c
 
 clean:
 	rm -rf build build-asan

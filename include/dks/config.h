@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Configuration: /etc/dkms-sandbox/config.yaml (or --config FILE), then the
+ * command line. Every path is configurable so that tests never touch the
+ * machine's /lib/modules or /var/lib/dkms.
+ *
+ *     dkmstree: /var/lib/dkms-sandbox
+ *     sourcetree: /usr/src
+ *     installtree: /lib/modules
+ *     toolchain: host            # or an image name (issue 5) / a directory
+ *     profile: default
+ *     build_user: dkms-sandbox
+ *     jobs: 0                    # 0 = number of CPUs
+ *
+ * A bad file fails with FILE:LINE and the reason, like profiles.
+ */
+#ifndef DKS_CONFIG_H
+#define DKS_CONFIG_H
+
+#include "dks/error.h"
+
+#define DKS_DEFAULT_CONFIG DKS_SYSCONFDIR "/dkms-sandbox/config.yaml"
+#define DKS_DEFAULT_DKMSTREE "/var/lib/dkms-sandbox"
+#define DKS_DEFAULT_SOURCETREE "/usr/src"
+#define DKS_DEFAULT_INSTALLTREE "/lib/modules"
+
+struct dks_config {
+	char *dkms_tree;
+	char *source_tree;
+	char *install_tree;
+	char *toolchain;  /* NULL or "host": the host's /usr */
+	char *profile;    /* profile name or file */
+	char *build_user; /* NULL: the sandbox's default */
+	int jobs;         /* 0: CPUs */
+};
+
+/* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;
+ * an explicit path must exist). */
+int dks_config_load(const char *path, struct dks_config *c, struct dks_error *err);
+/* Replace one string field (command-line overrides). */
+int dks_config_set(char **field, const char *value, struct dks_error *err);
+void dks_config_clear(struct dks_config *c);
+
+#endif

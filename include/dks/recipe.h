@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Recipes: the native, declarative alternative to dkms.conf
+ * (recipes/NAME.yaml, specified in docs/recipes.md). No shell is evaluated
+ * anywhere: the build command is a command line in which the host only
+ * substitutes ${kernelver} ${kernel_source_dir} ${arch} ${jobs}
+ * ${module} ${module_version}; it then runs in the build sandbox like a
+ * dkms.conf MAKE line.
+ */
+#ifndef DKS_RECIPE_H
+#define DKS_RECIPE_H
+
+#include "dks/error.h"
+#include "dks/spec.h"
+
+struct dks_recipe;
+
+/* Parse and validate a recipe file: FILE:LINE: reason on error (exit 8). */
+int dks_recipe_load(const char *path, struct dks_recipe **out, struct dks_error *err);
+void dks_recipe_free(struct dks_recipe *r);
+
+const char *dks_recipe_name(const struct dks_recipe *r);
+const char *dks_recipe_version(const struct dks_recipe *r);
+
+/* The spec for one kernel (kernel constraints become BUILD_EXCLUSIVE_*). */
+int dks_recipe_spec(const struct dks_recipe *r, const struct dks_spec_target *t,
+		    struct dks_spec **out, struct dks_error *err);
+
+/* Put the recipe's source at @dest (which must not exist): copy the
+ * directory, or verify the tarball's sha256 and extract it safely with
+ * libarchive (no absolute paths, no "..", no links out, no devices, no
+ * set-id bits), into a temporary directory renamed into place at the end,
+ * so that a failure leaves nothing behind. The recipe file itself is
+ * copied to @dest/dkms-sandbox.yaml, which later builds read. */
+int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct dks_error *err);
+
+/* The name a recipe has inside a source directory. */
+#define DKS_RECIPE_IN_SOURCE "dkms-sandbox.yaml"
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A module spec: what to build and where its modules go, for one kernel.
+ * Both front ends produce it: dkms.conf (evaluated by a shell inside a
+ * sandbox, orchestrator/dkmsconf.c) and recipes/NAME.yaml
+ * (orchestrator/recipe.c). Everything after them works on this alone.
+ */
+#ifndef DKS_SPEC_H
+#define DKS_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dks/error.h"
+
+/* dkms exit codes the spec front ends and the build use. */
+#define DKS_EXIT_NO_SOURCE 2      /* add: no source */
+#define DKS_EXIT_ALREADY_ADDED 3  /* add: already added */
+#define DKS_EXIT_BAD_CONF 8       /* bad dkms.conf / recipe; empty source */
+#define DKS_EXIT_PATCH_MISSING 5  /* patch missing or path with .. */
+#define DKS_EXIT_PATCH_FAILED 6
+#define DKS_EXIT_MODULE_MISSING 7 /* built module missing */
+#define DKS_EXIT_MAKE_FAILED 10
+#define DKS_EXIT_BUILD_DEPENDS 13
+#define DKS_EXIT_NO_HEADERS 21
+#define DKS_EXIT_EXCLUDED 77 /* BUILD_EXCLUSIVE_* */
+
+struct dks_spec_module {
+	char *built_name;     /* BUILT_MODULE_NAME[i]: "foo" (no .ko) */
+	char *built_location; /* BUILT_MODULE_LOCATION[i]: relative dir, "" = top */
+	char *dest_name;      /* DEST_MODULE_NAME[i], default built_name */
+	char *dest_location;  /* DEST_MODULE_LOCATION[i]: "/updates/dkms", ... */
+	bool strip;           /* STRIP[i] != "no" */
+};
+
+struct dks_spec_patch {
+	char *file;  /* below <source>/patches/, no "..", no '/' at start */
+};
+
+struct dks_spec {
+	char *name;    /* PACKAGE_NAME */
+	char *version; /* PACKAGE_VERSION */
+	struct dks_spec_module *modules;
+	size_t n_modules;
+
+	/* Shell command lines, run by /bin/sh -c inside the build sandbox in
+	 * the build directory. make: the MAKE[] entry chosen by MAKE_MATCH for
+	 * this kernel, or NULL for dkms's default (the build adds -jN and
+	 * KERNELRELEASE to a leading "make"). */
+	char *make;
+	char *clean;
+	char *pre_build;  /* script path relative to the source, or NULL */
+	char *post_build;
+	char *post_add, *pre_install, *post_install, *post_remove;
+
+	struct dks_spec_patch *patches; /* the PATCH[] entries that apply to this kernel */
+	size_t n_patches;
+
+	bool autoinstall;
+	bool no_weak_modules;
+	char **build_depends; /* module names, NULL-terminated */
+	size_t n_build_depends;
+	char *obsolete_by;
+
+	/* BUILD_EXCLUSIVE_*: NULL = no constraint. */
+	char *excl_kernel;     /* POSIX extended regex on the kernel release */
+	char *excl_kernel_min; /* version strings, compared like dkms (sort -V) */
+	char *excl_kernel_max;
+	char *excl_arch;       /* regex on the arch */
+	char **excl_config;    /* "CONFIG_X" must be set, "!CONFIG_Y" must not */
+	size_t n_excl_config;
+
+	char *source; /* file it came from (dkms.conf or recipe), for messages */
+	char **warnings; /* deprecations and the like, printed once */
+	size_t n_warnings;
+};
+
+void dks_spec_free(struct dks_spec *s);
+
+/* The kernel a spec is evaluated for. */
+struct dks_spec_target {
+	const char *kver;        /* kernelver */
+	const char *arch;        /* arch (uname -m style: x86_64) */
+	const char *kernel_dir;  /* kernel_source_dir (headers), may be NULL */
+	const char *dkms_tree;   /* as the build sees it (canonical path) */
+	const char *source_tree;
+	const char *install_tree;
+	int jobs;                /* parallel_jobs */
+};
+
+/* Is the spec excluded for this kernel (BUILD_EXCLUSIVE_*)? 0 = buildable,
+ * DKS_EXIT_EXCLUDED with one clear line in @err otherwise. @config: the
+ * kernel's .config (path), read for BUILD_EXCLUSIVE_CONFIG. */
+int dks_spec_check_exclusive(const struct dks_spec *s, const struct dks_spec_target *t,
+			     const char *config, struct dks_error *err);
+
+/* Compare kernel/module versions like dkms does (sort -V). */
+int dks_version_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The DKMS tree, in dkms's layout (docs/tree.md):
+ *
+ *   <dkmstree>/<m>/<v>/source -> <sourcetree>/<m>-<v>
+ *   <dkmstree>/<m>/<v>/<kver>/<arch>/module/<dest_name>.ko
+ *   <dkmstree>/<m>/<v>/<kver>/<arch>/log/make.log
+ *   <dkmstree>/<m>/kernel-<kver>-<arch> -> <v>/<kver>/<arch>     (installed; issue 4)
+ *   <dkmstree>/<m>/original_module/<kver>/<arch>/                (issue 4)
+ *   <dkmstree>/<m>/.lock                                         (flock: one writer per module)
+ *
+ * Every state change is atomic: a new <kver>/<arch> is built under a
+ * temporary name and renamed into place; readers never see half a state.
+ */
+#ifndef DKS_TREE_H
+#define DKS_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dks/error.h"
+
+struct dks_tree {
+	const char *dkms_tree;
+	const char *source_tree;
+	const char *install_tree;
+};
+
+/* Take the module's lock (creates <dkmstree>/<m>/). Blocks. Returns an fd
+ * to pass to dks_tree_unlock. */
+int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err);
+void dks_tree_unlock(int lock_fd);
+
+/* Is m/v added (its source link exists)? */
+bool dks_tree_is_added(const struct dks_tree *t, const char *m, const char *v);
+/* The source directory of m/v (the link's target, or <sourcetree>/<m>-<v>). malloc'd. */
+char *dks_tree_source_dir(const struct dks_tree *t, const char *m, const char *v);
+
+/* Add m/v whose source is <sourcetree>/<m>-<v> (must exist: else exit 2;
+ * already added: exit 3). Caller holds the lock. */
+int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);
+
+/* A fresh staging directory for a build of m/v for kver/arch, inside the
+ * tree (same filesystem, so the commit is a rename). malloc'd path. */
+char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v,
+		     const char *kver, const char *arch, struct dks_error *err);
+/* Move a staged build (module/ and log/) into place, replacing an older
+ * one (--force). Caller holds the lock. */
+int dks_tree_commit(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		    const char *arch, const char *staged, struct dks_error *err);
+/* Keep a failed build's log: <m>/<v>/<kver>/<arch>/log/make.log, no module/. */
+int dks_tree_commit_log(const struct dks_tree *t, const char *m, const char *v,
+			const char *kver, const char *arch, const char *staged,
+			struct dks_error *err);
+/* Is m/v built for kver/arch (module/ present)? */
+bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v,
+		       const char *kver, const char *arch);
+
+/* Remove the build of m/v for kver/arch. Caller holds the lock. */
+int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		     const char *arch, struct dks_error *err);
+/* Remove m/v entirely (all its builds, its source link; the module dir
+ * when it was the last version). Caller holds the lock. */
+int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);
+
+enum dks_state { DKS_ADDED, DKS_BUILT, DKS_INSTALLED, DKS_BROKEN };
+
+struct dks_status {
+	char *module, *version; /* always set */
+	char *kver, *arch;      /* NULL for ADDED and BROKEN lines */
+	enum dks_state state;
+	const char *suffix;     /* " (Original modules exist)" ... or "" */
+};
+
+/* Every status line, sorted like dkms (module, version, kernel, arch);
+ * @m / @v filter when not NULL. Reads the tree only: never evaluates
+ * dkms.conf, never starts a process. */
+int dks_tree_status(const struct dks_tree *t, const char *m, const char *v,
+		    struct dks_status **out, size_t *n, struct dks_error *err);
+void dks_status_free(struct dks_status *s, size_t n);
+/* "m/v, kver, arch: built" (dkms's exact line). malloc'd. */
+char *dks_status_line(const struct dks_status *s);
+
+#endif
