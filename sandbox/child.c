@@ -109,19 +109,42 @@ static void loopback_up(const struct dks_run_ctx *ctx)
 	close(fd);
 }
 
-static void install_stdio(const struct dks_run_ctx *ctx)
-{
-	int fds[3];
+/* The command's fds: 0-2, then the passed ones at 3, 4, ... Init's own
+ * pipes move out of the way first (to 64 and up), then every source is
+ * duplicated high before any target is overwritten: a target number may
+ * be another fd's source. */
+#define INIT_FD_BASE 64
 
-	/* dup first: a target fd may be another's source. */
-	for (int i = 0; i < 3; i++) {
-		fds[i] = fcntl(ctx->sb->fds[i], F_DUPFD_CLOEXEC, 3);
-		if (fds[i] < 0)
-			dks_child_die(ctx, errno, "stdio fd %d", ctx->sb->fds[i]);
+static int move_high(struct dks_run_ctx *ctx, int fd)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, INIT_FD_BASE);
+
+	if (high < 0)
+		dks_child_die(ctx, errno, "init: fd %d", fd);
+	close(fd);
+	return high;
+}
+
+static void install_fds(struct dks_run_ctx *ctx)
+{
+	const struct dks_sandbox *sb = ctx->sb;
+	int src[3 + DKS_MAX_PASS_FDS];
+	size_t n = 3 + sb->n_pass;
+
+	ctx->report_fd = move_high(ctx, ctx->report_fd);
+	ctx->bpf_fds[0] = move_high(ctx, ctx->bpf_fds[0]);
+	for (size_t i = 0; i < n; i++) {
+		int fd = i < 3 ? sb->fds[i] : sb->pass[i - 3];
+
+		src[i] = fcntl(fd, F_DUPFD_CLOEXEC, INIT_FD_BASE);
+		if (src[i] < 0)
+			dks_child_die(ctx, errno, "fd %d for the command", fd);
 	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
+	for (size_t i = 0; i < n; i++) {
+		if (dup2(src[i], (int)i) < 0)
 			dks_child_die(ctx, errno, "dup2");
+		close(src[i]);
+	}
 }
 
 /* Shared between init and the command until the command execs (vfork). */
@@ -151,8 +174,9 @@ static int command_main(void *arg)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
 		dks_child_die(ctx, errno, "setsid");
-	/* Only 0-2 survive exec: nothing the caller had open leaks in. */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	/* Only 0-2 and the passed fds survive exec: nothing else the caller
+	 * had open leaks in. */
+	if (syscall(SYS_close_range, 3U + (unsigned)ctx->sb->n_pass, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		dks_child_die(ctx, errno, "close_range");
 	if (dks_landlock_apply(ctx->sb, &err) < 0)
 		dks_child_die(ctx, 0, "%s", err.msg);
@@ -287,33 +311,34 @@ static void drop_privileges(const struct dks_run_ctx *ctx)
 		dks_child_die(ctx, errno, "dumpable");
 }
 
-__attribute__((noreturn)) static void init_main(const struct dks_run_ctx *ctx)
+__attribute__((noreturn)) static void init_main(const struct dks_run_ctx *parent)
 {
 	struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP};
+	struct dks_run_ctx c = *parent; /* init's own copy: its fds move */
 	sigset_t chld;
 	int listener;
 	pid_t cmd;
 
-	close(ctx->bpf_fds[1]);
-	close(ctx->ack_wfd);
+	close(c.bpf_fds[1]);
+	close(c.ack_wfd);
 	/* The sandbox never outlives the caller. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		dks_child_die(ctx, errno, "pdeathsig");
+		dks_child_die(&c, errno, "pdeathsig");
 	if (sethostname("dkms-sandbox", 12) < 0)
-		dks_child_die(ctx, errno, "sethostname");
-	loopback_up(ctx);
-	await_caller(ctx);
-	dks_mounts_setup(ctx);
-	if (chdir(ctx->cwd) < 0)
-		dks_child_die(ctx, errno, "working directory %s", ctx->cwd);
-	install_stdio(ctx);
-	drop_privileges(ctx);
+		dks_child_die(&c, errno, "sethostname");
+	loopback_up(&c);
+	await_caller(&c);
+	dks_mounts_setup(&c);
+	if (chdir(c.cwd) < 0)
+		dks_child_die(&c, errno, "working directory %s", c.cwd);
+	install_fds(&c);
+	drop_privileges(&c);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
-	cmd = start_command(ctx, &listener);
-	supervise(ctx, cmd, listener);
+	cmd = start_command(&c, &listener);
+	supervise(&c, cmd, listener);
 	_exit(0);
 }
 

@@ -56,6 +56,8 @@ struct dks_sandbox {
 	char *cwd;
 	struct strv env; /* "NAME=value" */
 	int fds[3];
+	int pass[DKS_MAX_PASS_FDS]; /* become fds 3, 4, ... of the command */
+	size_t n_pass;
 };
 
 /* Messages from the sandbox (setup child, init) to the caller. Each is

@@ -272,6 +272,16 @@ static void default_user(const struct dks_sandbox *sb, uid_t *uid, gid_t *gid)
 	}
 }
 
+int dks_sandbox_pass_fd(struct dks_sandbox *sb, int fd, struct dks_error *err)
+{
+	if (sb->n_pass >= DKS_MAX_PASS_FDS)
+		return dks_err(err, 0, "sandbox: at most %d fds can be passed", DKS_MAX_PASS_FDS);
+	if (fd < 0)
+		return dks_err(err, EBADF, "sandbox: fd %d", fd);
+	sb->pass[sb->n_pass] = fd;
+	return 3 + (int)sb->n_pass++;
+}
+
 uid_t dks_sandbox_host_uid(const struct dks_sandbox *sb)
 {
 	uid_t u;

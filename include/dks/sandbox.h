@@ -78,6 +78,12 @@ int dks_sandbox_setenv(struct dks_sandbox *sb, const char *name,
 void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 			   int err_fd);
 
+/* Pass @fd to the command (e.g. a make jobserver pipe): it becomes fd
+ * 3, 4, ... in the order of the calls. Returns that number. Everything
+ * passed is reachable by the untrusted command: pass nothing else. */
+#define DKS_MAX_PASS_FDS 6
+int dks_sandbox_pass_fd(struct dks_sandbox *sb, int fd, struct dks_error *err);
+
 /* Run argv[0] (looked up in the sandbox's PATH) and wait for it. Returns 0
  * when the command ran (whatever its status: see @res), negative when the
  * sandbox could not be set up. */

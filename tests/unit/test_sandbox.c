@@ -431,3 +431,30 @@ Test(sandbox, non_dumpable_caller_gets_a_clear_error, .timeout = 30)
 	msg[n > 0 ? n : 0] = 0;
 	cr_expect(strstr(msg, "not dumpable") != NULL, "%s", msg);
 }
+
+/* A passed fd (a make jobserver) reaches the command at 3; nothing else. */
+Test(sandbox, passed_fd_reaches_the_command_and_nothing_else, .timeout = 30)
+{
+	struct dks_sandbox *sb = NULL;
+	struct dks_error err = {0};
+	struct dks_sandbox_result res;
+	char *argv[] = {"/bin/sh", "-c", "echo token >&3 && ! { true >&4; } 2>/dev/null", NULL};
+	int p[2], devnull = open("/dev/null", O_WRONLY);
+	char buf[64] = "";
+	ssize_t n;
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(dks_sandbox_new(&sb, &err), 0);
+	dks_sandbox_set_stdio(sb, devnull, devnull, devnull);
+	cr_assert_eq(dks_sandbox_pass_fd(sb, p[1], &err), 3);
+	cr_assert_eq(dks_sandbox_run(sb, argv, &res, &err), 0, "%s", err.msg);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	cr_expect_eq(res.outcome, DKS_SANDBOX_EXITED);
+	cr_expect_eq(res.exit_status, 0, "fd 4 was open, or writing fd 3 failed");
+	cr_expect(n > 0 && strncmp(buf, "token", 5) == 0, "got '%s'", buf);
+	dks_sandbox_result_clear(&res);
+	dks_sandbox_free(sb);
+	close(p[0]);
+	close(devnull);
+}
