@@ -7,6 +7,9 @@
  * /usr/lib/linux-kbuild-X.Y. All of them must be visible, read-only, at
  * the same absolute paths.
  *
+ * Headers unpacked elsewhere (apt-get download + dpkg -x ROOT) are bound
+ * at the paths they have below ROOT: /usr/src/..., /usr/lib/linux-kbuild-*.
+ *
  * A symlink's target is bound as the directory at the same depth as the
  * headers directory (/usr/lib/linux-kbuild-6.1/scripts -> /usr/lib/
  * linux-kbuild-6.1). Only targets below /usr or beside the headers
@@ -63,14 +66,17 @@ static char *root_at_depth(const char *target, size_t d)
 static int add_target(struct dks_kernel *k, const char *target, size_t d,
 		      const char *allowed_parent)
 {
+	size_t skip = k->root ? strlen(k->root) : 0;
 	struct stat st;
 	char *root;
 
 	if (covered(&k->dirs, target))
 		return 0;
-	if (!is_under(target, "/usr") && !is_under(target, allowed_parent))
+	if (k->root ? !is_under(target, k->root)
+		    : !is_under(target, "/usr") && !is_under(target, allowed_parent))
 		return 0;
-	root = root_at_depth(target, d);
+	/* The depth counts from the unpacked root, where there is one. */
+	root = root_at_depth(target, d + (skip ? depth(k->root) : 0));
 	if (!root)
 		return -1;
 	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode) || depth(root) < 2) {
@@ -78,6 +84,25 @@ static int add_target(struct dks_kernel *k, const char *target, size_t d,
 		return 0;
 	}
 	return strv_push_take(&k->dirs, root);
+}
+
+/* Where a link leads. Below an unpacked root, an absolute target means
+ * that root's path, not the host's. */
+static char *resolve_link(const struct dks_kernel *k, const char *link)
+{
+	char target[PATH_MAX], rooted[2 * PATH_MAX];
+	ssize_t n;
+
+	if (!k->root)
+		return realpath(link, NULL);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return realpath(link, NULL);
+	target[n] = 0;
+	if (target[0] != '/')
+		return realpath(link, NULL);
+	snprintf(rooted, sizeof(rooted), "%s%s", k->root, target);
+	return realpath(rooted, NULL);
 }
 
 /* Walk @dir without following links; collect where its symlinks lead. */
@@ -96,7 +121,7 @@ static int walk(struct dks_kernel *k, const char *dir, size_t d,
 
 		if (e->fts_info != FTS_SL && e->fts_info != FTS_SLNONE)
 			continue;
-		target = realpath(e->fts_path, NULL);
+		target = resolve_link(k, e->fts_path);
 		if (target)
 			ret = add_target(k, target, d, allowed_parent);
 	}
@@ -104,20 +129,29 @@ static int walk(struct dks_kernel *k, const char *dir, size_t d,
 	return ret;
 }
 
-static char *link_target(const char *link)
+static char *link_target(const struct dks_kernel *k, const char *link)
 {
 	struct stat st;
 
 	if (lstat(link, &st) < 0)
 		return NULL;
-	return realpath(link, NULL);
+	return resolve_link(k, link);
+}
+
+/* Headers unpacked below some directory (dpkg -x ROOT): ROOT is what comes
+ * before /usr/src/ in their path; NULL for installed headers. */
+static char *unpacked_root(const char *build)
+{
+	const char *usr = strstr(build, "/usr/src/");
+
+	return usr && usr != build ? strndup(build, (size_t)(usr - build)) : NULL;
 }
 
 static int resolve_dirs(struct dks_kernel *k, struct dks_error *err)
 {
 	cleanup_free char *parent = strdup(k->build);
 	char *slash;
-	size_t d = depth(k->build);
+	size_t d = depth(k->build) - (k->root ? depth(k->root) : 0);
 
 	if (!parent)
 		return dks_err(err, ENOMEM, "kernel %s", k->kver);
@@ -155,15 +189,19 @@ int dks_kernel_resolve(struct dks_kernel *k, const char *kver,
 	if (!k->kver)
 		return dks_err(err, ENOMEM, "kernel");
 	snprintf(path, sizeof(path), "/lib/modules/%s/build", kver);
-	k->build = headers ? realpath(headers, NULL) : link_target(path);
+	k->build = headers ? realpath(headers, NULL) : link_target(k, path);
 	if (!k->build) {
 		dks_kernel_clear(k);
 		/* dkms: 21 = no kernel headers for the target. */
 		return dks_err_code(err, 21, 0, "kernel %s: no headers at %s (install linux-headers-%s)",
 				    kver, headers ? headers : path, kver);
 	}
-	snprintf(path, sizeof(path), "/lib/modules/%s/source", kver);
-	k->source = headers ? NULL : link_target(path);
+	k->root = unpacked_root(k->build);
+	if (k->root)
+		snprintf(path, sizeof(path), "%s/lib/modules/%s/source", k->root, kver);
+	else
+		snprintf(path, sizeof(path), "/lib/modules/%s/source", kver);
+	k->source = headers && !k->root ? NULL : link_target(k, path);
 	if (resolve_dirs(k, err) < 0) {
 		dks_kernel_clear(k);
 		return -1;
@@ -176,6 +214,7 @@ void dks_kernel_clear(struct dks_kernel *k)
 	free(k->kver);
 	free(k->build);
 	free(k->source);
+	free(k->root);
 	strv_free(&k->dirs);
 	memset(k, 0, sizeof(*k));
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "dks/error.h"
@@ -38,8 +39,15 @@ struct dks_kernel {
 	char *kver;
 	char *build;      /* headers dir: target of /lib/modules/KVER/build */
 	char *source;     /* target of /lib/modules/KVER/source, or NULL */
-	struct strv dirs; /* every dir to bind read-only at its host path */
+	char *root;       /* unpacked headers: the dir they were unpacked in, else NULL */
+	struct strv dirs; /* every dir to bind read-only (host paths, below root if set) */
 };
+
+/* Where a kernel dir appears in the sandbox: its path without the root. */
+static inline const char *dks_kernel_dst(const struct dks_kernel *k, const char *dir)
+{
+	return k->root ? dir + strlen(k->root) : dir;
+}
 
 struct dks_sandbox {
 	const struct dks_profile *profile;

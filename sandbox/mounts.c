@@ -201,6 +201,43 @@ static void write_text(const struct dks_run_ctx *ctx, const char *path,
 	close(fd);
 }
 
+/* The host's /usr, read-only. When a kernel dir needs a mount point that
+ * /usr lacks, /usr is a read-only overlay of the host's and a small layer
+ * holding just those empty directories (no upper layer: nothing can be
+ * written through it). */
+static bool needs_usr_mountpoint(const struct dks_kernel *k, const char *dir);
+
+static void mount_usr(const struct dks_run_ctx *ctx)
+{
+	const struct dks_kernel *k = &ctx->sb->kernel;
+	char path[PATH_MAX];
+	bool overlay = false;
+
+	for (size_t i = 0; i < k->dirs.n; i++) {
+		if (!needs_usr_mountpoint(k, k->dirs.v[i]))
+			continue;
+		snprintf(path, sizeof(path), "/usrskel%s", dks_kernel_dst(k, k->dirs.v[i]) + 4);
+		for (char *p = path + 1;; p++) {
+			if (*p && *p != '/')
+				continue;
+			char c = *p;
+
+			*p = 0;
+			if (mkdir(path, 0755) < 0 && errno != EEXIST)
+				dks_child_die(ctx, errno, "cannot create %s", path);
+			if (!(*p = c))
+				break;
+		}
+		overlay = true;
+	}
+	if (!overlay)
+		return bind_host(ctx, "/usr", "/usr", RO_ATTRS);
+	make_mountpoint(ctx, NEWROOT "/usr", true);
+	if (mount("overlay", NEWROOT "/usr", "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+		  "lowerdir=/usrskel:" OLDROOT "/usr") < 0)
+		dks_child_die(ctx, errno, "cannot mount /usr with mount points for the kernel headers");
+}
+
 /* The host toolchain: /usr read-only, and /bin, /lib ... as the host has
  * them (symlinks into usr on merged-/usr systems, read-only binds else). */
 static void setup_host_toolchain(const struct dks_run_ctx *ctx)
@@ -208,7 +245,7 @@ static void setup_host_toolchain(const struct dks_run_ctx *ctx)
 	char from[PATH_MAX], link[PATH_MAX];
 	struct stat st;
 
-	bind_host(ctx, "/usr", "/usr", RO_ATTRS);
+	mount_usr(ctx);
 	for (int i = 0; root_links[i]; i++) {
 		ssize_t n;
 
@@ -346,16 +383,35 @@ static bool under(const char *path, const char *dir)
 	return strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == 0);
 }
 
-/* Already there through the host toolchain's /usr, and not masked. */
+/* Already there through the host toolchain's /usr, and not masked (never
+ * for unpacked headers: the host's own dirs are not theirs). */
 static bool visible_in_host_usr(const struct dks_run_ctx *ctx, const char *dir)
 {
-	if (ctx->sb->toolchain || !under(dir, "/usr"))
+	if (ctx->sb->toolchain || ctx->sb->kernel.root || !under(dir, "/usr"))
 		return false;
 	for (int i = 0; masks[i]; i++)
 		if (under(dir, masks[i]) || (strcmp(masks[i], "/lib/modules") == 0 &&
 					      under(dir, "/usr/lib/modules")))
 			return false;
 	return true;
+}
+
+/* A kernel dir that must appear below the host's read-only /usr where the
+ * host has nothing (unpacked headers: /usr/lib/linux-kbuild-6.12...): a
+ * mount point is needed that /usr does not have. */
+static bool needs_usr_mountpoint(const struct dks_kernel *k, const char *dir)
+{
+	const char *dst = dks_kernel_dst(k, dir);
+	char path[PATH_MAX];
+
+	if (!under(dst, "/usr"))
+		return false;
+	for (int i = 0; masks[i]; i++)
+		if (under(dst, masks[i]) || (strcmp(masks[i], "/lib/modules") == 0 &&
+					      under(dst, "/usr/lib/modules")))
+			return false;
+	snprintf(path, sizeof(path), OLDROOT "%s", dst);
+	return access(path, F_OK) != 0;
 }
 
 static void modules_link(const struct dks_run_ctx *ctx, const char *name,
@@ -382,12 +438,12 @@ static void setup_kernel(const struct dks_run_ctx *ctx)
 		return;
 	for (size_t i = 0; i < k->dirs.n; i++)
 		if (!visible_in_host_usr(ctx, k->dirs.v[i]))
-			bind_host(ctx, k->dirs.v[i], k->dirs.v[i], RO_ATTRS);
+			bind_host(ctx, k->dirs.v[i], dks_kernel_dst(k, k->dirs.v[i]), RO_ATTRS);
 	snprintf(path, sizeof(path), NEWROOT "/lib/modules/%s/", k->kver);
 	make_mountpoint(ctx, path, true);
-	modules_link(ctx, "build", k->build);
+	modules_link(ctx, "build", dks_kernel_dst(k, k->build));
 	if (k->source)
-		modules_link(ctx, "source", k->source);
+		modules_link(ctx, "source", dks_kernel_dst(k, k->source));
 }
 
 static void setup_binds(const struct dks_run_ctx *ctx)
