@@ -12,6 +12,11 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{"add", cmd_add, "add a module: MODULE/VERSION, a source directory, a dkms.conf, a recipe"},
+	{"build", cmd_build, "build MODULE/VERSION... for -k KVER... (or --all) in sandboxes"},
+	{"unbuild", cmd_unbuild, "drop the builds of MODULE/VERSION (-k KVER, or all)"},
+	{"remove", cmd_remove, "remove MODULE/VERSION (-k KVER, or --all)"},
+	{"status", cmd_status, "show dkms's status lines (--json for JSON); reads the tree only"},
 	{"sandbox", cmd_sandbox, "run a command in a fresh build sandbox (sandbox run --help)"},
 };
 
@@ -23,7 +28,10 @@ static void usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-	fputs("\nSee dkms-sandbox(8).\n", out);
+	fputs("\nCommon options: -m MODULE -v VERSION -k KVER[/ARCH] (repeatable) -a ARCH --all\n"
+	      "--force -j N --kernelsourcedir DIR --dkmstree DIR --sourcetree DIR --installtree DIR\n"
+	      "-c CONFIG --toolchain host|DIR --profile NAME|FILE --user USER -q --verbose --json\n"
+	      "\nSee dkms-sandbox(8).\n", out);
 }
 
 int main(int argc, char **argv)

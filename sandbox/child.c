@@ -156,7 +156,7 @@ struct launch {
 	int exec_errno; /* out: why exec failed */
 };
 
-#define COMMAND_STACK (256 * 1024)
+#define COMMAND_STACK (1024 * 1024) /* roomy: sanitizer builds need it */
 
 /* The command's last steps, in a vfork child that shares init's memory
  * and fd table: nothing here allocates, and after the filter is loaded

@@ -147,6 +147,31 @@ static char *unpacked_root(const char *build)
 	return usr && usr != build ? strndup(build, (size_t)(usr - build)) : NULL;
 }
 
+/* Debian's arch headers pull the -common dir in with an absolute
+ * "include /usr/src/linux-headers-X-common/Makefile" in their Makefile:
+ * that dir is the kernel's source dir even without a source link. */
+static char *makefile_include(const struct dks_kernel *k)
+{
+	char path[PATH_MAX], line[PATH_MAX + 16], dir[2 * PATH_MAX];
+	cleanup_fclose FILE *f = NULL;
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s/Makefile", k->build);
+	f = fopen(path, "re");
+	for (int i = 0; f && i < 16 && fgets(line, sizeof(line), f); i++) {
+		if (strncmp(line, "include /", 9) != 0)
+			continue;
+		line[8 + strcspn(line + 8, " \t\n")] = 0;
+		slash = strrchr(line + 8, '/');
+		if (slash == line + 8)
+			continue;
+		*slash = 0;
+		snprintf(dir, sizeof(dir), "%s%s", k->root ? k->root : "", line + 8);
+		return realpath(dir, NULL);
+	}
+	return NULL;
+}
+
 static int resolve_dirs(struct dks_kernel *k, struct dks_error *err)
 {
 	cleanup_free char *parent = strdup(k->build);
@@ -155,6 +180,8 @@ static int resolve_dirs(struct dks_kernel *k, struct dks_error *err)
 
 	if (!parent)
 		return dks_err(err, ENOMEM, "kernel %s", k->kver);
+	if (!k->source)
+		k->source = makefile_include(k);
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = 0;
@@ -217,4 +244,14 @@ void dks_kernel_clear(struct dks_kernel *k)
 	free(k->root);
 	strv_free(&k->dirs);
 	memset(k, 0, sizeof(*k));
+}
+
+char *dks_kernel_dir_in_sandbox(const char *headers)
+{
+	cleanup_free char *real = realpath(headers, NULL);
+	cleanup_free char *root = real ? unpacked_root(real) : NULL;
+
+	if (!real)
+		return strdup(headers);
+	return strdup(root ? real + strlen(root) : real);
 }

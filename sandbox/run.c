@@ -285,7 +285,7 @@ static int open_pipes(struct pipes *p, struct dks_error *err)
 	return 0;
 }
 
-#define SETUP_STACK (64 * 1024)
+#define SETUP_STACK (1024 * 1024) /* roomy: sanitizer builds need it */
 
 /* Root: a vfork child switches to the build user and creates the
  * namespaces (child.c says why); it reports init's pid before it exits. */

@@ -35,7 +35,8 @@ struct dks_config {
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;
- * an explicit path must exist). */
+ * an explicit path must exist). @c is overwritten, not freed; on failure
+ * it is left all NULL (dks_config_clear is safe on it either way). */
 int dks_config_load(const char *path, struct dks_config *c, struct dks_error *err);
 /* Replace one string field (command-line overrides). */
 int dks_config_set(char **field, const char *value, struct dks_error *err);

@@ -16,6 +16,7 @@ struct dks_target {
 	char *kver;
 	char *arch;    /* uname -m style: x86_64 */
 	char *headers; /* the headers directory (absolute, on the host) */
+	char *headers_in; /* the same as a sandbox sees it (kernel_source_dir) */
 	char *config;  /* <headers>/.config */
 };
 

@@ -53,6 +53,11 @@ int dks_sandbox_set_toolchain(struct dks_sandbox *sb, const char *toolchain,
 int dks_sandbox_set_kernel(struct dks_sandbox *sb, const char *kver,
 			   const char *headers, struct dks_error *err);
 
+/* Where a headers directory appears inside a sandbox: its own path, or,
+ * for headers unpacked below some directory (dpkg -x ROOT), the path below
+ * ROOT (/usr/src/linux-headers-...). malloc'd. */
+char *dks_kernel_dir_in_sandbox(const char *headers);
+
 /* Bind @src at @dst (NULL = same path) read-only or writable. */
 int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
 			 const char *dst, bool writable, struct dks_error *err);

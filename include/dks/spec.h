@@ -16,6 +16,7 @@
 /* dkms exit codes the spec front ends and the build use. */
 #define DKS_EXIT_NO_SOURCE 2      /* add: no source */
 #define DKS_EXIT_ALREADY_ADDED 3  /* add: already added */
+#define DKS_EXIT_NO_CONF 4        /* no dkms.conf (dkms 3.0.10) */
 #define DKS_EXIT_BAD_CONF 8       /* bad dkms.conf / recipe; empty source */
 #define DKS_EXIT_PATCH_MISSING 5  /* patch missing or path with .. */
 #define DKS_EXIT_PATCH_FAILED 6
@@ -88,9 +89,11 @@ struct dks_spec_target {
 	int jobs;                /* parallel_jobs */
 };
 
-/* Is the spec excluded for this kernel (BUILD_EXCLUSIVE_*)? 0 = buildable,
- * DKS_EXIT_EXCLUDED with one clear line in @err otherwise. @config: the
- * kernel's .config (path), read for BUILD_EXCLUSIVE_CONFIG. */
+/* Is the spec excluded for this kernel (BUILD_EXCLUSIVE_*)? 0 = buildable;
+ * else -1 with one clear line in @err and err->exit_code DKS_EXIT_EXCLUDED
+ * (or DKS_EXIT_BAD_CONF for an invalid regex, 1 for an unreadable .config).
+ * @config: the kernel's .config (path), read for BUILD_EXCLUSIVE_CONFIG;
+ * NULL or a missing file: not checked (as dkms). */
 int dks_spec_check_exclusive(const struct dks_spec *s, const struct dks_spec_target *t,
 			     const char *config, struct dks_error *err);
 

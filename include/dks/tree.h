@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dks/error.h"
 
@@ -25,6 +26,17 @@ struct dks_tree {
 	const char *source_tree;
 	const char *install_tree;
 };
+
+/* Longest module, version, kernel or arch name the tree accepts. */
+#define DKS_TREE_NAME_MAX 128
+
+/* Can @name be a path component of the tree? Not empty, at most
+ * DKS_TREE_NAME_MAX bytes, no '/', no control character, no leading '.'
+ * (so neither "." nor "..", nor the tree's own hidden names), and not a
+ * name the layout reserves (a version "original_module" or "kernel-*", a
+ * kernel "source" or "build"). @what ("module", "version", "kernel",
+ * "arch") names it in the message. Every function below checks its names. */
+int dks_tree_check_name(const char *what, const char *name, struct dks_error *err);
 
 /* Take the module's lock (creates <dkmstree>/<m>/). Blocks. Returns an fd
  * to pass to dks_tree_unlock. */
@@ -56,11 +68,19 @@ int dks_tree_commit_log(const struct dks_tree *t, const char *m, const char *v,
 bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v,
 		       const char *kver, const char *arch);
 
-/* Remove the build of m/v for kver/arch. Caller holds the lock. */
+/* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? */
+bool dks_tree_is_installed(const struct dks_tree *t, const char *m, const char *v,
+			   const char *kver, const char *arch);
+
+/* Remove the build of m/v for kver/arch (a failed build's log too) and
+ * stale staging dirs of it. Refused while it is installed. Caller holds
+ * the lock. */
 int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		     const char *arch, struct dks_error *err);
 /* Remove m/v entirely (all its builds, its source link; the module dir
- * when it was the last version). Caller holds the lock. */
+ * when it was the last version). Refused while any of its builds is
+ * installed. Caller holds the lock; when the module dir went, that lock
+ * no longer excludes anyone (a new locker makes a new dir): unlock next. */
 int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);
 
 enum dks_state { DKS_ADDED, DKS_BUILT, DKS_INSTALLED, DKS_BROKEN };
@@ -80,5 +100,9 @@ int dks_tree_status(const struct dks_tree *t, const char *m, const char *v,
 void dks_status_free(struct dks_status *s, size_t n);
 /* "m/v, kver, arch: built" (dkms's exact line). malloc'd. */
 char *dks_status_line(const struct dks_status *s);
+/* status --json: an array of {"module", "version", "kernel", "arch",
+ * "state"} objects (null where a line has no kernel/arch). 0, or -1 with
+ * errno when writing failed. */
+int dks_status_json(FILE *out, const struct dks_status *s, size_t n);
 
 #endif

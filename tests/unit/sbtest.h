@@ -103,7 +103,7 @@ void sbt_write_file(const char *path, const char *text, uid_t uid, gid_t gid,
 /* Any file under @dir with S_ISUID or S_ISGID? Its path (malloc'd) or NULL. */
 char *sbt_find_setid(const char *dir);
 
-/* The only kernel in /lib/modules (asserts there is exactly one). */
+/* The newest kernel in /lib/modules with headers (asserts there is one). */
 char *sbt_installed_kernel(void);
 /* The limits of profile @name. */
 struct dks_limits sbt_profile_limits(const char *name);

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One build job: module m/v for one kernel. The module's code (dkms.conf,
+ * patches, PRE_BUILD, Makefile, POST_BUILD) runs only inside sandboxes;
+ * this side prepares an empty build directory owned by the build user,
+ * reads the log, collects the .ko files without following links and
+ * commits them into the tree atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "dks/cleanup.h"
+#include "dks/dkmsconf.h"
+#include "dks/recipe.h"
+#include "dks/sandbox.h"
+#include "dks/spec.h"
+
+/* Runs in the build sandbox, in the build directory, as bash. Everything
+ * it runs comes from the module; its exit code says which step failed. */
+static const char build_driver[] =
+	"set -u\n"
+	"cp -dR --preserve=mode,timestamps,links \"$DKS_SRC/.\" . || { echo 'dkms-sandbox: cannot copy the source' >&2; exit 8; }\n"
+	"while IFS= read -r p; do\n"
+	"  [ -n \"$p\" ] || continue\n"
+	"  if [ ! -f \"patches/$p\" ]; then echo \"dkms-sandbox: patch $p is missing\" >&2; exit 5; fi\n"
+	"  echo \"Applying patch $p\"\n"
+	"  patch -p1 < \"patches/$p\" || { echo \"dkms-sandbox: patch $p failed\" >&2; exit 6; }\n"
+	"done <<< \"$DKS_PATCHES\"\n"
+	"run_script() {\n"
+	"  [ -n \"$2\" ] || return 0\n"
+	"  case \"$2\" in /*) s=$2;; *) s=./$2;; esac\n"
+	"  if [ ! -x \"${s%% *}\" ]; then echo \"dkms-sandbox: warning: the $1 script is not executable\" >&2; return 0; fi\n"
+	"  echo \"Running the $1 script\"\n"
+	"  $s || { echo \"dkms-sandbox: the $1 script failed\" >&2; exit 10; }\n"
+	"}\n"
+	"run_script pre_build \"$DKS_PRE_BUILD\"\n"
+	"echo \"$DKS_MAKE\"\n"
+	"bash -c \"$DKS_MAKE\" || { echo \"dkms-sandbox: make failed (exit $?)\" >&2; exit 10; }\n"
+	"run_script post_build \"$DKS_POST_BUILD\"\n"
+	"while IFS= read -r ko; do\n"
+	"  [ -n \"$ko\" ] && [ -f \"$ko\" ] && { strip -g \"$ko\" || exit 10; }\n"
+	"done <<< \"$DKS_STRIP\"\n"
+	"exit 0\n";
+
+static void spec_target(const struct dks_build_env *env, const struct dks_target *t,
+			struct dks_spec_target *st)
+{
+	*st = (struct dks_spec_target){.kver = t->kver, .arch = t->arch, .kernel_dir = t->headers_in,
+				       .dkms_tree = DKS_IN_DKMS_TREE,
+				       .source_tree = DKS_IN_SOURCE_TREE,
+				       .install_tree = DKS_IN_INSTALL_TREE, .jobs = env->jobs};
+}
+
+static int recipe_spec(const char *path, const struct dks_spec_target *st, struct dks_spec **out,
+		       struct dks_error *err)
+{
+	struct dks_recipe *r = NULL;
+	int ret;
+
+	if (dks_recipe_load(path, &r, err) < 0)
+		return -1;
+	ret = dks_recipe_spec(r, st, out, err);
+	dks_recipe_free(r);
+	return ret;
+}
+
+int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v,
+		   const struct dks_target *target, struct dks_spec **out, struct dks_error *err)
+{
+	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
+	struct dks_eval_opts o = {.profile = env->profile, .toolchain = env->cfg->toolchain,
+				  .kernel_headers = target->headers,
+				  .build_user = env->cfg->build_user};
+	struct dks_spec_target st;
+	char path[PATH_MAX];
+
+	if (!src)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: not added", m, v);
+	spec_target(env, target, &st);
+	snprintf(path, sizeof(path), "%s/%s", src, DKS_RECIPE_IN_SOURCE);
+	if (access(path, F_OK) == 0)
+		return recipe_spec(path, &st, out, err);
+	snprintf(path, sizeof(path), "%s/dkms.conf", src);
+	if (access(path, F_OK) < 0)
+		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: no dkms.conf or %s in %s", m,
+				    v, DKS_RECIPE_IN_SOURCE, src);
+	return dks_dkmsconf_eval(path, src, &st, &o, out, err);
+}
+
+/* 'single quotes' for a path put into a command line. */
+static char *shell_quote(const char *s)
+{
+	size_t n = 3;
+	char *q, *p;
+
+	for (const char *c = s; *c; c++)
+		n += *c == '\'' ? 4 : 1;
+	q = p = malloc(n);
+	if (!q)
+		return NULL;
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *s;
+		}
+	}
+	*p++ = '\'';
+	*p = 0;
+	return q;
+}
+
+/* dkms's default MAKE, and KERNELRELEASE after a leading "make" (dkms
+ * adds -jN there too; here the shared jobserver in MAKEFLAGS decides). */
+static char *make_command(const struct dks_spec *s, const struct dks_job *j)
+{
+	cleanup_free char *kdir = shell_quote(j->target->headers_in);
+	char *cmd = NULL;
+
+	if (!kdir)
+		return NULL;
+	if (!s->make) {
+		if (asprintf(&cmd, "make KERNELRELEASE=%s -C %s M=%s/%s/%s/build", j->target->kver,
+			     kdir, DKS_IN_DKMS_TREE, j->module, j->version) < 0)
+			return NULL;
+		return cmd;
+	}
+	if (strncmp(s->make, "make", 4) == 0 && (s->make[4] == ' ' || s->make[4] == 0)) {
+		if (asprintf(&cmd, "make KERNELRELEASE=%s%s", j->target->kver, s->make + 4) < 0)
+			return NULL;
+		return cmd;
+	}
+	return strdup(s->make);
+}
+
+/* Newline-separated lists for the driver: patches, modules to strip. */
+static char *patch_list(const struct dks_spec *s)
+{
+	char *list = strdup(""), *next;
+
+	for (size_t i = 0; list && i < s->n_patches; i++) {
+		if (asprintf(&next, "%s%s\n", list, s->patches[i].file) < 0)
+			next = NULL;
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+static char *strip_list(const struct dks_spec *s)
+{
+	char *list = strdup(""), *next;
+
+	for (size_t i = 0; list && i < s->n_modules; i++) {
+		const struct dks_spec_module *m = &s->modules[i];
+		const char *loc = m->built_location && *m->built_location ? m->built_location : ".";
+
+		if (!m->strip)
+			continue;
+		if (asprintf(&next, "%s%s/%s.ko\n", list, loc, m->built_name) < 0)
+			next = NULL;
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struct dks_job *j,
+		   const char *in_src, struct dks_error *err)
+{
+	cleanup_free char *make = make_command(s, j);
+	cleanup_free char *patches = patch_list(s);
+	cleanup_free char *strip = strip_list(s);
+
+	if (!make || !patches || !strip)
+		return dks_err(err, ENOMEM, "build");
+	if (dks_sandbox_setenv(sb, "DKS_SRC", in_src, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_MAKE", make, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_PATCHES", patches, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_STRIP", strip, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_PRE_BUILD", s->pre_build ? s->pre_build : "", err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_POST_BUILD", s->post_build ? s->post_build : "", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The make jobserver every sandbox of this run shares (fds 3 and 4). */
+static int set_jobserver(struct dks_sandbox *sb, const struct dks_build_env *env,
+			 struct dks_error *err)
+{
+	char flags[64];
+	int r, w;
+
+	if (env->jobserver[0] < 0) {
+		snprintf(flags, sizeof(flags), "-j%d", env->jobs);
+		return dks_sandbox_setenv(sb, "MAKEFLAGS", flags, err);
+	}
+	r = dks_sandbox_pass_fd(sb, env->jobserver[0], err);
+	w = r < 0 ? -1 : dks_sandbox_pass_fd(sb, env->jobserver[1], err);
+	if (w < 0)
+		return -1;
+	snprintf(flags, sizeof(flags), " -j%d --jobserver-auth=%d,%d", env->jobs, r, w);
+	return dks_sandbox_setenv(sb, "MAKEFLAGS", flags, err);
+}
+
+struct build_dirs {
+	const char *src;   /* host: the module's source */
+	const char *build; /* host: the empty build dir, owned by the build user */
+	int log_fd;
+	int null_fd;
+};
+
+static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
+		     const struct dks_spec *s, const struct dks_job *j,
+		     const struct build_dirs *d, struct dks_error *err)
+{
+	char in_src[PATH_MAX], in_build[PATH_MAX];
+
+	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", j->module, j->version);
+	snprintf(in_build, sizeof(in_build), DKS_IN_DKMS_TREE "/%s/%s/build", j->module,
+		 j->version);
+	dks_sandbox_set_profile(sb, env->profile);
+	dks_sandbox_set_stdio(sb, d->null_fd, d->log_fd, d->log_fd);
+	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
+	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
+	    dks_sandbox_set_kernel(sb, j->target->kver, j->target->headers, err) < 0 ||
+	    dks_sandbox_add_bind(sb, d->src, in_src, false, err) < 0 ||
+	    dks_sandbox_add_bind(sb, d->build, in_build, true, err) < 0 ||
+	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_jobserver(sb, env, err) < 0)
+		return -1;
+	return set_env(sb, s, j, in_src, err);
+}
+
+/* The driver's exit code -> dkms's. */
+static int build_outcome(const struct dks_sandbox_result *res, const struct dks_job *j,
+			 struct dks_error *err)
+{
+	const char *k = j->target->kver;
+
+	if (res->outcome == DKS_SANDBOX_TIMED_OUT)
+		return dks_err_code(err, DKS_EXIT_MAKE_FAILED, 0, "%s/%s, %s: the build timed out",
+				    j->module, j->version, k);
+	if (res->outcome == DKS_SANDBOX_SIGNALED)
+		return dks_err_code(err, DKS_EXIT_MAKE_FAILED, 0, "%s/%s, %s: the build was killed "
+				    "by signal %d", j->module, j->version, k, res->term_signal);
+	switch (res->exit_status) {
+	case 0:
+		return 0;
+	case DKS_EXIT_PATCH_MISSING:
+		return dks_err_code(err, DKS_EXIT_PATCH_MISSING, 0, "%s/%s, %s: a patch is missing",
+				    j->module, j->version, k);
+	case DKS_EXIT_PATCH_FAILED:
+		return dks_err_code(err, DKS_EXIT_PATCH_FAILED, 0, "%s/%s, %s: a patch failed",
+				    j->module, j->version, k);
+	case DKS_EXIT_BAD_CONF:
+		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s, %s: empty or unreadable "
+				    "source", j->module, j->version, k);
+	default:
+		return dks_err_code(err, DKS_EXIT_MAKE_FAILED, 0, "%s/%s, %s: bad exit status: %d",
+				    j->module, j->version, k, res->exit_status);
+	}
+}
+
+static int run_build(struct dks_sandbox *sb, const struct dks_build_env *env,
+		     const struct dks_spec *s, const struct dks_job *j,
+		     const struct build_dirs *d, struct dks_error *err)
+{
+	char *argv[] = {"/bin/bash", "-c", (char *)build_driver, "dkms-sandbox-build", NULL};
+	struct dks_sandbox_result res = {0};
+	int ret;
+
+	ret = configure(sb, env, s, j, d, err);
+	if (ret == 0)
+		ret = dks_sandbox_run(sb, argv, &res, err);
+	if (ret == 0)
+		ret = build_outcome(&res, j, err);
+	dks_sandbox_result_clear(&res);
+	return ret;
+}
+
+/* The last lines of a failed build's log, and where the whole log is. */
+void dks_print_log_tail(const char *path, int lines)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[16384];
+	off_t size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = size < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, from);
+	char *p;
+
+	if (n < 0)
+		return;
+	buf[n] = 0;
+	p = buf + n;
+	if (p > buf && p[-1] == '\n')
+		p--;
+	while (p > buf && lines > 0)
+		if (*--p == '\n')
+			lines--;
+	fprintf(stderr, "--- last lines of %s ---\n%s%s", path, *p == '\n' ? p + 1 : p,
+		n && buf[n - 1] != '\n' ? "\n" : "");
+}
+
+/* Builds of m/v this one needs (BUILD_DEPENDS) must be there. */
+static int check_depends(const struct dks_build_env *env, const struct dks_spec *s,
+			 const struct dks_job *j, struct dks_error *err)
+{
+	for (size_t i = 0; i < s->n_build_depends; i++) {
+		struct dks_status *st = NULL;
+		size_t n = 0;
+		bool built = false;
+
+		if (dks_tree_status(env->tree, s->build_depends[i], NULL, &st, &n, err) < 0)
+			return -1;
+		for (size_t k = 0; k < n; k++)
+			built |= st[k].kver && strcmp(st[k].kver, j->target->kver) == 0 &&
+				 st[k].state != DKS_ADDED;
+		dks_status_free(st, n);
+		if (!built)
+			return dks_err_code(err, DKS_EXIT_BUILD_DEPENDS, 0,
+					    "%s/%s, %s: BUILD_DEPENDS %s is not built for this kernel",
+					    j->module, j->version, j->target->kver, s->build_depends[i]);
+	}
+	return 0;
+}
+
+/* An empty build directory in the tree, owned by the build user. */
+static char *make_build_dir(const struct dks_build_env *env, const struct dks_job *j,
+			    uid_t uid, gid_t gid, struct dks_error *err)
+{
+	char *dir;
+
+	if (asprintf(&dir, "%s/%s/%s/.build-XXXXXX", env->tree->dkms_tree, j->module,
+		     j->version) < 0)
+		return NULL;
+	if (!mkdtemp(dir) || chown(dir, uid, gid) < 0) {
+		dks_err(err, errno, "%s/%s: build directory %s", j->module, j->version, dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+struct job_state {
+	struct dks_spec *spec;
+	char *staged;
+	char *build;
+	int log_fd;
+	int null_fd;
+	struct dks_sandbox *sb;
+};
+
+static void job_state_clear(struct job_state *js)
+{
+	if (js->build) {
+		dks_rmtree(js->build);
+		free(js->build);
+	}
+	if (js->staged) {
+		dks_rmtree(js->staged);
+		free(js->staged);
+	}
+	if (js->log_fd >= 0)
+		close(js->log_fd);
+	if (js->null_fd >= 0)
+		close(js->null_fd);
+	dks_sandbox_free(js->sb);
+	dks_spec_free(js->spec);
+}
+
+/* Spec, constraints, then a fresh staging dir with its make.log. */
+static int prepare_job(const struct dks_build_env *env, const struct dks_job *j,
+		       struct job_state *js, struct dks_error *err)
+{
+	char log[PATH_MAX];
+
+	if (dks_build_spec(env, j->module, j->version, j->target, &js->spec, err) < 0)
+		return -1;
+	for (size_t i = 0; i < js->spec->n_warnings; i++)
+		dks_warn("%s", js->spec->warnings[i]);
+	if (dks_spec_check_exclusive(js->spec, &(struct dks_spec_target){.kver = j->target->kver,
+				     .arch = j->target->arch}, j->target->config, err) != 0 ||
+	    check_depends(env, js->spec, j, err) < 0)
+		return -1;
+	js->staged = dks_tree_stage(env->tree, j->module, j->version, j->target->kver,
+				    j->target->arch, err);
+	if (!js->staged)
+		return -1;
+	snprintf(log, sizeof(log), "%s/log/make.log", js->staged);
+	js->log_fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	js->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (js->log_fd < 0 || js->null_fd < 0)
+		return dks_err(err, errno, "%s", log);
+	return 0;
+}
+
+static int build_and_collect(const struct dks_build_env *env, const struct dks_job *j,
+			     struct job_state *js, struct dks_error *err)
+{
+	cleanup_free char *src = dks_tree_source_dir(env->tree, j->module, j->version);
+	char module_dir[PATH_MAX];
+	cleanup_close int dirfd = -1;
+	struct build_dirs d = {.src = src, .log_fd = js->log_fd, .null_fd = js->null_fd};
+
+	if (dks_sandbox_new(&js->sb, err) < 0 ||
+	    (env->cfg->build_user && dks_sandbox_set_user(js->sb, env->cfg->build_user, err) < 0))
+		return -1;
+	js->build = make_build_dir(env, j, dks_sandbox_host_uid(js->sb),
+				   dks_sandbox_host_gid(js->sb), err);
+	if (!js->build)
+		return -1;
+	d.build = js->build;
+	if (run_build(js->sb, env, js->spec, j, &d, err) != 0)
+		return -1;
+	dirfd = open(js->build, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
+		return dks_err(err, errno, "%s", js->build);
+	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
+	return dks_collect(dirfd, js->spec, module_dir, j->target->kver, err);
+}
+
+/* Under the module's lock: the new build, or only the failed build's log. */
+static int commit(const struct dks_build_env *env, const struct dks_job *j,
+		  struct job_state *js, bool ok, struct dks_error *err)
+{
+	struct dks_error lerr = {0};
+	int lock = dks_tree_lock(env->tree, j->module, ok ? err : &lerr);
+	int ret;
+
+	if (lock < 0)
+		return -1;
+	if (ok)
+		ret = dks_tree_commit(env->tree, j->module, j->version, j->target->kver,
+				      j->target->arch, js->staged, err);
+	else
+		ret = dks_tree_commit_log(env->tree, j->module, j->version, j->target->kver,
+					  j->target->arch, js->staged, &lerr);
+	dks_tree_unlock(lock);
+	if (ret == 0) {
+		free(js->staged); /* renamed into the tree */
+		js->staged = NULL;
+	}
+	return ret;
+}
+
+int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
+		  struct dks_error *err)
+{
+	struct job_state js = {.log_fd = -1, .null_fd = -1};
+	char log[PATH_MAX];
+	int ret;
+
+	ret = prepare_job(env, j, &js, err);
+	if (ret == 0) {
+		ret = build_and_collect(env, j, &js, err);
+		if (commit(env, j, &js, ret == 0, err) < 0 && ret == 0)
+			ret = -1;
+		if (ret != 0 && js.log_fd >= 0) {
+			snprintf(log, sizeof(log), "%s/%s/%s/%s/%s/log/make.log", env->tree->dkms_tree,
+				 j->module, j->version, j->target->kver, j->target->arch);
+			dks_print_log_tail(log, 20);
+		}
+	}
+	job_state_clear(&js);
+	if (ret != 0 && err->exit_code == 0)
+		err->exit_code = 1;
+	return ret == 0 ? 0 : err->exit_code;
+}

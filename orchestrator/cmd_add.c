@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dkms-sandbox add MODULE/VERSION | -m M -v V | SOURCE_DIR | PATH/dkms.conf | RECIPE.yaml
+ *
+ * The source must end up at <sourcetree>/<m>-<v> (a recipe's is fetched
+ * there); its dkms.conf is evaluated in a sandbox to learn and check the
+ * module (exit 8 when it is bad), and the tree gets m/v's source link
+ * (exit 3 when it is already there).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "cli.h"
+#include "dks/cleanup.h"
+#include "dks/dkmsconf.h"
+#include "dks/kernel.h"
+#include "dks/recipe.h"
+#include "dks/spec.h"
+
+/* The kernel a dkms.conf is checked against at add time: the running one
+ * when it has headers (as dkms does), else the newest installed. */
+static void add_target(const struct dks_ctx *ctx, struct dks_target *t, struct utsname *u)
+{
+	struct dks_error ignored = {0};
+	struct dks_target *all = NULL;
+	size_t n = 0;
+
+	if (dks_target_running(ctx->cfg.install_tree, t, &ignored) == 0)
+		return;
+	if (dks_targets_installed(ctx->cfg.install_tree, &all, &n, &ignored) == 0 && n > 0) {
+		*t = all[n - 1];
+		memset(&all[n - 1], 0, sizeof(all[n - 1]));
+	} else {
+		uname(u);
+		memset(t, 0, sizeof(*t));
+		t->kver = strdup(u->release);
+		t->arch = strdup(u->machine);
+	}
+	dks_targets_free(all, n);
+}
+
+static int check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
+		      struct dks_spec **spec, struct dks_error *err)
+{
+	struct dks_target t = {0};
+	struct utsname u;
+	struct dks_spec_target st;
+	struct dks_eval_opts o = {0};
+	int ret;
+
+	if (dks_ctx_profile(ctx, err) < 0)
+		return -1;
+	add_target(ctx, &t, &u);
+	st = (struct dks_spec_target){.kver = t.kver, .arch = t.arch, .kernel_dir = t.headers_in,
+				      .dkms_tree = DKS_IN_DKMS_TREE,
+				      .source_tree = DKS_IN_SOURCE_TREE,
+				      .install_tree = DKS_IN_INSTALL_TREE, .jobs = ctx->cfg.jobs};
+	o = (struct dks_eval_opts){.profile = ctx->profile, .toolchain = ctx->cfg.toolchain,
+				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user};
+	ret = dks_dkmsconf_eval(conf, dir, &st, &o, spec, err);
+	dks_target_clear(&t);
+	return ret;
+}
+
+/* The source for -m/-v or m/v: <sourcetree>/<m>-<v>. */
+static int source_of(const struct dks_ctx *ctx, const char *m, const char *v, char *dir,
+		     size_t size, struct dks_error *err)
+{
+	struct stat st;
+
+	snprintf(dir, size, "%s/%s-%s", ctx->cfg.source_tree, m, v);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: no source at %s", m, v, dir);
+	return 0;
+}
+
+static bool is_recipe(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 5 && strcmp(path + n - 5, ".yaml") == 0;
+}
+
+/* A recipe: its source is fetched to <sourcetree>/<name>-<version>. */
+static int add_recipe(const struct dks_ctx *ctx, const char *path, char *m, char *v,
+		      struct dks_error *err)
+{
+	struct dks_recipe *r = NULL;
+	char dest[PATH_MAX];
+	int ret;
+
+	if (dks_recipe_load(path, &r, err) < 0)
+		return -1;
+	snprintf(m, NAME_MAX, "%s", dks_recipe_name(r));
+	snprintf(v, NAME_MAX, "%s", dks_recipe_version(r));
+	snprintf(dest, sizeof(dest), "%s/%s-%s", ctx->cfg.source_tree, m, v);
+	ret = access(dest, F_OK) == 0 ? 0 : dks_recipe_fetch_source(r, dest, err);
+	dks_recipe_free(r);
+	return ret;
+}
+
+static int name_version(const struct dks_spec *s, char *m, char *v, struct dks_error *err)
+{
+	if (strlen(s->name) >= NAME_MAX || strlen(s->version) >= NAME_MAX)
+		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: name or version too long",
+				    s->source);
+	strcpy(m, s->name);
+	strcpy(v, s->version);
+	return 0;
+}
+
+/* A source directory, or the dkms.conf in one. */
+static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v,
+		    struct dks_error *err)
+{
+	cleanup_free char *real = realpath(path, NULL);
+	char dir[PATH_MAX], conf[PATH_MAX + 64], dest[PATH_MAX + 2 * NAME_MAX];
+	struct dks_spec *spec = NULL;
+	struct stat st;
+	int ret;
+
+	if (!real || stat(real, &st) < 0)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
+	if (is_recipe(real))
+		return add_recipe(ctx, real, m, v, err);
+	snprintf(dir, sizeof(dir), "%s", real);
+	if (!S_ISDIR(st.st_mode))
+		*strrchr(dir, '/') = 0;
+	snprintf(conf, sizeof(conf), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
+	if (S_ISDIR(st.st_mode) && access(conf, F_OK) == 0)
+		return add_recipe(ctx, conf, m, v, err);
+	snprintf(conf, sizeof(conf), "%s", S_ISDIR(st.st_mode) ? dir : real);
+	if (S_ISDIR(st.st_mode))
+		strncat(conf, "/dkms.conf", sizeof(conf) - strlen(conf) - 1);
+	ret = check_conf(ctx, conf, dir, &spec, err);
+	if (ret == 0)
+		ret = name_version(spec, m, v, err);
+	dks_spec_free(spec);
+	if (ret < 0)
+		return -1;
+	snprintf(dest, sizeof(dest), "%s/%s-%s", ctx->cfg.source_tree, m, v);
+	if (strcmp(dest, dir) != 0 && access(dest, F_OK) < 0)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
+				    "%s/%s: the source must be at %s (copy %s there)", m, v, dest, dir);
+	return 0;
+}
+
+/* m/v: its dkms.conf (or recipe) is checked all the same. */
+static int add_named(struct dks_ctx *ctx, const char *m, const char *v, struct dks_error *err)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 32];
+	struct dks_recipe *r = NULL;
+	struct dks_spec *spec = NULL;
+	int ret;
+
+	if (source_of(ctx, m, v, dir, sizeof(dir), err) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
+	if (access(file, F_OK) == 0) {
+		ret = dks_recipe_load(file, &r, err);
+		dks_recipe_free(r);
+		return ret;
+	}
+	snprintf(file, sizeof(file), "%s/dkms.conf", dir);
+	ret = check_conf(ctx, file, dir, &spec, err);
+	if (ret == 0 && (strcmp(spec->name, m) || strcmp(spec->version, v)))
+		ret = dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: declares %s/%s, not %s/%s", file,
+				   spec->name, spec->version, m, v);
+	dks_spec_free(spec);
+	return ret;
+}
+
+static int add(struct dks_ctx *ctx, struct dks_error *err)
+{
+	char m[NAME_MAX], v[NAME_MAX];
+	int lock, ret;
+
+	if (ctx->cli.path)
+		ret = add_path(ctx, ctx->cli.path, m, v, err);
+	else if (!ctx->cli.module || !ctx->cli.version)
+		ret = dks_err(err, 0, "add: give module/version, -m M -v V, a directory or a recipe");
+	else
+		ret = snprintf(m, sizeof(m), "%s", ctx->cli.module) < 0 ||
+			      snprintf(v, sizeof(v), "%s", ctx->cli.version) < 0 ?
+			      -1 : add_named(ctx, m, v, err);
+	if (ret < 0)
+		return -1;
+	lock = dks_tree_lock(&ctx->tree, m, err);
+	if (lock < 0)
+		return -1;
+	ret = dks_tree_add(&ctx->tree, m, v, err);
+	dks_tree_unlock(lock);
+	if (ret == 0)
+		printf("Creating symlink %s/%s/%s/source -> %s/%s-%s\n", ctx->cfg.dkms_tree, m, v,
+		       ctx->cfg.source_tree, m, v);
+	return ret;
+}
+
+int cmd_add(int argc, char **argv)
+{
+	struct dks_error err = {0};
+	struct dks_ctx ctx;
+	int rc = 0;
+
+	if (dks_ctx_open(argc, argv, "add", &ctx, &err) < 0 || add(&ctx, &err) < 0)
+		rc = dks_fail(&err);
+	dks_ctx_close(&ctx);
+	return rc;
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The environment of a DKMS verb: options, configuration, tree, profile. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int override(char **field, const char *value, struct dks_error *err)
+{
+	return value ? dks_config_set(field, value, err) : 0;
+}
+
+static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct dks_error *err)
+{
+	if (override(&cfg->dkms_tree, c->dkmstree, err) < 0 ||
+	    override(&cfg->source_tree, c->sourcetree, err) < 0 ||
+	    override(&cfg->install_tree, c->installtree, err) < 0 ||
+	    override(&cfg->toolchain, c->toolchain, err) < 0 ||
+	    override(&cfg->profile, c->profile, err) < 0 ||
+	    override(&cfg->build_user, c->user, err) < 0)
+		return -1;
+	if (c->jobs)
+		cfg->jobs = c->jobs;
+	if (cfg->jobs <= 0)
+		cfg->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg->jobs <= 0)
+		cfg->jobs = 1;
+	return 0;
+}
+
+int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
+		 struct dks_error *err)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0 ||
+	    dks_config_load(ctx->cli.config, &ctx->cfg, err) < 0 ||
+	    apply_options(&ctx->cli, &ctx->cfg, err) < 0)
+		return -1;
+	ctx->tree = (struct dks_tree){.dkms_tree = ctx->cfg.dkms_tree,
+				      .source_tree = ctx->cfg.source_tree,
+				      .install_tree = ctx->cfg.install_tree};
+	return 0;
+}
+
+/* Loaded on demand: status never needs it. */
+int dks_ctx_profile(struct dks_ctx *ctx, struct dks_error *err)
+{
+	if (ctx->profile)
+		return 0;
+	return dks_profile_load(ctx->cfg.profile ? ctx->cfg.profile : "default", &ctx->profile,
+				err);
+}
+
+void dks_ctx_close(struct dks_ctx *ctx)
+{
+	dks_profile_free(ctx->profile);
+	dks_config_clear(&ctx->cfg);
+	dks_cli_clear(&ctx->cli);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
+		   struct dks_error *err)
+{
+	*m = ctx->cli.module;
+	*v = ctx->cli.version;
+	if (!*m || !*v)
+		return dks_err(err, 0, "give the module as module/version or -m MODULE -v VERSION");
+	return 0;
+}
+
+int dks_fail(const struct dks_error *err)
+{
+	dks_error_print(err);
+	return err->exit_code ? err->exit_code : 1;
+}

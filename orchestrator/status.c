@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The DKMS tree, reading side (include/dks/tree.h, docs/tree.md): status,
+ * is_built, is_installed, dkms's status line and its JSON form.
+ *
+ * Only directories and links are read: never dkms.conf (it is shell, and
+ * sourcing it is the hole this project closes), never a process, and never
+ * the module lock (status must not wait for a build). Writers change the
+ * tree by renames, and a build dir that a commit swaps out is deleted
+ * while we may be reading it: every read of a build is checked against the
+ * name afterwards and done again when the name moved on.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dks/cleanup.h"
+#include "dks/spec.h"
+#include "dks/tree.h"
+
+/* Reads of one build that a writer may overtake, each time by a whole
+ * commit: a reader that loses this often is starved, not unlucky. */
+#define MAX_READS 1000
+
+static const char *const state_names[] = {
+    [DKS_ADDED] = "added",
+    [DKS_BUILT] = "built",
+    [DKS_INSTALLED] = "installed",
+    [DKS_BROKEN] = "broken",
+};
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+#define cleanup_dir __attribute__((cleanup(closedirp)))
+
+/* Vanished, or not a directory (a link in its place): not an error for a
+ * reader that races writers, just nothing there. */
+static bool absent(int errnum)
+{
+	return errnum == ENOENT || errnum == ENOTDIR || errnum == ELOOP;
+}
+
+static int open_dir(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* ---- names of a directory ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void names_release(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+}
+#define cleanup_names __attribute__((cleanup(names_release)))
+
+static int names_add(struct names *ns, const char *name)
+{
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? 2 * ns->cap : 16;
+		char **v = reallocarray(ns->v, cap, sizeof(*v));
+
+		if (!v)
+			return -1;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	ns->v[ns->n] = strdup(name);
+	return ns->v[ns->n++] ? 0 : -1;
+}
+
+/* The visible names in @dirfd/@name (none when it is absent): hidden
+ * entries are the tree's own (.lock, .stage-*, .new-*, .old-*, .gone-*).
+ * Read whole before anything is looked at: writers rename under us. */
+static int list_dir(int dirfd, const char *name, struct names *ns)
+{
+	int fd = open_dir(dirfd, name);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return absent(errno) ? 0 : -1;
+	}
+	while ((errno = 0, e = readdir(d)))
+		if (e->d_name[0] != '.' && names_add(ns, e->d_name) < 0)
+			return -1;
+	return errno && !absent(errno) ? -1 : 0;
+}
+
+/* ---- one build ---- */
+
+static bool is_module_file(const char *name)
+{
+	static const char *const suffixes[] = {".ko", ".ko.xz", ".ko.zst", ".ko.gz"};
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t s = strlen(suffixes[i]);
+
+		if (len > s && strcmp(name + len - s, suffixes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does <afd>/module hold a module file? 1, 0, or -1 with errno. */
+static int has_module(int afd)
+{
+	int fd = open_dir(afd, "module");
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((errno = 0, e = readdir(d)))
+		if (is_module_file(e->d_name) &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			return 1;
+	return errno ? -1 : 0;
+}
+
+/* Is @afd still the dir named <kfd>/<arch>, and still linked? */
+static bool still_current(int kfd, const char *arch, int afd)
+{
+	struct stat a, b;
+
+	return fstat(afd, &a) == 0 && a.st_nlink > 0 &&
+	       fstatat(kfd, arch, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* Is <kfd>/<arch> a build (module/ holding a module)? 1, 0, or -1 with
+ * errno. A commit swaps <arch> with a new build in one rename and then
+ * deletes the old one, maybe while we read it: a read counts only when
+ * <arch> still names the dir we read, and that dir is still linked. */
+static int read_built(int kfd, const char *arch)
+{
+	for (int i = 0; i < MAX_READS; i++) {
+		cleanup_close int afd = open_dir(kfd, arch);
+		int built;
+
+		if (afd < 0)
+			return absent(errno) ? 0 : -1;
+		built = has_module(afd);
+		if (built < 0 && !absent(errno))
+			return -1;
+		if (still_current(kfd, arch, afd))
+			return built > 0;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* <mfd>/kernel-<kver>-<arch> -> <v>/<kver>/<arch>? */
+static bool installed_at(int mfd, const char *v, const char *kver, const char *arch)
+{
+	char link[2 * DKS_TREE_NAME_MAX + 16], want[3 * DKS_TREE_NAME_MAX + 4],
+	    target[sizeof(want) + 1];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "kernel-%s-%s", kver, arch);
+	snprintf(want, sizeof(want), "%s/%s/%s", v, kver, arch);
+	n = readlinkat(mfd, link, target, sizeof(target) - 1);
+	if (n < 0 || (size_t)n >= sizeof(target) - 1)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, want) == 0;
+}
+
+bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		       const char *arch)
+{
+	char path[3 * DKS_TREE_NAME_MAX + 4];
+	cleanup_close int root = -1, kfd = -1;
+
+	if (dks_tree_check_name("module", m, NULL) < 0 ||
+	    dks_tree_check_name("version", v, NULL) < 0 ||
+	    dks_tree_check_name("kernel", kver, NULL) < 0 ||
+	    dks_tree_check_name("arch", arch, NULL) < 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s/%s", m, v, kver);
+	root = open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_NOFOLLOW guards the last level; the names hold no '/', and the
+	 * tree's writers never make the upper levels links. */
+	kfd = root >= 0 ? open_dir(root, path) : -1;
+	return kfd >= 0 && read_built(kfd, arch) == 1;
+}
+
+bool dks_tree_is_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+			   const char *arch)
+{
+	cleanup_close int root = -1, mfd = -1;
+
+	if (dks_tree_check_name("module", m, NULL) < 0 ||
+	    dks_tree_check_name("version", v, NULL) < 0 ||
+	    dks_tree_check_name("kernel", kver, NULL) < 0 ||
+	    dks_tree_check_name("arch", arch, NULL) < 0)
+		return false;
+	root = open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	mfd = root >= 0 ? open_dir(root, m) : -1;
+	return mfd >= 0 && installed_at(mfd, v, kver, arch);
+}
+
+/* ---- status ---- */
+
+struct lines {
+	struct dks_status *v;
+	size_t n, cap;
+};
+
+static void lines_release(struct lines *l)
+{
+	dks_status_free(l->v, l->n);
+}
+
+static int push(struct lines *l, const char *m, const char *v, const char *kver, const char *arch,
+		enum dks_state state)
+{
+	struct dks_status *s;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct dks_status *p = reallocarray(l->v, cap, sizeof(*p));
+
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	s = &l->v[l->n++];
+	*s = (struct dks_status){
+	    .module = strdup(m),
+	    .version = strdup(v),
+	    .kver = kver ? strdup(kver) : NULL,
+	    .arch = arch ? strdup(arch) : NULL,
+	    .state = state,
+	    .suffix = "",
+	};
+	if (!s->module || !s->version || (kver && !s->kver) || (arch && !s->arch))
+		return errno = ENOMEM, -1;
+	return 0;
+}
+
+/* Drop the lines from @n on. */
+static void truncate_lines(struct lines *l, size_t n)
+{
+	for (size_t i = n; i < l->n; i++) {
+		free(l->v[i].module);
+		free(l->v[i].version);
+		free(l->v[i].kver);
+		free(l->v[i].arch);
+	}
+	l->n = n;
+}
+
+/* Where one module's scan is. */
+struct scan {
+	const char *root; /* the tree, for messages */
+	const char *m;
+	int mfd;
+	struct lines *lines;
+	struct dks_error *err;
+};
+
+/* Fill the error from errno for <root>/<m>[/<v>[/<kver>]]. */
+static int scan_fail(const struct scan *sc, const char *v, const char *kver)
+{
+	int errnum = errno;
+
+	return dks_err(sc->err, errnum, "status: cannot read %s/%s%s%s%s%s", sc->root, sc->m,
+		       v ? "/" : "", v ? v : "", kver ? "/" : "", kver ? kver : "");
+}
+
+static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char *kver)
+{
+	cleanup_names struct names arches = {0};
+	cleanup_close int kfd = open_dir(vfd, kver);
+
+	if (kfd < 0)
+		return absent(errno) ? 0 : scan_fail(sc, v, kver);
+	if (list_dir(kfd, ".", &arches) < 0)
+		return scan_fail(sc, v, kver);
+	for (size_t i = 0; i < arches.n; i++) {
+		const char *arch = arches.v[i];
+		int built = read_built(kfd, arch);
+		enum dks_state state = DKS_BUILT;
+
+		if (built < 0)
+			return scan_fail(sc, v, kver);
+		if (!built)
+			continue; /* a failed build's log, or gone */
+		if (installed_at(sc->mfd, v, kver, arch))
+			state = DKS_INSTALLED;
+		if (push(sc->lines, sc->m, v, kver, arch, state) < 0)
+			return scan_fail(sc, v, kver);
+	}
+	return 0;
+}
+
+enum source_state { SOURCE_OK, SOURCE_MISSING, SOURCE_DANGLING };
+
+static enum source_state source_state(int vfd)
+{
+	struct stat st;
+
+	if (fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return SOURCE_MISSING;
+	if (fstatat(vfd, "source", &st, 0) < 0 || !S_ISDIR(st.st_mode))
+		return SOURCE_DANGLING;
+	return SOURCE_OK;
+}
+
+static int scan_version(const struct scan *sc, const char *v)
+{
+	cleanup_names struct names kernels = {0};
+	cleanup_close int vfd = open_dir(sc->mfd, v);
+	size_t before = sc->lines->n;
+	enum source_state src;
+	bool had_builds;
+
+	if (vfd < 0)
+		return absent(errno) ? 0 : scan_fail(sc, v, NULL);
+	src = source_state(vfd);
+	if (list_dir(vfd, ".", &kernels) < 0)
+		return scan_fail(sc, v, NULL);
+	for (size_t i = 0; i < kernels.n; i++) {
+		if (strcmp(kernels.v[i], "source") == 0 || strcmp(kernels.v[i], "build") == 0)
+			continue;
+		if (scan_kernel(sc, vfd, v, kernels.v[i]) < 0)
+			return -1;
+	}
+	had_builds = sc->lines->n > before;
+	if (src == SOURCE_OK)
+		return had_builds || push(sc->lines, sc->m, v, NULL, NULL, DKS_ADDED) == 0
+			   ? 0
+			   : scan_fail(sc, v, NULL);
+	/* Like dkms: without its source, m/v is broken, whatever it built.
+	 * A version dir with neither source nor builds is what a remove
+	 * that was interrupted leaves: nothing to report. */
+	truncate_lines(sc->lines, before);
+	if (src == SOURCE_DANGLING || had_builds)
+		if (push(sc->lines, sc->m, v, NULL, NULL, DKS_BROKEN) < 0)
+			return scan_fail(sc, v, NULL);
+	return 0;
+}
+
+/* <m>/ holds versions beside original_module/ and kernel-* links. */
+static bool is_version_entry(const char *name)
+{
+	return strcmp(name, "original_module") != 0 && strncmp(name, "kernel-", 7) != 0;
+}
+
+static int scan_module(struct scan *sc, int root, const char *v)
+{
+	cleanup_names struct names versions = {0};
+	cleanup_close int mfd = open_dir(root, sc->m);
+
+	if (mfd < 0)
+		return absent(errno) ? 0 : scan_fail(sc, NULL, NULL);
+	sc->mfd = mfd;
+	if (list_dir(mfd, ".", &versions) < 0)
+		return scan_fail(sc, NULL, NULL);
+	for (size_t i = 0; i < versions.n; i++) {
+		if (!is_version_entry(versions.v[i]) || (v && strcmp(v, versions.v[i]) != 0))
+			continue;
+		if (scan_version(sc, versions.v[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* NULL (no kernel, no arch) sorts first. */
+static int cmp_field(const char *a, const char *b, bool version)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	/* Versions and kernels in sort -V order, "6.1.0-9" before
+	 * "6.1.0-10"; names it calls equal ("1.0", "1.00") by bytes, so that
+	 * the order is total. */
+	if (version) {
+		int r = dks_version_cmp(a, b);
+
+		if (r)
+			return r;
+	}
+	return strcmp(a, b);
+}
+
+static int by_line(const void *pa, const void *pb)
+{
+	const struct dks_status *a = pa, *b = pb;
+	int r = cmp_field(a->module, b->module, false);
+
+	if (!r)
+		r = cmp_field(a->version, b->version, true);
+	if (!r)
+		r = cmp_field(a->kver, b->kver, true);
+	if (!r)
+		r = cmp_field(a->arch, b->arch, false);
+	return r;
+}
+
+int dks_tree_status(const struct dks_tree *t, const char *m, const char *v, struct dks_status **out,
+		    size_t *n, struct dks_error *err)
+{
+	__attribute__((cleanup(lines_release))) struct lines lines = {0};
+	cleanup_names struct names modules = {0};
+	cleanup_close int root = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((m && dks_tree_check_name("module", m, err) < 0) ||
+	    (v && dks_tree_check_name("version", v, err) < 0))
+		return -1;
+	root = open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return errno == ENOENT
+			   ? 0
+			   : dks_err(err, errno, "status: cannot read %s", t->dkms_tree);
+	if ((m ? names_add(&modules, m) : list_dir(root, ".", &modules)) < 0)
+		return dks_err(err, errno, "status: cannot read %s", t->dkms_tree);
+	for (size_t i = 0; i < modules.n; i++) {
+		struct scan sc = {t->dkms_tree, modules.v[i], -1, &lines, err};
+
+		if (scan_module(&sc, root, v) < 0)
+			return -1;
+	}
+	if (lines.n)
+		qsort(lines.v, lines.n, sizeof(*lines.v), by_line);
+	*out = steal_pointer(&lines.v);
+	*n = lines.n;
+	lines.n = 0;
+	return 0;
+}
+
+void dks_status_free(struct dks_status *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].module);
+		free(s[i].version);
+		free(s[i].kver);
+		free(s[i].arch);
+	}
+	free(s);
+}
+
+char *dks_status_line(const struct dks_status *s)
+{
+	char *line = NULL;
+	int rc;
+
+	if ((unsigned)s->state >= sizeof(state_names) / sizeof(state_names[0]))
+		return NULL;
+	if (s->kver && s->arch)
+		rc = asprintf(&line, "%s/%s, %s, %s: %s%s", s->module, s->version, s->kver, s->arch,
+			      state_names[s->state], s->suffix ? s->suffix : "");
+	else
+		rc = asprintf(&line, "%s/%s: %s", s->module, s->version, state_names[s->state]);
+	return rc < 0 ? NULL : line;
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at @p (1-4), or 0: names come from
+ * the filesystem, any bytes, and JSON must be UTF-8. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t len;
+	unsigned min;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, min = 0x80, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, min = 0x800, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, min = 0x10000, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
+	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* @s as a JSON string (null for NULL); a byte that is not UTF-8 becomes
+ * U+FFFD. */
+static void json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	while (*p) {
+		size_t len = utf8_len(p);
+
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else if (len)
+			fwrite(p, 1, len, out);
+		else
+			fputs("\\ufffd", out);
+		p += len ? len : 1;
+	}
+	fputc('"', out);
+}
+
+int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n  {\"module\": " : "\n  {\"module\": ", out);
+		json_string(out, s[i].module);
+		fputs(", \"version\": ", out);
+		json_string(out, s[i].version);
+		fputs(", \"kernel\": ", out);
+		json_string(out, s[i].kver);
+		fputs(", \"arch\": ", out);
+		json_string(out, s[i].arch);
+		fputs(", \"state\": ", out);
+		json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
+				     ? state_names[s[i].state]
+				     : NULL);
+		fputc('}', out);
+	}
+	fputs(n ? "\n]\n" : "]\n", out);
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The DKMS tree, writing side (include/dks/tree.h, docs/tree.md): the
+ * module lock, add, staging and committing builds, unbuild, remove.
+ * Reading it (status) is orchestrator/status.c.
+ *
+ * Every path is below t->dkms_tree, and below that root no symlink is
+ * followed: directories are opened one component at a time with
+ * O_NOFOLLOW, and deletes go through unlinkat(). The tree holds links of
+ * its own (source, kernel-*) and may hold planted ones; a delete that
+ * followed one would remove files elsewhere, as root.
+ *
+ * A state change is a rename: readers (status) take no lock and must only
+ * ever see the old state or the new one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dks/cleanup.h"
+#include "dks/spec.h"
+#include "dks/tree.h"
+
+#define LOCK_NAME    ".lock"
+#define STAGE_PREFIX ".stage-"
+#define NEW_PREFIX   ".new-"  /* a commit's build on its way in */
+#define OLD_PREFIX   ".old-"  /* a build on its way out */
+#define GONE_PREFIX  ".gone-" /* a module dir on its way out */
+#define LINK_PREFIX  ".link-" /* a symlink before its rename */
+/* Tries at a random name that keeps existing: far more than ever needed. */
+#define MAX_TRIES 100
+/* Tries at a lock whose file keeps being deleted under us. Each one means
+ * another process finished a whole remove meanwhile (progress, not a
+ * spin), and a busy add/remove loop elsewhere can make us lose many in a
+ * row: the bound is only against a bug. */
+#define LOCK_TRIES 1000000
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+#define cleanup_dir __attribute__((cleanup(closedirp)))
+
+/* ---- names ---- */
+
+struct reserved {
+	const char *what, *name;
+	bool prefix;
+};
+
+/* Names that would be read as part of the layout: <m>/original_module,
+ * <m>/kernel-<kver>-<arch>, <m>/<v>/source, <m>/<v>/build. */
+static const struct reserved reserved_names[] = {
+    {"version", "original_module", false},
+    {"version", "kernel-", true},
+    {"kernel", "source", false},
+    {"kernel", "build", false},
+};
+
+static bool is_reserved(const char *what, const char *name)
+{
+	for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++) {
+		const struct reserved *r = &reserved_names[i];
+		size_t len = r->prefix ? strlen(r->name) : strlen(r->name) + 1;
+
+		if (strcmp(what, r->what) == 0 && strncmp(name, r->name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int dks_tree_check_name(const char *what, const char *name, struct dks_error *err)
+{
+	if (!name || !*name)
+		return dks_err(err, 0, "empty %s name", what);
+	if (strlen(name) > DKS_TREE_NAME_MAX)
+		return dks_err(err, 0, "%s name '%.40s...' is longer than %d characters", what,
+			       name, DKS_TREE_NAME_MAX);
+	for (const char *p = name; *p; p++) {
+		/* The name is not printed: it would carry the control
+		 * character onto the terminal. */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return dks_err(err, 0, "%s name contains a control character", what);
+	}
+	if (strchr(name, '/'))
+		return dks_err(err, 0, "%s name '%s' must not contain '/'", what, name);
+	if (name[0] == '.')
+		return dks_err(err, 0, "%s name '%s' must not start with '.'", what, name);
+	if (is_reserved(what, name))
+		return dks_err(err, 0, "%s name '%s' is reserved by the tree's layout", what, name);
+	return 0;
+}
+
+static int check_names(const char *m, const char *v, const char *kver, const char *arch,
+		       struct dks_error *err)
+{
+	if (dks_tree_check_name("module", m, err) < 0 ||
+	    (v && dks_tree_check_name("version", v, err) < 0) ||
+	    (kver && dks_tree_check_name("kernel", kver, err) < 0) ||
+	    (arch && dks_tree_check_name("arch", arch, err) < 0))
+		return -1;
+	return 0;
+}
+
+/* ---- directories ---- */
+
+/* mkdir -p of the tree root: the root itself may be (or sit below) a
+ * symlink the administrator chose; only what is below it is ours. */
+static int mkdir_p(const char *path)
+{
+	cleanup_free char *copy = strdup(path);
+
+	if (!copy)
+		return -1;
+	for (char *p = copy + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return -1;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
+static int open_root(const struct dks_tree *t, bool create)
+{
+	if (create && mkdir_p(t->dkms_tree) < 0)
+		return -1;
+	return open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int open_sub(int dirfd, const char *name, bool create)
+{
+	if (create && mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Open <dkmstree>/<comps[0]>/<comps[1]>/... (NULL-terminated), making the
+ * missing levels with @create. An fd, or -1 with errno (ELOOP or ENOTDIR
+ * when a level is a symlink). */
+static int open_tree_dir(const struct dks_tree *t, bool create, const char *const *comps)
+{
+	int fd = open_root(t, create);
+
+	for (; fd >= 0 && *comps; comps++) {
+		int sub = open_sub(fd, *comps, create);
+		int saved = errno;
+
+		close(fd);
+		fd = sub;
+		errno = saved;
+	}
+	return fd;
+}
+#define OPEN_DIR(t, create, ...)                                                                   \
+	open_tree_dir((t), (create), (const char *const[]){__VA_ARGS__, NULL})
+
+/* "<dkmstree>/a/b/...", for messages and path calls. malloc'd. */
+static char *tree_path(const struct dks_tree *t, const char *const *comps)
+{
+	size_t len = strlen(t->dkms_tree) + 1;
+	char *p;
+
+	for (const char *const *c = comps; *c; c++)
+		len += strlen(*c) + 1;
+	p = malloc(len);
+	if (!p)
+		return NULL;
+	strcpy(p, t->dkms_tree);
+	for (; *comps; comps++) {
+		strcat(p, "/");
+		strcat(p, *comps);
+	}
+	return p;
+}
+#define TREE_PATH(t, ...) tree_path((t), (const char *const[]){__VA_ARGS__, NULL})
+
+/* Random @prefix + 6 characters into @buf (size > strlen(prefix) + 6). */
+static int temp_name(char *buf, size_t size, const char *prefix)
+{
+	static const char chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char rnd[6];
+	size_t len = strlen(prefix);
+
+	if (len + sizeof(rnd) >= size || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -1;
+	memcpy(buf, prefix, len);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		buf[len + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+	buf[len + sizeof(rnd)] = '\0';
+	return 0;
+}
+
+/* Rename @from (in @fromfd) to a fresh @prefix-XXXXXX name in @tofd,
+ * written to @name. RENAME_NOREPLACE: never over something else's name. */
+static int rename_unique(int fromfd, const char *from, int tofd, const char *prefix, char *name,
+			 size_t size)
+{
+	for (int i = 0; i < MAX_TRIES; i++) {
+		if (temp_name(name, size, prefix) < 0)
+			return -1;
+		if (renameat2(fromfd, from, tofd, name, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int rmtree_at(int dirfd, const char *name, const char *where, struct dks_error *err);
+
+/* Delete what directory @fd holds; takes @fd over. */
+static int empty_dir(int fd, const char *where, struct dks_error *err)
+{
+	cleanup_dir DIR *d = fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		close(fd);
+		return dks_err(err, errno, "cannot read %s", where);
+	}
+	while ((errno = 0, e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (rmtree_at(dirfd(d), e->d_name, where, err) < 0)
+			return -1;
+	}
+	if (errno)
+		return dks_err(err, errno, "cannot read %s", where);
+	return 0;
+}
+
+/* rm -rf @name in @dirfd without following any symlink: O_NOFOLLOW fails
+ * on a link (ELOOP), and then the link itself is unlinked, its target
+ * untouched. Gone already is fine. @where names the place in messages. */
+static int rmtree_at(int dirfd, const char *name, const char *where, struct dks_error *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno != ELOOP && errno != ENOTDIR)
+		return dks_err(err, errno, "cannot open '%s' in %s", name, where);
+	if (fd < 0) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return dks_err(err, errno, "cannot remove '%s' in %s", name, where);
+		return 0;
+	}
+	if (empty_dir(fd, where, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return dks_err(err, errno, "cannot remove '%s' in %s", name, where);
+	return 0;
+}
+
+/* Remove every entry of @dirfd whose name starts with @prefix. */
+static int rm_prefixed(int dirfd, const char *prefix, const char *where, struct dks_error *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return dks_err(err, errno, "cannot read %s", where);
+	}
+	while ((errno = 0, e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+		    rmtree_at(dirfd, e->d_name, where, err) < 0)
+			return -1;
+	}
+	if (errno)
+		return dks_err(err, errno, "cannot read %s", where);
+	return 0;
+}
+
+/* Make renames and creations in @fd durable before we report success. */
+static int sync_dir(int fd, const char *where, struct dks_error *err)
+{
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return dks_err(err, errno, "cannot sync %s", where);
+	return 0;
+}
+
+/* ---- the lock ---- */
+
+/* Is @fd still the file <rootfd>/<m>/.lock? A remover deletes the module
+ * dir with its lock file while holding the lock; whoever was waiting on
+ * that file then holds a lock nobody else will ever take: it must see
+ * that and start again on the new file. */
+static bool lock_is_current(int fd, int rootfd, const char *m)
+{
+	char path[DKS_TREE_NAME_MAX + sizeof("/" LOCK_NAME)];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "%s/%s", m, LOCK_NAME);
+	return fstat(fd, &a) == 0 && a.st_nlink > 0 &&
+	       fstatat(rootfd, path, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* One try: the locked fd, -1 with errno, or -1 with errno 0 to try again. */
+static int try_lock(int rootfd, const char *m)
+{
+	cleanup_close int mfd = open_sub(rootfd, m, true);
+	cleanup_close int fd = -1;
+
+	if (mfd < 0)
+		return errno == ENOENT ? (errno = 0, -1) : -1;
+	/* O_NOFOLLOW: a planted .lock symlink must not make us create or
+	 * lock a file elsewhere. 0600: nobody else may take our lock. */
+	fd = openat(mfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == ENOENT ? (errno = 0, -1) : -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!lock_is_current(fd, rootfd, m))
+		return errno = 0, -1;
+	return steal_fd(&fd);
+}
+
+int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err)
+{
+	cleanup_close int rootfd = -1;
+
+	if (check_names(module, NULL, NULL, NULL, err) < 0)
+		return -1;
+	rootfd = open_root(t, true);
+	if (rootfd < 0)
+		return dks_err(err, errno, "cannot create the DKMS tree %s", t->dkms_tree);
+	for (int i = 0; i < LOCK_TRIES; i++) {
+		int fd = try_lock(rootfd, module);
+
+		if (fd >= 0)
+			return fd;
+		if (errno)
+			return dks_err(err, errno, "%s: cannot lock %s/%s/%s", module, t->dkms_tree,
+				       module, LOCK_NAME);
+	}
+	return dks_err(err, EAGAIN, "%s: cannot lock %s/%s/%s", module, t->dkms_tree, module,
+		       LOCK_NAME);
+}
+
+void dks_tree_unlock(int lock_fd)
+{
+	/* Closing the last fd of the open file releases the flock. */
+	if (lock_fd >= 0)
+		close(lock_fd);
+}
+
+/* ---- add ---- */
+
+bool dks_tree_is_added(const struct dks_tree *t, const char *m, const char *v)
+{
+	cleanup_close int vfd = -1;
+	struct stat st;
+
+	if (check_names(m, v, NULL, NULL, NULL) < 0)
+		return false;
+	vfd = OPEN_DIR(t, false, m, v);
+	return vfd >= 0 && fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+char *dks_tree_source_dir(const struct dks_tree *t, const char *m, const char *v)
+{
+	cleanup_close int vfd = -1;
+	char target[PATH_MAX];
+	ssize_t n = -1;
+	char *dir = NULL;
+
+	if (check_names(m, v, NULL, NULL, NULL) < 0)
+		return NULL;
+	vfd = OPEN_DIR(t, false, m, v);
+	if (vfd >= 0)
+		n = readlinkat(vfd, "source", target, sizeof(target) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(target) - 1) {
+		if (asprintf(&dir, "%s/%s-%s", t->source_tree, m, v) < 0)
+			return NULL;
+		return dir;
+	}
+	target[n] = '\0';
+	/* A relative link (made by hand) is relative to <m>/<v>/. */
+	if (target[0] == '/')
+		return strdup(target);
+	if (asprintf(&dir, "%s/%s/%s/%s", t->dkms_tree, m, v, target) < 0)
+		return NULL;
+	return dir;
+}
+
+/* Create the symlink @name -> @target in @dirfd in one step: made under a
+ * temporary name, then renamed over, so that a reader (or a crash) never
+ * finds a half-made link. */
+static int symlink_atomic(int dirfd, const char *target, const char *name, const char *where,
+			  struct dks_error *err)
+{
+	char tmp[sizeof(LINK_PREFIX) + 8];
+	int i;
+
+	for (i = 0; i < MAX_TRIES; i++) {
+		if (temp_name(tmp, sizeof(tmp), LINK_PREFIX) < 0)
+			return dks_err(err, errno, "%s: no random name", where);
+		if (symlinkat(target, dirfd, tmp) == 0)
+			break;
+		if (errno != EEXIST)
+			return dks_err(err, errno, "cannot create a link in %s", where);
+	}
+	if (i == MAX_TRIES)
+		return dks_err(err, EEXIST, "cannot create a link in %s", where);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int saved = errno;
+
+		unlinkat(dirfd, tmp, 0);
+		return dks_err(err, saved, "cannot create %s/%s", where, name);
+	}
+	return sync_dir(dirfd, where, err);
+}
+
+int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err)
+{
+	cleanup_free char *src = NULL, *where = NULL;
+	cleanup_close int vfd = -1;
+	struct stat st;
+
+	if (check_names(m, v, NULL, NULL, err) < 0)
+		return -1;
+	if (dks_tree_is_added(t, m, v))
+		return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "%s/%s: already added", m, v);
+	if (asprintf(&src, "%s/%s-%s", t->source_tree, m, v) < 0)
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	if (stat(src, &st) < 0)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s/%s: no source at %s", m, v,
+				    src);
+	if (!S_ISDIR(st.st_mode))
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, ENOTDIR, "%s/%s: no source at %s", m,
+				    v, src);
+	where = TREE_PATH(t, m, v);
+	if (!where)
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	vfd = OPEN_DIR(t, true, m, v);
+	if (vfd < 0)
+		return dks_err(err, errno, "%s/%s: cannot create %s", m, v, where);
+	return symlink_atomic(vfd, src, "source", where, err);
+}
+
+/* ---- stage and commit ---- */
+
+char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		     const char *arch, struct dks_error *err)
+{
+	cleanup_free char *path = NULL;
+	cleanup_close int vfd = -1, sfd = -1;
+
+	if (check_names(m, v, kver, arch, err) < 0)
+		return NULL;
+	vfd = OPEN_DIR(t, true, m, v);
+	if (vfd < 0 || asprintf(&path, "%s/%s/%s/" STAGE_PREFIX "%s-%s-XXXXXX", t->dkms_tree, m, v,
+				kver, arch) < 0) {
+		dks_err(err, errno, "%s/%s: cannot create %s/%s/%s", m, v, t->dkms_tree, m, v);
+		return NULL;
+	}
+	/* Same directory as the build's final place: the commit is a rename
+	 * on one filesystem. mkdtemp: a fresh name nobody else holds. */
+	if (!mkdtemp(path) || chmod(path, 0755) < 0 ||
+	    (sfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    mkdirat(sfd, "module", 0755) < 0 || mkdirat(sfd, "log", 0755) < 0) {
+		dks_err(err, errno, "%s/%s, %s, %s: cannot create staging dir %s", m, v, kver, arch,
+			path);
+		return NULL;
+	}
+	return steal_pointer(&path);
+}
+
+/* @staged must be a staging dir dks_tree_stage made for exactly this
+ * m/v/kver/arch: we rename and delete it, so it must be ours. Its name
+ * in <m>/<v>/ into @name. */
+static int stage_name(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		      const char *arch, const char *staged, const char **name,
+		      struct dks_error *err)
+{
+	cleanup_free char *prefix = NULL;
+	size_t len;
+
+	if (asprintf(&prefix, "%s/%s/%s/" STAGE_PREFIX "%s-%s-", t->dkms_tree, m, v, kver, arch) <
+	    0)
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	len = strlen(prefix);
+	if (!staged || strncmp(staged, prefix, len) != 0 || strlen(staged + len) != 6 ||
+	    strchr(staged + len, '/'))
+		return dks_err(err, 0, "%s/%s, %s, %s: '%s' is not a staging dir of this build", m,
+			       v, kver, arch, staged ? staged : "(null)");
+	*name = strrchr(staged, '/') + 1;
+	return 0;
+}
+
+/* Put the build at <kfd>/.new-XXXXXX into <kfd>/<arch>, replacing what
+ * is there. RENAME_EXCHANGE swaps the two in one step, so that <arch> is
+ * at every instant a whole build, old or new (a reader must never find it
+ * missing); the old one, now at the .new name, is deleted after. A
+ * filesystem without RENAME_EXCHANGE gets: old aside to .old-XXXXXX, new
+ * in, old deleted (a reader may then find no build for an instant). */
+static int swap_in(int kfd, const char *newname, const char *arch, const char *where,
+		   struct dks_error *err)
+{
+	char old[sizeof(OLD_PREFIX) + 8];
+
+	if (renameat2(kfd, newname, kfd, arch, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return dks_err(err, errno, "cannot rename %s/%s to %s", where, newname, arch);
+	if (renameat2(kfd, newname, kfd, arch, RENAME_EXCHANGE) == 0)
+		return rmtree_at(kfd, newname, where, err);
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return dks_err(err, errno, "cannot swap %s/%s and %s", where, newname, arch);
+	if (rename_unique(kfd, arch, kfd, OLD_PREFIX, old, sizeof(old)) < 0)
+		return dks_err(err, errno, "cannot move %s/%s aside", where, arch);
+	if (renameat(kfd, newname, kfd, arch) < 0)
+		return dks_err(err, errno, "cannot rename %s/%s to %s", where, newname, arch);
+	return rmtree_at(kfd, old, where, err);
+}
+
+/* Delete module/ of the staging dir @name in @vfd. */
+static int drop_modules(int vfd, const char *name, const char *staged, struct dks_error *err)
+{
+	cleanup_close int sfd = open_sub(vfd, name, false);
+
+	if (sfd < 0)
+		return dks_err(err, errno, "cannot open staging dir %s", staged);
+	return rmtree_at(sfd, "module", staged, err);
+}
+
+static int commit(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		  const char *arch, const char *staged, bool log_only, struct dks_error *err)
+{
+	cleanup_close int vfd = -1, kfd = -1;
+	cleanup_free char *where = NULL;
+	char newname[sizeof(NEW_PREFIX) + 8];
+	const char *name = NULL;
+
+	if (check_names(m, v, kver, arch, err) < 0 ||
+	    stage_name(t, m, v, kver, arch, staged, &name, err) < 0)
+		return -1;
+	where = TREE_PATH(t, m, v, kver);
+	vfd = OPEN_DIR(t, false, m, v);
+	kfd = vfd >= 0 ? open_sub(vfd, kver, true) : -1;
+	if (!where || kfd < 0)
+		return dks_err(err, errno, "%s/%s, %s, %s: cannot create %s", m, v, kver, arch,
+			       where ? where : kver);
+	/* A failed build keeps its log only: status must not call it built. */
+	if (log_only && drop_modules(vfd, name, staged, err) < 0)
+		return -1;
+	/* Leftovers of a commit that crashed: only a commit (under the
+	 * lock, which we hold) makes them. */
+	if (rm_prefixed(kfd, NEW_PREFIX, where, err) < 0 ||
+	    rm_prefixed(kfd, OLD_PREFIX, where, err) < 0)
+		return -1;
+	/* Into <kver>/ under a hidden name first: from here on a crash
+	 * leaves a .new dir that the next commit cleans. */
+	if (rename_unique(vfd, name, kfd, NEW_PREFIX, newname, sizeof(newname)) < 0)
+		return dks_err(err, errno, "%s/%s, %s, %s: cannot move %s into %s", m, v, kver,
+			       arch, staged, where);
+	if (swap_in(kfd, newname, arch, where, err) < 0)
+		return -1;
+	if (sync_dir(kfd, where, err) < 0 || sync_dir(vfd, where, err) < 0)
+		return -1;
+	return 0;
+}
+
+int dks_tree_commit(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		    const char *arch, const char *staged, struct dks_error *err)
+{
+	return commit(t, m, v, kver, arch, staged, false, err);
+}
+
+int dks_tree_commit_log(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+			const char *arch, const char *staged, struct dks_error *err)
+{
+	return commit(t, m, v, kver, arch, staged, true, err);
+}
+
+/* ---- unbuild and remove ---- */
+
+/* Staging dirs of builds of @kver/@arch (all kernels: NULL) that never
+ * got committed, in <m>/<v>/ (@vfd). Only unbuild and remove delete them:
+ * a commit could not tell a crashed build's dir from a running one's. */
+static int rm_stages(int vfd, const char *kver, const char *arch, const char *where,
+		     struct dks_error *err)
+{
+	char prefix[sizeof(STAGE_PREFIX) + 2 * DKS_TREE_NAME_MAX + 2];
+
+	if (kver)
+		snprintf(prefix, sizeof(prefix), STAGE_PREFIX "%s-%s-", kver, arch);
+	else
+		snprintf(prefix, sizeof(prefix), STAGE_PREFIX);
+	return rm_prefixed(vfd, prefix, where, err);
+}
+
+/* The build leaves under a hidden name first, then is deleted: a reader
+ * sees it whole or not at all, never half-deleted. */
+static int unbuild_at(int vfd, int kfd, const char *kver, const char *arch, const char *where,
+		      struct dks_error *err)
+{
+	char old[sizeof(OLD_PREFIX) + 8];
+
+	if (rename_unique(kfd, arch, kfd, OLD_PREFIX, old, sizeof(old)) < 0)
+		return dks_err(err, errno, "cannot move %s/%s aside", where, arch);
+	if (rmtree_at(kfd, old, where, err) < 0 || rm_prefixed(kfd, NEW_PREFIX, where, err) < 0 ||
+	    rm_prefixed(kfd, OLD_PREFIX, where, err) < 0 || sync_dir(kfd, where, err) < 0)
+		return -1;
+	/* The kernel dir goes with its last build. */
+	if (unlinkat(vfd, kver, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+		return dks_err(err, errno, "cannot remove %s", where);
+	return sync_dir(vfd, where, err);
+}
+
+int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		     const char *arch, struct dks_error *err)
+{
+	cleanup_close int vfd = -1, kfd = -1;
+	cleanup_free char *where = NULL;
+	struct stat st;
+
+	if (check_names(m, v, kver, arch, err) < 0)
+		return -1;
+	if (dks_tree_is_installed(t, m, v, kver, arch))
+		return dks_err(err, 0, "%s/%s, %s, %s: installed: uninstall it first", m, v, kver,
+			       arch);
+	where = TREE_PATH(t, m, v, kver);
+	if (!where)
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	vfd = OPEN_DIR(t, false, m, v);
+	if (vfd >= 0 && rm_stages(vfd, kver, arch, where, err) < 0)
+		return -1;
+	kfd = vfd >= 0 ? open_sub(vfd, kver, false) : -1;
+	if (kfd < 0 || fstatat(kfd, arch, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return dks_err(err, 0, "%s/%s, %s, %s: not built", m, v, kver, arch);
+		return dks_err(err, errno, "%s/%s, %s, %s: cannot open %s", m, v, kver, arch,
+			       where);
+	}
+	return unbuild_at(vfd, kfd, kver, arch, where, err);
+}
+
+/* Is any of <m>/kernel-<kver>-<arch> (@mfd) a link into <v>/? Its name
+ * into @link. */
+static bool installed_into(int mfd, const char *v, char *link, size_t size)
+{
+	int fd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	size_t vlen = strlen(v);
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while ((e = readdir(d))) {
+		char target[PATH_MAX];
+		ssize_t n;
+
+		if (strncmp(e->d_name, "kernel-", 7) != 0)
+			continue;
+		n = readlinkat(mfd, e->d_name, target, sizeof(target) - 1);
+		if (n > (ssize_t)vlen && strncmp(target, v, vlen) == 0 && target[vlen] == '/') {
+			snprintf(link, size, "%s", e->d_name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Delete every build (and leftover) of <m>/<v>, keeping the source link.
+ * Each kernel dir goes aside under a hidden name before it is deleted, so
+ * that status sees each kernel's builds whole or not at all. */
+static int remove_builds(int vfd, const char *where, struct dks_error *err)
+{
+	int fd = openat(vfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return dks_err(err, errno, "cannot read %s", where);
+	}
+	while ((errno = 0, e = readdir(d))) {
+		char old[sizeof(OLD_PREFIX) + 8];
+		const char *name = e->d_name;
+
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    strcmp(name, "source") == 0)
+			continue;
+		if (name[0] != '.') {
+			if (rename_unique(vfd, name, vfd, OLD_PREFIX, old, sizeof(old)) < 0)
+				return dks_err(err, errno, "cannot move %s/%s aside", where, name);
+			name = old;
+		}
+		if (rmtree_at(vfd, name, where, err) < 0)
+			return -1;
+	}
+	if (errno)
+		return dks_err(err, errno, "cannot read %s", where);
+	return 0;
+}
+
+/* Does <m>/ (@mfd) still hold a version, an installed link or
+ * original_module/? Hidden entries (.lock, leftovers) do not count. */
+static bool module_in_use(int mfd)
+{
+	int fd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return true; /* unreadable: keep it */
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			return true;
+	return false;
+}
+
+/*
+ * The last version is gone: the module dir goes too, lock file included,
+ * while we still hold the lock. That is safe because every locker checks,
+ * after flock() returns, that its fd is still the file at <m>/.lock
+ * (lock_is_current) and starts again otherwise. The dir is first renamed
+ * to a hidden .gone-XXXXXX name at the root: from that instant <m> does
+ * not exist, so a waiter (or one that just created a .lock in the old dir)
+ * fails that check, and a newcomer makes a fresh <m> and a fresh lock,
+ * which we never touch. Deleting the lock file in place instead would let
+ * a newcomer create and lock a new .lock in the old dir while we still
+ * work in it.
+ */
+static int remove_module_dir(const struct dks_tree *t, int mfd, const char *m,
+			     struct dks_error *err)
+{
+	cleanup_close int rootfd = -1;
+	char gone[sizeof(GONE_PREFIX) + 8];
+
+	if (module_in_use(mfd))
+		return 0;
+	rootfd = open_root(t, false);
+	if (rootfd < 0)
+		return dks_err(err, errno, "cannot open the DKMS tree %s", t->dkms_tree);
+	if (rename_unique(rootfd, m, rootfd, GONE_PREFIX, gone, sizeof(gone)) < 0)
+		return dks_err(err, errno, "%s: cannot remove %s/%s", m, t->dkms_tree, m);
+	if (sync_dir(rootfd, t->dkms_tree, err) < 0 ||
+	    rmtree_at(rootfd, gone, t->dkms_tree, err) < 0)
+		return -1;
+	/* Other .gone dirs are leftovers of a remover that crashed (or one
+	 * still deleting): best effort, its errors are not ours. */
+	rm_prefixed(rootfd, GONE_PREFIX, t->dkms_tree, NULL);
+	return 0;
+}
+
+int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err)
+{
+	cleanup_close int mfd = -1, vfd = -1;
+	cleanup_free char *where = NULL, *mwhere = NULL;
+	char link[NAME_MAX + 1];
+
+	if (check_names(m, v, NULL, NULL, err) < 0)
+		return -1;
+	where = TREE_PATH(t, m, v);
+	mwhere = TREE_PATH(t, m);
+	if (!where || !mwhere)
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	mfd = OPEN_DIR(t, false, m);
+	vfd = mfd >= 0 ? open_sub(mfd, v, false) : -1;
+	/* 3, as dkms exits when there is no such m/v in its tree. */
+	if (vfd < 0 && errno == ENOENT)
+		return dks_err_code(err, 3, 0, "%s/%s: not added", m, v);
+	if (vfd < 0)
+		return dks_err(err, errno, "%s/%s: cannot open %s", m, v, where);
+	if (installed_into(mfd, v, link, sizeof(link)))
+		return dks_err(err, 0, "%s/%s: installed (%s/%s): uninstall it first", m, v, mwhere,
+			       link);
+	/* Builds first, the source link last: a crash in between leaves m/v
+	 * added with fewer builds, never builds without their source. */
+	if (remove_builds(vfd, where, err) < 0)
+		return -1;
+	if (unlinkat(vfd, "source", 0) < 0 && errno != ENOENT)
+		return dks_err(err, errno, "%s/%s: cannot remove %s/source", m, v, where);
+	if (rmtree_at(mfd, v, mwhere, err) < 0 || sync_dir(mfd, mwhere, err) < 0)
+		return -1;
+	return remove_module_dir(t, mfd, m, err);
+}

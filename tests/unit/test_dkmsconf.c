@@ -1,0 +1,925 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dkms.conf evaluation (orchestrator/dkmsconf.c) and the spec helpers
+ * (orchestrator/spec.c): real files written into a temporary source dir,
+ * evaluated by bash in a real sandbox for the installed kernel; Debian's
+ * own dkms.conf files (fetched with tests/fetch-corpus.sh); hostile files;
+ * and the strict record parser on hand-made driver output.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dks/cleanup.h"
+#include "dks/dkmsconf.h"
+#include "dks/spec.h"
+#include "sbtest.h"
+
+TestSuite(dkmsconf, .fini = sbt_cleanup);
+
+/* ---- helpers -------------------------------------------------------------- */
+
+struct ev {
+	char *kver;
+	char *dir;  /* the module source dir */
+	char *conf; /* dir/dkms.conf */
+	struct dks_spec_target t;
+	struct dks_eval_opts o;
+	struct dks_spec *spec;
+	struct dks_error err;
+	int rc;
+};
+
+/* A kernel with headers: the newest entry of /lib/modules whose build/
+ * has a .config (several may be installed side by side). */
+static char *test_kernel(void)
+{
+	char *best = NULL;
+	struct dirent *de;
+	DIR *d = opendir("/lib/modules");
+
+	cr_assert(d, "/lib/modules: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		cleanup_free char *config = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		cr_assert(asprintf(&config, "/lib/modules/%s/build/.config", de->d_name) > 0);
+		if (access(config, R_OK) != 0 || (best && dks_version_cmp(best, de->d_name) >= 0))
+			continue;
+		free(best);
+		best = strdup(de->d_name);
+	}
+	closedir(d);
+	cr_assert(best, "no kernel with headers in /lib/modules");
+	return best;
+}
+
+/* A source dir the build user could write on the host (only the sandbox's
+ * read-only bind stops it), readable by all. */
+static void ev_init(struct ev *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kver = test_kernel();
+	e->dir = sbt_mkdtemp(NULL);
+	cr_assert_eq(chmod(e->dir, 0755), 0);
+	cr_assert(asprintf(&e->conf, "%s/dkms.conf", e->dir) > 0);
+	e->t = (struct dks_spec_target){.kver = e->kver, .arch = "x86_64", .jobs = 2};
+}
+
+static void ev_write(const struct ev *e, const char *name, const char *text)
+{
+	cleanup_free char *path = NULL;
+
+	cr_assert(asprintf(&path, "%s/%s", e->dir, name) > 0);
+	sbt_write_file(path, text, 0, 0, 0644);
+}
+
+static int ev_eval(struct ev *e)
+{
+	dks_spec_free(e->spec);
+	e->spec = NULL;
+	memset(&e->err, 0, sizeof(e->err));
+	e->rc = dks_dkmsconf_eval(e->conf, e->dir, &e->t, &e->o, &e->spec, &e->err);
+	return e->rc;
+}
+
+/* Write dkms.conf and evaluate it. */
+static int ev_conf(struct ev *e, const char *text)
+{
+	ev_write(e, "dkms.conf", text);
+	return ev_eval(e);
+}
+
+static void ev_free(struct ev *e)
+{
+	dks_spec_free(e->spec);
+	free(e->kver);
+	free(e->dir);
+	free(e->conf);
+}
+
+static void assert_ok(const struct ev *e)
+{
+	cr_assert_eq(e->rc, 0, "evaluation failed: %s (exit %d)", e->err.msg, e->err.exit_code);
+	cr_assert_not_null(e->spec);
+}
+
+static void assert_fails(const struct ev *e, int code, const char *needle)
+{
+	cr_assert_lt(e->rc, 0, "evaluation succeeded, expected exit %d", code);
+	cr_assert_null(e->spec);
+	cr_expect_eq(e->err.exit_code, code, "exit code %d, expected %d: %s", e->err.exit_code,
+		     code, e->err.msg);
+	cr_expect(strstr(e->err.msg, e->conf), "the message does not name %s: %s", e->conf,
+		  e->err.msg);
+	cr_expect(strstr(e->err.msg, needle), "'%s' not in: %s", needle, e->err.msg);
+	cr_expect_null(strchr(e->err.msg, '\n'), "not one line: %s", e->err.msg);
+}
+
+static bool has_warning(const struct dks_spec *s, const char *needle)
+{
+	for (size_t i = 0; i < s->n_warnings; i++)
+		if (strstr(s->warnings[i], needle))
+			return true;
+	return false;
+}
+
+#define MINIMAL                                                                                    \
+	"PACKAGE_NAME=hello\n"                                                                     \
+	"PACKAGE_VERSION=1.0\n"
+
+/* A Debian *-dkms package unpacked by tests/fetch-corpus.sh: its source dir. */
+static char *corpus_dir(const char *pkg)
+{
+	const char *cache = getenv("DKS_CORPUS_DIR");
+	const char *src = getenv("DKS_SRCDIR");
+	char line[4096] = "";
+	cleanup_free char *cmd = NULL;
+	FILE *f;
+
+	if (!cache || !*cache)
+		cache = "/tmp/dkms-sandbox-corpus";
+	cr_assert(src, "DKS_SRCDIR is not set (run through make check-run)");
+	cr_assert(asprintf(&cmd, "'%s/tests/fetch-corpus.sh' '%s' '%s'", src, cache, pkg) > 0);
+	f = popen(cmd, "r");
+	cr_assert(f, "popen: %s", strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	cr_assert_eq(pclose(f), 0, "%s failed", cmd);
+	line[strcspn(line, "\n")] = '\0';
+	cr_assert(line[0] == '/', "%s printed no source dir", cmd);
+	return strdup(line);
+}
+
+static int eval_corpus(struct ev *e, const char *pkg)
+{
+	free(e->dir);
+	free(e->conf);
+	e->dir = corpus_dir(pkg);
+	cr_assert(asprintf(&e->conf, "%s/dkms.conf", e->dir) > 0);
+	return ev_eval(e);
+}
+
+/* ---- evaluation of real files ---------------------------------------------- */
+
+Test(dkmsconf, minimal_conf_gives_names_and_default_module, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=hello\n");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->name, "hello");
+	cr_expect_str_eq(e.spec->version, "1.0");
+	cr_assert_eq(e.spec->n_modules, 1);
+	cr_expect_str_eq(e.spec->modules[0].built_name, "hello");
+	cr_expect_str_eq(e.spec->modules[0].built_location, "");
+	cr_expect_str_eq(e.spec->modules[0].dest_name, "hello");
+	cr_expect_str_eq(e.spec->modules[0].dest_location, "/updates/dkms");
+	cr_expect(e.spec->modules[0].strip);
+	cr_expect_null(e.spec->make, "no MAKE: dkms's default (NULL), got %s", e.spec->make);
+	cr_expect_null(e.spec->clean);
+	cr_expect_not(e.spec->autoinstall);
+	cr_expect_eq(e.spec->n_patches, 0);
+	cr_expect_eq(e.spec->n_warnings, 0);
+	cr_expect_str_eq(e.spec->source, e.conf);
+	ev_free(&e);
+}
+
+Test(dkmsconf, conf_sees_the_dkms_variables, .timeout = 60)
+{
+	struct ev e;
+	cleanup_free char *want = NULL;
+
+	ev_init(&e);
+	e.t.dkms_tree = "/var/lib/dkms-test";
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=hello\n"
+			    "CLEAN=\"$kernelver|$arch|$kernel_source_dir|$kernel_config|$dkms_tree|"
+			    "$source_tree|$install_tree|$parallel_jobs|${PACKAGE_NAME}\"\n");
+	assert_ok(&e);
+	cr_assert(asprintf(&want,
+			   "%s|x86_64|/lib/modules/%s/build|/lib/modules/%s/build/.config|"
+			   "/var/lib/dkms-test|/usr/src|/lib/modules|2|hello",
+			   e.kver, e.kver, e.kver) > 0);
+	cr_expect_str_eq(e.spec->clean, want);
+	ev_free(&e);
+}
+
+Test(dkmsconf, v4l2loopback_debian_conf_evaluates_like_dkms, .timeout = 300)
+{
+	struct ev e;
+
+	ev_init(&e);
+	eval_corpus(&e, "v4l2loopback-dkms");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->name, "v4l2loopback");
+	cr_expect_str_eq(e.spec->version, "0.12.7");
+	cr_assert_eq(e.spec->n_modules, 1);
+	cr_expect_str_eq(e.spec->modules[0].built_name, "v4l2loopback");
+	cr_expect_str_eq(e.spec->modules[0].dest_location, "/extra");
+	/* MAKE[0]="make KERNEL_DIR=${kernel_source_dir} all", expanded. */
+	cleanup_free char *make = NULL;
+	cr_assert(asprintf(&make, "make KERNEL_DIR=/lib/modules/%s/build all", e.kver) > 0);
+	cr_expect_str_eq(e.spec->make, make);
+	cr_expect_str_eq(e.spec->clean, "make clean");
+	cr_expect(e.spec->autoinstall);
+	/* It sources the kernel's .config: 6.1 has CONFIG_VIDEO_DEV, so no
+	 * BUILD_EXCLUSIVE_KERNEL "REQUIRES ..." was set. */
+	cr_expect_null(e.spec->excl_kernel, "excl_kernel = %s", e.spec->excl_kernel);
+	ev_free(&e);
+}
+
+Test(dkmsconf, ddcci_debian_conf_has_two_modules_in_subdirs, .timeout = 300)
+{
+	struct ev e;
+
+	ev_init(&e);
+	eval_corpus(&e, "ddcci-dkms");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->name, "ddcci");
+	cr_expect_str_eq(e.spec->version, "0.4.2");
+	cr_assert_eq(e.spec->n_modules, 2);
+	cr_expect_str_eq(e.spec->modules[0].built_name, "ddcci");
+	cr_expect_str_eq(e.spec->modules[0].built_location, "ddcci");
+	cr_expect_str_eq(e.spec->modules[1].built_name, "ddcci-backlight");
+	cr_expect_str_eq(e.spec->modules[1].built_location, "ddcci-backlight");
+	cr_expect_str_eq(e.spec->modules[1].dest_location, "/extra");
+	cleanup_free char *make = NULL;
+	cr_assert(asprintf(&make, "make KVER=%s -C /var/lib/dkms/ddcci/0.4.2/build", e.kver) > 0);
+	cr_expect_str_eq(e.spec->make, make);
+	/* It greps $kernel_source_dir/.config for I2C and backlight: seeing
+	 * the headers, it does not exclude itself. */
+	cr_expect_null(e.spec->excl_arch, "excl_arch = %s", e.spec->excl_arch);
+	ev_free(&e);
+}
+
+Test(dkmsconf, kernel_without_headers_sees_a_missing_config, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	e.t.kver = "6.99.0-1-amd64";
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=hello\n"
+			    ". $kernel_source_dir/.config\n"
+			    "[ -e \"$kernel_config\" ] || BUILD_EXCLUSIVE_ARCH=no-config\n");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->excl_arch, "no-config");
+	ev_free(&e);
+}
+
+Test(dkmsconf, conf_outside_the_source_dir_is_evaluated, .timeout = 60)
+{
+	struct ev e;
+	cleanup_free char *other = sbt_mkdtemp(NULL), *conf = NULL;
+
+	ev_init(&e);
+	cr_assert_eq(chmod(other, 0755), 0);
+	cr_assert(asprintf(&conf, "%s/override.conf", other) > 0);
+	sbt_write_file(conf, MINIMAL "BUILT_MODULE_NAME=hello\nCLEAN=\"$(ls $PWD)\"\n", 0, 0, 0644);
+	ev_write(&e, "Makefile", "all:\n");
+	e.rc = dks_dkmsconf_eval(conf, e.dir, &e.t, &e.o, &e.spec, &e.err);
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->source, conf);
+	cr_expect_str_eq(e.spec->clean, "Makefile", "the conf runs in the source dir");
+	ev_free(&e);
+}
+
+Test(dkmsconf, missing_conf_is_exit_4_naming_it, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_eval(&e);
+	assert_fails(&e, DKS_EXIT_NO_CONF, "No such file");
+	ev_free(&e);
+}
+
+Test(dkmsconf, empty_conf_is_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, "");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "empty");
+	ev_free(&e);
+}
+
+Test(dkmsconf, conf_without_package_name_is_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, "# nothing here\nPACKAGE_VERSION=1\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "PACKAGE_NAME");
+	ev_free(&e);
+}
+
+Test(dkmsconf, syntax_error_is_exit_8_naming_file_and_line, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "if then fi (\nBUILT_MODULE_NAME=hello\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "line 3: syntax error");
+	ev_free(&e);
+}
+
+Test(dkmsconf, conf_that_exits_is_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=hello\nexit 0\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "exit");
+	ev_conf(&e, MINIMAL "echo 'giving up' >&2; exit 3\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "(exit status 3): giving up");
+	ev_free(&e);
+}
+
+Test(dkmsconf, zero_modules_succeed_with_a_warning, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "MAKE=\"make tools\"\n");
+	assert_ok(&e);
+	cr_expect_eq(e.spec->n_modules, 0);
+	cr_expect(has_warning(e.spec, "no BUILT_MODULE_NAME"));
+	cr_expect(has_warning(e.spec, e.conf), "warnings name the file");
+	ev_free(&e);
+}
+
+Test(dkmsconf, sparse_module_arrays_are_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=a\nBUILT_MODULE_NAME[2]=c\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "BUILT_MODULE_NAME[2]");
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=a\nDEST_MODULE_LOCATION[1]=/extra\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "DEST_MODULE_LOCATION[1]");
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=a\nMAKE[0]=make\nMAKE[5]=\"make other\"\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "MAKE[5]");
+	ev_free(&e);
+}
+
+Test(dkmsconf, patch_path_with_dotdot_or_slash_is_exit_5, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=a\nPATCH[0]=../../etc/evil.patch\n");
+	assert_fails(&e, DKS_EXIT_PATCH_MISSING, "../../etc/evil.patch");
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=a\nPATCH[0]=/etc/evil.patch\n");
+	assert_fails(&e, DKS_EXIT_PATCH_MISSING, "/etc/evil.patch");
+	ev_free(&e);
+}
+
+Test(dkmsconf, missing_patch_is_exit_5_and_present_one_is_kept, .timeout = 60)
+{
+	struct ev e;
+	cleanup_free char *patches = NULL;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=a\nPATCH[0]=fix.patch\n");
+	assert_fails(&e, DKS_EXIT_PATCH_MISSING, "fix.patch");
+	cr_assert(asprintf(&patches, "%s/patches", e.dir) > 0);
+	cr_assert_eq(mkdir(patches, 0755), 0);
+	ev_write(&e, "patches/fix.patch", "--- a\n+++ b\n");
+	ev_eval(&e);
+	assert_ok(&e);
+	cr_assert_eq(e.spec->n_patches, 1);
+	cr_expect_str_eq(e.spec->patches[0].file, "fix.patch");
+	ev_free(&e);
+}
+
+Test(dkmsconf, duplicate_built_names_are_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=a\nBUILT_MODULE_NAME[1]=a\n"
+			    "BUILT_MODULE_LOCATION[1]=sub\nDEST_MODULE_NAME[1]=b\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "'a'");
+	ev_free(&e);
+}
+
+Test(dkmsconf, duplicate_dest_names_are_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=a\nBUILT_MODULE_NAME[1]=b\n"
+			    "DEST_MODULE_NAME[1]=a\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "installed as 'a'");
+	ev_free(&e);
+}
+
+Test(dkmsconf, crlf_line_ends_are_accepted, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, "PACKAGE_NAME=\"hello\"\r\nPACKAGE_VERSION=1.0\r\n"
+		    "BUILT_MODULE_NAME[0]=hello\r\nDEST_MODULE_LOCATION[0]=/extra\r\n"
+		    "if true; then\r\n  AUTOINSTALL=yes\r\nfi\r\n");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->name, "hello");
+	cr_expect_str_eq(e.spec->version, "1.0");
+	cr_expect_str_eq(e.spec->modules[0].dest_location, "/extra");
+	cr_expect(e.spec->autoinstall);
+	ev_free(&e);
+}
+
+Test(dkmsconf, deprecated_directives_warn, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL
+		"BUILT_MODULE_NAME=a\nREMAKE_INITRD=yes\nMODULES_CONF[0]=\"options a x=1\"\n");
+	assert_ok(&e);
+	cr_expect(has_warning(e.spec, "REMAKE_INITRD is deprecated"));
+	cr_expect(has_warning(e.spec, "MODULES_CONF is deprecated"));
+	ev_free(&e);
+}
+
+Test(dkmsconf, make_match_selects_the_make_per_kernel, .timeout = 60)
+{
+	struct ev e;
+	const char *conf = MINIMAL "BUILT_MODULE_NAME=a\n"
+				   "MAKE[0]=\"make old\"\n"
+				   "MAKE[1]=\"make six-one\"\nMAKE_MATCH[1]='^6\\.1\\.'\n"
+				   "MAKE[2]=\"make six-twelve\"\nMAKE_MATCH[2]='^6\\.12\\.'\n";
+
+	ev_init(&e);
+	ev_conf(&e, conf);
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->make, "make six-one");
+	e.t.kver = "6.12.115+deb12-amd64";
+	ev_eval(&e);
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->make, "make six-twelve");
+	e.t.kver = "5.10.0-30-amd64";
+	ev_eval(&e);
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->make, "make old");
+	e.t.kver = e.kver;
+	ev_free(&e);
+}
+
+Test(dkmsconf, conf_stdout_does_not_reach_the_records, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e,
+		MINIMAL "BUILT_MODULE_NAME=a\nprintf 'S\\0PACKAGE_NAME\\0evil\\0E\\0'\necho hi\n");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->name, "hello");
+	ev_free(&e);
+}
+
+/* ---- hostile files ----------------------------------------------------------- */
+
+Test(dkmsconf, hostile_conf_cannot_write_host_files, .timeout = 60)
+{
+	struct ev e;
+	uint32_t rnd;
+	char pwned[64];
+	cleanup_free char *conf = NULL, *in_source = NULL;
+
+	ev_init(&e);
+	cr_assert_eq(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
+	snprintf(pwned, sizeof(pwned), "/tmp/pwned-%08x", rnd);
+	cr_assert(asprintf(&in_source, "%s/pwned", e.dir) > 0);
+	cr_assert(asprintf(&conf,
+			   MINIMAL "BUILT_MODULE_NAME=a\n"
+				   "echo owned > %s\n"
+				   "echo owned > $(dirname $BASH_SOURCE)/pwned\n"
+				   "echo owned > /proc/1/root%s\n"
+				   "echo owned > /etc/pwned-%08x\n",
+			   pwned, pwned, rnd) > 0);
+	unlink(pwned);
+	ev_conf(&e, conf);
+	assert_ok(&e);
+	cr_expect_neq(access(pwned, F_OK), 0, "%s was written on the host", pwned);
+	cr_expect_neq(access(in_source, F_OK), 0, "%s was written on the host", in_source);
+	unlink(pwned);
+	ev_free(&e);
+}
+
+/* "root:" and the first characters of root's hash in the host's shadow. */
+static void shadow_root_prefix(char *out, size_t size)
+{
+	cleanup_fclose FILE *f = fopen("/etc/shadow", "re");
+	char line[512];
+
+	out[0] = '\0';
+	cr_assert(f, "/etc/shadow: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "root:", 5) == 0) {
+			snprintf(out, size, "%.12s", line);
+			return;
+		}
+	cr_assert_fail("no root line in /etc/shadow");
+}
+
+Test(dkmsconf, hostile_conf_cannot_read_host_secrets, .timeout = 60)
+{
+	struct ev e;
+	char root[16];
+
+	shadow_root_prefix(root, sizeof(root));
+	ev_init(&e);
+	ev_conf(&e,
+		MINIMAL "BUILT_MODULE_NAME=a\n"
+			"CLEAN=\"$(cat /etc/shadow /proc/1/root/etc/shadow 2>&1; "
+			"cat /etc/shadow >&2)\"\n"
+			"OBSOLETE_BY=\"$(head -c 40 /etc/shadow 2>/dev/null | tr -d '\\n')x\"\n");
+	assert_ok(&e);
+	cr_expect_null(strstr(e.spec->clean, "root:"), "shadow leaked: %s", e.spec->clean);
+	cr_expect_null(strstr(e.spec->clean, root));
+	cr_expect_str_eq(e.spec->obsolete_by, "x");
+	ev_free(&e);
+}
+
+Test(dkmsconf, hostile_conf_cannot_connect_out, .timeout = 60)
+{
+	struct ev e;
+	uint16_t port;
+	int lfd = sbt_tcp_listener(&port);
+	cleanup_free char *conf = NULL;
+
+	ev_init(&e);
+	cr_assert(asprintf(&conf,
+			   MINIMAL "BUILT_MODULE_NAME=a\n"
+				   "if exec 3<>/dev/tcp/127.0.0.1/%u; then CLEAN=connected; "
+				   "else CLEAN=refused; fi\n",
+			   port) > 0);
+	ev_conf(&e, conf);
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->clean, "refused");
+	cr_expect_not(sbt_listener_has_client(lfd), "a connection reached the host's listener");
+	close(lfd);
+	ev_free(&e);
+}
+
+Test(dkmsconf, endless_conf_times_out_with_exit_8, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	e.o.timeout = 3;
+	ev_conf(&e, MINIMAL "while :; do :; done\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "timed out after 3 s");
+	ev_free(&e);
+}
+
+Test(dkmsconf, flooding_conf_is_stopped, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	ev_conf(&e, MINIMAL "yes >&${__dks_out}\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "more than");
+	ev_free(&e);
+}
+
+/* ---- the record parser ---------------------------------------------------------- */
+
+struct recs {
+	char buf[4096];
+	size_t len;
+};
+
+/* Fields (each gets its NUL), up to NULL. */
+static struct recs *recs(struct recs *r, ...)
+{
+	va_list ap;
+	const char *f;
+
+	r->len = 0;
+	va_start(ap, r);
+	while ((f = va_arg(ap, const char *))) {
+		size_t n = strlen(f) + 1;
+
+		cr_assert_lt(r->len + n, sizeof(r->buf));
+		memcpy(r->buf + r->len, f, n);
+		r->len += n;
+	}
+	va_end(ap);
+	return r;
+}
+
+#define PKG	     "S", "PACKAGE_NAME", "foo", "S", "PACKAGE_VERSION", "1.2"
+#define MOD(i, name) "A", "BUILT_MODULE_NAME", i, name
+
+static const struct dks_spec_target parse_target = {.kver = "6.1.0-56-amd64", .arch = "x86_64"};
+
+static int parse(const struct recs *r, struct dks_spec **s, struct dks_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	*s = NULL;
+	return dks_dkmsconf_parse(r->buf, r->len, "/src/foo-1.2/dkms.conf", &parse_target, s, err);
+}
+
+static void parse_fails(const struct recs *r, int code, const char *needle)
+{
+	struct dks_spec *s;
+	struct dks_error err;
+
+	cr_assert_lt(parse(r, &s, &err), 0, "parsed, expected '%s'", needle);
+	cr_expect_null(s);
+	cr_expect_eq(err.exit_code, code, "exit %d, expected %d: %s", err.exit_code, code, err.msg);
+	cr_expect(strncmp(err.msg, "/src/foo-1.2/dkms.conf: ", 24) == 0, "not named: %s", err.msg);
+	cr_expect(strstr(err.msg, needle), "'%s' not in: %s", needle, err.msg);
+}
+
+static struct dks_spec *parse_ok(const struct recs *r)
+{
+	struct dks_spec *s;
+	struct dks_error err;
+
+	cr_assert_eq(parse(r, &s, &err), 0, "%s", err.msg);
+	return s;
+}
+
+Test(dkmsconf, parse_rejects_malformed_output)
+{
+	struct recs r;
+
+	parse_fails(recs(&r, PKG, MOD("0", "a"), NULL), 8, "stopped before the end");
+	parse_fails(recs(&r, PKG, "S", "PACKAGE_NAME", "bar", MOD("0", "a"), "E", NULL), 8,
+		    "PACKAGE_NAME twice");
+	parse_fails(recs(&r, PKG, MOD("0", "a"), MOD("0", "b"), "E", NULL), 8,
+		    "BUILT_MODULE_NAME[0] twice");
+	parse_fails(recs(&r, PKG, "X", "junk", "E", NULL), 8, "unknown record type 'X'");
+	parse_fails(recs(&r, PKG, "S", "EVIL_DIRECTIVE", "x", "E", NULL), 8, "EVIL_DIRECTIVE");
+	parse_fails(recs(&r, PKG, "S", "MAKE", "make", "E", NULL), 8, "not a scalar");
+	parse_fails(recs(&r, PKG, "A", "PACKAGE_NAME", "0", "x", "E", NULL), 8, "not an array");
+	parse_fails(recs(&r, PKG, "A", "MAKE", "-1", "make", "E", NULL), 8, "index '-1'");
+	parse_fails(recs(&r, PKG, "A", "MAKE", "01", "make", "E", NULL), 8, "index '01'");
+	parse_fails(recs(&r, PKG, "E", "S", NULL), 8, "data after the end");
+	parse_fails(recs(&r, NULL), 8, "stopped before the end");
+
+	static const char garbage[] = "\x01\xff garbage without NULs";
+	struct dks_spec *s;
+	struct dks_error err;
+	cr_expect_lt(dks_dkmsconf_parse(garbage, sizeof(garbage) - 1, "c", &parse_target, &s, &err),
+		     0);
+	cr_expect_eq(err.exit_code, 8);
+	static const char truncated[] = "S\0PACKAGE_NAME\0fo";
+	cr_expect_lt(
+	    dks_dkmsconf_parse(truncated, sizeof(truncated) - 1, "c", &parse_target, &s, &err), 0);
+	cr_expect(strstr(err.msg, "truncated"), "%s", err.msg);
+}
+
+Test(dkmsconf, parse_validates_names_and_locations)
+{
+	struct recs r;
+
+	parse_fails(recs(&r, "S", "PACKAGE_NAME", "foo", MOD("0", "a"), "E", NULL), 8,
+		    "PACKAGE_VERSION");
+	parse_fails(recs(&r, "S", "PACKAGE_NAME", "../foo", "S", "PACKAGE_VERSION", "1", "E", NULL),
+		    8, "PACKAGE_NAME '../foo'");
+	parse_fails(recs(&r, PKG, MOD("0", "a\nb"), "E", NULL), 8, "'a?b' is not a valid name");
+	parse_fails(recs(&r, PKG, MOD("0", "a.ko"), "E", NULL), 8, ".o or .ko");
+	parse_fails(recs(&r, PKG, MOD("0", ""), "E", NULL), 8, "no BUILT_MODULE_NAME[0]");
+	parse_fails(
+	    recs(&r, PKG, MOD("0", "a"), "A", "DEST_MODULE_LOCATION", "0", "/lib", "E", NULL), 8,
+	    "does not begin with /kernel, /updates or /extra");
+	parse_fails(recs(&r, PKG, MOD("0", "a"), "A", "DEST_MODULE_LOCATION", "0",
+			 "/kernel/../../../etc", "E", NULL),
+		    8, "'..'");
+	parse_fails(
+	    recs(&r, PKG, MOD("0", "a"), "A", "BUILT_MODULE_LOCATION", "0", "src/../..", "E", NULL),
+	    8, "leaves the build directory");
+	parse_fails(recs(&r, PKG, MOD("0", "a"), "S", "PRE_BUILD", "x.sh\nrm -rf /", "E", NULL), 8,
+		    "PRE_BUILD");
+	parse_fails(recs(&r, PKG, MOD("0", "a"), "S", "BUILD_EXCLUSIVE_KERNEL", "(", "E", NULL), 8,
+		    "not a valid regular expression");
+	parse_fails(
+	    recs(&r, PKG, MOD("0", "a"), "S", "BUILD_EXCLUSIVE_CONFIG", "CONFIG_A .*", "E", NULL),
+	    8, "'.*' is not CONFIG_X");
+}
+
+Test(dkmsconf, parse_applies_dkms_defaults)
+{
+	struct recs r;
+	struct dks_spec *s;
+
+	/* No BUILT_MODULE_NAME, one DEST_MODULE_LOCATION: named after the package. */
+	s = parse_ok(
+	    recs(&r, PKG, "A", "DEST_MODULE_LOCATION", "0", "/kernel/drivers/", "E", NULL));
+	cr_assert_eq(s->n_modules, 1);
+	cr_expect_str_eq(s->modules[0].built_name, "foo");
+	cr_expect_str_eq(s->modules[0].dest_location, "/kernel/drivers");
+	dks_spec_free(s);
+
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), MOD("2", "c"), "A",
+			  "BUILT_MODULE_LOCATION", "1", "./src//b/", "A", "STRIP", "0", "no", "A",
+			  "STRIP", "2", "yes", "A", "DEST_MODULE_NAME", "2", "c2", "S",
+			  "AUTOINSTALL", "YES", "S", "BUILD_EXCLUSIVE_CONFIG",
+			  " CONFIG_A\t!CONFIG_B ", "A", "BUILD_DEPENDS", "0", "dep", "E", NULL));
+	cr_assert_eq(s->n_modules, 3);
+	cr_expect_str_eq(s->modules[1].built_location, "src/b");
+	cr_expect_not(s->modules[0].strip);
+	cr_expect_not(s->modules[1].strip, "an empty STRIP[i] takes STRIP[0]");
+	cr_expect(s->modules[2].strip);
+	cr_expect_str_eq(s->modules[2].dest_name, "c2");
+	cr_expect(s->autoinstall);
+	cr_assert_eq(s->n_excl_config, 2);
+	cr_expect_str_eq(s->excl_config[0], "CONFIG_A");
+	cr_expect_str_eq(s->excl_config[1], "!CONFIG_B");
+	cr_assert_eq(s->n_build_depends, 1);
+	cr_expect_str_eq(s->build_depends[0], "dep");
+	cr_expect_null(s->build_depends[1]);
+	dks_spec_free(s);
+}
+
+Test(dkmsconf, parse_picks_make_and_patches_like_dkms)
+{
+	struct recs r;
+	struct dks_spec *s;
+
+	/* MAKE_MATCH[0] set and not matching, nothing else matches: the
+	 * default make (NULL), not MAKE[0]. */
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), "A", "MAKE", "0", "make zero", "A", "MAKE_MATCH",
+			  "0", "^5\\.", "E", NULL));
+	cr_expect_null(s->make, "make = %s", s->make);
+	dks_spec_free(s);
+
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), "A", "PATCH", "0", "all.patch", "A", "PATCH", "1",
+			  "old.patch", "A", "PATCH_MATCH", "1", "^5\\.", "A", "PATCH", "2",
+			  "sub/six.patch", "A", "PATCH_MATCH", "2", "^6\\.1\\.", "E", NULL));
+	cr_assert_eq(s->n_patches, 2);
+	cr_expect_str_eq(s->patches[0].file, "all.patch");
+	cr_expect_str_eq(s->patches[1].file, "sub/six.patch");
+	dks_spec_free(s);
+
+	/* A patch that does not apply to this kernel is not checked either. */
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), "A", "PATCH", "0", "../x", "A", "PATCH_MATCH",
+			  "0", "^4\\.", "E", NULL));
+	cr_expect_eq(s->n_patches, 0);
+	dks_spec_free(s);
+	parse_fails(recs(&r, PKG, MOD("0", "a"), "A", "PATCH", "0", "a/../../x", "E", NULL), 5,
+		    "a/../../x");
+}
+
+/* ---- versions and BUILD_EXCLUSIVE ------------------------------------------------- */
+
+Test(dkmsconf, version_cmp_orders_like_sort_V)
+{
+	static const char *const ordered[] = {
+	    "3.9",
+	    "5.10.0-30-amd64",
+	    "5.18",
+	    "6.1",
+	    "6.1.0-9-amd64",
+	    "6.1.0-56-amd64",
+	    "6.1.0-56-rt-amd64",
+	    "6.1.192",
+	    "6.12~rc1",
+	    "6.12",
+	    "6.12.115+deb12-amd64",
+	    "10.0",
+	};
+	size_t n = sizeof(ordered) / sizeof(ordered[0]);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int want = i < j ? -1 : i > j;
+
+			cr_expect_eq(dks_version_cmp(ordered[i], ordered[j]), want,
+				     "cmp(%s, %s) != %d", ordered[i], ordered[j], want);
+		}
+	cr_expect_eq(dks_version_cmp("1.01", "1.1"), 0);
+	cr_expect_eq(dks_version_cmp("", ""), 0);
+	cr_expect_lt(dks_version_cmp("", "1"), 0);
+	cr_expect_lt(dks_version_cmp("1.0a", "1.0b"), 0);
+	cr_expect_lt(dks_version_cmp("99999999999999999999", "100000000000000000000"), 0);
+}
+
+static struct dks_spec *excl_spec(void)
+{
+	struct dks_spec *s = calloc(1, sizeof(*s));
+
+	cr_assert(s);
+	s->name = strdup("v4l2loopback");
+	s->version = strdup("0.12.7");
+	s->source = strdup("/usr/src/v4l2loopback-0.12.7/dkms.conf");
+	return s;
+}
+
+static void expect_excluded(const struct dks_spec *s, const struct dks_spec_target *t,
+			    const char *config, const char *needle)
+{
+	struct dks_error err = {0};
+
+	cr_assert_lt(dks_spec_check_exclusive(s, t, config, &err), 0, "not excluded (%s)", needle);
+	cr_expect_eq(err.exit_code, DKS_EXIT_EXCLUDED, "%s", err.msg);
+	cr_expect(strstr(err.msg, needle), "'%s' not in: %s", needle, err.msg);
+}
+
+static void expect_buildable(const struct dks_spec *s, const struct dks_spec_target *t,
+			     const char *config)
+{
+	struct dks_error err = {0};
+
+	cr_expect_eq(dks_spec_check_exclusive(s, t, config, &err), 0, "%s", err.msg);
+}
+
+Test(dkmsconf, exclusive_kernel_regex_and_version_bounds)
+{
+	struct dks_spec_target t = {.kver = "6.12.1", .arch = "x86_64"};
+	struct dks_spec *s = excl_spec();
+
+	expect_buildable(s, &t, NULL);
+	s->excl_kernel = strdup("^6\\.1\\.");
+	expect_excluded(s, &t, NULL,
+			"v4l2loopback/0.12.7: skipped for kernel 6.12.1: BUILD_EXCLUSIVE_KERNEL "
+			"'^6\\.1\\.' does not match");
+	t.kver = "6.1.0-56-amd64";
+	expect_buildable(s, &t, NULL);
+
+	s->excl_kernel_min = strdup("6.2");
+	expect_excluded(s, &t, NULL, "older than BUILD_EXCLUSIVE_KERNEL_MIN 6.2");
+	free(s->excl_kernel_min);
+	s->excl_kernel_min = strdup("6.1");
+	expect_buildable(s, &t, NULL);
+	s->excl_kernel_max = strdup("6.1.0-9-amd64");
+	expect_excluded(s, &t, NULL, "newer than BUILD_EXCLUSIVE_KERNEL_MAX 6.1.0-9-amd64");
+	free(s->excl_kernel_max);
+	s->excl_kernel_max = strdup("6.1.0-56-amd64");
+	expect_buildable(s, &t, NULL);
+	dks_spec_free(s);
+}
+
+Test(dkmsconf, exclusive_arch_regex)
+{
+	struct dks_spec_target t = {.kver = "6.1.0-56-amd64", .arch = "x86_64"};
+	struct dks_spec *s = excl_spec();
+
+	s->excl_arch = strdup("^(x86_64|i.86)$");
+	expect_buildable(s, &t, NULL);
+	t.arch = "aarch64";
+	expect_excluded(s, &t, NULL,
+			"BUILD_EXCLUSIVE_ARCH '^(x86_64|i.86)$' does not match aarch64");
+	dks_spec_free(s);
+}
+
+static void set_config(struct dks_spec *s, const char *word)
+{
+	s->excl_config = realloc(s->excl_config, (s->n_excl_config + 1) * sizeof(char *));
+	s->excl_config[s->n_excl_config++] = strdup(word);
+}
+
+Test(dkmsconf, exclusive_config_reads_the_kernels_config, .timeout = 30)
+{
+	cleanup_free char *kver = test_kernel();
+	cleanup_free char *config = NULL;
+	struct dks_spec_target t = {.kver = kver, .arch = "x86_64"};
+	struct dks_spec *s = excl_spec();
+
+	cr_assert(asprintf(&config, "/lib/modules/%s/build/.config", kver) > 0);
+	cr_assert_eq(access(config, R_OK), 0, "%s: %s", config, strerror(errno));
+	set_config(s, "CONFIG_MODULES");
+	set_config(s, "!CONFIG_DKS_NO_SUCH_OPTION");
+	expect_buildable(s, &t, config);
+	set_config(s, "!CONFIG_MODULES");
+	expect_excluded(s, &t, config,
+			"BUILD_EXCLUSIVE_CONFIG !CONFIG_MODULES: CONFIG_MODULES is set");
+	dks_spec_free(s);
+
+	s = excl_spec();
+	set_config(s, "CONFIG_DKS_NO_SUCH_OPTION");
+	expect_excluded(s, &t, config, "CONFIG_DKS_NO_SUCH_OPTION is not set");
+	/* As dkms: without a .config, BUILD_EXCLUSIVE_CONFIG is not checked. */
+	expect_buildable(s, &t, "/nonexistent/.config");
+	expect_buildable(s, &t, NULL);
+	dks_spec_free(s);
+}
+
+Test(dkmsconf, excluded_v4l2loopback_conf_says_why, .timeout = 300)
+{
+	struct ev e;
+	struct dks_error err = {0};
+	cleanup_free char *config = NULL;
+
+	ev_init(&e);
+	eval_corpus(&e, "v4l2loopback-dkms");
+	assert_ok(&e);
+	cr_assert(asprintf(&config, "/lib/modules/%s/build/.config", e.kver) > 0);
+	cr_expect_eq(dks_spec_check_exclusive(e.spec, &e.t, config, &err), 0, "%s", err.msg);
+	ev_free(&e);
+}

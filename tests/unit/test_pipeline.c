@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The DKMS verbs end to end, through the real binary ($DKS_BIN), on real
+ * third-party modules from Debian's *-dkms packages (fetched at test time
+ * into /tmp/dkms-sandbox-corpus, never committed), against the installed
+ * Debian kernel headers. Every tree is a temporary directory: the install
+ * tree only holds KVER/build links to the real headers.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sbtest.h"
+
+#define CORPUS "/tmp/dkms-sandbox-corpus"
+
+TestSuite(pipeline, .fini = sbt_cleanup);
+
+struct trees {
+	char root[256];
+	char opts[1024]; /* --dkmstree ... --sourcetree ... --installtree ... */
+	char kver[256];  /* the newest installed kernel with headers */
+	char kver2[256]; /* another one, or "" */
+};
+
+struct run {
+	int status;
+	char out[65536];
+};
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed: %s", cmd);
+}
+
+/* Temporary trees; the install tree links KVER/build to the real headers
+ * of every installed kernel (make deps installs two). */
+static void make_trees(struct trees *t)
+{
+	char *dir = sbt_mkdtemp(NULL);
+	struct dirent *de;
+	DIR *d;
+	char *newest = sbt_installed_kernel();
+
+	snprintf(t->kver, sizeof(t->kver), "%s", newest);
+	free(newest);
+	t->kver2[0] = 0;
+	snprintf(t->root, sizeof(t->root), "%s", dir);
+	free(dir);
+	sh("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib", t->root, t->root, t->root, t->root);
+	d = opendir("/lib/modules");
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		char build[512];
+
+		snprintf(build, sizeof(build), "/lib/modules/%s/build/Makefile", de->d_name);
+		if (de->d_name[0] == '.' || access(build, F_OK) != 0)
+			continue;
+		sh("mkdir %s/lib/%s && ln -s \"$(readlink -f /lib/modules/%s/build)\" %s/lib/%s/build",
+		   t->root, de->d_name, de->d_name, t->root, de->d_name);
+		if (strcmp(de->d_name, t->kver) != 0)
+			snprintf(t->kver2, sizeof(t->kver2), "%s", de->d_name);
+	}
+	closedir(d);
+	snprintf(t->opts, sizeof(t->opts), "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib",
+		 t->root, t->root, t->root);
+}
+
+static void dks(struct run *r, const struct trees *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void dks(struct run *r, const struct trees *t, const char *fmt, ...)
+{
+	char args[4096], cmd[8192];
+	va_list ap;
+	FILE *p;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s %s 2>&1", getenv("DKS_BIN"), args, t->opts);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(r->out, 1, sizeof(r->out) - 1, p);
+	r->out[n] = 0;
+	r->status = pclose(p);
+	cr_assert(WIFEXITED(r->status), "%s", cmd);
+	r->status = WEXITSTATUS(r->status);
+}
+
+/* Unpack a Debian *-dkms package; copy its source into the source tree. */
+static void corpus(const struct trees *t, const char *pkg, const char *mv)
+{
+	sh("%s/tests/fetch-corpus.sh " CORPUS " %s >/dev/null && cp -a " CORPUS
+	   "/%s/usr/src/%s %s/src/ && chmod -R a+rX %s/src",
+	   getenv("DKS_SRCDIR"), pkg, pkg, mv, t->root, t->root);
+}
+
+static void expect_ko_for(const struct trees *t, const char *kver, const char *m, const char *v,
+			  const char *ko)
+{
+	char path[1024], cmd[2048], vermagic[512] = "";
+	FILE *p;
+
+	snprintf(path, sizeof(path), "%s/dkms/%s/%s/%s/x86_64/module/%s.ko", t->root, m, v, kver,
+		 ko);
+	cr_assert_eq(access(path, F_OK), 0, "%s is missing", path);
+	snprintf(cmd, sizeof(cmd), "modinfo -F vermagic %s", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	if (!fgets(vermagic, sizeof(vermagic), p))
+		vermagic[0] = 0;
+	pclose(p);
+	cr_expect(strncmp(vermagic, kver, strlen(kver)) == 0 && vermagic[strlen(kver)] == ' ',
+		  "%s: vermagic '%s' does not name %s", path, vermagic, kver);
+}
+
+static void expect_ko(const struct trees *t, const char *m, const char *v, const char *ko)
+{
+	expect_ko_for(t, t->kver, m, v, ko);
+}
+
+Test(pipeline, builds_five_debian_modules_for_two_kernels_in_one_call, .timeout = 1200)
+{
+	struct trees t;
+	struct run r;
+	char line[1024];
+
+	make_trees(&t);
+	corpus(&t, "v4l2loopback-dkms", "v4l2loopback-0.12.7");
+	corpus(&t, "ddcci-dkms", "ddcci-0.4.2");
+	corpus(&t, "tp-smapi-dkms", "tp_smapi-0.43");
+	corpus(&t, "bbswitch-dkms", "bbswitch-0.8");
+	corpus(&t, "dm-writeboost-dkms", "dm-writeboost-2.2.17");
+	dks(&r, &t, "add v4l2loopback/0.12.7");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert(t.kver2[0], "one kernel's headers: make deps installs two");
+	dks(&r, &t, "build v4l2loopback/0.12.7 ddcci/0.4.2 tp_smapi/0.43 bbswitch/0.8 "
+		    "dm-writeboost/2.2.17 -k %s -k %s", t.kver, t.kver2);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	for (int i = 0; i < 2; i++) {
+		const char *k = i ? t.kver2 : t.kver;
+
+		expect_ko_for(&t, k, "v4l2loopback", "0.12.7", "v4l2loopback");
+		expect_ko_for(&t, k, "ddcci", "0.4.2", "ddcci");
+		expect_ko_for(&t, k, "ddcci", "0.4.2", "ddcci-backlight");
+		expect_ko_for(&t, k, "tp_smapi", "0.43", "tp_smapi");
+		expect_ko_for(&t, k, "tp_smapi", "0.43", "thinkpad_ec");
+		expect_ko_for(&t, k, "tp_smapi", "0.43", "hdaps");
+		expect_ko_for(&t, k, "bbswitch", "0.8", "bbswitch");
+		expect_ko_for(&t, k, "dm-writeboost", "2.2.17", "dm-writeboost");
+	}
+	dks(&r, &t, "status");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	snprintf(line, sizeof(line), "v4l2loopback/0.12.7, %s, x86_64: built\n", t.kver);
+	cr_expect(strstr(r.out, line) != NULL, "no '%s' in:\n%s", line, r.out);
+	snprintf(line, sizeof(line), "ddcci/0.4.2, %s, x86_64: built\n", t.kver);
+	cr_expect(strstr(r.out, line) != NULL, "no '%s' in:\n%s", line, r.out);
+}
+
+/* A module of our own in the source tree: tests/modules/hello with a
+ * dkms.conf whose extra lines the test chooses. */
+static void hello_module(const struct trees *t, const char *m, const char *v, const char *extra)
+{
+	char dir[512], conf[600];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/src/%s-%s", t->root, m, v);
+	sh("mkdir -p %s && cp %s/tests/modules/hello/* %s/ && chmod -R a+rX %s", dir,
+	   getenv("DKS_SRCDIR"), dir, dir);
+	snprintf(conf, sizeof(conf), "%s/dkms.conf", dir);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "PACKAGE_NAME=\"%s\"\nPACKAGE_VERSION=\"%s\"\nBUILT_MODULE_NAME[0]=\"hello\"\n"
+		   "DEST_MODULE_LOCATION[0]=\"/updates/dkms\"\n%s\n", m, v, extra ? extra : "");
+	fclose(f);
+	sh("chmod a+r %s", conf);
+}
+
+Test(pipeline, add_build_status_unbuild_remove, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+	char line[1024];
+
+	make_trees(&t);
+	hello_module(&t, "hello", "1.0", NULL);
+	dks(&r, &t, "add hello/1.0");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	dks(&r, &t, "status");
+	cr_expect_str_eq(r.out, "hello/1.0: added\n");
+	dks(&r, &t, "add hello/1.0");
+	cr_expect_eq(r.status, 3, "second add: %s", r.out);
+	dks(&r, &t, "build hello/1.0 -k %s", t.kver);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	expect_ko(&t, "hello", "1.0", "hello");
+	dks(&r, &t, "status");
+	snprintf(line, sizeof(line), "hello/1.0, %s, x86_64: built\n", t.kver);
+	cr_expect_str_eq(r.out, line);
+	dks(&r, &t, "status --json");
+	cr_expect(strstr(r.out, "\"state\"") && strstr(r.out, "built"), "%s", r.out);
+	dks(&r, &t, "build hello/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 0);
+	cr_expect(strstr(r.out, "already built") != NULL, "%s", r.out);
+	dks(&r, &t, "unbuild hello/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 0, "%s", r.out);
+	dks(&r, &t, "status");
+	cr_expect_str_eq(r.out, "hello/1.0: added\n");
+	dks(&r, &t, "remove hello/1.0 --all");
+	cr_expect_eq(r.status, 0, "%s", r.out);
+	dks(&r, &t, "status");
+	cr_expect_str_eq(r.out, "");
+}
+
+Test(pipeline, add_without_source_is_exit_2)
+{
+	struct trees t;
+	struct run r;
+
+	make_trees(&t);
+	dks(&r, &t, "add nosuch/1.0");
+	cr_expect_eq(r.status, 2, "%s", r.out);
+	cr_expect(strstr(r.out, "nosuch") != NULL, "%s", r.out);
+}
+
+Test(pipeline, failed_build_is_exit_10_with_log_tail_and_path, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+	char log[1024];
+
+	make_trees(&t);
+	hello_module(&t, "broken", "1.0", NULL);
+	sh("echo 'this is not C;' >> %s/src/broken-1.0/hello.c", t.root);
+	dks(&r, &t, "build broken/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 10, "%s", r.out);
+	snprintf(log, sizeof(log), "%s/dkms/broken/1.0/%s/x86_64/log/make.log", t.root, t.kver);
+	cr_expect_eq(access(log, F_OK), 0, "no log at %s", log);
+	cr_expect(strstr(r.out, log) != NULL, "the log's path is not printed:\n%s", r.out);
+	cr_expect(strstr(r.out, "error") != NULL, "no compiler error shown:\n%s", r.out);
+	dks(&r, &t, "status");
+	cr_expect(strstr(r.out, "built") == NULL, "a failed build is not built:\n%s", r.out);
+}
+
+Test(pipeline, build_exclusive_kernel_is_exit_77_one_line, .timeout = 120)
+{
+	struct trees t;
+	struct run r;
+
+	make_trees(&t);
+	hello_module(&t, "excl", "1.0", "BUILD_EXCLUSIVE_KERNEL=\"^2\\.6\\.\"");
+	dks(&r, &t, "build excl/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 77, "%s", r.out);
+	cr_expect(strstr(r.out, "BUILD_EXCLUSIVE_KERNEL") != NULL, "%s", r.out);
+}
+
+/* The build dir is the attacker's: a .ko replaced by a link to a secret
+ * must never be read, and nothing is committed. */
+Test(pipeline, planted_symlink_and_hardlink_are_not_collected, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+	char ko[1024];
+
+	make_trees(&t);
+	hello_module(&t, "evil", "1.0",
+		     "MAKE[0]=\"make -C ${kernel_source_dir} M=${dkms_tree}/evil/1.0/build modules"
+		     " && rm hello.ko && ln -s /etc/shadow hello.ko\"");
+	dks(&r, &t, "build evil/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 7, "%s", r.out);
+	snprintf(ko, sizeof(ko), "%s/dkms/evil/1.0/%s/x86_64/module/hello.ko", t.root, t.kver);
+	cr_expect_neq(access(ko, F_OK), 0, "a module was committed");
+	hello_module(&t, "evil2", "1.0",
+		     "MAKE[0]=\"make -C ${kernel_source_dir} M=${dkms_tree}/evil2/1.0/build modules"
+		     " && ln hello.ko hello-copy.ko\"");
+	dks(&r, &t, "build evil2/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 7, "a .ko with two links was collected: %s", r.out);
+}
+
+/* dkms.conf is shell: evaluated only inside the sandbox. */
+Test(pipeline, hostile_dkms_conf_is_contained, .timeout = 120)
+{
+	struct trees t;
+	struct run r;
+	char marker[600];
+
+	make_trees(&t);
+	snprintf(marker, sizeof(marker), "%s/pwned", t.root);
+	hello_module(&t, "hostile", "1.0", NULL);
+	sh("chmod 777 %s && printf 'touch %s; echo x > /tmp/pwned-dks-test; cat /etc/shadow\\n' "
+	   ">> %s/src/hostile-1.0/dkms.conf", t.root, marker, t.root);
+	dks(&r, &t, "add hostile/1.0");
+	cr_expect_eq(access(marker, F_OK), -1, "the dkms.conf wrote %s on the host", marker);
+	cr_expect(strstr(r.out, "root:") == NULL, "/etc/shadow leaked:\n%s", r.out);
+	unlink("/tmp/pwned-dks-test"); /* in case it ever was */
+	hello_module(&t, "looping", "1.0", "while :; do :; done");
+	dks(&r, &t, "add looping/1.0");
+	cr_expect_eq(r.status, 8, "%s", r.out);
+	cr_expect(strstr(r.out, "timed out") != NULL, "%s", r.out);
+}
+
+/* A second kernel: Debian 12's 6.12 headers, unpacked (never installed)
+ * by tests/fetch-kernel.sh; its install-tree entry links to them. */
+static void second_kernel(const struct trees *t, char *kver, size_t size)
+{
+	char cmd[1024], root[1024];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s/tests/fetch-kernel.sh /var/tmp/dkms-sandbox-kernels 6.12",
+		 getenv("DKS_SRCDIR"));
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_eq(fscanf(p, "%255s %1023s", kver, root), 2, "fetch-kernel.sh printed nothing");
+	pclose(p);
+	(void)size;
+	sh("mkdir -p %s/lib/%s && ln -s %s/usr/src/linux-headers-%s %s/lib/%s/build && chmod -R a+rX %s",
+	   t->root, kver, root, kver, t->root, kver, root);
+}
+
+/* bbswitch builds on 6.1 and 6.12 alike (facts: most of the corpus predates
+ * 6.12's API and fails there, as with dkms). */
+Test(pipeline, builds_against_unpacked_6_12_headers, .timeout = 900)
+{
+	struct trees t;
+	struct run r;
+	char k2[256];
+
+	make_trees(&t);
+	second_kernel(&t, k2, sizeof(k2));
+	corpus(&t, "bbswitch-dkms", "bbswitch-0.8");
+	dks(&r, &t, "build bbswitch/0.8 -k %s -k %s", t.kver, k2);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	expect_ko_for(&t, t.kver, "bbswitch", "0.8", "bbswitch");
+	expect_ko_for(&t, k2, "bbswitch", "0.8", "bbswitch");
+	dks(&r, &t, "build bbswitch/0.8 --all --force");
+	cr_expect_eq(r.status, 0, "--all: %s", r.out);
+	cr_expect(strstr(r.out, k2) && strstr(r.out, t.kver), "--all did not build both:\n%s", r.out);
+}
