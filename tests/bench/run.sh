@@ -15,7 +15,7 @@ set -eu
 
 : "${DKS_BIN:?DKS_BIN must name the dkms-sandbox binary}"
 RUNS=${BENCH_RUNS:-50}
-BUILD_RUNS=${BENCH_BUILD_RUNS:-5}
+BUILD_RUNS=${BENCH_BUILD_RUNS:-3}
 WARMUP=5
 BENCH_USER=${BENCH_USER-nobody}
 
@@ -281,3 +281,96 @@ interleaved "$work/build" 1 "$BUILD_RUNS" "$PREP_SB" "$BUILD_SB" "$PREP_HOST" "$
 table "$work/build" dkms-sandbox host \
 	"build of tests/modules/hello ($BUILD_RUNS runs each, interleaved, make -C ... M=... modules):" \
 	"(sandbox overhead on a real build)"
+
+# --- the DKMS job: dkms-sandbox vs Debian's dkms 3.0.10, in temp trees ------
+[ -n "${BENCH_NO_DKMS:-}" ] && exit 0
+command -v dkms >/dev/null || die "dkms not found (make deps installs Debian's dkms)"
+echo
+echo "DKMS: dkms-sandbox vs $(dkms --version 2>/dev/null | head -n 1), temp trees, the same sources"
+kernels=$(ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||; s|/build||' | sort -V | tail -n 2)
+set -- $kernels
+[ $# -ge 2 ] || die "two kernels' headers needed (make deps installs them)"
+k1=$1 k2=$2
+"$top/tests/fetch-corpus.sh" /tmp/dkms-sandbox-corpus v4l2loopback-dkms ddcci-dkms \
+	tp-smapi-dkms bbswitch-dkms dm-writeboost-dkms >/dev/null
+mods="v4l2loopback-dkms:v4l2loopback:0.12.7 ddcci-dkms:ddcci:0.4.2 tp-smapi-dkms:tp_smapi:0.43
+bbswitch-dkms:bbswitch:0.8 dm-writeboost-dkms:dm-writeboost:2.2.17"
+
+# trees NAME: $work/NAME/{dkms,src,lib} with the five sources and both kernels
+trees() {
+	d=$work/$1
+	mkdir -p "$d/dkms" "$d/src"
+	for k in $k1 $k2; do
+		mkdir -p "$d/lib/$k"
+		ln -sfn "$(readlink -f /lib/modules/$k/build)" "$d/lib/$k/build"
+	done
+	for e in $mods; do
+		pkg=${e%%:*} mv=${e#*:}
+		cp -R "/tmp/dkms-sandbox-corpus/$pkg/usr/src/${mv%%:*}-${mv##*:}" "$d/src/"
+	done
+	chmod -R a+rX "$d"
+}
+trees dks
+trees dkms
+DKS_T="--dkmstree $work/dks/dkms --sourcetree $work/dks/src --installtree $work/dks/lib"
+DKMS_T="--dkmstree $work/dkms/dkms --sourcetree $work/dkms/src --installtree $work/dkms/lib"
+for e in $mods; do
+	mv=${e#*:}
+	m=${mv%%:*} v=${mv##*:}
+	"$DKS_BIN" add "$m/$v" $DKS_T >/dev/null || die "dkms-sandbox add $m/$v failed"
+	dkms add -m "$m" -v "$v" $DKMS_T >/dev/null 2>&1 || die "dkms add $m/$v failed"
+done
+
+# One module, one kernel: v4l2loopback, dkms's own example of a shell dkms.conf.
+ONE_DKS="\"$DKS_BIN\" build v4l2loopback/0.12.7 -k $k2 --force $DKS_T"
+ONE_DKMS="dkms build -m v4l2loopback -v 0.12.7 -k $k2 --force $DKMS_T \
+--kernelsourcedir $work/dkms/lib/$k2/build"
+check_runs "dkms-sandbox build" "$ONE_DKS"
+check_runs "dkms build" "$ONE_DKMS"
+interleaved "$work/one" 0 "$BUILD_RUNS" true "$ONE_DKS" true "$ONE_DKMS"
+table "$work/one" dkms-sandbox dkms "build v4l2loopback/0.12.7 for $k2 ($BUILD_RUNS runs each, interleaved):" \
+	"(target <= 1.0)"
+
+# Five modules for two kernels: one dkms-sandbox call (parallel, one
+# jobserver) vs dkms building them one after another, as dkms does.
+ALL_DKS="\"$DKS_BIN\" build"
+ALL_DKMS=":"
+for e in $mods; do
+	mv=${e#*:}
+	m=${mv%%:*} v=${mv##*:}
+	ALL_DKS="$ALL_DKS $m/$v"
+	for k in $k1 $k2; do
+		ALL_DKMS="$ALL_DKMS && dkms build -m $m -v $v -k $k --force $DKMS_T \
+--kernelsourcedir $work/dkms/lib/$k/build"
+	done
+done
+ALL_DKS="$ALL_DKS -k $k1 -k $k2 --force $DKS_T"
+echo
+interleaved "$work/all" 0 1 true "$ALL_DKS" true "$ALL_DKMS"
+table "$work/all" dkms-sandbox dkms "5 modules x 2 kernels: one dkms-sandbox call vs dkms one build after another:" \
+	"(target <= 0.77, i.e. >= 1.3x faster)"
+
+# status on 30 modules x 2 kernels: the same tree layout for both tools.
+st=$work/status
+mkdir -p "$st/dkms" "$st/src"
+i=0
+while [ "$i" -lt 30 ]; do
+	m=bench$i
+	mkdir -p "$st/src/$m-1.0"
+	printf 'PACKAGE_NAME="%s"\nPACKAGE_VERSION="1.0"\nBUILT_MODULE_NAME[0]="%s"\nDEST_MODULE_LOCATION[0]="/updates/dkms"\nAUTOINSTALL="yes"\n' \
+		"$m" "$m" >"$st/src/$m-1.0/dkms.conf"
+	mkdir -p "$st/dkms/$m/1.0"
+	ln -s "$st/src/$m-1.0" "$st/dkms/$m/1.0/source"
+	for k in $k1 $k2; do
+		mkdir -p "$st/dkms/$m/1.0/$k/x86_64/module" "$st/dkms/$m/1.0/$k/x86_64/log"
+		cp "$work/dks/dkms/v4l2loopback/0.12.7/$k2/x86_64/module/v4l2loopback.ko" \
+			"$st/dkms/$m/1.0/$k/x86_64/module/$m.ko"
+	done
+	i=$((i + 1))
+done
+ST_DKS="\"$DKS_BIN\" status --dkmstree $st/dkms --sourcetree $st/src"
+ST_DKMS="dkms status --dkmstree $st/dkms --sourcetree $st/src"
+[ "$(sh -c "$ST_DKS" | wc -l)" = 60 ] || die "dkms-sandbox status did not print 60 lines"
+echo
+measure "$work/st" 3 10 "" "$ST_DKS" "" "$ST_DKMS"
+table "$work/st" dkms-sandbox dkms "status of 30 modules x 2 kernels:" "(target <= 0.05, i.e. >= 20x faster)"
