@@ -22,7 +22,10 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
 # libseccomp, libcap and libyaml statically: fewer objects for ld.so to
 # load and relocate at every start (about 1.5 ms of a ~25 ms sandbox).
-LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount -larchive -lcrypto
+LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount
+# libarchive and libcrypto are dlopen'd by the code that needs them
+# (orchestrator/lazylib.h); the tests build archives with them directly.
+TEST_LDLIBS := -larchive -lcrypto
 ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
@@ -96,7 +99,7 @@ $(PROBE): tests/helpers/probe.c
 	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
 
 $(TESTBIN): $(TEST_OBJ) $(ORCH) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(ORCH) $(LIB) $(LDLIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(ORCH) $(LIB) $(LDLIBS) $(TEST_LDLIBS) -lcriterion
 
 # Installs the Debian packages the build and the tests need (root only;
 # does nothing when they are all present).

@@ -35,6 +35,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
+#include "lazylib.h"
 
 /* A recipe is a page of YAML: anything much larger is not one. */
 #define RECIPE_MAX_SIZE (1024 * 1024)
@@ -1925,7 +1926,7 @@ static int extract_entry(struct sink *s, struct archive *a, struct archive_entry
  */
 static void support_inprocess_filters(struct archive *a)
 {
-	static int (*const filters[])(struct archive *) = {
+	int (*const filters[])(struct archive *) = {
 	    archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
 	    archive_read_support_filter_xz,   archive_read_support_filter_lzma,
 	    archive_read_support_filter_lzip, archive_read_support_filter_zstd,
@@ -2089,6 +2090,8 @@ int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct
 
 	if (!d)
 		return dks_err(err, ENOMEM, "%s", dest);
+	if (dks_lazylib_load(err) < 0)
+		return -1;
 	/* "x/" and "x" are one destination: the temporary name is "x.dks-tmp-". */
 	while (len > 1 && d[len - 1] == '/')
 		d[--len] = '\0';

@@ -351,3 +351,18 @@ Test(pipeline, builds_against_unpacked_6_12_headers, .timeout = 900)
 	cr_expect_eq(r.status, 0, "--all: %s", r.out);
 	cr_expect(strstr(r.out, k2) && strstr(r.out, t.kver), "--all did not build both:\n%s", r.out);
 }
+
+/* The declarative front end: add takes a recipe, fetches its source into
+ * the source tree, and the build works from it like from a dkms.conf. */
+Test(pipeline, recipe_add_and_build, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+
+	make_trees(&t);
+	dks(&r, &t, "add %s/recipes/hello.yaml", getenv("DKS_SRCDIR"));
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	dks(&r, &t, "build hello/1.0 -k %s", t.kver);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	expect_ko(&t, "hello", "1.0", "hello");
+}
