@@ -366,3 +366,91 @@ Test(pipeline, recipe_add_and_build, .timeout = 300)
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	expect_ko(&t, "hello", "1.0", "hello");
 }
+
+/* Modules whose make runs 6 parallel 0.3 s steps, each printing when it
+ * starts and ends (into its job's make.log): built together with -j 2,
+ * at most 2 steps may ever run at once across all jobs (one jobserver),
+ * and more than one must (the jobs do run in parallel). */
+static void parallel_module(const struct trees *t, const char *m)
+{
+	char mk[600];
+	FILE *f;
+
+	hello_module(t, m, "1.0", "MAKE[0]=\"make -f par.mk\"\nSTRIP[0]=\"no\"");
+	snprintf(mk, sizeof(mk), "%s/src/%s-1.0/par.mk", t->root, m);
+	f = fopen(mk, "w");
+	cr_assert_not_null(f);
+	fputs("T := a b c d e f\nall: $(T)\n\techo x > hello.ko\n"
+	      "$(T):\n\t@echo \"start $$(date +%s%N)\"; sleep 0.3; echo \"end $$(date +%s%N)\"\n"
+	      ".PHONY: all $(T)\n", f);
+	fclose(f);
+	sh("chmod a+r %s", mk);
+}
+
+static int max_overlap(const struct trees *t)
+{
+	char cmd[1024];
+	FILE *p;
+	long long ts;
+	char kind[16];
+	int now = 0, max = 0;
+
+	snprintf(cmd, sizeof(cmd), "cat %s/dkms/par*/1.0/*/*/log/make.log | grep -E '^(start|end) ' "
+		 "| awk '{print $2, $1}' | sort -n", t->root);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fscanf(p, "%lld %15s", &ts, kind) == 2) {
+		now += strcmp(kind, "start") == 0 ? 1 : -1;
+		if (now > max)
+			max = now;
+	}
+	pclose(p);
+	return max;
+}
+
+Test(pipeline, one_jobserver_bounds_all_jobs, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+	int max;
+
+	make_trees(&t);
+	parallel_module(&t, "par1");
+	parallel_module(&t, "par2");
+	parallel_module(&t, "par3");
+	dks(&r, &t, "build par1/1.0 par2/1.0 par3/1.0 -k %s -j 2", t.kver);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	max = max_overlap(&t);
+	cr_expect_leq(max, 2, "%d make steps ran at once with -j 2", max);
+	cr_expect_geq(max, 2, "the jobs did not run in parallel (at most %d step at once)", max);
+}
+
+/* status reads the tree only: no dkms.conf is evaluated, no process is
+ * started (strace counts the binary's own execve and nothing else). */
+Test(pipeline, status_starts_no_process, .timeout = 120)
+{
+	struct trees t;
+	struct run r;
+	char cmd[2048], trace[600];
+	FILE *p;
+	int execs = 0, forks = 0;
+	char line[1024];
+
+	make_trees(&t);
+	hello_module(&t, "quiet", "1.0", "touch /tmp/status-ran-dkms-conf");
+	dks(&r, &t, "add quiet/1.0");
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	snprintf(trace, sizeof(trace), "%s/strace.out", t.root);
+	snprintf(cmd, sizeof(cmd), "strace -f -qq -e trace=execve,fork,vfork,clone,clone3 -o %s %s status %s",
+		 trace, getenv("DKS_BIN"), t.opts);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	p = fopen(trace, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		execs += strstr(line, "execve(") != NULL;
+		forks += strstr(line, "clone") || strstr(line, "fork(");
+	}
+	fclose(p);
+	cr_expect_eq(execs, 1, "status ran %d programs", execs);
+	cr_expect_eq(forks, 0, "status started %d processes", forks);
+}
