@@ -145,11 +145,12 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v,
 	dks_spec_free(spec);
 	if (ret < 0)
 		return -1;
+	/* Like dkms: a source outside the source tree is copied into it. */
 	snprintf(dest, sizeof(dest), "%s/%s-%s", ctx->cfg.source_tree, m, v);
-	if (strcmp(dest, dir) != 0 && access(dest, F_OK) < 0)
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
-				    "%s/%s: the source must be at %s (copy %s there)", m, v, dest, dir);
-	return 0;
+	if (strcmp(dest, dir) == 0 || access(dest, F_OK) == 0)
+		return 0;
+	printf("Copying %s to %s\n", dir, dest);
+	return dks_copy_source_dir(dir, dest, err);
 }
 
 /* m/v: its dkms.conf (or recipe) is checked all the same. */

@@ -2108,3 +2108,28 @@ int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct
 		return -1;
 	return tmpdir_commit(&t, d, err);
 }
+
+/* dkms add SOURCE_DIR copies the source into the source tree: the same
+ * careful copy as a recipe's directory source (no links out, no device
+ * nodes, no set-id bits), into a temporary directory renamed into place. */
+int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error *err)
+{
+	__attribute__((cleanup(tmpdir_release))) struct tmpdir t = {NULL, -1, false};
+	cleanup_close int src = open(src_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	struct sink s = {.err = err, .what = src_dir};
+	char rel[PATH_MAX] = "";
+	struct stat st;
+
+	if (src < 0)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "source directory %s", src_dir);
+	if (tmpdir_make(&t, dest, err) < 0)
+		return -1;
+	if (fstat(t.fd, &st) < 0)
+		return dks_err(err, errno, "%s", t.path);
+	s.root = t.fd;
+	s.skip_dev = st.st_dev;
+	s.skip_ino = st.st_ino;
+	if (copy_dir(&s, src, rel, 0, 0) < 0 || check_links(&s, t.fd, rel, 0) < 0)
+		return -1;
+	return tmpdir_commit(&t, dest, err);
+}

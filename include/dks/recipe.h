@@ -34,6 +34,10 @@ int dks_recipe_spec(const struct dks_recipe *r, const struct dks_spec_target *t,
  * copied to @dest/dkms-sandbox.yaml, which later builds read. */
 int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct dks_error *err);
 
+/* Copy a module's source directory to @dest (which must not exist) with
+ * the same care: for `add SOURCE_DIR` outside the source tree. */
+int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error *err);
+
 /* The name a recipe has inside a source directory. */
 #define DKS_RECIPE_IN_SOURCE "dkms-sandbox.yaml"
 

@@ -454,3 +454,24 @@ Test(pipeline, status_starts_no_process, .timeout = 120)
 	cr_expect_eq(execs, 1, "status ran %d programs", execs);
 	cr_expect_eq(forks, 0, "status started %d processes", forks);
 }
+
+/* add SOURCE_DIR (or its dkms.conf), like dkms: the source is copied into
+ * the source tree under the name its dkms.conf declares. */
+Test(pipeline, add_copies_a_source_dir_into_the_source_tree, .timeout = 120)
+{
+	struct trees t;
+	struct run r;
+	char copied[600];
+
+	make_trees(&t);
+	hello_module(&t, "elsewhere", "2.0", NULL);
+	sh("mv %s/src/elsewhere-2.0 %s/outside", t.root, t.root);
+	dks(&r, &t, "add %s/outside/dkms.conf", t.root);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	snprintf(copied, sizeof(copied), "%s/src/elsewhere-2.0/hello.c", t.root);
+	cr_expect_eq(access(copied, F_OK), 0, "the source was not copied to %s", copied);
+	dks(&r, &t, "status");
+	cr_expect_str_eq(r.out, "elsewhere/2.0: added\n");
+	dks(&r, &t, "add %s/outside", t.root);
+	cr_expect_eq(r.status, 3, "added twice: %s", r.out);
+}
