@@ -8,6 +8,7 @@
  * (exit 3 when it is already there).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,31 @@ static bool is_recipe(const char *path)
 	return n > 5 && strcmp(path + n - 5, ".yaml") == 0;
 }
 
+/* The source is already in the tree (unpacked by hand, e.g. a tarball the
+ * project cannot download): the recipe goes beside it, where builds look
+ * for it, unless the source has its own dkms.conf or recipe. */
+static int place_recipe(const char *recipe, const char *dest, struct dks_error *err)
+{
+	char path[PATH_MAX + 64], buf[65536];
+	cleanup_close int in = -1, out = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/dkms.conf", dest);
+	if (access(path, F_OK) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dest, DKS_RECIPE_IN_SOURCE);
+	if (access(path, F_OK) == 0)
+		return 0;
+	in = open(recipe, O_RDONLY | O_CLOEXEC);
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (in < 0 || out < 0)
+		return dks_err(err, errno, "%s", in < 0 ? recipe : path);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return dks_err(err, errno, "%s", path);
+	return n < 0 ? dks_err(err, errno, "%s", recipe) : 0;
+}
+
 /* A recipe: its source is fetched to <sourcetree>/<name>-<version>. */
 static int add_recipe(const struct dks_ctx *ctx, const char *path, char *m, char *v,
 		      struct dks_error *err)
@@ -101,7 +127,8 @@ static int add_recipe(const struct dks_ctx *ctx, const char *path, char *m, char
 	snprintf(m, NAME_MAX, "%s", dks_recipe_name(r));
 	snprintf(v, NAME_MAX, "%s", dks_recipe_version(r));
 	snprintf(dest, sizeof(dest), "%s/%s-%s", ctx->cfg.source_tree, m, v);
-	ret = access(dest, F_OK) == 0 ? 0 : dks_recipe_fetch_source(r, dest, err);
+	ret = access(dest, F_OK) == 0 ? place_recipe(path, dest, err)
+				       : dks_recipe_fetch_source(r, dest, err);
 	dks_recipe_free(r);
 	return ret;
 }

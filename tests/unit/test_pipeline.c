@@ -475,3 +475,36 @@ Test(pipeline, add_copies_a_source_dir_into_the_source_tree, .timeout = 120)
 	dks(&r, &t, "add %s/outside", t.root);
 	cr_expect_eq(r.status, 3, "added twice: %s", r.out);
 }
+
+/* recipes/ixgbevf.yaml: the project cannot download Intel's tarball, so a
+ * user unpacks it into the source tree; add then accepts the recipe, and
+ * its tarball (checksum unpinned) is never trusted. */
+Test(pipeline, ixgbevf_recipe_is_accepted_with_its_source_in_the_tree, .timeout = 120)
+{
+	struct trees t;
+	struct run r;
+	char placed[600];
+
+	make_trees(&t);
+	sh("mkdir -p %s/src/ixgbevf-3.2.2/src && echo '/* stand-in */' > "
+	   "%s/src/ixgbevf-3.2.2/src/ixgbevf_main.c && chmod -R a+rX %s/src", t.root, t.root, t.root);
+	dks(&r, &t, "add %s/recipes/ixgbevf.yaml", getenv("DKS_SRCDIR"));
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	dks(&r, &t, "status");
+	cr_expect_str_eq(r.out, "ixgbevf/3.2.2: added\n");
+	snprintf(placed, sizeof(placed), "%s/src/ixgbevf-3.2.2/dkms-sandbox.yaml", t.root);
+	cr_expect_eq(access(placed, F_OK), 0, "the recipe was not placed in the source");
+}
+
+Test(pipeline, ixgbevf_recipe_without_source_refuses_the_unpinned_tarball, .timeout = 60)
+{
+	struct trees t;
+	struct run r;
+
+	make_trees(&t);
+	dks(&r, &t, "add %s/recipes/ixgbevf.yaml", getenv("DKS_SRCDIR"));
+	cr_expect_neq(r.status, 0, "%s", r.out);
+	cr_expect(strstr(r.out, "ixgbevf") != NULL, "%s", r.out);
+	dks(&r, &t, "status");
+	cr_expect_str_eq(r.out, "");
+}
