@@ -25,7 +25,7 @@ LDFLAGS   += -pie -Wl,-z,relro,-z,now
 LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount
 # libarchive and libcrypto are dlopen'd by the code that needs them
 # (orchestrator/lazylib.h); the tests build archives with them directly.
-TEST_LDLIBS := -larchive -lcrypto
+TEST_LDLIBS := -larchive -lcrypto -lkmod -llzma -lzstd -lz
 ifeq ($(SAN),1)
 CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined

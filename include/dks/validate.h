@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Validating a .ko that an untrusted build produced, before anything
+ * signs or installs it (design.md, security model 5): an ELF64
+ * relocatable for the target's machine, whose .modinfo name is the
+ * expected module, whose vermagic equals the target kernel's (computed from
+ * its headers), whose __versions CRCs equal the kernel's Module.symvers,
+ * and which carries no signature yet. Each refusal is one line naming the
+ * module, the kernel and what is wrong.
+ */
+#ifndef DKS_VALIDATE_H
+#define DKS_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dks/error.h"
+
+struct dks_kernel_facts {
+	char *release;     /* UTS_RELEASE from include/generated/utsrelease.h */
+	char *vermagic;    /* "6.1.0-56-amd64 SMP preempt mod_unload modversions " */
+	bool modversions;  /* CONFIG_MODVERSIONS */
+	bool sig_enabled;  /* CONFIG_MODULE_SIG */
+	char *sig_hash;    /* CONFIG_MODULE_SIG_HASH ("sha256"), or NULL */
+	char *symvers;     /* path of Module.symvers */
+	unsigned short machine; /* EM_X86_64 ... from the kernel's arch */
+};
+
+/* Read a kernel's facts from its headers directory. */
+int dks_kernel_facts_load(const char *headers, struct dks_kernel_facts *out,
+			  struct dks_error *err);
+void dks_kernel_facts_clear(struct dks_kernel_facts *k);
+
+/* Validate a module image (@len bytes in memory, as collected) named
+ * @expected for the kernel @k. @what names it in messages. */
+int dks_module_validate(const void *ko, size_t len, const char *expected,
+			const struct dks_kernel_facts *k, const char *what, struct dks_error *err);
+
+#endif
