@@ -441,7 +441,8 @@ Test(pipeline, status_starts_no_process, .timeout = 120)
 	dks(&r, &t, "add quiet/1.0");
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	snprintf(trace, sizeof(trace), "%s/strace.out", t.root);
-	snprintf(cmd, sizeof(cmd), "strace -f -qq -e trace=execve,fork,vfork,clone,clone3 -o %s %s status %s",
+	/* LeakSanitizer cannot run under ptrace (the check-asan build). */
+	snprintf(cmd, sizeof(cmd), "ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=execve,fork,vfork,clone,clone3 -o %s %s status %s",
 		 trace, getenv("DKS_BIN"), t.opts);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	p = fopen(trace, "r");
@@ -507,4 +508,54 @@ Test(pipeline, ixgbevf_recipe_without_source_refuses_the_unpinned_tarball, .time
 	cr_expect(strstr(r.out, "ixgbevf") != NULL, "%s", r.out);
 	dks(&r, &t, "status");
 	cr_expect_str_eq(r.out, "");
+}
+
+/* BUILD_DEPENDS: a module that needs another one built for the kernel
+ * first exits 13 until it is (dkms's code). */
+Test(pipeline, build_depends_is_exit_13_until_the_dependency_is_built, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+
+	make_trees(&t);
+	hello_module(&t, "base", "1.0", NULL);
+	hello_module(&t, "child", "1.0", "BUILD_DEPENDS[0]=\"base\"");
+	dks(&r, &t, "build child/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 13, "%s", r.out);
+	cr_expect(strstr(r.out, "base") != NULL, "%s", r.out);
+	dks(&r, &t, "build base/1.0 -k %s", t.kver);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	dks(&r, &t, "build child/1.0 -k %s", t.kver);
+	cr_expect_eq(r.status, 0, "%s", r.out);
+}
+
+/* PATCH[] from patches/ and PRE_BUILD run in the sandbox before make: the
+ * patched source and the script's output end up in the module. */
+Test(pipeline, patches_and_pre_build_shape_the_module, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+	char cmd[2048], out[256] = "";
+	FILE *p;
+
+	make_trees(&t);
+	hello_module(&t, "patched", "1.0",
+		     "PATCH[0]=\"desc.patch\"\nPRE_BUILD=\"pre.sh\"");
+	sh("cd %s/src/patched-1.0 && mkdir patches && cp hello.c hello.c.orig && "
+	   "sed -i 's/^MODULE_LICENSE/MODULE_DESCRIPTION(\"patched by dkms\");\\nMODULE_LICENSE/' hello.c && "
+	   "(diff -u hello.c.orig hello.c | sed 's|^--- hello.c.orig|--- a/hello.c|; s|^+++ hello.c|+++ b/hello.c|' "
+	   "> patches/desc.patch; true) && mv hello.c.orig hello.c && "
+	   "printf '#!/bin/sh\\necho \"MODULE_INFO(prebuild, \\\\\"ran\\\\\");\" >> hello.c\\n' > pre.sh && "
+	   "chmod 755 pre.sh && chmod -R a+rX .", t.root);
+	dks(&r, &t, "build patched/1.0 -k %s", t.kver);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	snprintf(cmd, sizeof(cmd), "modinfo -F description %s/dkms/patched/1.0/%s/x86_64/module/hello.ko; "
+		 "modinfo -F prebuild %s/dkms/patched/1.0/%s/x86_64/module/hello.ko", t.root, t.kver,
+		 t.root, t.kver);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	out[fread(out, 1, sizeof(out) - 1, p)] = 0;
+	pclose(p);
+	cr_expect(strstr(out, "patched by dkms") != NULL, "the patch was not applied: %s", out);
+	cr_expect(strstr(out, "ran") != NULL, "PRE_BUILD did not run: %s", out);
 }
