@@ -20,6 +20,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/config.h"
+#include "dks/yamldoc.h"
 
 /* A configuration is a few lines: anything much larger is not one. */
 #define CONFIG_MAX_SIZE (64 * 1024)
@@ -32,21 +33,17 @@ struct ctx {
 	struct dks_error *err;
 };
 
-static unsigned long line_of(const yaml_node_t *n)
-{
-	return (unsigned long)n->start_mark.line + 1;
-}
 
 __attribute__((format(printf, 3, 4))) static int fail_at(const struct ctx *c, const yaml_node_t *n,
 							 const char *fmt, ...)
 {
-	char msg[DKS_ERROR_MSG_MAX];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = dks_yaml_vfail(c->err, 1, c->source, n, fmt, ap);
 	va_end(ap);
-	return dks_err(c->err, 0, "%s:%lu: %s", c->source, line_of(n), msg);
+	return r;
 }
 
 static const char *text_of(const yaml_node_t *n)
@@ -215,7 +212,7 @@ static int check_key(const struct ctx *c, const yaml_node_t *map, const yaml_nod
 
 		if (strcmp(text_of(prev), text_of(key)) == 0)
 			return fail_at(c, key, "duplicate key '%s' (first on line %lu)",
-				       text_of(key), line_of(prev));
+				       text_of(key), dks_yaml_line(prev));
 	}
 	return 0;
 }
@@ -245,68 +242,16 @@ static int walk(const struct ctx *c, const yaml_node_t *map, struct dks_config *
 
 /* ---- loading ---- */
 
-struct yaml_doc {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	bool have_parser, have_doc;
-};
-
-static void yaml_doc_release(struct yaml_doc *d)
-{
-	if (d->have_doc)
-		yaml_document_delete(&d->doc);
-	if (d->have_parser)
-		yaml_parser_delete(&d->parser);
-}
-
-static int yaml_fail(const yaml_parser_t *ps, const char *source, struct dks_error *err)
-{
-	if (ps->error == YAML_MEMORY_ERROR)
-		return dks_err(err, ENOMEM, "%s", source);
-	return dks_err(err, 0, "%s:%lu: %s", source, (unsigned long)ps->problem_mark.line + 1,
-		       ps->problem ? ps->problem : "invalid YAML");
-}
-
-/* A second document would be ignored: refuse it instead. */
-static int check_single_document(yaml_parser_t *ps, const char *source, struct dks_error *err)
-{
-	yaml_document_t extra;
-	const yaml_node_t *root;
-	unsigned long line = 0;
-
-	if (!yaml_parser_load(ps, &extra))
-		return yaml_fail(ps, source, err);
-	root = yaml_document_get_root_node(&extra);
-	if (root)
-		line = line_of(root);
-	yaml_document_delete(&extra);
-	if (line)
-		return dks_err(err, 0, "%s:%lu: a configuration is one YAML document", source,
-			       line);
-	return 0;
-}
-
 static int parse_config(const char *text, size_t len, const char *source, struct dks_config *cfg,
 			struct dks_error *err)
 {
-	__attribute__((cleanup(yaml_doc_release))) struct yaml_doc d = {0};
+	__attribute__((cleanup(dks_yaml_doc_release))) struct dks_yaml_doc d = {0};
 	struct ctx c = {source, &d.doc, err};
-	const yaml_node_t *root;
+	int r = dks_yaml_doc_load(&d, text, len, source, "configuration", true, 1, err);
 
-	if (!yaml_parser_initialize(&d.parser))
-		return dks_err(err, ENOMEM, "%s", source);
-	d.have_parser = true;
-	yaml_parser_set_input_string(&d.parser, (const unsigned char *)text, len);
-	/* On failure yaml_parser_load frees what it built. */
-	if (!yaml_parser_load(&d.parser, &d.doc))
-		return yaml_fail(&d.parser, source, err);
-	d.have_doc = true;
-	root = yaml_document_get_root_node(&d.doc);
-	if (!root)
-		return 0; /* an empty file: the defaults */
-	if (check_single_document(&d.parser, source, err) < 0)
-		return -1;
-	return walk(&c, root, cfg);
+	if (r <= 0)
+		return r; /* an empty file: the defaults */
+	return walk(&c, yaml_document_get_root_node(&d.doc), cfg);
 }
 
 /* Read @path whole. With @missing_ok, a missing file is 0 with *@text

@@ -35,6 +35,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
+#include "dks/yamldoc.h"
 #include "lazylib.h"
 
 /* A recipe is a page of YAML: anything much larger is not one. */
@@ -183,21 +184,17 @@ struct ctx {
 	struct dks_error *err;
 };
 
-static unsigned long line_of(const yaml_node_t *n)
-{
-	return (unsigned long)n->start_mark.line + 1;
-}
 
 __attribute__((format(printf, 3, 4))) static int fail_at(const struct ctx *c, const yaml_node_t *n,
 							 const char *fmt, ...)
 {
-	char msg[DKS_ERROR_MSG_MAX];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = dks_yaml_vfail(c->err, DKS_EXIT_BAD_CONF, c->source, n, fmt, ap);
 	va_end(ap);
-	return dks_err_code(c->err, DKS_EXIT_BAD_CONF, 0, "%s:%lu: %s", c->source, line_of(n), msg);
+	return r;
 }
 
 static int oom(const struct ctx *c)
@@ -404,7 +401,7 @@ static int check_key(const struct ctx *c, const yaml_node_t *map, const yaml_nod
 
 		if (strcmp(text_of(prev), text_of(key)) == 0)
 			return fail_at(c, key, "duplicate key '%s' (first on line %lu)",
-				       text_of(key), line_of(prev));
+				       text_of(key), dks_yaml_line(prev));
 	}
 	return 0;
 }
@@ -505,7 +502,7 @@ static int parse_command(const struct ctx *c, const yaml_node_t *val, const stru
 	if (!cmd->text)
 		return oom(c);
 	/* A | or > block starts on the line after its indicator. */
-	cmd->line = line_of(val) +
+	cmd->line = dks_yaml_line(val) +
 		    (style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE);
 	return check_vars(c, cmd);
 }
@@ -581,7 +578,7 @@ static int parse_mappings(const struct ctx *c, const yaml_node_t *val, const str
 		const yaml_node_t *item = seq_item(c, val, i);
 		void *elem = (char *)*array + i * f->elem_size;
 
-		*(unsigned long *)elem = line_of(item);
+		*(unsigned long *)elem = dks_yaml_line(item);
 		if (f->init)
 			f->init(elem);
 		*MEMBER(obj, f->count_off, size_t) = i + 1;
@@ -698,23 +695,23 @@ static const struct field hooks_fields[] = {
 static int parse_source(const struct ctx *c, const yaml_node_t *val, const struct field *f,
 			void *obj)
 {
-	((struct dks_recipe *)obj)->source_line = line_of(val);
+	((struct dks_recipe *)obj)->source_line = dks_yaml_line(val);
 	if (val->type == YAML_MAPPING_NODE && mapping_get(c, val, "sha256"))
-		((struct dks_recipe *)obj)->sha256_line = line_of(mapping_get(c, val, "sha256"));
+		((struct dks_recipe *)obj)->sha256_line = dks_yaml_line(mapping_get(c, val, "sha256"));
 	return parse_section(c, val, f, obj);
 }
 
 static int parse_kernel(const struct ctx *c, const yaml_node_t *val, const struct field *f,
 			void *obj)
 {
-	((struct dks_recipe *)obj)->kernel_line = line_of(val);
+	((struct dks_recipe *)obj)->kernel_line = dks_yaml_line(val);
 	return parse_section(c, val, f, obj);
 }
 
 static int parse_modules(const struct ctx *c, const yaml_node_t *val, const struct field *f,
 			 void *obj)
 {
-	((struct dks_recipe *)obj)->modules_line = line_of(val);
+	((struct dks_recipe *)obj)->modules_line = dks_yaml_line(val);
 	return parse_mappings(c, val, f, obj);
 }
 
@@ -735,7 +732,7 @@ static int parse_patches(const struct ctx *c, const yaml_node_t *val, const stru
 		const struct field file = patch_fields[0];
 
 		r->n_patches = i + 1;
-		p->line = line_of(item);
+		p->line = dks_yaml_line(item);
 		if (item->type == YAML_MAPPING_NODE) {
 			if (walk_mapping(c, item, "patches", patch_fields, p) < 0)
 				return -1;
@@ -863,55 +860,6 @@ static int check_vars(const struct ctx *c, const struct cmd *cmd)
 
 /* ---- loading ---- */
 
-struct yaml_doc {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	bool have_parser, have_doc;
-};
-
-static void yaml_doc_release(struct yaml_doc *d)
-{
-	if (d->have_doc)
-		yaml_document_delete(&d->doc);
-	if (d->have_parser)
-		yaml_parser_delete(&d->parser);
-}
-
-static int yaml_fail(const yaml_parser_t *ps, const char *source, struct dks_error *err)
-{
-	if (ps->error == YAML_MEMORY_ERROR)
-		return dks_err(err, ENOMEM, "%s", source);
-	return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s:%lu: %s", source,
-			    (unsigned long)ps->problem_mark.line + 1,
-			    ps->problem ? ps->problem : "invalid YAML");
-}
-
-static int load_doc(struct yaml_doc *d, const char *text, size_t len, const char *source,
-		    struct dks_error *err)
-{
-	yaml_document_t extra;
-	bool more;
-
-	if (!yaml_parser_initialize(&d->parser))
-		return dks_err(err, ENOMEM, "%s", source);
-	d->have_parser = true;
-	yaml_parser_set_input_string(&d->parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&d->parser, &d->doc))
-		return yaml_fail(&d->parser, source, err);
-	d->have_doc = true;
-	if (!yaml_document_get_root_node(&d->doc))
-		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: empty recipe", source);
-	/* A second document would be ignored: refuse it instead. */
-	if (!yaml_parser_load(&d->parser, &extra))
-		return yaml_fail(&d->parser, source, err);
-	more = yaml_document_get_root_node(&extra) != NULL;
-	yaml_document_delete(&extra);
-	if (more)
-		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: a recipe is one YAML document",
-				    source);
-	return 0;
-}
-
 /* The whole file, NUL-terminated. O_NONBLOCK: a FIFO must not hang us. */
 static int read_text(const char *path, char **text, size_t *len, struct dks_error *err)
 {
@@ -1030,10 +978,11 @@ static int check_modules(const struct dks_recipe *r, struct dks_error *err)
 
 static int parse_recipe(struct dks_recipe *r, struct dks_error *err)
 {
-	__attribute__((cleanup(yaml_doc_release))) struct yaml_doc d = {0};
+	__attribute__((cleanup(dks_yaml_doc_release))) struct dks_yaml_doc d = {0};
 	struct ctx c = {r->path, &d.doc, err};
 
-	if (load_doc(&d, r->text, r->text_len, r->path, err) < 0)
+	if (dks_yaml_doc_load(&d, r->text, r->text_len, r->path, "recipe", false, DKS_EXIT_BAD_CONF,
+			      err) < 0)
 		return -1;
 	return walk_mapping(&c, yaml_document_get_root_node(&d.doc), NULL, top_fields, r);
 }
