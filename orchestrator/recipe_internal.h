@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to recipe.c (parsing, specs) and fetch.c (sources). */
+#ifndef DKS_RECIPE_INTERNAL_H
+#define DKS_RECIPE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- the recipe ---- */
+
+struct cmd {
+	char *text;
+	unsigned long line; /* of its first character */
+};
+
+/* Elements of the lists of mappings begin with their line. */
+struct override {
+	unsigned long line;
+	char *kernel; /* ERE on the release: MAKE_MATCH[i] */
+	struct cmd command;
+};
+
+struct patch {
+	unsigned long line;
+	char *file;
+	char *kernel; /* PATCH_MATCH[i], or NULL: every kernel */
+};
+
+struct module {
+	unsigned long line;
+	char *name, *location, *dest, *dest_name;
+	bool strip;
+};
+
+struct dks_recipe {
+	char *path; /* as given, for messages and spec->source */
+	char *text; /* the validated bytes: what fetch copies */
+	size_t text_len;
+	char *name, *version;
+
+	/* source: */
+	char *dir, *tarball, *sha256, *url; /* as written */
+	unsigned strip_components;
+	unsigned long source_line, sha256_line, kernel_line;
+	char *src_dir, *src_tarball; /* resolved against the recipe's dir */
+	bool in_source;		     /* loaded from <src>/dkms-sandbox.yaml */
+
+	/* build: */
+	char *build_dir; /* relative, "." = top */
+	struct cmd command, clean;
+	struct override *overrides;
+	size_t n_overrides;
+	char *pre_build, *post_build;
+
+	struct module *modules;
+	size_t n_modules;
+	unsigned long modules_line;
+	struct patch *patches;
+	size_t n_patches;
+	char *post_add, *pre_install, *post_install, *post_remove;
+
+	/* kernel: */
+	char *k_match, *k_min, *k_max, *k_arch;
+	char **k_config;
+	size_t n_k_config;
+
+	bool autoinstall, no_weak_modules;
+	char **build_depends;
+	size_t n_build_depends;
+	char *obsolete_by;
+};
+
+#endif
