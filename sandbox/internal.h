@@ -124,6 +124,10 @@ void dks_cgroup_destroy(char *dir); /* rmdir, frees @dir */
 /* mounts.c: build the sandbox's root and pivot into it (in init). */
 void dks_mounts_setup(const struct dks_run_ctx *ctx);
 
+/* image.c: a toolchain image (a host dir) as a read-only overlay root at
+ * @newroot, with the mount points the build needs. */
+void dks_mount_image_root(const struct dks_run_ctx *ctx, const char *image, const char *newroot);
+
 /* headers.c: find the kernel's headers and every dir they lead to. */
 int dks_kernel_resolve(struct dks_kernel *k, const char *kver,
 		       const char *headers, struct dks_error *err);

@@ -439,6 +439,8 @@ static void setup_kernel(const struct dks_run_ctx *ctx)
 	for (size_t i = 0; i < k->dirs.n; i++)
 		if (!visible_in_host_usr(ctx, k->dirs.v[i]))
 			bind_host(ctx, k->dirs.v[i], dks_kernel_dst(k, k->dirs.v[i]), RO_ATTRS);
+	if (ctx->sb->toolchain)
+		return; /* the image's skeleton has them (image.c) */
 	snprintf(path, sizeof(path), NEWROOT "/lib/modules/%s/", k->kver);
 	make_mountpoint(ctx, path, true);
 	modules_link(ctx, "build", dks_kernel_dst(k, k->build));
@@ -477,7 +479,8 @@ static void enter_scratch_root(const struct dks_run_ctx *ctx)
 	/* Nothing we mount propagates back to the host. */
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		dks_child_die(ctx, errno, "cannot make / a slave mount");
-	mount_tmpfs(ctx, "/tmp", "mode=0755,size=64k,nr_inodes=16", MS_NOSUID | MS_NODEV);
+	/* Room for an image root's skeleton of mount points (image.c). */
+	mount_tmpfs(ctx, "/tmp", "mode=0755,size=1m,nr_inodes=1024", MS_NOSUID | MS_NODEV);
 	if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
 		dks_child_die(ctx, errno, "cannot prepare the scratch root");
 	if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
@@ -495,7 +498,7 @@ void dks_mounts_setup(const struct dks_run_ctx *ctx)
 		char from[PATH_MAX];
 
 		host_path(from, sizeof(from), OLDROOT, tc);
-		bind_tree(ctx, from, NEWROOT, RO_ATTRS);
+		dks_mount_image_root(ctx, from, NEWROOT);
 	} else {
 		mount_tmpfs(ctx, NEWROOT, "mode=0755,size=4m,nr_inodes=4096", MS_NOSUID | MS_NODEV);
 		setup_host_toolchain(ctx);

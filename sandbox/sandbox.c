@@ -95,6 +95,9 @@ int dks_sandbox_set_toolchain(struct dks_sandbox *sb, const char *toolchain,
 			return dks_err(err, 0, "toolchain '%s': must be 'host' or an absolute directory", toolchain);
 		if (stat(toolchain, &st) < 0 || !S_ISDIR(st.st_mode))
 			return dks_err(err, errno ? errno : ENOTDIR, "toolchain '%s'", toolchain);
+		/* It becomes an overlayfs lowerdir= option. */
+		if (strpbrk(toolchain, ":,\\"))
+			return dks_err(err, 0, "toolchain '%s': no ':', ',' or '\\' in its path", toolchain);
 		copy = strdup(toolchain);
 		if (!copy)
 			return dks_err(err, ENOMEM, "toolchain");
