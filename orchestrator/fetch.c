@@ -60,11 +60,17 @@
 struct sink {
 	int root;
 	const char *what; /* the source, for messages */
+	const struct dks_extract_limits *lim;
 	uint64_t total, entries;
+	unsigned skipped; /* device nodes, FIFOs, sockets left out (images) */
 	dev_t skip_dev; /* the temporary directory itself: a source dir */
 	ino_t skip_ino; /* that contains @dest must not copy it */
 	struct dks_error *err;
 };
+
+static const struct dks_extract_limits recipe_limits = {
+	.total_max = FETCH_TOTAL_MAX, .entry_max = FETCH_ENTRY_MAX,
+	.entries_max = FETCH_ENTRIES_MAX, .image = false};
 
 __attribute__((format(printf, 4, 5))) static int refuse(struct sink *s, int errnum,
 							const char *entry, const char *fmt, ...)
@@ -92,8 +98,9 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, boo
 /* Count an entry against FETCH_ENTRIES_MAX. */
 static int sink_count(struct sink *s, const char *rel)
 {
-	if (++s->entries > FETCH_ENTRIES_MAX)
-		return refuse(s, 0, rel, "more than %d entries", FETCH_ENTRIES_MAX);
+	if (++s->entries > s->lim->entries_max)
+		return refuse(s, 0, rel, "more than %llu entries",
+			      (unsigned long long)s->lim->entries_max);
 	return 0;
 }
 
@@ -187,12 +194,12 @@ static int sink_write(struct sink *s, int fd, const char *rel, const void *buf, 
 {
 	const char *p = buf;
 
-	if (off > FETCH_ENTRY_MAX || len > FETCH_ENTRY_MAX - off)
+	if (off > s->lim->entry_max || len > s->lim->entry_max - off)
 		return refuse(s, EFBIG, rel, "larger than the %llu MiB cap for one file",
-			      FETCH_ENTRY_MAX >> 20);
-	if (len > FETCH_TOTAL_MAX - s->total)
-		return refuse(s, EFBIG, rel, "the source is larger than the %llu MiB cap",
-			      FETCH_TOTAL_MAX >> 20);
+			      (unsigned long long)(s->lim->entry_max >> 20));
+	if (len > s->lim->total_max - s->total)
+		return refuse(s, EFBIG, rel, "the whole is larger than the %llu MiB cap",
+			      (unsigned long long)(s->lim->total_max >> 20));
 	s->total += len;
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
@@ -238,8 +245,12 @@ static int sink_symlink(struct sink *s, char *rel, const char *target)
 	cleanup_close int dir = -1;
 	const char *leaf;
 
-	if (!target || !link_stays_inside(rel, target))
-		return refuse(s, 0, rel, "symbolic link to '%s' leads outside the source",
+	/* In an image an absolute target means the image's own path: the
+	 * image is the sandbox's root, and nothing on the host follows it
+	 * (see dks_extract). */
+	if (!target || !*target ||
+	    !((s->lim->image && *target == '/') || link_stays_inside(rel, target)))
+		return refuse(s, 0, rel, "symbolic link to '%s' leads outside the tree",
 			      target ? target : "");
 	if (sink_count(s, rel) < 0 || (dir = sink_parent(s, rel, &leaf)) < 0 ||
 	    make_room(s, dir, leaf, rel) < 0)
@@ -489,6 +500,9 @@ static int copy_entry(struct sink *s, int src, const char *name, char *rel, size
 			return refuse(s, errno, rel, "readlink");
 		target[n] = '\0';
 		rc = sink_symlink(s, rel, target);
+	} else if (s->lim->image) {
+		s->skipped++;
+		rc = 0;
 	} else {
 		rc = refuse(s, 0, rel, "device node, FIFO or socket: not part of a module source");
 	}
@@ -604,9 +618,9 @@ static int extract_file(struct sink *s, struct archive *a, struct archive_entry 
 
 	/* The declared size first: a 100 GiB entry ends here, unread. */
 	if (archive_entry_size_is_set(e) &&
-	    (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > FETCH_ENTRY_MAX))
+	    (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > s->lim->entry_max))
 		return refuse(s, EFBIG, rel, "declared larger than the %llu MiB cap for one file",
-			      FETCH_ENTRY_MAX >> 20);
+			      (unsigned long long)(s->lim->entry_max >> 20));
 	fd = sink_file(s, rel, archive_entry_perm(e));
 	if (fd < 0)
 		return -1;
@@ -646,6 +660,10 @@ static int extract_entry(struct sink *s, struct archive *a, struct archive_entry
 	case AE_IFREG: return extract_file(s, a, e, rel);
 	case AE_IFLNK: return sink_symlink(s, rel, archive_entry_symlink(e));
 	default:
+		if (s->lim->image) {
+			s->skipped++; /* a sandbox brings its own /dev */
+			return 0;
+		}
 		return refuse(s, 0, name,
 			      "device node, FIFO or socket: not part of a module source");
 	}
@@ -678,29 +696,31 @@ static void support_inprocess_filters(struct archive *a)
 	}
 }
 
-static int extract_all(const struct dks_recipe *r, struct sink *s, struct hashed *h)
+/* Extract @path (already open in @h) into the sink; @sha256: the pinned
+ * digest the bytes must still have at the end, or NULL (images are not
+ * pinned: root chose the file). */
+static int extract_all(const char *path, unsigned strip, const char *sha256, struct sink *s,
+		       struct hashed *h)
 {
 	__attribute__((cleanup(archive_freep))) struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	char hex[SHA256_HEX + 1] = "";
 	int rc;
 
-	if (!a || hashed_start(h, s->err, r->src_tarball) < 0)
-		return a ? -1 : dks_err(s->err, ENOMEM, "%s", r->src_tarball);
+	if (!a || hashed_start(h, s->err, path) < 0)
+		return a ? -1 : dks_err(s->err, ENOMEM, "%s", path);
 	support_inprocess_filters(a);
-	/* Every format: the bytes are the ones the recipe pinned by sha256. */
+	/* Every format: the bytes are the ones root chose (and a recipe pinned). */
 	archive_read_support_format_all(a);
 	if (archive_read_open(a, h, NULL, hashed_read, NULL) != ARCHIVE_OK)
-		return dks_err(s->err, archive_errno(a), "%s: %s", r->src_tarball,
-			       archive_error_string(a));
+		return dks_err(s->err, archive_errno(a), "%s: %s", path, archive_error_string(a));
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK)
-		if (extract_entry(s, a, e, r->strip_components) < 0)
+		if (extract_entry(s, a, e, strip) < 0)
 			return -1;
 	if (rc != ARCHIVE_EOF)
-		return dks_err(s->err, archive_errno(a), "%s: %s", r->src_tarball,
-			       archive_error_string(a));
-	if (hashed_finish(h, a, hex) < 0 || strcasecmp(hex, r->sha256) != 0)
-		return dks_err(s->err, 0, "%s: changed while being extracted", r->src_tarball);
+		return dks_err(s->err, archive_errno(a), "%s: %s", path, archive_error_string(a));
+	if (hashed_finish(h, a, hex) < 0 || (sha256 && strcasecmp(hex, sha256) != 0))
+		return dks_err(s->err, 0, "%s: changed while being extracted", path);
 	return 0;
 }
 
@@ -727,7 +747,7 @@ static int fetch_tarball(const struct dks_recipe *r, struct sink *s)
 	h->md = md;
 	if (verify_sha256(r, h, s->err) < 0)
 		return -1;
-	return extract_all(r, s, h);
+	return extract_all(r->src_tarball, r->strip_components, r->sha256, s, h);
 }
 
 /* ---- fetch: the temporary directory and the rename ---- */
@@ -817,7 +837,7 @@ int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct
 {
 	__attribute__((cleanup(tmpdir_release))) struct tmpdir t = {NULL, -1, false};
 	cleanup_free char *d = strdup(dest);
-	struct sink s = {.err = err};
+	struct sink s = {.err = err, .lim = &recipe_limits};
 	struct stat st;
 	char rel[PATH_MAX] = "";
 	size_t len = d ? strlen(d) : 0;
@@ -850,7 +870,7 @@ int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error 
 {
 	__attribute__((cleanup(tmpdir_release))) struct tmpdir t = {NULL, -1, false};
 	cleanup_close int src = open(src_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	struct sink s = {.err = err, .what = src_dir};
+	struct sink s = {.err = err, .what = src_dir, .lim = &recipe_limits};
 	char rel[PATH_MAX] = "";
 	struct stat st;
 
@@ -865,5 +885,60 @@ int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error 
 	s.skip_ino = st.st_ino;
 	if (copy_dir(&s, src, rel, 0, 0) < 0 || check_links(&s, t.fd, rel, 0) < 0)
 		return -1;
+	return tmpdir_commit(&t, dest, err);
+}
+
+/* An archive, opened and read once through the hashing reader. */
+static int extract_file_at(const char *path, struct sink *s)
+{
+	__attribute__((cleanup(md_freep))) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	cleanup_free struct hashed *h = calloc(1, sizeof(*h));
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (!md || !h)
+		return dks_err(s->err, ENOMEM, "%s", path);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return dks_err_code(s->err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		return dks_err(s->err, 0, "%s: not a regular file", path);
+	h->fd = fd;
+	h->md = md;
+	return extract_all(path, 0, NULL, s, h);
+}
+
+int dks_extract(const char *from, const char *dest, const struct dks_extract_limits *lim,
+		unsigned *skipped, struct dks_error *err)
+{
+	__attribute__((cleanup(tmpdir_release))) struct tmpdir t = {NULL, -1, false};
+	struct sink s = {.err = err, .what = from, .lim = lim};
+	char rel[PATH_MAX] = "";
+	struct stat st;
+	int rc;
+
+	if (stat(from, &st) < 0)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", from);
+	if (!S_ISDIR(st.st_mode) && dks_lazylib_load(err) < 0)
+		return -1;
+	if (tmpdir_make(&t, dest, err) < 0)
+		return -1;
+	if (fstat(t.fd, &st) < 0)
+		return dks_err(err, errno, "%s", t.path);
+	s.root = t.fd;
+	s.skip_dev = st.st_dev;
+	s.skip_ino = st.st_ino;
+	if (stat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cleanup_close int src = open(from, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+		rc = src < 0 ? dks_err(err, errno, "%s", from) : copy_dir(&s, src, rel, 0, 0);
+	} else {
+		rc = extract_file_at(from, &s);
+	}
+	/* An image's absolute links mean the image's own paths (it is the
+	 * sandbox's root); the host never follows links in it. */
+	if (rc < 0 || (!lim->image && check_links(&s, t.fd, rel, 0) < 0))
+		return -1;
+	if (skipped)
+		*skipped = s.skipped;
 	return tmpdir_commit(&t, dest, err);
 }

@@ -10,6 +10,8 @@
 #ifndef DKS_RECIPE_H
 #define DKS_RECIPE_H
 
+#include <stdbool.h>
+
 #include "dks/error.h"
 #include "dks/spec.h"
 
@@ -37,6 +39,19 @@ int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct
 /* Copy a module's source directory to @dest (which must not exist) with
  * the same care: for `add SOURCE_DIR` outside the source tree. */
 int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error *err);
+
+/* The general form: extract an archive (tar, tar.gz/xz/zst... through
+ * libarchive) or copy a directory into @dest (which must not exist), with
+ * these caps. With @image (a toolchain's root filesystem): device nodes,
+ * FIFOs and sockets are left out and counted in *@skipped (a sandbox
+ * brings its own /dev), and absolute symbolic links are kept (they mean
+ * the image's own paths; the host never follows links in an image). */
+struct dks_extract_limits {
+	unsigned long long total_max, entry_max, entries_max;
+	bool image;
+};
+int dks_extract(const char *from, const char *dest, const struct dks_extract_limits *lim,
+		unsigned *skipped, struct dks_error *err);
 
 /* The name a recipe has inside a source directory. */
 #define DKS_RECIPE_IN_SOURCE "dkms-sandbox.yaml"
