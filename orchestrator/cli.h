@@ -33,6 +33,7 @@ struct dks_cli {
 	const char *arch;
 	bool all, force, quiet, verbose, json;
 	int jobs;
+	unsigned long long max_size; /* toolchain import --max-size */
 	const char *kernelsourcedir, *config;
 	const char *dkmstree, *sourcetree, *installtree, *toolchain, *profile, *user;
 };
@@ -66,5 +67,6 @@ int cmd_build(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_unbuild(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+int cmd_toolchain(int argc, char **argv);
 
 #endif

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The environment of a DKMS verb: options, configuration, tree, profile. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "dks/toolchain.h"
 
 static int override(char **field, const char *value, struct dks_error *err)
 {
@@ -37,6 +39,15 @@ int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 	    dks_config_load(ctx->cli.config, &ctx->cfg, err) < 0 ||
 	    apply_options(&ctx->cli, &ctx->cfg, err) < 0)
 		return -1;
+	/* --toolchain / toolchain: NAME means an imported image. */
+	if (ctx->cfg.toolchain) {
+		char *root = NULL;
+
+		if (dks_toolchain_resolve(ctx->cfg.dkms_tree, ctx->cfg.toolchain, &root, err) < 0)
+			return -1;
+		free(ctx->cfg.toolchain);
+		ctx->cfg.toolchain = root;
+	}
 	ctx->tree = (struct dks_tree){.dkms_tree = ctx->cfg.dkms_tree,
 				      .source_tree = ctx->cfg.source_tree,
 				      .install_tree = ctx->cfg.install_tree};

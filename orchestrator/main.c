@@ -17,6 +17,7 @@ static const struct verb verbs[] = {
 	{"unbuild", cmd_unbuild, "drop the builds of MODULE/VERSION (-k KVER, or all)"},
 	{"remove", cmd_remove, "remove MODULE/VERSION (-k KVER, or --all)"},
 	{"status", cmd_status, "show dkms's status lines (--json for JSON); reads the tree only"},
+	{"toolchain", cmd_toolchain, "import | list | remove | verify toolchain images (docs/toolchains.md)"},
 	{"sandbox", cmd_sandbox, "run a command in a fresh build sandbox (sandbox run --help)"},
 };
 

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_VERBOSE,
-       O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH };
+       O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE };
 
 static const struct option opts[] = {
 	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
@@ -24,6 +24,7 @@ static const struct option opts[] = {
 	{"installtree", required_argument, NULL, O_INSTALLTREE},
 	{"json", no_argument, NULL, O_JSON}, {"toolchain", required_argument, NULL, O_TOOLCHAIN},
 	{"profile", required_argument, NULL, O_PROFILE}, {"user", required_argument, NULL, O_USER},
+	{"max-size", required_argument, NULL, O_MAX_SIZE},
 	{NULL, 0, NULL, 0}};
 
 static int parse_jobs(const char *s, int *out, struct dks_error *err)
@@ -66,6 +67,13 @@ static int one_opt(struct dks_cli *c, int o, const char *verb, struct dks_error 
 		c->kernels[c->n_kernels++] = optarg;
 		return 0;
 	case 'j': return parse_jobs(optarg, &c->jobs, err);
+	case O_MAX_SIZE: {
+		char *end;
+
+		c->max_size = strtoull(optarg, &end, 10);
+		return *optarg && !*end && c->max_size ? 0
+			: dks_err(err, 0, "--max-size '%s': a number of bytes", optarg);
+	}
 	case 'q': c->quiet = true; return 0;
 	case O_ALL: c->all = true; return 0;
 	case O_FORCE: c->force = true; return 0;
@@ -128,8 +136,9 @@ int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,
 			return -1;
 	for (; optind < argc; optind++) {
 		bool many = strcmp(verb, "build") == 0 && c->n_mods > 0;
+		bool named_path = strcmp(verb, "toolchain") == 0 && !c->path; /* NAME FILE */
 
-		if ((c->module && !many) || c->path)
+		if ((c->module && !many && !named_path) || c->path)
 			return dks_err(err, 0, "%s: unexpected argument '%s'", verb, argv[optind]);
 		if (positional(c, argv[optind], verb, err) < 0)
 			return -1;

@@ -26,7 +26,13 @@ struct dks_signer;
  * root (or by the caller when not root), mode & 077 == 0 for the key,
  * every parent directory owned by root and not group/world writable, and
  * the key must match the certificate (X509_check_private_key). Each
- * refusal is one line naming the file and the reason. */
+ * refusal is one line naming the file and the reason.
+ * Details: the path is walked from / one component at a time with
+ * O_NOFOLLOW, so a symlink anywhere on it is refused; directories follow
+ * the same owner rule as the files (root, or the caller when not root);
+ * a sticky directory owned by root (/tmp) counts as safe, since there only
+ * an entry's owner can rename it; the certificate must not be group/world
+ * writable; an encrypted key is refused (never a passphrase prompt). */
 int dks_signer_load(const char *key_path, const char *cert_path, struct dks_signer **out,
 		    struct dks_error *err);
 void dks_signer_free(struct dks_signer *s);
