@@ -56,7 +56,7 @@ ORCH      := $(BUILD)/liborch.a
 TESTBIN   := $(BUILD)/test-unit
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench deps install uninstall clean demo format
+.PHONY: all check check-asan check-run bench deps install uninstall clean demo format toolchain-image
 
 all: $(BIN)
 
@@ -120,6 +120,12 @@ check-asan: deps
 
 bench: deps $(BIN)
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/run.sh
+
+# A Debian 12 kbuild toolchain image made with mmdebstrap (docs/toolchains.md);
+# import it with: dkms-sandbox toolchain import debian12 $(BUILD)/toolchain-debian12.tar
+toolchain-image:
+	./tests/make-image.sh $(BUILD)/toolchain-debian12.tar
+	@echo "image: $(BUILD)/toolchain-debian12.tar"
 
 demo: deps $(BIN)
 	DKS_BIN=$(abspath $(BIN)) ./tests/demo.sh
