@@ -21,6 +21,7 @@
 #include "dks/recipe.h"
 #include "dks/sandbox.h"
 #include "dks/spec.h"
+#include "dks/toolchain.h"
 
 /* Runs in the build sandbox, in the build directory, as bash. Everything
  * it runs comes from the module; its exit code says which step failed. */
@@ -377,6 +378,18 @@ static void job_state_clear(struct job_state *js)
 	dks_spec_free(js->spec);
 }
 
+/* A module built by another compiler than its kernel's may not load (or
+ * may misbehave): say so, as dkms users expect, and go on. */
+static void warn_compiler(const struct dks_build_env *env, const struct dks_job *j)
+{
+	const char *root = env->cfg->toolchain ? env->cfg->toolchain : "/";
+	int have = dks_toolchain_gcc_major(root), want = dks_kernel_gcc_major(j->target->config);
+
+	if (have && want && have != want)
+		dks_warn("%s/%s, %s: the toolchain has gcc %d, the kernel was built with gcc %d "
+			 "(CONFIG_CC_VERSION_TEXT)", j->module, j->version, j->target->kver, have, want);
+}
+
 /* Spec, constraints, then a fresh staging dir with its make.log. */
 static int prepare_job(const struct dks_build_env *env, const struct dks_job *j,
 		       struct job_state *js, struct dks_error *err)
@@ -391,6 +404,7 @@ static int prepare_job(const struct dks_build_env *env, const struct dks_job *j,
 				     .arch = j->target->arch}, j->target->config, err) != 0 ||
 	    check_depends(env, js->spec, j, err) < 0)
 		return -1;
+	warn_compiler(env, j);
 	js->staged = dks_tree_stage(env->tree, j->module, j->version, j->target->kver,
 				    j->target->arch, err);
 	if (!js->staged)

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A build with no compiler of the host: a Debian 12 toolchain image made
+ * with mmdebstrap (tests/make-image.sh, cached in /var/tmp), imported,
+ * verified, and used to build a real Debian module; inside such a sandbox
+ * nothing of the host's /usr is mounted.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dks/toolchain.h"
+#include "sbtest.h"
+
+#define IMAGE_TAR "/var/tmp/dkms-sandbox-images/debian12.tar"
+#define CORPUS "/tmp/dkms-sandbox-corpus"
+
+TestSuite(image, .fini = sbt_cleanup);
+
+static int run(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	FILE *p;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+Test(image, debian12_image_builds_ddcci_and_hides_the_host_usr, .timeout = 1200)
+{
+	char *root = sbt_mkdtemp(NULL), *kver = sbt_installed_kernel();
+	static char out[65536];
+	const char *bin = getenv("DKS_BIN");
+	char opts[1024], mnt[256];
+	int rc;
+
+	rc = run(out, sizeof(out), "%s/tests/make-image.sh " IMAGE_TAR, getenv("DKS_SRCDIR"));
+	cr_assert_eq(rc, 0, "cannot make the image: %s", out);
+	snprintf(opts, sizeof(opts), "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib",
+		 root, root, root);
+	rc = run(out, sizeof(out),
+		 "chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib/%s && ln -s \"$(readlink -f "
+		 "/lib/modules/%s/build)\" %s/lib/%s/build && %s/tests/fetch-corpus.sh " CORPUS
+		 " ddcci-dkms >/dev/null && cp -a " CORPUS "/ddcci-dkms/usr/src/ddcci-0.4.2 %s/src/ && "
+		 "chmod -R a+rX %s",
+		 root, root, root, root, kver, kver, root, kver, getenv("DKS_SRCDIR"), root, root);
+	cr_assert_eq(rc, 0, "%s", out);
+	rc = run(out, sizeof(out), "%s toolchain import debian12 " IMAGE_TAR " %s", bin, opts);
+	cr_assert_eq(rc, 0, "import: %s", out);
+	rc = run(out, sizeof(out), "%s toolchain verify debian12 -k %s %s", bin, kver, opts);
+	cr_expect_eq(rc, 0, "verify: %s", out);
+	rc = run(out, sizeof(out), "%s build ddcci/0.4.2 -k %s --toolchain debian12 %s", bin, kver,
+		 opts);
+	cr_assert_eq(rc, 0, "build with the image: %s", out);
+	rc = run(out, sizeof(out), "modinfo -F vermagic %s/dkms/ddcci/0.4.2/%s/x86_64/module/ddcci.ko",
+		 root, kver);
+	cr_expect(rc == 0 && strncmp(out, kver, strlen(kver)) == 0, "vermagic: %s", out);
+	/* The mount table of such a sandbox: the image (an overlay root), the
+	 * pseudo-filesystems, the headers and a bind; never the host's /usr. */
+	rc = run(out, sizeof(out),
+		 "%s sandbox run --toolchain %s/dkms/toolchains/debian12 -k %s --rw %s -- "
+		 "cat /proc/self/mountinfo", bin, root, kver, root);
+	cr_assert_eq(rc, 0, "%s", out);
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char fs[64] = "";
+
+		if (sscanf(line, "%*s %*s %*s %*s %255s %*s %*[^-]- %63s", mnt, fs) != 2)
+			continue;
+		cr_expect(strcmp(mnt, "/usr") != 0 && strcmp(mnt, "/usr/lib") != 0 &&
+			  strcmp(mnt, "/etc") != 0,
+			  "the host's %s is mounted in an image sandbox", mnt);
+		if (strcmp(mnt, "/") == 0)
+			cr_expect_str_eq(fs, "overlay", "the root is not the image overlay");
+		cr_expect(strcmp(mnt, "/") == 0 || strncmp(mnt, "/proc", 5) == 0 ||
+			  strncmp(mnt, "/dev", 4) == 0 || strcmp(mnt, "/tmp") == 0 ||
+			  strncmp(mnt, "/usr/src/linux-headers-", 23) == 0 ||
+			  strncmp(mnt, "/usr/lib/linux-kbuild-", 22) == 0 || strcmp(mnt, root) == 0,
+			  "unexpected mount %s", mnt);
+	}
+	free(root);
+	free(kver);
+}
+
+/* The compiler check behind the build's warning: an image's gcc (from its
+ * usr/lib/gcc) against the kernel's (CONFIG_CC_VERSION_TEXT). */
+Test(image, compiler_versions_of_image_and_kernel)
+{
+	char *root = sbt_mkdtemp(NULL), *kver = sbt_installed_kernel();
+	char cmd[1024], config[512];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/usr/lib/gcc/x86_64-linux-gnu/9 "
+		 "%s/usr/lib/gcc/x86_64-linux-gnu/13", root, root);
+	cr_assert_eq(system(cmd), 0);
+	cr_expect_eq(dks_toolchain_gcc_major(root), 13);
+	snprintf(config, sizeof(config), "/lib/modules/%s/build/.config", kver);
+	cr_expect_eq(dks_kernel_gcc_major(config), 12, "Debian 12's kernels are built with gcc 12");
+	cr_expect_eq(dks_toolchain_gcc_major("/"), 12, "this host's gcc");
+	free(root);
+	free(kver);
+}
