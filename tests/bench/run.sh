@@ -374,3 +374,25 @@ ST_DKMS="dkms status --dkmstree $st/dkms --sourcetree $st/src"
 echo
 measure "$work/st" 0 4 "" "$ST_DKS" "" "$ST_DKMS"
 table "$work/st" dkms-sandbox dkms "status of 30 modules x 2 kernels:" "(target <= 0.05, i.e. >= 20x faster)"
+
+# --- toolchain images: import time; a build with the image vs the host's --
+img=/var/tmp/dkms-sandbox-images/debian12.tar
+"$top/tests/make-image.sh" "$img" || die "cannot make the toolchain image"
+: >"$work/import.a"
+i=0
+while [ "$i" -lt 3 ]; do
+	rm -rf "$work/tc"
+	t0=$(date +%s%N)
+	"$DKS_BIN" toolchain import debian12 "$img" --dkmstree "$work/tc" >/dev/null || die "import failed"
+	t1=$(date +%s%N)
+	echo $((t1 - t0)) >>"$work/import.a"
+	i=$((i + 1))
+done
+echo
+echo "toolchain import of a Debian 12 image ($(du -m "$img" | cut -f1) MB tar): median" \
+	"$(sort -n "$work/import.a" | sed -n 2p | awk '{ printf "%.2f s", $1 / 1e9 }') (3 runs)"
+IMG_DKS="\"$DKS_BIN\" build v4l2loopback/0.12.7 -k $k2 --force $DKS_T --toolchain $work/tc/toolchains/debian12"
+check_runs "a build with the image" "$IMG_DKS"
+interleaved "$work/img" 0 "$BUILD_RUNS" true "$IMG_DKS" true "$ONE_DKS"
+table "$work/img" image host "build v4l2loopback/0.12.7 for $k2, toolchain image vs host ($BUILD_RUNS runs each, interleaved):" \
+	"(target: within 5%, i.e. 0.95-1.05)"
