@@ -118,8 +118,14 @@ static int sink_parent(struct sink *s, char *rel, const char **leaf)
 
 		*slash = '\0';
 		next = open_beneath(cur, comp, O_DIRECTORY | O_RDONLY, 0, false);
-		if (next < 0 && errno == ENOENT && mkdirat(cur, comp, 0755) == 0)
+		if (next < 0 && errno == ENOENT && mkdirat(cur, comp, 0755) == 0) {
 			next = open_beneath(cur, comp, O_DIRECTORY | O_RDONLY, 0, false);
+			/* 0755 whatever the umask: the build user must enter it. */
+			if (next >= 0 && fchmod(next, 0755) < 0) {
+				close(next);
+				next = -1;
+			}
+		}
 		*slash = '/';
 		if (next < 0)
 			return refuse(s, errno, rel,
@@ -156,8 +162,9 @@ static int sink_dir(struct sink *s, char *rel)
 
 	if (sink_count(s, rel) < 0 || (dir = sink_parent(s, rel, &leaf)) < 0)
 		return -1;
+	/* 0755 whatever the umask: the build user must enter it. */
 	if (mkdirat(dir, leaf, 0755) == 0)
-		return 0;
+		return fchmodat(dir, leaf, 0755, 0) == 0 ? 0 : refuse(s, errno, rel, "chmod");
 	if (errno == EEXIST && fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return 0;

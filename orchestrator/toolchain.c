@@ -146,19 +146,37 @@ int dks_toolchain_remove(const char *dkms_tree, const char *name, struct dks_err
 	return 0;
 }
 
+/* usr/lib/gcc/<triplet> below @root, never through a link (an image keeps
+ * absolute links: usr -> /usr would lead to the host's compiler). */
+static DIR *open_gcc_dir(const char *root, const char *triplet)
+{
+	const char *const path[] = {"usr", "lib", "gcc", triplet, NULL};
+	int fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	DIR *d;
+
+	for (int i = 0; fd >= 0 && path[i]; i++) {
+		int next = openat(fd, path[i], O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
 int dks_toolchain_gcc_major(const char *root)
 {
 	static const char *const triplets[] = {"x86_64-linux-gnu", "aarch64-linux-gnu", NULL};
 	int best = 0;
 
 	for (int t = 0; triplets[t]; t++) {
-		char path[PATH_MAX];
+		DIR *d = open_gcc_dir(root, triplets[t]);
 		struct dirent *de;
-		DIR *d;
 
-		snprintf(path, sizeof(path), "%s/usr/lib/gcc/%s", strcmp(root, "/") ? root : "",
-			 triplets[t]);
-		d = opendir(path);
 		while (d && (de = readdir(d))) {
 			int v = atoi(de->d_name);
 
@@ -226,7 +244,8 @@ int dks_toolchain_list(const char *dkms_tree, struct dks_toolchain_info **out, s
 		struct dks_toolchain_info *v;
 		cleanup_free char *dir = NULL;
 
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+		/* An import in progress (or killed) is not a toolchain. */
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR || strstr(de->d_name, ".dks-tmp-"))
 			continue;
 		v = realloc(*out, (*n + 1) * sizeof(*v));
 		if (!v)
@@ -238,7 +257,8 @@ int dks_toolchain_list(const char *dkms_tree, struct dks_toolchain_info **out, s
 		read_info(dkms_tree, &v[(*n)++]);
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof(**out), by_name);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), by_name);
 	return 0;
 }
 
