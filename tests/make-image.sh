@@ -12,12 +12,16 @@
 # paths. Kept as a cache: an existing OUT.tar is not remade.
 set -eu
 out=${1:?usage: $0 OUT.tar}
-[ -s "$out" ] && exit 0
+[ -f "$out" ] && [ -s "$out" ] && exit 0
 command -v mmdebstrap >/dev/null || {
 	[ "$(id -u)" = 0 ] || { echo "make-image: mmdebstrap is not installed" >&2; exit 1; }
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >&2
 }
 mkdir -p "$(dirname "$out")"
 pkgs=gcc,make,libc6-dev,binutils,libelf1,bc,flex,bison,perl,patch,kmod,xz-utils,zstd,cpio
-mmdebstrap --quiet --variant=apt --include="$pkgs" bookworm "$out.tmp" >&2
-mv "$out.tmp" "$out"
+# mmdebstrap picks the format from the name: keep ".tar" at the end.
+tmp=${out%.tar}.tmp.tar
+rm -rf "$tmp"
+mmdebstrap --quiet --variant=apt --include="$pkgs" bookworm "$tmp" >&2
+[ -f "$tmp" ] || { echo "make-image: mmdebstrap made no tarball" >&2; exit 1; }
+mv "$tmp" "$out"

@@ -218,7 +218,7 @@ table() {
 		printf "  %-26s %10s %10s\n", "tool", "median ms", "mean ms"
 		printf "  %-26s %10.2f %10.2f\n", a, med[1], mean[1]
 		printf "  %-26s %10.2f %10.2f\n", b, med[2], mean[2]
-		printf "  ratio %s (median): %.2f  %s\n", a "/" b, med[1] / med[2], note
+		printf "  ratio %s (median): %.3g  %s\n", a "/" b, med[1] / med[2], note
 	}' "$1"
 }
 
@@ -389,7 +389,7 @@ while [ "$i" -lt 3 ]; do
 	i=$((i + 1))
 done
 echo
-echo "toolchain import of a Debian 12 image ($(du -m "$img" | cut -f1) MB tar): median" \
+echo "toolchain import of a Debian 12 image ($(du -sm "$img" | cut -f1) MB tar): median" \
 	"$(sort -n "$work/import.a" | sed -n 2p | awk '{ printf "%.2f s", $1 / 1e9 }') (3 runs)"
 IMG_DKS="\"$DKS_BIN\" build v4l2loopback/0.12.7 -k $k2 --force $DKS_T --toolchain $work/tc/toolchains/debian12"
 check_runs "a build with the image" "$IMG_DKS"
