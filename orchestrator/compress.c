@@ -18,6 +18,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/compress.h"
+#include "lazylib.h"
 
 /* The Kconfig choice, in the order its symbols are tried. */
 static const struct {
@@ -195,6 +196,8 @@ int dks_compress(enum dks_compression c, const void *in, size_t len, void **out,
 {
 	*out = NULL;
 	*out_len = 0;
+	if (c != DKS_COMPRESS_NONE && dks_lazylib_load(err) < 0)
+		return -1;
 	switch (c) {
 	case DKS_COMPRESS_NONE: return copy_plain(in, len, out, out_len, err);
 	case DKS_COMPRESS_GZIP: return compress_gzip(in, len, out, out_len, err);

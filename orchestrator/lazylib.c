@@ -7,8 +7,8 @@
 
 #include "lazylib.h"
 
-#define LIBARCHIVE "libarchive.so.13"
-#define LIBCRYPTO "libcrypto.so.3"
+static const char *const sonames[] = {"libarchive.so.13", "libcrypto.so.3", "liblzma.so.5",
+				      "libzstd.so.1", "libz.so.1"};
 
 /* Written once under pthread_once, then only read: like the dynamic
  * linker's own tables, which is what it stands in for. */
@@ -19,12 +19,15 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void)
 {
-	void *archive = dlopen(LIBARCHIVE, RTLD_NOW | RTLD_LOCAL);
-	void *crypto = dlopen(LIBCRYPTO, RTLD_NOW | RTLD_LOCAL);
+	void *archive, *crypto, *lzma, *zstd, *z;
+	void **handles[] = {&archive, &crypto, &lzma, &zstd, &z};
 
-	if (!archive || !crypto) {
-		failure = !archive ? LIBARCHIVE : LIBCRYPTO;
-		return;
+	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
+		*handles[i] = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+		if (!*handles[i]) {
+			failure = sonames[i];
+			return;
+		}
 	}
 #define DKS_LAZY_LOAD(lib, name)                                                                   \
 	table.name = (__typeof__(table.name))dlsym(lib, #name);                                    \
@@ -46,7 +49,7 @@ int dks_lazylib_load(struct dks_error *err)
 {
 	pthread_once(&once, load);
 	if (!loaded)
-		return dks_err(err, 0, "cannot load %s (install libarchive13 and libssl3)",
-			       failure ? failure : "libarchive/libcrypto");
+		return dks_err(err, 0, "cannot load %s (install libarchive13, libssl3, liblzma5, "
+				       "libzstd1, zlib1g)", failure ? failure : "a library");
 	return 0;
 }

@@ -29,6 +29,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/sign.h"
+#include "lazylib.h"
 
 #define KEY_FILE_MAX	(1 << 20) /* a PEM key or a certificate is a few KiB */
 #define MOK_BITS	2048
@@ -336,7 +337,7 @@ static int load_cert(const char *file, X509 **out, struct dks_error *err)
 	return 0;
 }
 
-int dks_signer_load(const char *key_path, const char *cert_path, struct dks_signer **out,
+static int signer_load(const char *key_path, const char *cert_path, struct dks_signer **out,
 		    struct dks_error *err)
 {
 	cleanup_signer struct dks_signer *s = calloc(1, sizeof(*s));
@@ -415,7 +416,7 @@ static int append_signature(const void *ko, size_t len, const void *sig, size_t 
 	return 0;
 }
 
-int dks_sign_module(const struct dks_signer *s, const char *hash, const void *ko, size_t len,
+static int sign_module(const struct dks_signer *s, const char *hash, const void *ko, size_t len,
 		    void **out, size_t *out_len, struct dks_error *err)
 {
 	cleanup_bio BIO *der = NULL;
@@ -570,7 +571,7 @@ static int write_pair(const char *key_path, BIO *key_pem, const char *cert_path,
 	return 0;
 }
 
-int dks_generate_mok(const char *key_path, const char *cert_path, const char *common_name,
+static int generate_mok(const char *key_path, const char *cert_path, const char *common_name,
 		     struct dks_error *err)
 {
 	cleanup_pkey EVP_PKEY *key = EVP_RSA_gen(MOK_BITS);
@@ -589,4 +590,23 @@ int dks_generate_mok(const char *key_path, const char *cert_path, const char *co
 	    i2d_X509_bio(cert_der, cert) != 1)
 		return ossl_err(err, "%s: cannot encode the new key and certificate", key_path);
 	return write_pair(key_path, key_pem, cert_path, cert_der, err);
+}
+
+/* The public entry points load libcrypto first (lazylib.h). */
+int dks_signer_load(const char *key_path, const char *cert_path, struct dks_signer **out,
+		    struct dks_error *err)
+{
+	return dks_lazylib_load(err) < 0 ? -1 : signer_load(key_path, cert_path, out, err);
+}
+
+int dks_sign_module(const struct dks_signer *s, const char *hash, const void *ko, size_t len,
+		    void **out, size_t *out_len, struct dks_error *err)
+{
+	return dks_lazylib_load(err) < 0 ? -1 : sign_module(s, hash, ko, len, out, out_len, err);
+}
+
+int dks_generate_mok(const char *key_path, const char *cert_path, const char *common_name,
+		     struct dks_error *err)
+{
+	return dks_lazylib_load(err) < 0 ? -1 : generate_mok(key_path, cert_path, common_name, err);
 }
