@@ -417,6 +417,28 @@ static int prepare_job(const struct dks_build_env *env, const struct dks_job *j,
 	return 0;
 }
 
+/* What the installer needs of the spec, written by us beside the modules
+ * (the installer never evaluates a dkms.conf): one line per module,
+ * "built_name<TAB>dest_name<TAB>dest_location". */
+static int write_manifest(const struct dks_spec *s, const char *staged, struct dks_error *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/" DKS_MANIFEST, staged);
+	f = fopen(path, "wxe");
+	if (!f)
+		return dks_err(err, errno, "%s", path);
+	for (size_t i = 0; i < s->n_modules; i++)
+		fprintf(f, "%s\t%s\t%s\n", s->modules[i].built_name, s->modules[i].dest_name,
+			s->modules[i].dest_location);
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
+		fclose(f);
+		return dks_err(err, errno, "%s", path);
+	}
+	return fclose(f) == 0 ? 0 : dks_err(err, errno, "%s", path);
+}
+
 static int build_and_collect(const struct dks_build_env *env, const struct dks_job *j,
 			     struct job_state *js, struct dks_error *err)
 {
@@ -439,7 +461,9 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	if (dirfd < 0)
 		return dks_err(err, errno, "%s", js->build);
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
-	return dks_collect(dirfd, js->spec, module_dir, j->target->kver, err);
+	if (dks_collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
+		return -1;
+	return write_manifest(js->spec, js->staged, err);
 }
 
 /* Under the module's lock: the new build, or only the failed build's log. */

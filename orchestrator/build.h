@@ -17,6 +17,9 @@
 #define DKS_IN_SOURCE_TREE "/usr/src"
 #define DKS_IN_INSTALL_TREE "/lib/modules"
 
+/* Beside module/ and log/ in a build: the modules' names and destinations. */
+#define DKS_MANIFEST "manifest"
+
 /* Largest .ko collected from a build (a build dir is attacker-controlled). */
 #define DKS_MODULE_MAX (256L * 1024 * 1024)
 

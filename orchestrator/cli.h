@@ -34,6 +34,8 @@ struct dks_cli {
 	bool all, force, quiet, verbose, json;
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
+	const char *mok_key, *mok_cert; /* install, generate-mok */
+	bool no_depmod;
 	const char *kernelsourcedir, *config;
 	const char *dkmstree, *sourcetree, *installtree, *toolchain, *profile, *user;
 };
@@ -58,6 +60,10 @@ int dks_ctx_profile(struct dks_ctx *ctx, struct dks_error *err);
 /* m/v from the options (-m/-v or module/version); both required. */
 int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 		   struct dks_error *err);
+/* m/v in the tree: added now (like dkms) when its source is in the
+ * source tree but it was not added yet. */
+int dks_ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
+		     struct dks_error *err);
 /* Print the error and return its exit code. */
 int dks_fail(const struct dks_error *err);
 
@@ -68,5 +74,8 @@ int cmd_status(int argc, char **argv);
 int cmd_unbuild(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_toolchain(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_uninstall(int argc, char **argv);
+int cmd_generate_mok(int argc, char **argv);
 
 #endif

@@ -59,8 +59,8 @@ static int resolve_targets(const struct dks_ctx *ctx, struct targets *ts, struct
 
 /* dkms builds a module whose source is in the source tree without an
  * explicit add: so do we. */
-static int ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
-			struct dks_error *err)
+int dks_ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
+		     struct dks_error *err)
 {
 	int lock, ret;
 
@@ -85,7 +85,7 @@ static int plan(const struct dks_ctx *ctx, const struct targets *ts, struct dks_
 	for (size_t i = 0; i < ctx->cli.n_mods; i++) {
 		const char *m = ctx->cli.mods[i][0], *v = ctx->cli.mods[i][1];
 
-		if (ensure_added(ctx, m, v, err) < 0)
+		if (dks_ensure_added(ctx, m, v, err) < 0)
 			return -1;
 		for (size_t k = 0; k < ts->n; k++) {
 			if (!ctx->cli.force &&

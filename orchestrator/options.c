@@ -10,7 +10,8 @@
 #include "cli.h"
 
 enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_VERBOSE,
-       O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE };
+       O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE, O_MOK_KEY, O_MOK_CERT,
+       O_NO_DEPMOD };
 
 static const struct option opts[] = {
 	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
@@ -25,6 +26,9 @@ static const struct option opts[] = {
 	{"json", no_argument, NULL, O_JSON}, {"toolchain", required_argument, NULL, O_TOOLCHAIN},
 	{"profile", required_argument, NULL, O_PROFILE}, {"user", required_argument, NULL, O_USER},
 	{"max-size", required_argument, NULL, O_MAX_SIZE},
+	{"mok-key", required_argument, NULL, O_MOK_KEY},
+	{"mok-cert", required_argument, NULL, O_MOK_CERT},
+	{"no-depmod", no_argument, NULL, O_NO_DEPMOD},
 	{NULL, 0, NULL, 0}};
 
 static int parse_jobs(const char *s, int *out, struct dks_error *err)
@@ -52,6 +56,8 @@ static int string_opt(struct dks_cli *c, int o, const char *arg)
 	case O_TOOLCHAIN: c->toolchain = arg; return 1;
 	case O_PROFILE: c->profile = arg; return 1;
 	case O_USER: c->user = arg; return 1;
+	case O_MOK_KEY: c->mok_key = arg; return 1;
+	case O_MOK_CERT: c->mok_cert = arg; return 1;
 	}
 	return 0;
 }
@@ -79,6 +85,7 @@ static int one_opt(struct dks_cli *c, int o, const char *verb, struct dks_error 
 	case O_FORCE: c->force = true; return 0;
 	case O_VERBOSE: c->verbose = true; return 0;
 	case O_JSON: c->json = true; return 0;
+	case O_NO_DEPMOD: c->no_depmod = true; return 0;
 	default: return dks_err(err, 0, "%s: bad option (dkms-sandbox --help)", verb);
 	}
 }

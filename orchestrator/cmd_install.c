@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dkms-sandbox install MODULE/VERSION [-k KVER[/ARCH]]... [--mok-key K --mok-cert C] [--no-depmod]
+ * dkms-sandbox uninstall MODULE/VERSION [-k KVER[/ARCH]]... [--no-depmod]
+ * dkms-sandbox generate-mok [--mok-key K --mok-cert C]
+ * install builds first what is not built yet, as dkms does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "cli.h"
+#include "dks/kernel.h"
+#include "dks/sign.h"
+#include "install.h"
+
+static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
+		   struct dks_error *err)
+{
+	*n = ctx->cli.n_kernels ? ctx->cli.n_kernels : 1;
+	*t = calloc(*n, sizeof(**t));
+	if (!*t)
+		return dks_err(err, 0, "out of memory");
+	if (!ctx->cli.n_kernels)
+		return dks_target_running(ctx->cfg.install_tree, *t, err);
+	for (size_t i = 0; i < *n; i++)
+		if (dks_target_resolve(ctx->cli.kernels[i], ctx->cli.kernelsourcedir,
+				       ctx->cfg.install_tree, &(*t)[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* What is not built yet is built first (in sandboxes, in parallel). */
+static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
+			 struct dks_target *t, size_t n, struct dks_error *err)
+{
+	struct dks_job jobs[64];
+	size_t k = 0;
+	int rc;
+
+	for (size_t i = 0; i < n && k < 64; i++)
+		if (!dks_tree_is_built(&ctx->tree, m, v, t[i].kver, t[i].arch))
+			jobs[k++] = (struct dks_job){.module = m, .version = v, .target = &t[i]};
+	if (!k)
+		return 0;
+	if (dks_ctx_profile(ctx, err) < 0)
+		return -1;
+	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
+				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
+	rc = dks_build_all(&env, jobs, k);
+	return rc ? dks_err_code(err, rc, 0, "%s/%s: the build failed", m, v) : 0;
+}
+
+static int run(int argc, char **argv, const char *verb, bool install)
+{
+	struct dks_error err = {0};
+	struct dks_ctx ctx;
+	struct dks_target *t = NULL;
+	const char *m, *v;
+	size_t n = 0;
+	int lock = -1, ret;
+
+	ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
+	if (ret == 0)
+		ret = dks_ctx_module(&ctx, &m, &v, &err);
+	if (ret == 0)
+		ret = targets(&ctx, &t, &n, &err);
+	if (ret == 0 && install)
+		ret = dks_ensure_added(&ctx, m, v, &err);
+	if (ret == 0 && install)
+		ret = build_missing(&ctx, m, v, t, n, &err);
+	if (ret == 0)
+		ret = lock = dks_tree_lock(&ctx.tree, m, &err);
+	struct dks_install_opts o = {.mok_key = ctx.cli.mok_key, .mok_cert = ctx.cli.mok_cert,
+				     .no_depmod = ctx.cli.no_depmod};
+	for (size_t i = 0; ret >= 0 && i < n; i++)
+		ret = install ? dks_install(&ctx.tree, m, v, &t[i], &o, &err)
+			      : dks_uninstall(&ctx.tree, m, v, &t[i], &o, &err);
+	if (lock >= 0)
+		dks_tree_unlock(lock);
+	ret = ret < 0 ? dks_fail(&err) : 0;
+	dks_targets_free(t, n);
+	dks_ctx_close(&ctx);
+	return ret;
+}
+
+int cmd_install(int argc, char **argv)
+{
+	return run(argc, argv, "install", true);
+}
+
+int cmd_uninstall(int argc, char **argv)
+{
+	return run(argc, argv, "uninstall", false);
+}
+
+int cmd_generate_mok(int argc, char **argv)
+{
+	struct dks_error err = {0};
+	struct dks_ctx ctx;
+	int ret = dks_ctx_open(argc, argv, "generate-mok", &ctx, &err);
+	const char *key = ctx.cli.mok_key ? ctx.cli.mok_key : DKS_DEFAULT_MOK_KEY;
+	const char *cert = ctx.cli.mok_cert ? ctx.cli.mok_cert : DKS_DEFAULT_MOK_CERT;
+
+	if (ret == 0)
+		ret = dks_generate_mok(key, cert, "dkms-sandbox module signing key", &err);
+	if (ret == 0)
+		printf("key %s, certificate %s (enrol it: mokutil --import %s)\n", key, cert, cert);
+	ret = ret < 0 ? dks_fail(&err) : 0;
+	dks_ctx_close(&ctx);
+	return ret;
+}
