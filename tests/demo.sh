@@ -3,7 +3,8 @@
 # make demo: the main job on the embedded defaults. Fetch a real Debian
 # *-dkms module (default v4l2loopback-dkms), add it to a temporary DKMS
 # tree, build it in the sandbox for the newest installed kernel, show the
-# built modules' vermagic and `status`.
+# built modules' vermagic, sign and install them into a temporary install
+# tree (with a key made for the demo), and show `status`.
 #
 #   DKS_BIN=build/dkms-sandbox tests/demo.sh [PKG]
 #
@@ -32,11 +33,15 @@ work=$(mktemp -d /var/tmp/dks-demo.XXXXXX)
 chmod 755 "$work"
 [ -n "${DEMO_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
-mkdir -p "$work/dkms" "$work/src" "$work/lib/$kver"
-ln -s "$(readlink -f "/lib/modules/$kver/build")" "$work/lib/$kver/build"
+lib=$work/root/lib/modules
+mkdir -p "$work/dkms" "$work/src" "$lib/$kver" "$work/keys"
+ln -s "$(readlink -f "/lib/modules/$kver/build")" "$lib/$kver/build"
+touch "$lib/$kver/modules.order" "$lib/$kver/modules.builtin" "$lib/$kver/modules.builtin.modinfo"
 cp -R "$src" "$work/src/"
 chmod -R a+rX "$work"
-trees="--dkmstree $work/dkms --sourcetree $work/src --installtree $work/lib"
+chmod 700 "$work/keys"
+trees="--dkmstree $work/dkms --sourcetree $work/src --installtree $lib"
+keys="--mok-key $work/keys/mok.key --mok-cert $work/keys/mok.pub"
 m=${mv%-*}
 v=${mv##*-}
 echo "    temporary trees: T=$work"
@@ -53,6 +58,15 @@ step "the modules, collected without following links"
 for ko in "$work/dkms/$m/$v/$kver"/*/module/*.ko; do
 	[ -f "$ko" ] || die "no module built"
 	printf '    %s  vermagic: %s\n' "$(basename "$ko")" "$(PATH="$PATH:/usr/sbin:/sbin" modinfo -F vermagic "$ko")"
+done
+
+step "install into the temporary install tree: validated, signed, placed, depmod"
+# shellcheck disable=SC2086
+run "$DKS_BIN" generate-mok $keys
+# shellcheck disable=SC2086
+run "$DKS_BIN" install "$m/$v" -k "$kver" $trees $keys
+for ko in $(find "$lib/$kver" -name '*.ko*' | sort); do
+	printf '    %s  signer: %s\n' "${ko#$work/}" "$(PATH="$PATH:/usr/sbin:/sbin" modinfo -F signer "$ko")"
 done
 
 step "status"
