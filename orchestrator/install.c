@@ -146,11 +146,25 @@ static int prepare(const struct plan *p, const struct entry *e, const struct dks
 			    out_len, err);
 }
 
+/* dkms's distro rule: Debian and Ubuntu (and their derivatives) install
+ * every module into /updates/dkms, whatever DEST_MODULE_LOCATION says. */
+static bool debian_like(void)
+{
+	cleanup_fclose FILE *f = fopen("/etc/os-release", "re");
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if ((strncmp(line, "ID=", 3) == 0 || strncmp(line, "ID_LIKE=", 8) == 0) &&
+		    (strstr(line, "debian") || strstr(line, "ubuntu")))
+			return true;
+	return false;
+}
+
 static void dest_path(char *buf, size_t size, const struct dks_tree *t, const struct dks_target *k,
 		      const struct entry *e, enum dks_compression c)
 {
-	snprintf(buf, size, "%s/%s%s/%s.ko%s", t->install_tree, k->kver, e->location, e->dest,
-		 dks_compression_ext(c));
+	snprintf(buf, size, "%s/%s%s/%s.ko%s", t->install_tree, k->kver,
+		 debian_like() ? "/updates/dkms" : e->location, e->dest, dks_compression_ext(c));
 }
 
 /* A same-named module already at the destination is kept, once, in
