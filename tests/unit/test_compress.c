@@ -117,10 +117,11 @@ Test(compress, debian_6_1_config_means_none)
 {
 	enum dks_compression c = -1;
 	struct dks_error err = {0};
-	const char *cfg = "/lib/modules/6.1.0-56-amd64/build/.config";
+	char *kver = sbt_installed_kernel(), cfg[512];
 
-	if (access(cfg, F_OK) != 0)
-		cr_skip_test("linux-headers-6.1.0-56-amd64 not installed");
+	/* Debian 12's 6.1 kernels (make deps installs them) compress nothing. */
+	snprintf(cfg, sizeof(cfg), "/lib/modules/%s/build/.config", kver);
+	free(kver);
 	cr_assert_eq(dks_kernel_compression(cfg, &c, &err), 0, "%s", err.msg);
 	cr_assert_eq(c, DKS_COMPRESS_NONE);
 }
