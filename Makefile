@@ -134,6 +134,15 @@ install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/dkms-sandbox
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/dkms-sandbox/profiles
 	install -D -m 0644 docs/dkms-sandbox.8 $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8
+	@# The kernel hooks a distro runs (Debian: /etc/kernel/{postinst,prerm}.d, with the
+	@# kernel release as $$1): autoinstall for a new kernel, uninstall before removal.
+	install -d $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d $(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d
+	printf '#!/bin/sh\n# dkms-sandbox: build and install the AUTOINSTALL modules for a new kernel.\nexec $(BINDIR)/dkms-sandbox kernel_postinst -k "$$1"\n' \
+		> $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/dkms-sandbox
+	printf '#!/bin/sh\n# dkms-sandbox: uninstall the modules of a kernel being removed.\nexec $(BINDIR)/dkms-sandbox kernel_prerm -k "$$1"\n' \
+		> $(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/dkms-sandbox \
+		$(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd dkms-sandbox >/dev/null; then \
 		echo "creating system user dkms-sandbox"; \
 		useradd --system --no-create-home --home-dir /nonexistent \
@@ -141,7 +150,9 @@ install: $(BIN)
 	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/dkms-sandbox $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8
+	rm -f $(DESTDIR)$(BINDIR)/dkms-sandbox $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8 \
+		$(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/dkms-sandbox \
+		$(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c profiles/*.c

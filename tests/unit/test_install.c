@@ -167,3 +167,45 @@ Test(install, refuses_a_file_that_is_not_elf, .timeout = 300)
 	setup(&t);
 	expect_refused(&t, NOT_ELF, "ELF");
 }
+
+/* autoinstall builds and installs the AUTOINSTALL modules only; the kernel
+ * hooks take exactly one -k (exit 4); kernel_prerm uninstalls. */
+Test(install, autoinstall_and_the_kernel_hooks, .timeout = 300)
+{
+	struct it t;
+	char args[1024];
+
+	setup(&t);
+	sh(&t, "cd %s/src && cp -r hello-1.0 manual-1.0 && sed -i 's/=hello$/=manual/; "
+	       "s/^PACKAGE_NAME=.*/PACKAGE_NAME=manual/' manual-1.0/dkms.conf && "
+	       "echo 'DEST_MODULE_NAME[0]=manual' >> manual-1.0/dkms.conf && "
+	       "echo 'AUTOINSTALL=yes' >> hello-1.0/dkms.conf && chmod -R a+rX .", t.root);
+	cr_assert_eq(t.status, 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add hello/1.0"), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add manual/1.0"), 0, "%s", t.out);
+	snprintf(args, sizeof(args), "autoinstall -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "hello/1.0, ") && strstr(t.out, ": installed"), "%s", t.out);
+	cr_expect(strstr(t.out, "manual/1.0: added") != NULL, "a module without AUTOINSTALL: %s",
+		  t.out);
+	cr_expect_eq(dks(&t, "kernel_postinst"), 4, "%s", t.out);
+	snprintf(args, sizeof(args), "kernel_prerm -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, ": installed") == NULL, "%s", t.out);
+}
+
+/* The signing key is root's, mode 0600: even bound into a sandbox by hand,
+ * the unprivileged build user cannot read it (and no profile binds it:
+ * profiles expose /etc entries only, never with ".."). */
+Test(install, the_signing_key_cannot_be_read_from_a_sandbox, .timeout = 60)
+{
+	struct it t;
+
+	setup(&t);
+	sh(&t, "%s sandbox run --ro %s/keys:/keys -- /bin/cat /keys/mok.key", getenv("DKS_BIN"),
+	   t.root);
+	cr_expect_neq(t.status, 0, "the key was read: %s", t.out);
+	cr_expect(strstr(t.out, "PRIVATE KEY") == NULL, "the key leaked: %s", t.out);
+}
