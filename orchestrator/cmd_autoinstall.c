@@ -27,7 +27,7 @@
 struct candidate {
 	char *m, *v;
 	struct dks_spec *spec;
-	bool done;
+	bool done, ok; /* handled; built and installed */
 };
 
 /* The newest version of every added module (status order: by module,
@@ -68,14 +68,32 @@ static void candidates_free(struct candidate *c, size_t n)
 	free(c);
 }
 
-/* Are all of @c's BUILD_DEPENDS done (or not among the candidates)? */
-static bool ready(const struct candidate *all, size_t n, const struct candidate *c)
+/* The candidate named @name that autoinstall handles, or NULL. */
+static const struct candidate *dependency(const struct candidate *all, size_t n, const char *name)
 {
-	for (size_t d = 0; d < c->spec->n_build_depends; d++)
-		for (size_t i = 0; i < n; i++)
-			if (!all[i].done && all[i].spec && all[i].spec->autoinstall &&
-			    strcmp(all[i].m, c->spec->build_depends[d]) == 0)
-				return false;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].spec && all[i].spec->autoinstall && strcmp(all[i].m, name) == 0)
+			return &all[i];
+	return NULL;
+}
+
+/* Are all of @c's BUILD_DEPENDS done (or not among the candidates)?
+ * A dependency that failed or was skipped fails @c without a build. */
+static bool ready(const struct candidate *all, size_t n, struct candidate *c, int *failures)
+{
+	for (size_t d = 0; d < c->spec->n_build_depends; d++) {
+		const struct candidate *dep = dependency(all, n, c->spec->build_depends[d]);
+
+		if (dep && dep->done && !dep->ok) {
+			printf("%s/%s: not built: its BUILD_DEPENDS %s was not installed\n", c->m,
+			       c->v, dep->m);
+			c->done = true;
+			(*failures)++;
+			return false;
+		}
+		if (dep && !dep->done)
+			return false;
+	}
 	return true;
 }
 
@@ -95,7 +113,7 @@ static void evaluate(struct dks_build_env *env, struct candidate *c, size_t n,
 			c[i].done = true;
 		} else if (dks_tree_is_installed(env->tree, c[i].m, c[i].v, t->kver, t->arch)) {
 			printf("%s/%s, %s, %s: already installed\n", c[i].m, c[i].v, t->kver, t->arch);
-			c[i].done = true;
+			c[i].done = c[i].ok = true;
 		}
 	}
 }
@@ -111,7 +129,8 @@ static bool failed_build(const struct dks_tree *tr, const struct candidate *x,
 }
 
 /* One round: every candidate whose dependencies are done, built in
- * parallel, then installed. Returns how many were handled. */
+ * parallel, then installed. Returns how many were handled (built, or
+ * failed for a dependency). */
 static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct candidate *c,
 		       size_t n, const struct dks_target *t, int *failures, int *skips)
 {
@@ -119,9 +138,10 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 				     .no_depmod = ctx->cli.no_depmod};
 	struct dks_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t k = 0, *idx = calloc(n + 1, sizeof(*idx));
+	int before = *failures;
 
 	for (size_t i = 0; jobs && idx && i < n; i++)
-		if (!c[i].done && ready(c, n, &c[i])) {
+		if (!c[i].done && ready(c, n, &c[i], failures)) {
 			idx[k] = i;
 			jobs[k++] = (struct dks_job){.module = c[i].m, .version = c[i].v, .target = t};
 		}
@@ -145,13 +165,15 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 		if (lock < 0 || dks_install(env->tree, x->m, x->v, t, &o, &e) < 0) {
 			dks_error_print(&e);
 			(*failures)++;
+		} else {
+			x->ok = true;
 		}
 		if (lock >= 0)
 			dks_tree_unlock(lock);
 	}
 	free(jobs);
 	free(idx);
-	return k;
+	return k + (size_t)(*failures - before);
 }
 
 static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)

@@ -196,6 +196,35 @@ Test(install, autoinstall_and_the_kernel_hooks, .timeout = 300)
 	cr_expect(strstr(t.out, ": installed") == NULL, "%s", t.out);
 }
 
+/* A module that fails to build fails autoinstall (exit 11, dkms's code)
+ * but not the others; a module that BUILD_DEPENDS on it is not built. */
+Test(install, autoinstall_goes_on_past_a_failure_and_skips_its_dependents, .timeout = 300)
+{
+	struct it t;
+	char args[1024];
+
+	setup(&t);
+	sh(&t, "cd %s/src && for m in broken needy; do cp -r hello-1.0 $m-1.0 && "
+	       "sed -i \"s/=hello$/=$m/\" $m-1.0/dkms.conf && "
+	       "printf 'DEST_MODULE_NAME[0]=%%s\\nAUTOINSTALL=yes\\n' $m >> $m-1.0/dkms.conf; done && "
+	       "echo '#error broken on purpose' >> broken-1.0/hello.c && "
+	       "echo 'BUILD_DEPENDS=broken' >> needy-1.0/dkms.conf && "
+	       "echo 'AUTOINSTALL=yes' >> hello-1.0/dkms.conf && chmod -R a+rX .", t.root);
+	cr_assert_eq(t.status, 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add hello/1.0"), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add broken/1.0"), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add needy/1.0"), 0, "%s", t.out);
+	snprintf(args, sizeof(args), "autoinstall -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 11, "%s", t.out);
+	cr_expect(strstr(t.out, "needy/1.0: not built: its BUILD_DEPENDS broken") != NULL, "%s",
+		  t.out);
+	cr_expect(strstr(t.out, "2 module(s) failed") != NULL, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "hello/1.0, ") && strstr(t.out, ": installed"), "%s", t.out);
+	cr_expect(strstr(t.out, "broken/1.0: added") && strstr(t.out, "needy/1.0: added"), "%s",
+		  t.out);
+}
+
 /* The signing key is root's, mode 0600: even bound into a sandbox by hand,
  * the unprivileged build user cannot read it (and no profile binds it:
  * profiles expose /etc entries only, never with ".."). */
