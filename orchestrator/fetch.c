@@ -28,8 +28,6 @@
 #include "dks/recipe.h"
 #include "lazylib.h"
 
-/* A recipe is a page of YAML: anything much larger is not one. */
-#define RECIPE_MAX_SIZE (1024 * 1024)
 /* Bounds on what a source may put on disk: a tarball is attacker data, and
  * a zip bomb must end in an error, not in a full /usr/src. */
 #define FETCH_TOTAL_MAX	  (512ULL << 20)
@@ -37,13 +35,6 @@
 #define FETCH_ENTRIES_MAX 100000
 /* Depth bound: the walks below hold one fd per level. */
 #define FETCH_DEPTH_MAX 64
-#define STRIP_MAX	16
-#define SHA256_HEX	64
-/* The word a recipe may give instead of a checksum it cannot know yet:
- * it loads (plan, spec), but fetch refuses it. */
-#define SHA256_UNPINNED	  "unpinned"
-#define DEFAULT_DEST	  "/updates/dkms"
-#define DEFAULT_DKMS_TREE "/var/lib/dkms"
 
 #include "recipe_internal.h"
 

@@ -6,6 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A SHA-256 in hex, and the word a recipe may give instead of a checksum it
+ * cannot know yet: it loads (plan, spec), but fetch refuses it. */
+#define SHA256_HEX	64
+#define SHA256_UNPINNED "unpinned"
+
 /* ---- the recipe ---- */
 
 struct cmd {

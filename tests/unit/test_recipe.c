@@ -26,6 +26,7 @@
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
 #include "dks/spec.h"
+#include "sbtar.h"
 #include "sbtest.h"
 
 TestSuite(recipe, .fini = sbt_cleanup);
@@ -147,53 +148,9 @@ static struct dks_spec *spec_ok(const struct dks_recipe *r, const struct dks_spe
 
 /* ---- tarballs built by the test ---- */
 
-struct item {
-	const char *path;
-	mode_t type;	  /* AE_IFREG (default), AE_IFDIR, AE_IFLNK, ... */
-	mode_t perm;	  /* default 0644 */
-	const char *data; /* regular files */
-	const char *link; /* symlink target, or hard link target with @hard */
-	bool hard;
-};
-
-static void make_tar_with(const char *path, const struct item *items, size_t n,
-			  int (*filter)(struct archive *))
+static void make_tar(const char *path, const struct sbt_item *items, size_t n)
 {
-	struct archive *a = archive_write_new();
-
-	cr_assert_not_null(a);
-	cr_assert_eq(filter(a), ARCHIVE_OK);
-	cr_assert_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-	cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK, "%s",
-		     archive_error_string(a));
-	for (size_t i = 0; i < n; i++) {
-		const struct item *it = &items[i];
-		struct archive_entry *e = archive_entry_new();
-		size_t len = it->data ? strlen(it->data) : 0;
-
-		archive_entry_set_pathname(e, it->path);
-		archive_entry_set_filetype(e, it->type ? it->type : AE_IFREG);
-		archive_entry_set_perm(e, it->perm ? it->perm : 0644);
-		if (it->type == AE_IFCHR)
-			archive_entry_set_rdev(e, makedev(1, 3));
-		if (it->link && it->hard)
-			archive_entry_set_hardlink(e, it->link);
-		else if (it->link)
-			archive_entry_set_symlink(e, it->link);
-		archive_entry_set_size(e, (la_int64_t)len);
-		cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK, "%s: %s", it->path,
-			     archive_error_string(a));
-		if (len)
-			cr_assert_eq(archive_write_data(a, it->data, len), (la_ssize_t)len);
-		archive_entry_free(e);
-	}
-	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
-	archive_write_free(a);
-}
-
-static void make_tar(const char *path, const struct item *items, size_t n)
-{
-	make_tar_with(path, items, n, archive_write_add_filter_gzip);
+	sbt_make_tar(path, items, n, archive_write_add_filter_gzip);
 }
 
 static void sha256_hex(const char *path, char hex[65])
@@ -241,7 +198,8 @@ static void assert_no_temp(const char *dir)
 
 /* Build @items into a tarball, fetch it: must fail with @expect in the
  * message, and leave neither the destination nor a temporary dir. */
-static void fetch_refused(const struct item *items, size_t n, const char *extra, const char *expect)
+static void fetch_refused(const struct sbt_item *items, size_t n, const char *extra,
+			  const char *expect)
 {
 	cleanup_free char *dir = tmpdir();
 	cleanup_free char *tar = join(dir, "m.tar.gz");
@@ -260,9 +218,7 @@ static void fetch_refused(const struct item *items, size_t n, const char *extra,
 	dks_recipe_free(r);
 }
 #define FETCH_REFUSED(expect, ...)                                                                 \
-	fetch_refused((const struct item[]){__VA_ARGS__},                                          \
-		      sizeof((const struct item[]){__VA_ARGS__}) / sizeof(struct item), NULL,      \
-		      expect)
+	fetch_refused(SBT_ITEMS(__VA_ARGS__), SBT_N_ITEMS(__VA_ARGS__), NULL, expect)
 
 /* ---- the project's recipes ---- */
 
@@ -760,7 +716,7 @@ Test(recipe, fetch_tarball_extracts_with_strip_components)
 	cleanup_free char *tar = join(dir, "m.tar.gz");
 	cleanup_free char *dest = join(dir, "m-1");
 	cleanup_free char *path = NULL, *f = NULL, *text = NULL;
-	const struct item items[] = {
+	const struct sbt_item items[] = {
 	    {.path = "m-1/", .type = AE_IFDIR, .perm = 0755},
 	    {.path = "m-1/Makefile", .data = "obj-m := m.o\n"},
 	    {.path = "m-1/src/m.c", .data = "int m;\n", .perm = 04755},
@@ -806,7 +762,7 @@ Test(recipe, fetch_tarball_in_xz_and_bzip2)
 {
 	static int (*const filters[])(struct archive *) = {archive_write_add_filter_xz,
 							   archive_write_add_filter_bzip2};
-	const struct item items[] = {{.path = "m.c", .data = "int m;\n"}};
+	const struct sbt_item items[] = {{.path = "m.c", .data = "int m;\n"}};
 
 	for (size_t i = 0; i < 2; i++) {
 		cleanup_free char *dir = tmpdir();
@@ -816,7 +772,7 @@ Test(recipe, fetch_tarball_in_xz_and_bzip2)
 		struct dks_error err = {0};
 		struct dks_recipe *r;
 
-		make_tar_with(tar, items, 1, filters[i]);
+		sbt_make_tar(tar, items, 1, filters[i]);
 		path = tar_recipe(dir, "m.tar.x", NULL);
 		r = load_ok(path);
 		cr_assert_eq(dks_recipe_fetch_source(r, dest, &err), 0, "%s", err.msg);
@@ -832,7 +788,7 @@ Test(recipe, fetch_wrong_sha256_writes_nothing)
 	cleanup_free char *tar = join(dir, "m.tar.gz");
 	cleanup_free char *dest = join(dir, "dest");
 	cleanup_free char *path = NULL;
-	const struct item items[] = {{.path = "a.c", .data = "int a;\n"}};
+	const struct sbt_item items[] = {{.path = "a.c", .data = "int a;\n"}};
 	struct dks_recipe *r;
 	struct dks_error err = {0};
 	char hex[65];
@@ -923,36 +879,6 @@ Test(recipe, hostile_device_nodes_and_fifos_are_refused)
 	FETCH_REFUSED("FIFO", {.path = "fifo", .type = AE_IFIFO, .perm = 0644});
 }
 
-/* A ustar header declaring @size bytes, and no data behind it: the
- * extractor must refuse on the declared size alone. */
-static void write_raw_tar(const char *path, const char *name, unsigned long long size)
-{
-	unsigned char h[1024] = {0};
-	unsigned sum = 0;
-	char num[32];
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f);
-	snprintf((char *)h, 100, "%s", name);
-	memcpy(h + 100, "0000644", 8);
-	memcpy(h + 108, "0000000", 8);
-	memcpy(h + 116, "0000000", 8);
-	cr_assert_lt(size, 1ULL << 33, "11 octal digits");
-	snprintf(num, sizeof(num), "%011llo", size);
-	memcpy(h + 124, num, 12);
-	memcpy(h + 136, "14000000000", 12);
-	memset(h + 148, ' ', 8);
-	h[156] = '0';
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf(num, sizeof(num), "%06o", sum & 0777777);
-	memcpy(h + 148, num, 7);
-	cr_assert_eq(fwrite(h, 1, sizeof(h), f), sizeof(h));
-	fclose(f);
-}
-
 Test(recipe, hostile_huge_entry_is_refused_unread)
 {
 	cleanup_free char *dir = tmpdir();
@@ -962,7 +888,7 @@ Test(recipe, hostile_huge_entry_is_refused_unread)
 	struct dks_recipe *r;
 	struct dks_error err = {0};
 
-	write_raw_tar(tar, "bomb.bin", 4ULL << 30); /* 4 GiB declared */
+	sbt_write_raw_tar(tar, "bomb.bin", 4ULL << 30); /* 4 GiB declared */
 	path = tar_recipe(dir, "m.tar", NULL);
 	r = load_ok(path);
 	cr_assert_lt(dks_recipe_fetch_source(r, dest, &err), 0);

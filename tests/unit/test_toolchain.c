@@ -27,6 +27,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/toolchain.h"
+#include "sbtar.h"
 #include "sbtest.h"
 
 TestSuite(toolchain, .fini = sbt_cleanup);
@@ -168,78 +169,13 @@ static void import_ok(const char *tree, const char *name, const char *from, unsi
 
 /* ---- archives built by the test ---- */
 
-struct item {
-	const char *path;
-	mode_t type;	  /* AE_IFREG (default), AE_IFDIR, AE_IFLNK, ... */
-	mode_t perm;	  /* default 0644 */
-	const char *data; /* regular files */
-	size_t size;	  /* regular files without @data: that many zero bytes */
-	const char *link; /* symlink target, or hard link target with @hard */
-	bool hard;
-};
-
-static void write_zeros(struct archive *a, size_t size)
-{
-	static const char zeros[65536];
-
-	while (size) {
-		size_t n = size < sizeof(zeros) ? size : sizeof(zeros);
-
-		cr_assert_eq(archive_write_data(a, zeros, n), (la_ssize_t)n);
-		size -= n;
-	}
-}
-
-static void make_tar_with(const char *path, const struct item *items, size_t n,
-			  int (*filter)(struct archive *))
-{
-	struct archive *a = archive_write_new();
-
-	cr_assert_not_null(a);
-	cr_assert_eq(filter(a), ARCHIVE_OK, "filter: %s", archive_error_string(a));
-	cr_assert_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-	cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK, "%s",
-		     archive_error_string(a));
-	for (size_t i = 0; i < n; i++) {
-		const struct item *it = &items[i];
-		struct archive_entry *e = archive_entry_new();
-		size_t len = it->data ? strlen(it->data) : it->size;
-
-		archive_entry_set_pathname(e, it->path);
-		archive_entry_set_filetype(e, it->type ? it->type : AE_IFREG);
-		archive_entry_set_perm(e, it->perm ? it->perm : 0644);
-		if (it->type == AE_IFCHR || it->type == AE_IFBLK)
-			archive_entry_set_rdev(e, makedev(1, 3));
-		if (it->link && it->hard)
-			archive_entry_set_hardlink(e, it->link);
-		else if (it->link)
-			archive_entry_set_symlink(e, it->link);
-		archive_entry_set_size(e, (la_int64_t)len);
-		cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK, "%s: %s", it->path,
-			     archive_error_string(a));
-		if (it->data && len)
-			cr_assert_eq(archive_write_data(a, it->data, len), (la_ssize_t)len);
-		else if (len)
-			write_zeros(a, len);
-		archive_entry_free(e);
-	}
-	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
-	archive_write_free(a);
-}
-
-#define ITEMS(...)                                                                                 \
-	(const struct item[])                                                                      \
-	{                                                                                          \
-		__VA_ARGS__                                                                        \
-	}
-#define N_ITEMS(...) (sizeof(ITEMS(__VA_ARGS__)) / sizeof(struct item))
 #define MAKE_TAR(path, filter, ...)                                                                \
-	make_tar_with(path, ITEMS(__VA_ARGS__), N_ITEMS(__VA_ARGS__), filter)
+	sbt_make_tar(path, SBT_ITEMS(__VA_ARGS__), SBT_N_ITEMS(__VA_ARGS__), filter)
 
 /* Build @items into <dir>/img.tar.gz, import it as "img" into <dir>/tree
  * with cap @max: it must fail with @expect in the message and leave
  * nothing behind. */
-static void import_refused(const struct item *items, size_t n, unsigned long long max,
+static void import_refused(const struct sbt_item *items, size_t n, unsigned long long max,
 			   const char *expect)
 {
 	cleanup_free char *dir = tmpdir();
@@ -247,45 +183,14 @@ static void import_refused(const struct item *items, size_t n, unsigned long lon
 	cleanup_free char *tree = join(dir, "tree");
 	struct dks_error err = {0};
 
-	make_tar_with(tar, items, n, archive_write_add_filter_gzip);
+	sbt_make_tar(tar, items, n, archive_write_add_filter_gzip);
 	cr_assert_lt(dks_toolchain_import(tree, "img", tar, max, &err), 0,
 		     "imported a hostile image");
 	cr_expect(strstr(err.msg, expect), "'%s' not in: %s", expect, err.msg);
 	assert_nothing_left(tree);
 }
 #define IMPORT_REFUSED(expect, ...)                                                                \
-	import_refused(ITEMS(__VA_ARGS__), N_ITEMS(__VA_ARGS__), 0, expect)
-
-/* A ustar header declaring @size bytes and no data behind it: libarchive's
- * writer cannot make one (at close it pads the entry to its declared size
- * with zeros, gigabytes of them), so the 512 bytes are written here. */
-static void write_raw_tar(const char *path, const char *name, unsigned long long size)
-{
-	unsigned char h[1024] = {0};
-	unsigned sum = 0;
-	char num[32];
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f);
-	snprintf((char *)h, 100, "%s", name);
-	memcpy(h + 100, "0000644", 8);
-	memcpy(h + 108, "0000000", 8);
-	memcpy(h + 116, "0000000", 8);
-	cr_assert_lt(size, 1ULL << 33, "11 octal digits");
-	snprintf(num, sizeof(num), "%011llo", size);
-	memcpy(h + 124, num, 12);
-	memcpy(h + 136, "14000000000", 12);
-	memset(h + 148, ' ', 8);
-	h[156] = '0';
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	for (int i = 0; i < 512; i++)
-		sum += h[i];
-	snprintf(num, sizeof(num), "%06o", sum & 0777777);
-	memcpy(h + 148, num, 7);
-	cr_assert_eq(fwrite(h, 1, sizeof(h), f), sizeof(h));
-	fclose(f);
-}
+	import_refused(SBT_ITEMS(__VA_ARGS__), SBT_N_ITEMS(__VA_ARGS__), 0, expect)
 
 /* ---- the CLI ---- */
 
@@ -589,22 +494,22 @@ Test(toolchain, archive_bomb_is_refused)
 	cleanup_free char *dir = tmpdir();
 	cleanup_free char *tar = join(dir, "bomb.tar");
 	cleanup_free char *tree = join(dir, "tree");
-	struct item many[40];
+	struct sbt_item many[40];
 	struct dks_error err = {0};
 	char names[40][16];
 
 	/* One 2 MiB file (a few KiB compressed) against a 1 MiB cap. */
-	import_refused(ITEMS({.path = "zeros", .size = 2 * MIB}), 1, MIB, "1 MiB cap");
+	import_refused(SBT_ITEMS({.path = "zeros", .size = 2 * MIB}), 1, MIB, "1 MiB cap");
 	/* Many files, each small, together over the cap. */
 	for (int i = 0; i < 40; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%02d", i);
-		many[i] = (struct item){.path = names[i], .size = 64 * 1024};
+		many[i] = (struct sbt_item){.path = names[i], .size = 64 * 1024};
 	}
 	import_refused(many, 40, MIB, "1 MiB cap");
 
 	/* A header that declares 3 GiB (and has no data): refused on the
 	 * declared size, before anything is read. */
-	write_raw_tar(tar, "bomb.bin", 3ULL << 30);
+	sbt_write_raw_tar(tar, "bomb.bin", 3ULL << 30);
 	cr_assert_lt(dks_toolchain_import(tree, "img", tar, MIB, &err), 0,
 		     "imported a 3 GiB entry");
 	cr_expect(strstr(err.msg, "declared larger than the 2048 MiB cap"), "%s", err.msg);
