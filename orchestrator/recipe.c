@@ -42,13 +42,6 @@
 #define DEFAULT_DKMS_TREE "/var/lib/dkms"
 
 
-static void strv_free(char **v)
-{
-	for (char **s = v; s && *s; s++)
-		free(*s);
-	free(v);
-}
-
 void dks_recipe_free(struct dks_recipe *r)
 {
 	if (!r)
@@ -78,8 +71,8 @@ void dks_recipe_free(struct dks_recipe *r)
 	free(r->overrides);
 	free(r->patches);
 	free(r->modules);
-	strv_free(r->k_config);
-	strv_free(r->build_depends);
+	dks_strv_free(r->k_config);
+	dks_strv_free(r->build_depends);
 	free(r);
 }
 
@@ -1081,7 +1074,7 @@ static char **strv_dup(char *const *v, size_t n)
 
 	for (size_t i = 0; c && i < n; i++) {
 		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c);
+			dks_strv_free(c);
 			return NULL;
 		}
 	}

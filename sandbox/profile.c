@@ -52,19 +52,6 @@ _Static_assert(sizeof(builtin_texts) / sizeof(builtin_texts[0]) + 1 ==
 
 /* ---- string vectors (NULL-terminated, with a count beside) ---- */
 
-static void strv_free(char **v)
-{
-	for (char **s = v; s && *s; s++)
-		free(*s);
-	free(v);
-}
-
-static void strv_freep(char ***v)
-{
-	strv_free(*v);
-}
-#define cleanup_strv __attribute__((cleanup(strv_freep)))
-
 static bool strv_has(char *const *v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -79,9 +66,9 @@ void dks_profile_free(struct dks_profile *p)
 		return;
 	free(p->name);
 	free(p->source);
-	strv_free(p->allow);
-	strv_free(p->enosys);
-	strv_free(p->etc);
+	dks_strv_free(p->allow);
+	dks_strv_free(p->enosys);
+	dks_strv_free(p->etc);
 	free(p);
 }
 
@@ -525,7 +512,7 @@ static int parse_list(const struct ctx *c, const yaml_node_t *seq,
 	}
 	if (check_duplicates(c, seq, v, count, f, k) < 0)
 		return -1;
-	strv_free(*list);
+	dks_strv_free(*list);
 	*list = steal_pointer(&v);
 	*n = count;
 	return 0;
@@ -795,7 +782,7 @@ static char **strv_copy(char *const *v, size_t n)
 	for (size_t i = 0; c && i < n; i++) {
 		c[i] = strdup(v[i]);
 		if (!c[i]) {
-			strv_free(c);
+			dks_strv_free(c);
 			return NULL;
 		}
 	}

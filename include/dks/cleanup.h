@@ -31,7 +31,21 @@ static inline void dks_fclosep(FILE **f)
 		fclose(*f);
 }
 
+/* A NULL-terminated array of strings and the strings (NULL is fine). */
+static inline void dks_strv_free(char **v)
+{
+	for (char **s = v; s && *s; s++)
+		free(*s);
+	free(v);
+}
+
+static inline void dks_strv_freep(char ***v)
+{
+	dks_strv_free(*v);
+}
+
 #define cleanup_free __attribute__((cleanup(dks_freep)))
+#define cleanup_strv __attribute__((cleanup(dks_strv_freep)))
 #define cleanup_close __attribute__((cleanup(dks_closep)))
 #define cleanup_fclose __attribute__((cleanup(dks_fclosep)))
 
