@@ -54,6 +54,8 @@ BIN       := $(BUILD)/dkms-sandbox
 LIB       := $(BUILD)/libdks.a
 ORCH      := $(BUILD)/liborch.a
 TESTBIN   := $(BUILD)/test-unit
+# The same binary with crash points that DKS_CRASH_AFTER=N turns on (tests only).
+CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
 .PHONY: all check check-asan check-run bench deps install uninstall clean demo format toolchain-image
@@ -92,6 +94,9 @@ $(ORCH): $(ORCH_OBJ)
 $(BIN): $(CLI_OBJ) $(ORCH) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(ORCH) $(LIB) $(LDLIBS)
 
+$(CRASHBIN): $(CLI_OBJ) $(BUILD)/tests/helpers/crashpoint.o $(ORCH) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/tests/helpers/crashpoint.o $(ORCH) $(LIB) $(LDLIBS)
+
 # Test helpers run inside the sandbox: static, so that they need nothing
 # of the toolchain root.
 $(PROBE): tests/helpers/probe.c
@@ -109,8 +114,8 @@ deps:
 check: deps
 	$(MAKE) check-run
 
-check-run: $(BIN) $(TESTBIN) $(PROBE)
-	DKS_BIN=$(abspath $(BIN)) DKS_PROBE=$(abspath $(PROBE)) \
+check-run: $(BIN) $(TESTBIN) $(PROBE) $(CRASHBIN)
+	DKS_BIN=$(abspath $(BIN)) DKS_PROBE=$(abspath $(PROBE)) DKS_CRASHBIN=$(abspath $(CRASHBIN)) \
 	DKS_SRCDIR=$(CURDIR) $(TESTBIN) --jobs 2 $(TESTFLAGS)
 
 check-asan: deps

@@ -10,6 +10,7 @@
 #include "dks/error.h"
 #include "dks/profile.h"
 #include "dks/tree.h"
+#include "install.h"
 
 /* Exit codes of `sandbox run` beyond the command's own (docs/errors.md). */
 #define DKS_EXIT_TIMEOUT 124
@@ -64,6 +65,9 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
  * source tree but it was not added yet. */
 int dks_ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
 		     struct dks_error *err);
+/* The installer's options: keys from the configuration (the options
+ * override it), --no-depmod, --force. */
+struct dks_install_opts dks_ctx_install_opts(const struct dks_ctx *ctx);
 /* Print the error and return its exit code. */
 int dks_fail(const struct dks_error *err);
 

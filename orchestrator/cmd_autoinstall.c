@@ -134,8 +134,7 @@ static bool failed_build(const struct dks_tree *tr, const struct candidate *x,
 static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct candidate *c,
 		       size_t n, const struct dks_target *t, int *failures, int *skips)
 {
-	struct dks_install_opts o = {.mok_key = ctx->cli.mok_key, .mok_cert = ctx->cli.mok_cert,
-				     .no_depmod = ctx->cli.no_depmod};
+	struct dks_install_opts o = dks_ctx_install_opts(ctx);
 	struct dks_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t k = 0, *idx = calloc(n + 1, sizeof(*idx));
 	int before = *failures;
@@ -207,7 +206,7 @@ static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, struct d
 /* kernel_prerm: every module installed for the kernel is uninstalled. */
 static int uninstall_all(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)
 {
-	struct dks_install_opts o = {.no_depmod = ctx->cli.no_depmod};
+	struct dks_install_opts o = dks_ctx_install_opts(ctx);
 	struct dks_status *st = NULL;
 	size_t n = 0;
 	int ret = 0;

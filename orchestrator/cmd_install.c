@@ -72,8 +72,7 @@ static int run(int argc, char **argv, const char *verb, bool install)
 		ret = build_missing(&ctx, m, v, t, n, &err);
 	if (ret == 0)
 		ret = lock = dks_tree_lock(&ctx.tree, m, &err);
-	struct dks_install_opts o = {.mok_key = ctx.cli.mok_key, .mok_cert = ctx.cli.mok_cert,
-				     .no_depmod = ctx.cli.no_depmod};
+	struct dks_install_opts o = dks_ctx_install_opts(&ctx);
 	for (size_t i = 0; ret >= 0 && i < n; i++)
 		ret = install ? dks_install(&ctx.tree, m, v, &t[i], &o, &err)
 			      : dks_uninstall(&ctx.tree, m, v, &t[i], &o, &err);
@@ -100,8 +99,8 @@ int cmd_generate_mok(int argc, char **argv)
 	struct dks_error err = {0};
 	struct dks_ctx ctx;
 	int ret = dks_ctx_open(argc, argv, "generate-mok", &ctx, &err);
-	const char *key = ctx.cli.mok_key ? ctx.cli.mok_key : DKS_DEFAULT_MOK_KEY;
-	const char *cert = ctx.cli.mok_cert ? ctx.cli.mok_cert : DKS_DEFAULT_MOK_CERT;
+	const char *key = ctx.cfg.mok_key ? ctx.cfg.mok_key : DKS_DEFAULT_MOK_KEY;
+	const char *cert = ctx.cfg.mok_cert ? ctx.cfg.mok_cert : DKS_DEFAULT_MOK_CERT;
 
 	if (ret == 0)
 		ret = dks_generate_mok(key, cert, "dkms-sandbox module signing key", &err);

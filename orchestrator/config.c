@@ -181,6 +181,8 @@ static const struct field fields[] = {
     {"profile", parse_name_or_path, OFF(profile), false},
     {"build_user", parse_name, OFF(build_user), true},
     {"jobs", parse_jobs, OFF(jobs), false},
+    {"mok_key", parse_path, OFF(mok_key), true},
+    {"mok_cert", parse_path, OFF(mok_cert), true},
     {NULL, NULL, 0, false},
 };
 
@@ -345,5 +347,7 @@ void dks_config_clear(struct dks_config *c)
 	free(c->toolchain);
 	free(c->profile);
 	free(c->build_user);
+	free(c->mok_key);
+	free(c->mok_cert);
 	memset(c, 0, sizeof(*c));
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "install.h"
 #include "dks/toolchain.h"
 
 static int override(char **field, const char *value, struct dks_error *err)
@@ -20,7 +21,9 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	    override(&cfg->install_tree, c->installtree, err) < 0 ||
 	    override(&cfg->toolchain, c->toolchain, err) < 0 ||
 	    override(&cfg->profile, c->profile, err) < 0 ||
-	    override(&cfg->build_user, c->user, err) < 0)
+	    override(&cfg->build_user, c->user, err) < 0 ||
+	    override(&cfg->mok_key, c->mok_key, err) < 0 ||
+	    override(&cfg->mok_cert, c->mok_cert, err) < 0)
 		return -1;
 	if (c->jobs)
 		cfg->jobs = c->jobs;
@@ -85,4 +88,12 @@ int dks_fail(const struct dks_error *err)
 {
 	dks_error_print(err);
 	return err->exit_code ? err->exit_code : 1;
+}
+
+struct dks_install_opts dks_ctx_install_opts(const struct dks_ctx *ctx)
+{
+	return (struct dks_install_opts){.mok_key = ctx->cfg.mok_key,
+					 .mok_cert = ctx->cfg.mok_cert,
+					 .no_depmod = ctx->cli.no_depmod,
+					 .force = ctx->cli.force};
 }

@@ -25,6 +25,7 @@
 struct dks_install_opts {
 	const char *mok_key, *mok_cert; /* NULL: dkms's defaults, when they exist */
 	bool no_depmod;
+	bool force; /* install again what is installed already */
 };
 
 int dks_install(const struct dks_tree *t, const char *m, const char *v,

@@ -23,6 +23,7 @@
 #include "dks/cleanup.h"
 #include "dks/spec.h"
 #include "dks/tree.h"
+#include "installrec.h"
 
 /* Reads of one build that a writer may overtake, each time by a whole
  * commit: a reader that loses this often is starved, not unlucky. */
@@ -256,7 +257,6 @@ static int push(struct lines *l, const char *m, const char *v, const char *kver,
 	    .kver = kver ? strdup(kver) : NULL,
 	    .arch = arch ? strdup(arch) : NULL,
 	    .state = state,
-	    .suffix = "",
 	};
 	if (!s->module || !s->version || (kver && !s->kver) || (arch && !s->arch))
 		return errno = ENOMEM, -1;
@@ -277,7 +277,7 @@ static void truncate_lines(struct lines *l, size_t n)
 
 /* Where one module's scan is. */
 struct scan {
-	const char *root; /* the tree, for messages */
+	const struct dks_tree *t;
 	const char *m;
 	int mfd;
 	struct lines *lines;
@@ -289,7 +289,7 @@ static int scan_fail(const struct scan *sc, const char *v, const char *kver)
 {
 	int errnum = errno;
 
-	return dks_err(sc->err, errnum, "status: cannot read %s/%s%s%s%s%s", sc->root, sc->m,
+	return dks_err(sc->err, errnum, "status: cannot read %s/%s%s%s%s%s", sc->t->dkms_tree, sc->m,
 		       v ? "/" : "", v ? v : "", kver ? "/" : "", kver ? kver : "");
 }
 
@@ -315,6 +315,10 @@ static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char
 			state = DKS_INSTALLED;
 		if (push(sc->lines, sc->m, v, kver, arch, state) < 0)
 			return scan_fail(sc, v, kver);
+		if (state == DKS_INSTALLED)
+			dks_installed_suffix(sc->t, sc->m, kver, arch,
+					     sc->lines->v[sc->lines->n - 1].suffix,
+					     sizeof(sc->lines->v[0].suffix));
 	}
 	return 0;
 }
@@ -442,7 +446,7 @@ int dks_tree_status(const struct dks_tree *t, const char *m, const char *v, stru
 	if ((m ? names_add(&modules, m) : list_dir(root, ".", &modules)) < 0)
 		return dks_err(err, errno, "status: cannot read %s", t->dkms_tree);
 	for (size_t i = 0; i < modules.n; i++) {
-		struct scan sc = {t->dkms_tree, modules.v[i], -1, &lines, err};
+		struct scan sc = {t, modules.v[i], -1, &lines, err};
 
 		if (scan_module(&sc, root, v) < 0)
 			return -1;
@@ -475,7 +479,7 @@ char *dks_status_line(const struct dks_status *s)
 		return NULL;
 	if (s->kver && s->arch)
 		rc = asprintf(&line, "%s/%s, %s, %s: %s%s", s->module, s->version, s->kver, s->arch,
-			      state_names[s->state], s->suffix ? s->suffix : "");
+			      state_names[s->state], s->suffix);
 	else
 		rc = asprintf(&line, "%s/%s: %s", s->module, s->version, state_names[s->state]);
 	return rc < 0 ? NULL : line;

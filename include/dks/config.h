@@ -11,6 +11,8 @@
  *     profile: default
  *     build_user: dkms-sandbox
  *     jobs: 0                    # 0 = number of CPUs
+ *     mok_key: /var/lib/dkms/mok.key   # the module signing key (install)
+ *     mok_cert: /var/lib/dkms/mok.pub  # and its certificate
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -32,6 +34,8 @@ struct dks_config {
 	char *profile;    /* profile name or file */
 	char *build_user; /* NULL: the sandbox's default */
 	int jobs;         /* 0: CPUs */
+	char *mok_key;    /* NULL: dkms's /var/lib/dkms/mok.key, when it exists */
+	char *mok_cert;   /* NULL: dkms's /var/lib/dkms/mok.pub */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -89,7 +89,7 @@ struct dks_status {
 	char *module, *version; /* always set */
 	char *kver, *arch;      /* NULL for ADDED and BROKEN lines */
 	enum dks_state state;
-	const char *suffix;     /* " (Original modules exist)" ... or "" */
+	char suffix[192];       /* " (Original modules exist)" ... or "" */
 };
 
 /* Every status line, sorted like dkms (module, version, kernel, arch);

@@ -667,3 +667,31 @@ pid_t sbt_find_cmdline(const char *marker)
 	closedir(d);
 	return found;
 }
+
+int sbt_vsh(char *out, size_t size, const char *fmt, va_list ap)
+{
+	char cmd[8192];
+	FILE *p;
+	size_t n;
+	int st;
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int sbt_sh(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	st = sbt_vsh(out, size, fmt, ap);
+	va_end(ap);
+	return st;
+}

@@ -14,7 +14,9 @@
 #ifndef DKS_SBTEST_H
 #define DKS_SBTEST_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -129,6 +131,10 @@ void sbt_cleanup(void);
 pid_t sbt_spawn_sleeper(void);
 bool sbt_is_alive(pid_t pid);
 void sbt_kill_and_reap(pid_t pid);
+/* Run a shell command on the host, stderr into stdout, its output (cut at
+ * @size - 1 bytes) into @out: its exit code (128 when it was killed). */
+int sbt_sh(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sbt_vsh(char *out, size_t size, const char *fmt, va_list ap);
 /* Run @argv on the host, unsandboxed, output discarded: its wait status. */
 int sbt_host_run(char *const argv[]);
 /* A host process whose /proc/PID/cmdline contains @marker, or 0. */

@@ -98,7 +98,9 @@ Test(config, file_overrides_every_key)
 				 "toolchain: /srv/toolchains/bookworm\n"
 				 "profile: strict\n"
 				 "build_user: builder\n"
-				 "jobs: 12\n");
+				 "jobs: 12\n"
+				 "mok_key: /srv/keys/mok.key\n"
+				 "mok_cert: /srv/keys/mok.pub\n");
 
 	cr_assert_eq(dks_config_load(path, &c, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(c.dkms_tree, "/srv/dkms");
@@ -108,6 +110,8 @@ Test(config, file_overrides_every_key)
 	cr_expect_str_eq(c.profile, "strict");
 	cr_expect_str_eq(c.build_user, "builder");
 	cr_expect_eq(c.jobs, 12);
+	cr_expect_str_eq(c.mok_key, "/srv/keys/mok.key");
+	cr_expect_str_eq(c.mok_cert, "/srv/keys/mok.pub");
 	dks_config_clear(&c);
 	cr_expect_null(c.dkms_tree);
 	free(path);

@@ -21,27 +21,6 @@
 
 TestSuite(image, .fini = sbt_cleanup);
 
-static int run(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t size, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	FILE *p;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	n = fread(out, 1, size - 1, p);
-	out[n] = 0;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 Test(image, debian12_image_builds_ddcci_and_hides_the_host_usr, .timeout = 1200)
 {
 	char *root = sbt_mkdtemp(NULL), *kver = sbt_installed_kernel();
@@ -50,30 +29,30 @@ Test(image, debian12_image_builds_ddcci_and_hides_the_host_usr, .timeout = 1200)
 	char opts[1024], mnt[256];
 	int rc;
 
-	rc = run(out, sizeof(out), "%s/tests/make-image.sh " IMAGE_TAR, getenv("DKS_SRCDIR"));
+	rc = sbt_sh(out, sizeof(out), "%s/tests/make-image.sh " IMAGE_TAR, getenv("DKS_SRCDIR"));
 	cr_assert_eq(rc, 0, "cannot make the image: %s", out);
 	snprintf(opts, sizeof(opts), "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib",
 		 root, root, root);
-	rc = run(out, sizeof(out),
+	rc = sbt_sh(out, sizeof(out),
 		 "chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib/%s && ln -s \"$(readlink -f "
 		 "/lib/modules/%s/build)\" %s/lib/%s/build && %s/tests/fetch-corpus.sh " CORPUS
 		 " ddcci-dkms >/dev/null && cp -a " CORPUS "/ddcci-dkms/usr/src/ddcci-0.4.2 %s/src/ && "
 		 "chmod -R a+rX %s",
 		 root, root, root, root, kver, kver, root, kver, getenv("DKS_SRCDIR"), root, root);
 	cr_assert_eq(rc, 0, "%s", out);
-	rc = run(out, sizeof(out), "%s toolchain import debian12 " IMAGE_TAR " %s", bin, opts);
+	rc = sbt_sh(out, sizeof(out), "%s toolchain import debian12 " IMAGE_TAR " %s", bin, opts);
 	cr_assert_eq(rc, 0, "import: %s", out);
-	rc = run(out, sizeof(out), "%s toolchain verify debian12 -k %s %s", bin, kver, opts);
+	rc = sbt_sh(out, sizeof(out), "%s toolchain verify debian12 -k %s %s", bin, kver, opts);
 	cr_expect_eq(rc, 0, "verify: %s", out);
-	rc = run(out, sizeof(out), "%s build ddcci/0.4.2 -k %s --toolchain debian12 %s", bin, kver,
+	rc = sbt_sh(out, sizeof(out), "%s build ddcci/0.4.2 -k %s --toolchain debian12 %s", bin, kver,
 		 opts);
 	cr_assert_eq(rc, 0, "build with the image: %s", out);
-	rc = run(out, sizeof(out), "modinfo -F vermagic %s/dkms/ddcci/0.4.2/%s/x86_64/module/ddcci.ko",
+	rc = sbt_sh(out, sizeof(out), "modinfo -F vermagic %s/dkms/ddcci/0.4.2/%s/x86_64/module/ddcci.ko",
 		 root, kver);
 	cr_expect(rc == 0 && strncmp(out, kver, strlen(kver)) == 0, "vermagic: %s", out);
 	/* The mount table of such a sandbox: the image (an overlay root), the
 	 * pseudo-filesystems, the headers and a bind; never the host's /usr. */
-	rc = run(out, sizeof(out),
+	rc = sbt_sh(out, sizeof(out),
 		 "%s sandbox run --toolchain %s/dkms/toolchains/debian12 -k %s --rw %s -- "
 		 "cat /proc/self/mountinfo", bin, root, kver, root);
 	cr_assert_eq(rc, 0, "%s", out);

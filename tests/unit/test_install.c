@@ -13,72 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "insttest.h"
 #include "sbtest.h"
 
 TestSuite(install, .fini = sbt_cleanup);
-
-struct it {
-	char root[256];
-	char kver[256], other[256];
-	char opts[2048];
-	char out[65536];
-	int status;
-};
-
-static int sh(struct it *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(struct it *t, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	FILE *p;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	n = fread(t->out, 1, sizeof(t->out) - 1, p);
-	t->out[n] = 0;
-	t->status = pclose(p);
-	t->status = WIFEXITED(t->status) ? WEXITSTATUS(t->status) : 128;
-	return t->status;
-}
-
-static void setup(struct it *t)
-{
-	char *dir = sbt_mkdtemp(NULL), *k = sbt_installed_kernel();
-
-	snprintf(t->root, sizeof(t->root), "%s", dir);
-	snprintf(t->kver, sizeof(t->kver), "%s", k);
-	free(dir);
-	free(k);
-	cr_assert_eq(sh(t, "ls /lib/modules | grep -v '^%s$' | head -n 1", t->kver), 0);
-	t->out[strcspn(t->out, "\n")] = 0;
-	snprintf(t->other, sizeof(t->other), "%.255s", t->out);
-	snprintf(t->opts, sizeof(t->opts),
-		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/root/lib/modules "
-		 "--mok-key %s/keys/mok.key --mok-cert %s/keys/mok.pub",
-		 t->root, t->root, t->root, t->root, t->root);
-	/* The key's directories must be root's (key hygiene): so is this one. */
-	cr_assert_eq(sh(t, "cd %s && chown 0:0 . && chmod 755 . && mkdir -p dkms src/hello-1.0 keys && chmod 700 keys && "
-			   "for k in %s %s; do mkdir -p root/lib/modules/$k && "
-			   "ln -s \"$(readlink -f /lib/modules/$k/build)\" root/lib/modules/$k/build && "
-			   "touch root/lib/modules/$k/modules.order root/lib/modules/$k/modules.builtin "
-			   "root/lib/modules/$k/modules.builtin.modinfo; done && "
-			   "cp %s/tests/modules/hello/* src/hello-1.0/ && printf 'PACKAGE_NAME=hello\\n"
-			   "PACKAGE_VERSION=1.0\\nBUILT_MODULE_NAME[0]=hello\\n' > src/hello-1.0/dkms.conf && "
-			   "chmod -R a+rX src dkms root && %s generate-mok --mok-key keys/mok.key "
-			   "--mok-cert keys/mok.pub",
-			   t->root, t->kver, t->other, getenv("DKS_SRCDIR"), getenv("DKS_BIN")),
-		     0, "%s", t->out);
-}
-
-static int dks(struct it *t, const char *args)
-{
-	return sh(t, "%s %s %s", getenv("DKS_BIN"), args, t->opts);
-}
 
 Test(install, installs_signed_runs_depmod_and_uninstall_restores_the_original, .timeout = 300)
 {
@@ -107,8 +45,58 @@ Test(install, installs_signed_runs_depmod_and_uninstall_restores_the_original, .
 	cr_expect(strstr(t.out, ": installed") == NULL && strstr(t.out, ": built"), "%s", t.out);
 }
 
+/* status says what dkms says after "installed": a kept original, an
+ * installed module that differs from what was installed (or a rebuilt one
+ * that differs from the installed), a missing one. */
+Test(install, status_suffixes_tell_originals_differences_and_missing_modules, .timeout = 300)
+{
+	struct it t;
+	char args[1024], ko[1024];
+
+	setup(&t);
+	snprintf(ko, sizeof(ko), "%s/root/lib/modules/%s/updates/dkms/hello.ko", t.root, t.kver);
+	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "x86_64: installed\n") != NULL, "%s", t.out);
+	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "already installed") != NULL, "a second install: %s", t.out);
+	snprintf(args, sizeof(args), "uninstall hello/1.0 -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	sh(&t, "echo original > %s", ko);
+	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "%s", t.out);
+	/* Same size, same mtime would pass the metadata check: the content
+	 * is compared when either changed. */
+	sh(&t, "perl -e 'open F, \"+<\", $ARGV[0] or die; seek F, 100, 0; print F \"X\"' %s", ko);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "(Original modules exist) (Differences between built and installed "
+				"modules)\n") != NULL, "%s", t.out);
+	sh(&t, "rm %s", ko);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "(Built modules are missing in the kernel modules folder)") != NULL,
+		  "%s", t.out);
+	snprintf(args, sizeof(args), "install hello/1.0 -k %s --force", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "--force: %s",
+		  t.out);
+	/* Built again from the same source: the same bytes, no difference. */
+	snprintf(args, sizeof(args), "build hello/1.0 -k %s --force", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "%s", t.out);
+	sh(&t, "echo 'MODULE_INFO(rebuilt, \"yes\");' >> %s/src/hello-1.0/hello.c", t.root);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "(Differences between built and installed modules)") != NULL,
+		  "a rebuild: %s", t.out);
+}
+
 /* A module that is not what it claims is refused, and nothing is placed. */
-enum tamper { OTHER_KERNEL, SIGNED, NOT_ELF };
+enum tamper { OTHER_KERNEL, SIGNED, NOT_ELF, BAD_CRC, SYMLINK, HARDLINK };
 
 static void tamper(struct it *t, enum tamper how, const char *mod)
 {
@@ -121,6 +109,20 @@ static void tamper(struct it *t, enum tamper how, const char *mod)
 		break;
 	case NOT_ELF:
 		sh(t, "echo 'not a module' > %s", mod);
+		break;
+	case BAD_CRC: /* one byte of the first symbol's CRC flipped */
+		sh(t, "objcopy --dump-section __versions=%s.v %s && perl -e 'open F, \"+<\", "
+		      "$ARGV[0] or die; binmode F; read F, $b, 1; seek F, 0, 0; "
+		      "print F chr(ord($b) ^ 1)' %s.v && objcopy --update-section __versions=%s.v %s",
+		   mod, mod, mod, mod, mod);
+		break;
+	case SYMLINK: /* at a file of the test's own, standing in for /etc/shadow */
+		sh(t, "echo secret > %s/secret && rm %s && ln -s %s/secret %s", t->root, mod, t->root,
+		   mod);
+		break;
+	case HARDLINK:
+		sh(t, "echo secret > %s/secret && rm %s && ln %s/secret %s", t->root, mod, t->root,
+		   mod);
 		break;
 	}
 	cr_assert_eq(t->status, 0, "tampering: %s", t->out);
@@ -144,28 +146,58 @@ static void expect_refused(struct it *t, enum tamper how, const char *reason)
 	cr_expect_neq(t->status, 0, "%s: a module was placed", reason);
 }
 
-Test(install, refuses_a_module_built_for_another_kernel, .timeout = 300)
+static void refused(enum tamper how, const char *reason)
 {
 	struct it t;
 
 	setup(&t);
-	expect_refused(&t, OTHER_KERNEL, "vermagic");
+	expect_refused(&t, how, reason);
+}
+
+Test(install, refuses_a_module_built_for_another_kernel, .timeout = 300)
+{
+	refused(OTHER_KERNEL, "vermagic");
 }
 
 Test(install, refuses_a_module_already_signed, .timeout = 300)
 {
-	struct it t;
-
-	setup(&t);
-	expect_refused(&t, SIGNED, "signature");
+	refused(SIGNED, "signature");
 }
 
 Test(install, refuses_a_file_that_is_not_elf, .timeout = 300)
 {
+	refused(NOT_ELF, "ELF");
+}
+
+Test(install, refuses_a_module_with_a_wrong_symbol_crc, .timeout = 300)
+{
+	refused(BAD_CRC, "Module.symvers says");
+}
+
+/* A symlink where the built module was is no build: install builds again
+ * and places the fresh module; the link's target is never read. */
+Test(install, a_symlink_planted_as_the_module_is_not_followed, .timeout = 300)
+{
 	struct it t;
+	char args[1024], mod[1024];
 
 	setup(&t);
-	expect_refused(&t, NOT_ELF, "ELF");
+	snprintf(mod, sizeof(mod), "%s/dkms/hello/1.0/%.255s/x86_64/module/hello.ko", t.root,
+		 t.kver);
+	snprintf(args, sizeof(args), "build hello/1.0 -k %.255s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	tamper(&t, SYMLINK, mod);
+	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "building") != NULL, "not built again: %s", t.out);
+	sh(&t, "test ! -L %s && modinfo -F name %s/root/lib/modules/%s/updates/dkms/hello.ko", mod,
+	   t.root, t.kver);
+	cr_expect_str_eq(t.out, "hello\n", "the installed module is not the fresh build");
+}
+
+Test(install, refuses_a_hardlink_planted_as_the_module, .timeout = 300)
+{
+	refused(HARDLINK, "with one link");
 }
 
 /* autoinstall builds and installs the AUTOINSTALL modules only; the kernel

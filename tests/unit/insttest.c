@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The installer's test trees: insttest.h. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "insttest.h"
+#include "sbtest.h"
+
+int sh(struct it *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	t->status = sbt_vsh(t->out, sizeof(t->out), fmt, ap);
+	va_end(ap);
+	return t->status;
+}
+
+void setup(struct it *t)
+{
+	char *dir = sbt_mkdtemp(NULL), *k = sbt_installed_kernel();
+
+	snprintf(t->root, sizeof(t->root), "%s", dir);
+	snprintf(t->kver, sizeof(t->kver), "%s", k);
+	free(dir);
+	free(k);
+	cr_assert_eq(sh(t, "ls /lib/modules | grep -v '^%s$' | head -n 1", t->kver), 0);
+	t->out[strcspn(t->out, "\n")] = 0;
+	snprintf(t->other, sizeof(t->other), "%.255s", t->out);
+	snprintf(t->opts, sizeof(t->opts),
+		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/root/lib/modules "
+		 "--config %s/config.yaml",
+		 t->root, t->root, t->root, t->root);
+	/* The key's directories must be root's (key hygiene): so is this one. */
+	/* The keys come from the configuration file; generate-mok takes them as options. */
+	cr_assert_eq(sh(t, "cd %s && chown 0:0 . && chmod 755 . && mkdir -p dkms src/hello-1.0 keys && chmod 700 keys && "
+			   "printf 'mok_key: %%s/keys/mok.key\nmok_cert: %%s/keys/mok.pub\n' $PWD $PWD > config.yaml && "
+			   "for k in %s %s; do mkdir -p root/lib/modules/$k && "
+			   "ln -s \"$(readlink -f /lib/modules/$k/build)\" root/lib/modules/$k/build && "
+			   "touch root/lib/modules/$k/modules.order root/lib/modules/$k/modules.builtin "
+			   "root/lib/modules/$k/modules.builtin.modinfo; done && "
+			   "cp %s/tests/modules/hello/* src/hello-1.0/ && printf 'PACKAGE_NAME=hello\\n"
+			   "PACKAGE_VERSION=1.0\\nBUILT_MODULE_NAME[0]=hello\\n' > src/hello-1.0/dkms.conf && "
+			   "chmod -R a+rX src dkms root && %s generate-mok --mok-key keys/mok.key "
+			   "--mok-cert keys/mok.pub",
+			   t->root, t->kver, t->other, getenv("DKS_SRCDIR"), getenv("DKS_BIN")),
+		     0, "%s", t->out);
+}
+
+int dks(struct it *t, const char *args)
+{
+	return sh(t, "%s %s %s", getenv("DKS_BIN"), args, t->opts);
+}
+
