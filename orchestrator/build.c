@@ -417,6 +417,15 @@ static int prepare_job(const struct dks_build_env *env, const struct dks_job *j,
 	return 0;
 }
 
+static int close_synced(FILE *f, const char *path, struct dks_error *err)
+{
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
+		fclose(f);
+		return dks_err(err, errno, "%s", path);
+	}
+	return fclose(f) == 0 ? 0 : dks_err(err, errno, "%s", path);
+}
+
 /* What the installer needs of the spec, written by us beside the modules
  * (the installer never evaluates a dkms.conf): one line per module,
  * "built_name<TAB>dest_name<TAB>dest_location". */
@@ -432,11 +441,25 @@ static int write_manifest(const struct dks_spec *s, const char *staged, struct d
 	for (size_t i = 0; i < s->n_modules; i++)
 		fprintf(f, "%s\t%s\t%s\n", s->modules[i].built_name, s->modules[i].dest_name,
 			s->modules[i].dest_location);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		fclose(f);
+	return close_synced(f, path, err);
+}
+
+/* The install hooks, for the installer (which runs them in a sandbox). */
+static int write_hooks(const struct dks_spec *s, const char *staged, struct dks_error *err)
+{
+	const char *const names[] = {"pre_install", "post_install", "post_remove"};
+	const char *const scripts[] = {s->pre_install, s->post_install, s->post_remove};
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/" DKS_HOOKS, staged);
+	f = fopen(path, "wxe");
+	if (!f)
 		return dks_err(err, errno, "%s", path);
-	}
-	return fclose(f) == 0 ? 0 : dks_err(err, errno, "%s", path);
+	for (size_t i = 0; i < 3; i++)
+		if (scripts[i] && *scripts[i] && !strpbrk(scripts[i], "\t\n"))
+			fprintf(f, "%s\t%s\n", names[i], scripts[i]);
+	return close_synced(f, path, err);
 }
 
 static int build_and_collect(const struct dks_build_env *env, const struct dks_job *j,
@@ -463,7 +486,9 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
 	if (dks_collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
 		return -1;
-	return write_manifest(js->spec, js->staged, err);
+	if (write_manifest(js->spec, js->staged, err) < 0)
+		return -1;
+	return write_hooks(js->spec, js->staged, err);
 }
 
 /* Under the module's lock: the new build, or only the failed build's log. */

@@ -19,6 +19,9 @@
 
 /* Beside module/ and log/ in a build: the modules' names and destinations. */
 #define DKS_MANIFEST "manifest"
+/* Beside it: the install hooks of the spec, "<name>\t<script>" lines
+ * (pre_install, post_install, post_remove). */
+#define DKS_HOOKS "hooks"
 
 /* Largest .ko collected from a build (a build dir is attacker-controlled). */
 #define DKS_MODULE_MAX (256L * 1024 * 1024)

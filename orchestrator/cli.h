@@ -36,6 +36,7 @@ struct dks_cli {
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */
+	const char *templatekernel;     /* match */
 	bool no_depmod;
 	const char *kernelsourcedir, *config;
 	const char *dkmstree, *sourcetree, *installtree, *toolchain, *profile, *user;
@@ -67,7 +68,7 @@ int dks_ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
 		     struct dks_error *err);
 /* The installer's options: keys from the configuration (the options
  * override it), --no-depmod, --force. */
-struct dks_install_opts dks_ctx_install_opts(const struct dks_ctx *ctx);
+struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx);
 /* Print the error and return its exit code. */
 int dks_fail(const struct dks_error *err);
 
@@ -81,6 +82,7 @@ int cmd_toolchain(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_generate_mok(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 int cmd_autoinstall(int argc, char **argv);
 int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);

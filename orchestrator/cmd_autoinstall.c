@@ -239,7 +239,10 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	/* dkms: the kernel hooks take exactly one -k (exit 4 otherwise). */
 	if (ret == 0 && h != AUTOINSTALL && ctx.cli.n_kernels != 1)
 		ret = dks_err_code(&err, DKS_EXIT_HOOK_USAGE, 0, "%s: give exactly one -k KVER", verb);
-	if (ret == 0)
+	if (ret == 0 && h == PRERM)
+		ret = dks_target_bare(ctx.cli.kernels[0], ctx.cli.kernelsourcedir,
+				      ctx.cfg.install_tree, &t, &err);
+	else if (ret == 0)
 		ret = ctx.cli.n_kernels ? dks_target_resolve(ctx.cli.kernels[0], ctx.cli.kernelsourcedir,
 							     ctx.cfg.install_tree, &t, &err)
 					: dks_target_running(ctx.cfg.install_tree, &t, &err);

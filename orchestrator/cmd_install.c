@@ -3,11 +3,14 @@
  * dkms-sandbox install MODULE/VERSION [-k KVER[/ARCH]]... [--mok-key K --mok-cert C] [--no-depmod]
  * dkms-sandbox uninstall MODULE/VERSION [-k KVER[/ARCH]]... [--no-depmod]
  * dkms-sandbox generate-mok [--mok-key K --mok-cert C]
+ * dkms-sandbox match --templatekernel KVER -k KVER2 [MODULE]
  * install builds first what is not built yet, as dkms does.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "cli.h"
@@ -52,6 +55,27 @@ static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 	return rc ? dks_err_code(err, rc, 0, "%s/%s: the build failed", m, v) : 0;
 }
 
+/* m/v on every target: built first when installing, then installed or
+ * uninstalled under the module's lock. */
+static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct dks_target *t,
+		      size_t n, bool install, struct dks_error *err)
+{
+	struct dks_install_opts o;
+	int lock, ret = 0;
+
+	if (install && (dks_ensure_added(ctx, m, v, err) < 0 || build_missing(ctx, m, v, t, n, err) < 0))
+		return -1;
+	o = dks_ctx_install_opts(ctx);
+	lock = dks_tree_lock(&ctx->tree, m, err);
+	if (lock < 0)
+		return -1;
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = install ? dks_install(&ctx->tree, m, v, &t[i], &o, err)
+			      : dks_uninstall(&ctx->tree, m, v, &t[i], &o, err);
+	dks_tree_unlock(lock);
+	return ret;
+}
+
 static int run(int argc, char **argv, const char *verb, bool install)
 {
 	struct dks_error err = {0};
@@ -59,25 +83,15 @@ static int run(int argc, char **argv, const char *verb, bool install)
 	struct dks_target *t = NULL;
 	const char *m, *v;
 	size_t n = 0;
-	int lock = -1, ret;
+	int ret;
 
 	ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
 	if (ret == 0)
 		ret = dks_ctx_module(&ctx, &m, &v, &err);
 	if (ret == 0)
 		ret = targets(&ctx, &t, &n, &err);
-	if (ret == 0 && install)
-		ret = dks_ensure_added(&ctx, m, v, &err);
-	if (ret == 0 && install)
-		ret = build_missing(&ctx, m, v, t, n, &err);
 	if (ret == 0)
-		ret = lock = dks_tree_lock(&ctx.tree, m, &err);
-	struct dks_install_opts o = dks_ctx_install_opts(&ctx);
-	for (size_t i = 0; ret >= 0 && i < n; i++)
-		ret = install ? dks_install(&ctx.tree, m, v, &t[i], &o, &err)
-			      : dks_uninstall(&ctx.tree, m, v, &t[i], &o, &err);
-	if (lock >= 0)
-		dks_tree_unlock(lock);
+		ret = install_on(&ctx, m, v, t, n, install, &err);
 	ret = ret < 0 ? dks_fail(&err) : 0;
 	dks_targets_free(t, n);
 	dks_ctx_close(&ctx);
@@ -107,6 +121,75 @@ int cmd_generate_mok(int argc, char **argv)
 	if (ret == 0)
 		printf("key %s, certificate %s (enrol it: mokutil --import %s)\n", key, cert, cert);
 	ret = ret < 0 ? dks_fail(&err) : 0;
+	dks_ctx_close(&ctx);
+	return ret;
+}
+
+/* dkms's checks of a match: --templatekernel, one -k, not the same
+ * kernel (exit 2), -m a module of the tree (exit 3). */
+static int match_args(const struct dks_ctx *ctx, struct dks_error *err)
+{
+	const struct dks_cli *c = &ctx->cli;
+	char dir[PATH_MAX];
+
+	if (!c->templatekernel || c->n_kernels != 1)
+		return dks_err(err, 0, "match: usage: match --templatekernel KVER -k KVER [MODULE]");
+	if (strcmp(c->templatekernel, c->kernels[0]) == 0)
+		return dks_err_code(err, 2, 0, "match: the template kernel and -k are the same: %s",
+				    c->kernels[0]);
+	snprintf(dir, sizeof(dir), "%s/%s", ctx->tree.dkms_tree, c->module ? c->module : "");
+	if (c->module && (dks_tree_check_name("module", c->module, err) < 0 ||
+			  access(dir, F_OK) != 0))
+		return dks_err_code(err, 3, 0, "match: %s is not in the DKMS tree %s", c->module,
+				    ctx->tree.dkms_tree);
+	return 0;
+}
+
+/* Install on the target every m/v installed on the template kernel (its
+ * arch); go on past a failure, return the first one's code. */
+static int match_all(struct dks_ctx *ctx, struct dks_target *t, struct dks_error *err)
+{
+	struct dks_status *st = NULL;
+	size_t n = 0, done = 0;
+	int ret = dks_tree_status(&ctx->tree, ctx->cli.module, NULL, &st, &n, err), first = 0;
+
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		struct dks_error e = {0};
+
+		if (st[i].state != DKS_INSTALLED || strcmp(st[i].kver, ctx->cli.templatekernel) ||
+		    strcmp(st[i].arch, t->arch))
+			continue;
+		printf("%s/%s: matching %s to %s\n", st[i].module, st[i].version, t->kver,
+		       ctx->cli.templatekernel);
+		done++;
+		if (install_on(ctx, st[i].module, st[i].version, t, 1, true, &e) < 0) {
+			dks_error_print(&e);
+			if (!first)
+				*err = e, first = 1;
+		}
+	}
+	if (ret == 0 && !done)
+		printf("There is nothing to be done for this match.\n");
+	dks_status_free(st, n);
+	return ret < 0 || first ? -1 : 0;
+}
+
+int cmd_match(int argc, char **argv)
+{
+	struct dks_error err = {0};
+	struct dks_ctx ctx;
+	struct dks_target *t = NULL;
+	size_t n = 0;
+	int ret = dks_ctx_open(argc, argv, "match", &ctx, &err);
+
+	if (ret == 0)
+		ret = match_args(&ctx, &err);
+	if (ret == 0)
+		ret = targets(&ctx, &t, &n, &err);
+	if (ret == 0)
+		ret = match_all(&ctx, t, &err);
+	ret = ret < 0 ? dks_fail(&err) : 0;
+	dks_targets_free(t, n);
 	dks_ctx_close(&ctx);
 	return ret;
 }

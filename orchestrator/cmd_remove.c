@@ -3,7 +3,8 @@
  * dkms-sandbox unbuild MODULE/VERSION [-k KVER[/ARCH]]... [--all]
  * dkms-sandbox remove MODULE/VERSION [-k KVER[/ARCH]]... [--all]
  * unbuild drops builds; remove drops builds and, when none is left (or with
- * --all, or without -k), the module version itself.
+ * --all, or without -k), the module version itself. Both uninstall first
+ * what is installed, as dkms.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <sys/utsname.h>
 
 #include "cli.h"
+#include "dks/kernel.h"
+#include "install.h"
 
 /* "KVER[/ARCH]" -> kver, arch (the host's when not given). */
 static void split(const char *spec, char *kver, size_t size, const char **arch, char *buf,
@@ -28,7 +31,27 @@ static void split(const char *spec, char *kver, size_t size, const char **arch, 
 	*arch = buf;
 }
 
-static int unbuild_kernels(const struct dks_ctx *ctx, const char *m, const char *v,
+/* An installed build is uninstalled before it goes (it needs no headers). */
+static int uninstall_first(struct dks_ctx *ctx, const char *m, const char *v, const char *kver,
+			   const char *arch, struct dks_error *err)
+{
+	char spec[2 * DKS_TREE_NAME_MAX + 2];
+	struct dks_target t = {0};
+	struct dks_install_opts o;
+	int ret;
+
+	if (!dks_tree_is_installed(&ctx->tree, m, v, kver, arch))
+		return 0;
+	snprintf(spec, sizeof(spec), "%s/%s", kver, arch);
+	o = dks_ctx_install_opts(ctx);
+	ret = dks_target_bare(spec, NULL, ctx->cfg.install_tree, &t, err);
+	if (ret == 0)
+		ret = dks_uninstall(&ctx->tree, m, v, &t, &o, err);
+	dks_target_clear(&t);
+	return ret;
+}
+
+static int unbuild_kernels(struct dks_ctx *ctx, const char *m, const char *v,
 			   struct dks_error *err)
 {
 	for (size_t i = 0; i < ctx->cli.n_kernels; i++) {
@@ -40,14 +63,15 @@ static int unbuild_kernels(const struct dks_ctx *ctx, const char *m, const char 
 			printf("%s/%s, %s, %s: not built\n", m, v, kver, arch);
 			continue;
 		}
-		if (dks_tree_unbuild(&ctx->tree, m, v, kver, arch, err) < 0)
+		if (uninstall_first(ctx, m, v, kver, arch, err) < 0 ||
+		    dks_tree_unbuild(&ctx->tree, m, v, kver, arch, err) < 0)
 			return -1;
 		printf("%s/%s, %s, %s: unbuilt\n", m, v, kver, arch);
 	}
 	return 0;
 }
 
-static int unbuild_all(const struct dks_ctx *ctx, const char *m, const char *v,
+static int unbuild_all(struct dks_ctx *ctx, const char *m, const char *v,
 		       struct dks_error *err)
 {
 	struct dks_status *st = NULL;
@@ -57,7 +81,8 @@ static int unbuild_all(const struct dks_ctx *ctx, const char *m, const char *v,
 	if (dks_tree_status(&ctx->tree, m, v, &st, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; ret == 0 && i < n; i++)
-		if (st[i].kver && st[i].arch)
+		if (st[i].kver && st[i].arch &&
+		    (ret = uninstall_first(ctx, m, v, st[i].kver, st[i].arch, err)) == 0)
 			ret = dks_tree_unbuild(&ctx->tree, m, v, st[i].kver, st[i].arch, err);
 	dks_status_free(st, n);
 	return ret;

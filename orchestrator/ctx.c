@@ -90,10 +90,17 @@ int dks_fail(const struct dks_error *err)
 	return err->exit_code ? err->exit_code : 1;
 }
 
-struct dks_install_opts dks_ctx_install_opts(const struct dks_ctx *ctx)
+struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx)
 {
+	struct dks_error ignored = {0};
+
+	/* For the install hooks; without it a hook says it cannot run. */
+	dks_ctx_profile(ctx, &ignored);
 	return (struct dks_install_opts){.mok_key = ctx->cfg.mok_key,
 					 .mok_cert = ctx->cfg.mok_cert,
 					 .no_depmod = ctx->cli.no_depmod,
-					 .force = ctx->cli.force};
+					 .force = ctx->cli.force,
+					 .profile = ctx->profile,
+					 .toolchain = ctx->cfg.toolchain,
+					 .build_user = ctx->cfg.build_user};
 }

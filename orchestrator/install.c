@@ -14,6 +14,7 @@
 #include "dks/cleanup.h"
 #include "dks/sign.h"
 #include "dks/validate.h"
+#include "hooks.h"
 #include "install_internal.h"
 
 typedef struct dks_install_plan plan_t;
@@ -130,7 +131,8 @@ static int plan_for(plan_t *p, const struct dks_tree *t, const char *m, const ch
 		 k->arch);
 	if (read_manifest(p, err) < 0)
 		return -1;
-	return dks_kernel_compression(k->config, &p->comp, err);
+	/* Uninstall may have a kernel without headers: it needs no format. */
+	return k->config ? dks_kernel_compression(k->config, &p->comp, err) : 0;
 }
 
 /* The key, when the kernel checks signatures; else unsigned, said once. */
@@ -198,12 +200,18 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 
 	if (ret == 0)
 		ret = load_signer(&f, o, &s, err);
+	struct dks_hook h = {p->t, p->m, p->v, p->k, p->build, o};
+
 	if (ret == 0)
 		ret = prepare_all(p, &f, s, err);
+	if (ret == 0)
+		ret = dks_run_hook(&h, "pre_install", err);
 	if (ret == 0)
 		ret = dks_place_install(p, o, err);
 	if (ret == 0)
 		printf("%s: installed%s\n", p->what, s ? " (signed)" : "");
+	if (ret == 0)
+		ret = dks_run_hook(&h, "post_install", err);
 	dks_signer_free(s);
 	dks_kernel_facts_clear(&f);
 	return ret;
@@ -237,8 +245,12 @@ int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 		ret = dks_place_recover(p, o, err);
 	if (ret == 0 && !dks_tree_is_installed(t, m, v, k->kver, k->arch))
 		printf("%s: not installed, skip\n", p->what); /* dkms: exit 0 */
-	else if (ret == 0 && (ret = dks_place_uninstall(p, o, err)) == 0)
+	else if (ret == 0 && (ret = dks_place_uninstall(p, o, err)) == 0) {
+		struct dks_hook h = {t, m, v, k, p->build, o};
+
 		printf("%s: uninstalled\n", p->what);
+		ret = dks_run_hook(&h, "post_remove", err);
+	}
 	plan_free(p);
 	return ret;
 }

@@ -19,13 +19,20 @@
 #include "dks/tree.h"
 
 #define DKS_EXIT_INSTALL_FAILED 6 /* dkms: version check or depmod failed */
+#define DKS_EXIT_PRE_INSTALL 101  /* dkms: PRE_INSTALL failed */
 #define DKS_DEFAULT_MOK_KEY "/var/lib/dkms/mok.key"
 #define DKS_DEFAULT_MOK_CERT "/var/lib/dkms/mok.pub"
+
+struct dks_profile;
 
 struct dks_install_opts {
 	const char *mok_key, *mok_cert; /* NULL: dkms's defaults, when they exist */
 	bool no_depmod;
-	bool force; /* install again what is installed already */
+	bool force; /* install again what is installed already; past a failed PRE_INSTALL */
+	/* The sandbox of the install hooks (PRE_INSTALL, POST_INSTALL,
+	 * POST_REMOVE): as the build's. */
+	const struct dks_profile *profile;
+	const char *toolchain, *build_user;
 };
 
 int dks_install(const struct dks_tree *t, const char *m, const char *v,

@@ -94,6 +94,16 @@ fail:
 	return -1;
 }
 
+int dks_target_bare(const char *spec, const char *headers, const char *install_tree,
+		    struct dks_target *out, struct dks_error *err)
+{
+	struct dks_error ignored = {0};
+
+	if (dks_target_resolve(spec, headers, install_tree, out, &ignored) == 0)
+		return 0;
+	return split_spec(spec, out, err);
+}
+
 static int by_kver(const void *a, const void *b)
 {
 	return dks_version_cmp(((const struct dks_target *)a)->kver,

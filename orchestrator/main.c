@@ -18,10 +18,12 @@ static const struct verb verbs[] = {
 	{"remove", cmd_remove, "remove MODULE/VERSION (-k KVER, or --all)"},
 	{"install", cmd_install, "validate, sign, compress, place MODULE/VERSION for -k KVER; depmod"},
 	{"uninstall", cmd_uninstall, "remove an installed MODULE/VERSION for -k KVER, restore originals"},
+	{"match", cmd_match, "install on -k KVER every module installed on --templatekernel KVER"},
 	{"autoinstall", cmd_autoinstall, "build and install every AUTOINSTALL module for -k KVER (exit 11 on failures)"},
 	{"kernel_postinst", cmd_kernel_postinst, "the kernel postinst hook: autoinstall for exactly one -k KVER"},
 	{"kernel_prerm", cmd_kernel_prerm, "the kernel prerm hook: uninstall every module of exactly one -k KVER"},
 	{"generate-mok", cmd_generate_mok, "make a module signing key and certificate (--mok-key/--mok-cert)"},
+	{"generate_mok", cmd_generate_mok, NULL}, /* dkms's spelling */
 	{"status", cmd_status, "show dkms's status lines (--json for JSON); reads the tree only"},
 	{"toolchain", cmd_toolchain, "import | list | remove | verify toolchain images (docs/toolchains.md)"},
 	{"sandbox", cmd_sandbox, "run a command in a fresh build sandbox (sandbox run --help)"},
@@ -34,7 +36,8 @@ static void usage(FILE *out)
 	      "module's build or its dkms.conf with host privileges.\n\nVerbs:\n",
 	      out);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		if (verbs[i].summary)
+			fprintf(out, "  %-16s %s\n", verbs[i].name, verbs[i].summary);
 	fputs("\nCommon options: -m MODULE -v VERSION -k KVER[/ARCH] (repeatable) -a ARCH --all\n"
 	      "--force -j N --kernelsourcedir DIR --dkmstree DIR --sourcetree DIR --installtree DIR\n"
 	      "-c CONFIG --toolchain host|DIR --profile NAME|FILE --user USER -q --verbose --json\n"

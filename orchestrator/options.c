@@ -11,7 +11,7 @@
 
 enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_VERBOSE,
        O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE, O_MOK_KEY, O_MOK_CERT,
-       O_NO_DEPMOD };
+       O_NO_DEPMOD, O_TEMPLATE };
 
 static const struct option opts[] = {
 	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
@@ -29,6 +29,7 @@ static const struct option opts[] = {
 	{"mok-key", required_argument, NULL, O_MOK_KEY},
 	{"mok-cert", required_argument, NULL, O_MOK_CERT},
 	{"no-depmod", no_argument, NULL, O_NO_DEPMOD},
+	{"templatekernel", required_argument, NULL, O_TEMPLATE},
 	{NULL, 0, NULL, 0}};
 
 static int parse_jobs(const char *s, int *out, struct dks_error *err)
@@ -58,6 +59,7 @@ static int string_opt(struct dks_cli *c, int o, const char *arg)
 	case O_USER: c->user = arg; return 1;
 	case O_MOK_KEY: c->mok_key = arg; return 1;
 	case O_MOK_CERT: c->mok_cert = arg; return 1;
+	case O_TEMPLATE: c->templatekernel = arg; return 1;
 	}
 	return 0;
 }

@@ -24,6 +24,11 @@ struct dks_target {
  * NULL. Missing headers: exit 21 naming the kernel. */
 int dks_target_resolve(const char *spec, const char *headers, const char *install_tree,
 		       struct dks_target *out, struct dks_error *err);
+/* For uninstall, which needs no headers (a kernel being removed may have
+ * lost them): resolved when they are there, else only kver and arch (the
+ * other fields NULL). */
+int dks_target_bare(const char *spec, const char *headers, const char *install_tree,
+		    struct dks_target *out, struct dks_error *err);
 /* Every kernel of @install_tree that has headers (--all), sorted. */
 int dks_targets_installed(const char *install_tree, struct dks_target **out, size_t *n,
 			  struct dks_error *err);

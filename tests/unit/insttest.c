@@ -57,3 +57,11 @@ int dks(struct it *t, const char *args)
 	return sh(t, "%s %s %s", getenv("DKS_BIN"), args, t->opts);
 }
 
+
+int hello_on(struct it *t, const char *verb, const char *kver, const char *more)
+{
+	char args[1024];
+
+	snprintf(args, sizeof(args), "%s hello/1.0 -k %.255s %s", verb, kver, more);
+	return dks(t, args);
+}

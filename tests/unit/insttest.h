@@ -24,5 +24,7 @@ int sh(struct it *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void setup(struct it *t);
 /* dkms-sandbox ARGS with the trees' options. */
 int dks(struct it *t, const char *args);
+/* dkms-sandbox VERB hello/1.0 -k KVER MORE with the trees' options. */
+int hello_on(struct it *t, const char *verb, const char *kver, const char *more);
 
 #endif

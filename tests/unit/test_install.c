@@ -21,13 +21,12 @@ TestSuite(install, .fini = sbt_cleanup);
 Test(install, installs_signed_runs_depmod_and_uninstall_restores_the_original, .timeout = 300)
 {
 	struct it t;
-	char args[1024], ko[1024];
+	char ko[1024];
 
 	setup(&t);
 	snprintf(ko, sizeof(ko), "%s/root/lib/modules/%s/updates/dkms/hello.ko", t.root, t.kver);
 	sh(&t, "mkdir -p %s/root/lib/modules/%s/updates/dkms && echo original > %s", t.root, t.kver, ko);
-	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "installed (signed)") != NULL, "%s", t.out);
 	sh(&t, "modinfo -F signer %s", ko);
 	cr_expect(strstr(t.out, "dkms-sandbox module signing key") != NULL, "signer: %s", t.out);
@@ -37,8 +36,7 @@ Test(install, installs_signed_runs_depmod_and_uninstall_restores_the_original, .
 	cr_expect(strstr(t.out, "insmod") && strstr(t.out, "updates/dkms/hello.ko"), "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, ": installed") != NULL, "%s", t.out);
-	snprintf(args, sizeof(args), "uninstall hello/1.0 -k %s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
 	sh(&t, "cat %s", ko);
 	cr_expect_str_eq(t.out, "original\n", "the original module was not restored");
 	dks(&t, "status");
@@ -51,21 +49,18 @@ Test(install, installs_signed_runs_depmod_and_uninstall_restores_the_original, .
 Test(install, status_suffixes_tell_originals_differences_and_missing_modules, .timeout = 300)
 {
 	struct it t;
-	char args[1024], ko[1024];
+	char ko[1024];
 
 	setup(&t);
 	snprintf(ko, sizeof(ko), "%s/root/lib/modules/%s/updates/dkms/hello.ko", t.root, t.kver);
-	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, "x86_64: installed\n") != NULL, "%s", t.out);
-	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
+	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "already installed") != NULL, "a second install: %s", t.out);
-	snprintf(args, sizeof(args), "uninstall hello/1.0 -k %s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
 	sh(&t, "echo original > %s", ko);
-	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "%s", t.out);
 	/* Same size, same mtime would pass the metadata check: the content
@@ -78,21 +73,97 @@ Test(install, status_suffixes_tell_originals_differences_and_missing_modules, .t
 	dks(&t, "status");
 	cr_expect(strstr(t.out, "(Built modules are missing in the kernel modules folder)") != NULL,
 		  "%s", t.out);
-	snprintf(args, sizeof(args), "install hello/1.0 -k %s --force", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, "--force"), 0, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "--force: %s",
 		  t.out);
 	/* Built again from the same source: the same bytes, no difference. */
-	snprintf(args, sizeof(args), "build hello/1.0 -k %s --force", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "build", t.kver, "--force"), 0, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "%s", t.out);
 	sh(&t, "echo 'MODULE_INFO(rebuilt, \"yes\");' >> %s/src/hello-1.0/hello.c", t.root);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "build", t.kver, "--force"), 0, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, "(Differences between built and installed modules)") != NULL,
 		  "a rebuild: %s", t.out);
+}
+
+/* remove (and unbuild) uninstall first, as dkms. */
+Test(install, remove_uninstalls_first, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "remove hello/1.0 --all"), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "uninstalled") && strstr(t.out, "removed"), "%s", t.out);
+	sh(&t, "ls %s/root/lib/modules/%s/updates/dkms; grep -c hello %s/root/lib/modules/%s/modules.dep",
+	   t.root, t.kver, t.root, t.kver);
+	cr_expect_str_eq(t.out, "0\n", "left in the install tree or modules.dep");
+	dks(&t, "status");
+	cr_expect_str_eq(t.out, "", "%s", t.out);
+}
+
+/* match installs on a kernel what is installed on a template kernel, as
+ * dkms; its argument errors are dkms's codes. */
+Test(install, match_installs_what_the_template_kernel_has, .timeout = 300)
+{
+	struct it t;
+	char args[1024];
+
+	setup(&t);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	snprintf(args, sizeof(args), "match --templatekernel %s -k %s", t.kver, t.kver);
+	cr_expect_eq(dks(&t, args), 2, "the same kernel: %s", t.out);
+	snprintf(args, sizeof(args), "match --templatekernel %s -k %s -m nosuch", t.kver, t.other);
+	cr_expect_eq(dks(&t, args), 3, "a module not in the tree: %s", t.out);
+	cr_expect_eq(dks(&t, "match -k x"), 1, "no template: %s", t.out);
+	snprintf(args, sizeof(args), "match --templatekernel %s -k %s", t.other, t.kver);
+	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "nothing to be done") != NULL, "%s", t.out);
+	snprintf(args, sizeof(args), "match --templatekernel=%s -k %s -m hello", t.kver, t.other);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	dks(&t, "status");
+	sh(&t, "%s status %s | grep -c ': installed'", getenv("DKS_BIN"), t.opts);
+	cr_expect_str_eq(t.out, "2\n", "hello is not installed on both kernels");
+	sh(&t, "grep -c '^updates/dkms/hello.ko:' %s/root/lib/modules/%s/modules.dep", t.root,
+	   t.other);
+	cr_expect_str_eq(t.out, "1\n", "depmod for the matched kernel");
+}
+
+/* PRE_INSTALL, POST_INSTALL and POST_REMOVE run, as dkms runs them, from
+ * the source directory, but in a sandbox: not as root, and a file of the
+ * host (one this test made) stays as it was. A failed PRE_INSTALL stops
+ * the install with exit 101 and places nothing, unless --force. */
+Test(install, install_hooks_run_in_a_sandbox_and_pre_install_can_stop_it, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	cr_assert_eq(sh(&t, "cd %s && echo unchanged > victim && chmod 666 victim && cd src/hello-1.0 && "
+			    "printf 'PRE_INSTALL=pre.sh\nPOST_INSTALL=post.sh\nPOST_REMOVE=rm.sh\n' >> dkms.conf && "
+			    "printf '#!/bin/sh\necho PRE_INSTALL ran; exit 3\n' > pre.sh && "
+			    "printf '#!/bin/sh\necho POST_INSTALL ran as uid $(id -u) for $kernelver; "
+			    "echo pwned > %s/victim; touch here\n' > post.sh && "
+			    "printf '#!/bin/sh\necho POST_REMOVE ran in $PWD\n' > rm.sh && chmod 755 *.sh",
+			t.root, t.root),
+		     0, "%s", t.out);
+	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 101, "%s", t.out);
+	cr_expect(strstr(t.out, "PRE_INSTALL ran") && strstr(t.out, "pre_install script failed"),
+		  "%s", t.out);
+	sh(&t, "test -e %s/root/lib/modules/%s/updates/dkms/hello.ko && echo placed", t.root, t.kver);
+	cr_expect_str_eq(t.out, "", "a failed PRE_INSTALL placed the module");
+	cr_assert_eq(hello_on(&t, "install", t.kver, "--force"), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "POST_INSTALL ran as uid ") && !strstr(t.out, "uid 0 ") &&
+		      strstr(t.out, t.kver),
+		  "%s", t.out);
+	cr_expect(strstr(t.out, "post_install script failed") != NULL,
+		  "writing the host's file or the source did not fail: %s", t.out);
+	sh(&t, "cat %s/victim; ls %s/src/hello-1.0/here 2>&1", t.root, t.root);
+	cr_expect(strncmp(t.out, "unchanged\n", 10) == 0 && strstr(t.out, "No such file"),
+		  "the hook wrote outside its sandbox: %s", t.out);
+	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "POST_REMOVE ran in /usr/src/hello-1.0") != NULL, "%s", t.out);
 }
 
 /* A module that is not what it claims is refused, and nothing is placed. */
@@ -138,8 +209,7 @@ static void expect_refused(struct it *t, enum tamper how, const char *reason)
 		 t->other);
 	cr_assert_eq(dks(t, args), 0, "%s", t->out);
 	tamper(t, how, mod);
-	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t->kver);
-	dks(t, args);
+	hello_on(t, "install", t->kver, "");
 	cr_expect_eq(t->status, 6, "%s: exit %d: %s", reason, t->status, t->out);
 	cr_expect(strstr(t->out, reason) != NULL, "no '%s' in: %s", reason, t->out);
 	sh(t, "test -e %s/root/lib/modules/%s/updates/dkms/hello.ko", t->root, t->kver);
@@ -179,16 +249,14 @@ Test(install, refuses_a_module_with_a_wrong_symbol_crc, .timeout = 300)
 Test(install, a_symlink_planted_as_the_module_is_not_followed, .timeout = 300)
 {
 	struct it t;
-	char args[1024], mod[1024];
+	char mod[1024];
 
 	setup(&t);
 	snprintf(mod, sizeof(mod), "%s/dkms/hello/1.0/%.255s/x86_64/module/hello.ko", t.root,
 		 t.kver);
-	snprintf(args, sizeof(args), "build hello/1.0 -k %.255s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
 	tamper(&t, SYMLINK, mod);
-	snprintf(args, sizeof(args), "install hello/1.0 -k %s", t.kver);
-	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "building") != NULL, "not built again: %s", t.out);
 	sh(&t, "test ! -L %s && modinfo -F name %s/root/lib/modules/%s/updates/dkms/hello.ko", mod,
 	   t.root, t.kver);
@@ -222,6 +290,8 @@ Test(install, autoinstall_and_the_kernel_hooks, .timeout = 300)
 	cr_expect(strstr(t.out, "manual/1.0: added") != NULL, "a module without AUTOINSTALL: %s",
 		  t.out);
 	cr_expect_eq(dks(&t, "kernel_postinst"), 4, "%s", t.out);
+	/* A kernel being removed may have lost its headers already. */
+	sh(&t, "rm %s/root/lib/modules/%s/build", t.root, t.kver);
 	snprintf(args, sizeof(args), "kernel_prerm -k %s", t.kver);
 	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
 	dks(&t, "status");

@@ -59,10 +59,7 @@ static int crash(struct it *t, const char *verb, int n)
 
 static int verb(struct it *t, const char *v)
 {
-	char args[512];
-
-	snprintf(args, sizeof(args), "%s hello/1.0 -k %.255s", v, t->kver);
-	return dks(t, args);
+	return hello_on(t, v, t->kver, "");
 }
 
 /* The module in the install tree is the original or ours, whole. */
