@@ -68,11 +68,12 @@ static void candidates_free(struct candidate *c, size_t n)
 	free(c);
 }
 
-/* The candidate named @name that autoinstall handles, or NULL. */
+/* The candidate named @name that autoinstall handles (an AUTOINSTALL
+ * module, or one whose spec could not be evaluated: a failure), or NULL. */
 static const struct candidate *dependency(const struct candidate *all, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (all[i].spec && all[i].spec->autoinstall && strcmp(all[i].m, name) == 0)
+		if ((!all[i].spec || all[i].spec->autoinstall) && strcmp(all[i].m, name) == 0)
 			return &all[i];
 	return NULL;
 }

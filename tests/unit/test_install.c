@@ -306,21 +306,31 @@ Test(install, autoinstall_goes_on_past_a_failure_and_skips_its_dependents, .time
 	char args[1024];
 
 	setup(&t);
-	sh(&t, "cd %s/src && for m in broken needy; do cp -r hello-1.0 $m-1.0 && "
+	sh(&t, "cd %s/src && for m in broken needy badconf needy2; do cp -r hello-1.0 $m-1.0 && "
 	       "sed -i \"s/=hello$/=$m/\" $m-1.0/dkms.conf && "
 	       "printf 'DEST_MODULE_NAME[0]=%%s\\nAUTOINSTALL=yes\\n' $m >> $m-1.0/dkms.conf; done && "
 	       "echo '#error broken on purpose' >> broken-1.0/hello.c && "
 	       "echo 'BUILD_DEPENDS=broken' >> needy-1.0/dkms.conf && "
+	       "echo 'BUILD_DEPENDS=badconf' >> needy2-1.0/dkms.conf && "
 	       "echo 'AUTOINSTALL=yes' >> hello-1.0/dkms.conf && chmod -R a+rX .", t.root);
 	cr_assert_eq(t.status, 0, "%s", t.out);
 	cr_assert_eq(dks(&t, "add hello/1.0"), 0, "%s", t.out);
 	cr_assert_eq(dks(&t, "add broken/1.0"), 0, "%s", t.out);
 	cr_assert_eq(dks(&t, "add needy/1.0"), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add badconf/1.0"), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add needy2/1.0"), 0, "%s", t.out);
+	/* A dkms.conf that no longer evaluates (after add): its dependent is
+	 * not built either. */
+	sh(&t, "echo 'exit 3' >> %s/src/badconf-1.0/dkms.conf", t.root);
 	snprintf(args, sizeof(args), "autoinstall -k %s", t.kver);
 	cr_assert_eq(dks(&t, args), 11, "%s", t.out);
 	cr_expect(strstr(t.out, "needy/1.0: not built: its BUILD_DEPENDS broken") != NULL, "%s",
 		  t.out);
-	cr_expect(strstr(t.out, "2 module(s) failed") != NULL, "%s", t.out);
+	cr_expect(strstr(t.out, "badconf/1.0, ") && strstr(t.out, "cannot be evaluated"), "%s",
+		  t.out);
+	cr_expect(strstr(t.out, "needy2/1.0: not built: its BUILD_DEPENDS badconf") != NULL, "%s",
+		  t.out);
+	cr_expect(strstr(t.out, "4 module(s) failed") != NULL, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, "hello/1.0, ") && strstr(t.out, ": installed"), "%s", t.out);
 	cr_expect(strstr(t.out, "broken/1.0: added") && strstr(t.out, "needy/1.0: added"), "%s",
