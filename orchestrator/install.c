@@ -12,6 +12,7 @@
 
 #include "build.h"
 #include "dks/cleanup.h"
+#include "dks/distro.h"
 #include "dks/sign.h"
 #include "dks/validate.h"
 #include "hooks.h"
@@ -96,35 +97,62 @@ static int prepare(plan_t *p, size_t i, const struct dks_kernel_facts *f,
 			    &p->lens[i], err);
 }
 
-/* dkms's distro rule: Debian and Ubuntu (and their derivatives) install
- * every module into /updates/dkms, whatever DEST_MODULE_LOCATION says. */
-static bool debian_like(void)
+/* dkms's distro_version(): ID for Ubuntu, else ID_LIKE when it is set
+ * (the whole value, as bash's ${ID_LIKE[0]} of a string), else ID. */
+static void distro_of(const char *os_release, char *out, size_t size)
 {
-	cleanup_fclose FILE *f = fopen("/etc/os-release", "re");
-	char line[256];
+	cleanup_fclose FILE *f = fopen(os_release, "re");
+	char line[256], id[128] = "", like[128] = "";
 
-	while (f && fgets(line, sizeof(line), f))
-		if ((strncmp(line, "ID=", 3) == 0 || strncmp(line, "ID_LIKE=", 8) == 0) &&
-		    (strstr(line, "debian") || strstr(line, "ubuntu")))
-			return true;
-	return false;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *key_end = strchr(line, '='), *v;
+
+		if (!key_end)
+			continue;
+		*key_end = 0;
+		v = key_end + 1;
+		v[strcspn(v, "\n")] = 0;
+		if (*v == '"' || *v == '\'') {
+			v[strcspn(v + 1, "\"'") + 1] = 0;
+			v++;
+		}
+		if (strcmp(line, "ID") == 0)
+			snprintf(id, sizeof(id), "%s", v);
+		else if (strcmp(line, "ID_LIKE") == 0)
+			snprintf(like, sizeof(like), "%s", v);
+	}
+	snprintf(out, size, "%s", strcmp(id, "ubuntu") != 0 && *like ? like : id);
+}
+
+const char *dks_distro_location(const char *os_release, const char *location)
+{
+	static const struct {
+		const char *prefix, *location;
+	} rules[] = {{"fedora", "/extra"},        {"rhel", "/extra"},   {"ovm", "/extra"},
+		     {"sles", "/updates"},        {"suse", "/updates"}, {"opensuse", "/updates"},
+		     {"debian", "/updates/dkms"}, {"ubuntu", "/updates/dkms"},
+		     {"arch", "/updates/dkms"}};
+	char distro[128];
+
+	distro_of(os_release, distro, sizeof(distro));
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strncmp(distro, rules[i].prefix, strlen(rules[i].prefix)) == 0)
+			return rules[i].location;
+	return location;
 }
 
 void dks_install_dest(char *buf, size_t size, const plan_t *p, size_t i, enum dks_compression c)
 {
-	static int debian = -1;
-
-	if (debian < 0)
-		debian = debian_like();
 	snprintf(buf, size, "%s/%s%s/%s.ko%s", p->t->install_tree, p->k->kver,
-		 debian ? "/updates/dkms" : p->e[i].location, p->e[i].dest,
+		 p->distro_location ? p->distro_location : p->e[i].location, p->e[i].dest,
 		 dks_compression_ext(c));
 }
 
 static int plan_for(plan_t *p, const struct dks_tree *t, const char *m, const char *v,
 		    const struct dks_target *k, struct dks_error *err)
 {
-	*p = (plan_t){.t = t, .m = m, .v = v, .k = k};
+	*p = (plan_t){.t = t, .m = m, .v = v, .k = k,
+		      .distro_location = dks_distro_location(DKS_OS_RELEASE, NULL)};
 	snprintf(p->what, sizeof(p->what), "%s/%s, %s, %s", m, v, k->kver, k->arch);
 	snprintf(p->build, sizeof(p->build), "%s/%s/%s/%s/%s", t->dkms_tree, m, v, k->kver, k->arch);
 	snprintf(p->orig, sizeof(p->orig), "%s/%s/original_module/%s/%s", t->dkms_tree, m, k->kver,

@@ -33,6 +33,7 @@ struct dks_install_plan {
 	char build[PATH_MAX]; /* <dkmstree>/m/v/kver/arch */
 	char orig[PATH_MAX];  /* <dkmstree>/m/original_module/kver/arch */
 	enum dks_compression comp;
+	const char *distro_location; /* dkms's override of every location, or NULL */
 	void *bufs[DKS_INSTALL_MAX]; /* the bytes to install (install only) */
 	size_t lens[DKS_INSTALL_MAX];
 	struct dks_installrec rec;   /* what they are (install only) */

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dks/distro.h"
 #include "insttest.h"
 #include "sbtest.h"
 
@@ -164,6 +165,36 @@ Test(install, install_hooks_run_in_a_sandbox_and_pre_install_can_stop_it, .timeo
 		  "the hook wrote outside its sandbox: %s", t.out);
 	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "POST_REMOVE ran in /usr/src/hello-1.0") != NULL, "%s", t.out);
+}
+
+/* Where modules go, by /etc/os-release, as dkms's
+ * override_dest_module_location (ID for Ubuntu, else ID_LIKE, else ID). */
+Test(install, distro_destination_rules_follow_dkms)
+{
+	static const struct {
+		const char *os_release, *want;
+	} cases[] = {
+	    {"ID=debian\nVERSION_ID=\"12\"\n", "/updates/dkms"},
+	    {"ID=ubuntu\nID_LIKE=debian\n", "/updates/dkms"},
+	    {"ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n", "/updates/dkms"},
+	    {"ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", "/extra"},
+	    {"ID=fedora\n", "/extra"},
+	    {"ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n", "/updates"},
+	    {"ID=arch\n", "/updates/dkms"},
+	    {"ID=alpine\n", "/kernel/drivers/misc"},
+	    {"", "/kernel/drivers/misc"},
+	};
+	char *dir = sbt_mkdtemp(NULL), path[512];
+
+	snprintf(path, sizeof(path), "%s/os-release", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbt_write_file(path, cases[i].os_release, 0, 0, 0644);
+		cr_expect_str_eq(dks_distro_location(path, "/kernel/drivers/misc"), cases[i].want,
+				 "%s", cases[i].os_release);
+	}
+	unlink(path);
+	cr_expect_str_eq(dks_distro_location(path, "/extra/x"), "/extra/x", "no os-release");
+	free(dir);
 }
 
 /* A module that is not what it claims is refused, and nothing is placed. */
