@@ -24,6 +24,8 @@
 #include "dks/kernel.h"
 #include "dks/recipe.h"
 #include "dks/spec.h"
+#include "hooks.h"
+#include "install.h"
 
 /* The kernel a dkms.conf is checked against at add time: the running one
  * when it has headers (as dkms does), else the newest installed. */
@@ -116,7 +118,7 @@ static int place_recipe(const char *recipe, const char *dest, struct dks_error *
 
 /* A recipe: its source is fetched to <sourcetree>/<name>-<version>. */
 static int add_recipe(const struct dks_ctx *ctx, const char *path, char *m, char *v,
-		      struct dks_error *err)
+		      char **post_add, struct dks_error *err)
 {
 	struct dks_recipe *r = NULL;
 	char dest[PATH_MAX];
@@ -126,6 +128,7 @@ static int add_recipe(const struct dks_ctx *ctx, const char *path, char *m, char
 		return -1;
 	snprintf(m, NAME_MAX, "%s", dks_recipe_name(r));
 	snprintf(v, NAME_MAX, "%s", dks_recipe_version(r));
+	*post_add = dks_recipe_post_add(r) ? strdup(dks_recipe_post_add(r)) : NULL;
 	snprintf(dest, sizeof(dest), "%s/%s-%s", ctx->cfg.source_tree, m, v);
 	ret = access(dest, F_OK) == 0 ? place_recipe(path, dest, err)
 				       : dks_recipe_fetch_source(r, dest, err);
@@ -144,7 +147,7 @@ static int name_version(const struct dks_spec *s, char *m, char *v, struct dks_e
 }
 
 /* A source directory, or the dkms.conf in one. */
-static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v,
+static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, char **post_add,
 		    struct dks_error *err)
 {
 	cleanup_free char *real = realpath(path, NULL);
@@ -156,19 +159,21 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v,
 	if (!real || stat(real, &st) < 0)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
 	if (is_recipe(real))
-		return add_recipe(ctx, real, m, v, err);
+		return add_recipe(ctx, real, m, v, post_add, err);
 	snprintf(dir, sizeof(dir), "%s", real);
 	if (!S_ISDIR(st.st_mode))
 		*strrchr(dir, '/') = 0;
 	snprintf(conf, sizeof(conf), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
 	if (S_ISDIR(st.st_mode) && access(conf, F_OK) == 0)
-		return add_recipe(ctx, conf, m, v, err);
+		return add_recipe(ctx, conf, m, v, post_add, err);
 	snprintf(conf, sizeof(conf), "%s", S_ISDIR(st.st_mode) ? dir : real);
 	if (S_ISDIR(st.st_mode))
 		strncat(conf, "/dkms.conf", sizeof(conf) - strlen(conf) - 1);
 	ret = check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);
+	if (ret == 0 && spec->post_add)
+		*post_add = strdup(spec->post_add);
 	dks_spec_free(spec);
 	if (ret < 0)
 		return -1;
@@ -181,7 +186,8 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v,
 }
 
 /* m/v: its dkms.conf (or recipe) is checked all the same. */
-static int add_named(struct dks_ctx *ctx, const char *m, const char *v, struct dks_error *err)
+static int add_named(struct dks_ctx *ctx, const char *m, const char *v, char **post_add,
+		     struct dks_error *err)
 {
 	char dir[PATH_MAX], file[PATH_MAX + 32];
 	struct dks_recipe *r = NULL;
@@ -193,6 +199,8 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, struct d
 	snprintf(file, sizeof(file), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
 	if (access(file, F_OK) == 0) {
 		ret = dks_recipe_load(file, &r, err);
+		if (ret == 0 && dks_recipe_post_add(r))
+			*post_add = strdup(dks_recipe_post_add(r));
 		dks_recipe_free(r);
 		return ret;
 	}
@@ -201,23 +209,46 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, struct d
 	if (ret == 0 && (strcmp(spec->name, m) || strcmp(spec->version, v)))
 		ret = dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: declares %s/%s, not %s/%s", file,
 				   spec->name, spec->version, m, v);
+	if (ret == 0 && spec->post_add)
+		*post_add = strdup(spec->post_add);
 	dks_spec_free(spec);
+	return ret;
+}
+
+/* dkms runs POST_ADD as root after the add; here in a sandbox (hooks.c),
+ * for the kernel add evaluated dkms.conf for. Its failure is a warning. */
+static int post_add(struct dks_ctx *ctx, const char *m, const char *v, const char *script,
+		    struct dks_error *err)
+{
+	struct dks_target t = {0};
+	struct utsname u;
+	struct dks_install_opts o;
+	struct dks_hook h = {&ctx->tree, m, v, &t, NULL, &o};
+	int ret;
+
+	if (!script)
+		return 0;
+	o = dks_ctx_install_opts(ctx);
+	add_target(ctx, &t, &u);
+	ret = dks_run_script(&h, "post_add", script, err);
+	dks_target_clear(&t);
 	return ret;
 }
 
 static int add(struct dks_ctx *ctx, struct dks_error *err)
 {
 	char m[NAME_MAX], v[NAME_MAX];
+	cleanup_free char *script = NULL;
 	int lock, ret;
 
 	if (ctx->cli.path)
-		ret = add_path(ctx, ctx->cli.path, m, v, err);
+		ret = add_path(ctx, ctx->cli.path, m, v, &script, err);
 	else if (!ctx->cli.module || !ctx->cli.version)
 		ret = dks_err(err, 0, "add: give module/version, -m M -v V, a directory or a recipe");
 	else
 		ret = snprintf(m, sizeof(m), "%s", ctx->cli.module) < 0 ||
 			      snprintf(v, sizeof(v), "%s", ctx->cli.version) < 0 ?
-			      -1 : add_named(ctx, m, v, err);
+			      -1 : add_named(ctx, m, v, &script, err);
 	if (ret < 0)
 		return -1;
 	lock = dks_tree_lock(&ctx->tree, m, err);
@@ -228,7 +259,7 @@ static int add(struct dks_ctx *ctx, struct dks_error *err)
 	if (ret == 0)
 		printf("Creating symlink %s/%s/%s/source -> %s/%s-%s\n", ctx->cfg.dkms_tree, m, v,
 		       ctx->cfg.source_tree, m, v);
-	return ret;
+	return ret == 0 ? post_add(ctx, m, v, script, err) : ret;
 }
 
 int cmd_add(int argc, char **argv)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The install hooks of dkms.conf (PRE_INSTALL, POST_INSTALL, POST_REMOVE)
+ * The hooks of dkms.conf (POST_ADD, PRE_INSTALL, POST_INSTALL, POST_REMOVE)
  * or a recipe's hooks.*. dkms runs them as root from the module's source
  * directory; they are the module's code, so here they run in a sandbox
  * like the build's (the build user, the profile, the toolchain, the
@@ -11,6 +11,7 @@
  * warning. The build recorded them (DKS_HOOKS): nothing is evaluated here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,8 +84,11 @@ static int run(const struct dks_hook *h, const char *name, const char *script,
 	char *argv[] = {"/bin/bash", "-c", (char *)hook_driver, (char *)name, (char *)script, NULL};
 	struct dks_sandbox *sb = NULL;
 	struct dks_sandbox_result res = {0};
+	cleanup_close int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int ret;
 
+	if (null_fd < 0)
+		return dks_err(err, errno, "/dev/null");
 	if (!h->opts->profile)
 		return dks_err(err, 0, "%s/%s: the %s script: no sandbox profile", h->module,
 			       h->version, name);
@@ -92,8 +96,10 @@ static int run(const struct dks_hook *h, const char *name, const char *script,
 		return dks_err(err, 0, "%s/%s: the %s script: no source", h->module, h->version,
 			       name);
 	ret = dks_sandbox_new(&sb, err);
-	if (ret == 0)
+	if (ret == 0) {
+		dks_sandbox_set_stdio(sb, null_fd, STDOUT_FILENO, STDERR_FILENO);
 		ret = configure(sb, h, src, err);
+	}
 	if (ret == 0)
 		ret = dks_sandbox_run(sb, argv, &res, err);
 	if (ret == 0)
@@ -107,12 +113,21 @@ int dks_run_hook(const struct dks_hook *h, const char *name, struct dks_error *e
 {
 	struct dks_error e = {0};
 	cleanup_free char *script = recorded(h->build, name, &e);
-	int ret;
 
 	if (!script)
 		return e.msg[0] ? dks_err(err, 0, "%s", e.msg) : 0;
-	bool pre = strcmp(name, "pre_install") == 0;
+	return dks_run_script(h, name, script, err);
+}
 
+int dks_run_script(const struct dks_hook *h, const char *name, const char *script,
+		   struct dks_error *err)
+{
+	struct dks_error e = {0};
+	bool pre = strcmp(name, "pre_install") == 0;
+	int ret;
+
+	if (!script || !*script)
+		return 0;
 	ret = run(h, name, script, &e);
 	if (ret == 0)
 		return 0;
@@ -121,7 +136,7 @@ int dks_run_hook(const struct dks_hook *h, const char *name, struct dks_error *e
 				    "%s/%s, %s: the pre_install script failed%s%s, aborting install "
 				    "(--force overrides)", h->module, h->version, h->target->kver,
 				    ret < 0 ? ": " : "", ret < 0 ? e.msg : "");
-	/* After the commit (or with --force) a hook cannot undo anything. */
+	/* After the change (or with --force) a hook cannot undo anything. */
 	fprintf(stderr, "dkms-sandbox: warning: %s/%s, %s: the %s script failed%s%s\n", h->module,
 		h->version, h->target->kver, name, ret < 0 ? ": " : "", ret < 0 ? e.msg : "");
 	return 0;

@@ -12,7 +12,7 @@ struct dks_hook {
 	const struct dks_tree *tree;
 	const char *module, *version;
 	const struct dks_target *target;
-	const char *build; /* <dkmstree>/m/v/kver/arch: where DKS_HOOKS is */
+	const char *build; /* <dkmstree>/m/v/kver/arch: where DKS_HOOKS is (dks_run_hook) */
 	const struct dks_install_opts *opts;
 };
 
@@ -20,5 +20,9 @@ struct dks_hook {
  * "post_remove") if there is one. A failed pre_install is an error (exit
  * 101) unless --force; the others' failures are warnings. */
 int dks_run_hook(const struct dks_hook *h, const char *name, struct dks_error *err);
+/* The same for a script at hand (post_add: the spec of the add). A
+ * target without headers runs without them. */
+int dks_run_script(const struct dks_hook *h, const char *name, const char *script,
+		   struct dks_error *err);
 
 #endif

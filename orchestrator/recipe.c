@@ -92,6 +92,11 @@ const char *dks_recipe_version(const struct dks_recipe *r)
 	return r->version;
 }
 
+const char *dks_recipe_post_add(const struct dks_recipe *r)
+{
+	return r->post_add;
+}
+
 /* ---- walking a loaded document (as sandbox/profile.c) ---- */
 
 struct ctx {

@@ -23,6 +23,8 @@ void dks_recipe_free(struct dks_recipe *r);
 
 const char *dks_recipe_name(const struct dks_recipe *r);
 const char *dks_recipe_version(const struct dks_recipe *r);
+/* hooks.post_add, or NULL. */
+const char *dks_recipe_post_add(const struct dks_recipe *r);
 
 /* The spec for one kernel (kernel constraints become BUILD_EXCLUSIVE_*). */
 int dks_recipe_spec(const struct dks_recipe *r, const struct dks_spec_target *t,

@@ -132,7 +132,7 @@ Test(install, match_installs_what_the_template_kernel_has, .timeout = 300)
 	cr_expect_str_eq(t.out, "1\n", "depmod for the matched kernel");
 }
 
-/* PRE_INSTALL, POST_INSTALL and POST_REMOVE run, as dkms runs them, from
+/* POST_ADD, PRE_INSTALL, POST_INSTALL and POST_REMOVE run, as dkms runs them, from
  * the source directory, but in a sandbox: not as root, and a file of the
  * host (one this test made) stays as it was. A failed PRE_INSTALL stops
  * the install with exit 101 and places nothing, unless --force. */
@@ -142,13 +142,16 @@ Test(install, install_hooks_run_in_a_sandbox_and_pre_install_can_stop_it, .timeo
 
 	setup(&t);
 	cr_assert_eq(sh(&t, "cd %s && echo unchanged > victim && chmod 666 victim && cd src/hello-1.0 && "
-			    "printf 'PRE_INSTALL=pre.sh\nPOST_INSTALL=post.sh\nPOST_REMOVE=rm.sh\n' >> dkms.conf && "
+			    "printf 'POST_ADD=add.sh\nPRE_INSTALL=pre.sh\nPOST_INSTALL=post.sh\nPOST_REMOVE=rm.sh\n' >> dkms.conf && "
+			    "printf '#!/bin/sh\necho POST_ADD ran as uid $(id -u)\n' > add.sh && "
 			    "printf '#!/bin/sh\necho PRE_INSTALL ran; exit 3\n' > pre.sh && "
 			    "printf '#!/bin/sh\necho POST_INSTALL ran as uid $(id -u) for $kernelver; "
 			    "echo pwned > %s/victim; touch here\n' > post.sh && "
 			    "printf '#!/bin/sh\necho POST_REMOVE ran in $PWD\n' > rm.sh && chmod 755 *.sh",
 			t.root, t.root),
 		     0, "%s", t.out);
+	cr_assert_eq(dks(&t, "add hello/1.0"), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "POST_ADD ran as uid ") && !strstr(t.out, "uid 0\n"), "%s", t.out);
 	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 101, "%s", t.out);
 	cr_expect(strstr(t.out, "PRE_INSTALL ran") && strstr(t.out, "pre_install script failed"),
 		  "%s", t.out);
