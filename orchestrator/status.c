@@ -543,6 +543,24 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The suffix " (A) (B)" as "notes": ["A", "B"]. */
+static void json_notes(FILE *out, const char *suffix)
+{
+	char note[sizeof(((struct dks_status *)0)->suffix)];
+	const char *p = suffix;
+
+	fputs(", \"notes\": [", out);
+	while ((p = strstr(p, " ("))) {
+		size_t n = strcspn(p + 2, ")");
+
+		snprintf(note, sizeof(note), "%.*s", (int)n, p + 2);
+		fputs(p == suffix ? "" : ", ", out);
+		json_string(out, note);
+		p += 2 + n;
+	}
+	fputc(']', out);
+}
+
 int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 {
 	fputc('[', out);
@@ -559,6 +577,7 @@ int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 		json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
 				     ? state_names[s[i].state]
 				     : NULL);
+		json_notes(out, s[i].suffix);
 		fputc('}', out);
 	}
 	fputs(n ? "\n]\n" : "]\n", out);

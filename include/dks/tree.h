@@ -101,7 +101,8 @@ void dks_status_free(struct dks_status *s, size_t n);
 /* "m/v, kver, arch: built" (dkms's exact line). malloc'd. */
 char *dks_status_line(const struct dks_status *s);
 /* status --json: an array of {"module", "version", "kernel", "arch",
- * "state"} objects (null where a line has no kernel/arch). 0, or -1 with
+ * "state", "notes"} objects (null where a line has no kernel/arch; notes:
+ * the suffixes of an installed line, without parentheses). 0, or -1 with
  * errno when writing failed. */
 int dks_status_json(FILE *out, const struct dks_status *s, size_t n);
 

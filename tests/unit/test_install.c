@@ -70,6 +70,9 @@ Test(install, status_suffixes_tell_originals_differences_and_missing_modules, .t
 	dks(&t, "status");
 	cr_expect(strstr(t.out, "(Original modules exist) (Differences between built and installed "
 				"modules)\n") != NULL, "%s", t.out);
+	dks(&t, "status --json");
+	cr_expect(strstr(t.out, "\"notes\": [\"Original modules exist\", \"Differences between "
+				"built and installed modules\"]") != NULL, "%s", t.out);
 	sh(&t, "rm %s", ko);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, "(Built modules are missing in the kernel modules folder)") != NULL,

@@ -709,7 +709,8 @@ Test(tree, status_of_30_modules_and_2_kernels_is_complete_and_sorted, .timeout =
 }
 
 /* Run python3 on @json: one "module|version|kernel|arch|state" line per
- * object (null as "null"); asserts that it parses and has those keys. */
+ * object (null as "null"); asserts that it parses and has those keys (and
+ * "notes", a list of strings). */
 static char *json_via_python(const struct fx *f, const char *json)
 {
 	char *file = path_of(f, "status.json"), *cmd, *out = NULL;
@@ -721,7 +722,8 @@ static char *json_via_python(const struct fx *f, const char *json)
 			   "python3 -c 'import json,sys\n"
 			   "for o in json.load(sys.stdin):\n"
 			   "    assert sorted(o) == "
-			   "[\"arch\",\"kernel\",\"module\",\"state\",\"version\"], o\n"
+			   "[\"arch\",\"kernel\",\"module\",\"notes\",\"state\",\"version\"], o\n"
+			   "    assert all(isinstance(n, str) for n in o[\"notes\"]), o\n"
 			   "    print(\"|\".join(\"null\" if o[k] is None else o[k] for k in "
 			   "(\"module\",\"version\",\"kernel\",\"arch\",\"state\")))' < %s",
 			   file) > 0);
