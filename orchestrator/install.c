@@ -15,6 +15,7 @@
 #include "dks/distro.h"
 #include "dks/sign.h"
 #include "dks/validate.h"
+#include "fileio.h"
 #include "hooks.h"
 #include "install_internal.h"
 
@@ -62,7 +63,7 @@ static int slurp(const char *path, void **buf, size_t *len, struct dks_filestamp
 	    st.st_size > DKS_MODULE_MAX)
 		return dks_err(err, 0, "%s: not a module-sized regular file with one link", path);
 	b = malloc((size_t)st.st_size);
-	if (!b || read(fd, b, (size_t)st.st_size) != st.st_size) {
+	if (!b || dks_read_full(fd, b, (size_t)st.st_size) != st.st_size) {
 		free(b);
 		return dks_err(err, errno, "%s", path);
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "fileio.h"
 #include "installrec.h"
 
 #define REC_MAGIC "dkms-sandbox installed 1\n"
@@ -135,7 +136,7 @@ static int compare(const struct dks_filestamp *s)
 	if ((long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == s->mtime_ns)
 		return 0;
 	buf = malloc((size_t)st.st_size + 1);
-	if (!buf || read(fd, buf, (size_t)st.st_size) != st.st_size)
+	if (!buf || dks_read_full(fd, buf, (size_t)st.st_size) != st.st_size)
 		return 1;
 	return dks_fnv1a64(buf, (size_t)st.st_size) != s->hash;
 }

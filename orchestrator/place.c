@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "fileio.h"
 #include "install_internal.h"
 #include "txn.h"
 
@@ -31,21 +32,7 @@ static const enum dks_compression all_formats[] = {DKS_COMPRESS_NONE, DKS_COMPRE
 
 static int mkdir_p(const char *dir, struct dks_error *err)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-
-		*p = 0;
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return dks_err(err, errno, "cannot create %s", path);
-		*p = c;
-		if (!c)
-			return 0;
-	}
+	return dks_mkdir_p(dir) == 0 ? 0 : dks_err(err, errno, "cannot create %s", dir);
 }
 
 static bool exists(const char *path)

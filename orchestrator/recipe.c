@@ -33,6 +33,7 @@
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
 #include "dks/yamldoc.h"
+#include "fileio.h"
 #include "recipe_internal.h"
 
 /* A recipe is a page of YAML: anything much larger is not one. */
@@ -787,7 +788,7 @@ static int read_text(const char *path, char **text, size_t *len, struct dks_erro
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	cleanup_free char *buf = NULL;
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, errno, "cannot read recipe '%s'", path);
@@ -797,17 +798,9 @@ static int read_text(const char *path, char **text, size_t *len, struct dks_erro
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return dks_err(err, ENOMEM, "recipe '%s'", path);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return dks_err(err, errno, "cannot read recipe '%s'", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	got = dks_read_full(fd, buf, (size_t)st.st_size);
+	if (got < 0)
+		return dks_err(err, errno, "cannot read recipe '%s'", path);
 	buf[got] = '\0';
 	*text = steal_pointer(&buf);
 	*len = got;

@@ -29,6 +29,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/sign.h"
+#include "fileio.h"
 #include "lazylib.h"
 
 #define KEY_FILE_MAX	(1 << 20) /* a PEM key or a certificate is a few KiB */
@@ -255,7 +256,7 @@ static int open_checked(const char *file, bool secret, struct dks_error *err)
 static int read_checked(const char *file, bool secret, struct blob *b, struct dks_error *err)
 {
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 	cleanup_close int fd = open_checked(file, secret, err);
 
 	if (fd < 0)
@@ -270,17 +271,11 @@ static int read_checked(const char *file, bool secret, struct blob *b, struct dk
 	b->data = malloc(b->len);
 	if (!b->data)
 		return dks_err(err, ENOMEM, "%s: cannot read", file);
-	while (got < b->len) {
-		ssize_t n = read(fd, b->data + got, b->len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return dks_err(err, errno, "%s: cannot read", file);
-		if (n == 0)
-			return dks_err(err, 0, "%s: file shrank while being read", file);
-		got += (size_t)n;
-	}
+	got = dks_read_full(fd, b->data, b->len);
+	if (got < 0)
+		return dks_err(err, errno, "%s: cannot read", file);
+	if ((size_t)got < b->len)
+		return dks_err(err, 0, "%s: file shrank while being read", file);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "fileio.h"
 #include "dks/spec.h"
 #include "dks/tree.h"
 
@@ -114,31 +115,11 @@ static int check_names(const char *m, const char *v, const char *kver, const cha
 
 /* ---- directories ---- */
 
-/* mkdir -p of the tree root: the root itself may be (or sit below) a
- * symlink the administrator chose; only what is below it is ours. */
-static int mkdir_p(const char *path)
-{
-	cleanup_free char *copy = strdup(path);
-
-	if (!copy)
-		return -1;
-	for (char *p = copy + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return -1;
-		if (!c)
-			return 0;
-		*p = c;
-	}
-}
-
 static int open_root(const struct dks_tree *t, bool create)
 {
-	if (create && mkdir_p(t->dkms_tree) < 0)
+	/* mkdir -p of the tree root: the root itself may be (or sit below) a
+	 * symlink the administrator chose; only what is below it is ours. */
+	if (create && dks_mkdir_p(t->dkms_tree) < 0)
 		return -1;
 	return open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "fileio.h"
 #include "txn.h"
 
 #define OLD_SUFFIX ".dks-old"
@@ -39,8 +40,11 @@ static int fsync_parent(const char *path, struct dks_error *err)
 	return dfd >= 0 && fsync(dfd) == 0 ? 0 : dks_err(err, errno, "fsync %s", dir);
 }
 
-int dks_write_atomic(const char *path, const void *buf, size_t len, long long mtime_ns,
-		     struct dks_error *err)
+/* Write @len bytes as @path atomically: <path>.dks-new (O_EXCL, 0644, the
+ * mtime when > 0), fsync, rename over, fsync the directory. Recovery
+ * removes a <path>.dks-new a kill left. */
+static int write_atomic(const char *path, const void *buf, size_t len, long long mtime_ns,
+			struct dks_error *err)
 {
 	char tmp[PATH_MAX + 16];
 	cleanup_close int fd = -1;
@@ -137,7 +141,7 @@ static int write_journal(const struct dks_txn *x, const char *state, const char 
 		fprintf(f, "%c %s\n", flags ? flags[i] : '?', x->steps[i].path);
 	if (fclose(f) != 0)
 		return dks_err(err, errno, "journal");
-	ret = dks_write_atomic(x->journal, buf, size, 0, err);
+	ret = write_atomic(x->journal, buf, size, 0, err);
 	dks_crash_point(state);
 	return ret;
 }
@@ -317,9 +321,9 @@ static int copy_file(const char *from, const char *path, struct dks_error *err)
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > COPY_MAX)
 		return dks_err(err, errno, "cannot copy %s", from);
 	buf = malloc((size_t)st.st_size + 1);
-	if (!buf || read(fd, buf, (size_t)st.st_size) != st.st_size)
+	if (!buf || dks_read_full(fd, buf, (size_t)st.st_size) != st.st_size)
 		return dks_err(err, errno, "cannot read %s", from);
-	return dks_write_atomic(path, buf, (size_t)st.st_size, 0, err);
+	return write_atomic(path, buf, (size_t)st.st_size, 0, err);
 }
 
 static int run_step(const struct dks_txn_step *s, struct dks_error *err)
@@ -328,7 +332,7 @@ static int run_step(const struct dks_txn_step *s, struct dks_error *err)
 
 	switch (s->op) {
 	case DKS_TXN_BYTES:
-		return dks_write_atomic(s->path, s->buf, s->len, s->mtime_ns, err);
+		return write_atomic(s->path, s->buf, s->len, s->mtime_ns, err);
 	case DKS_TXN_COPY:
 		return copy_file(s->from, s->path, err);
 	case DKS_TXN_SYMLINK:

@@ -68,11 +68,6 @@ void dks_txn_free(struct dks_txn *x);
  * none; 1: one was rolled back; 2: one was committed; -1: error. */
 int dks_txn_recover(const char *journal, struct dks_error *err);
 
-/* Write @len bytes as @path atomically: <path>.dks-new (O_EXCL, 0644),
- * fsync, rename over, fsync the directory. */
-int dks_write_atomic(const char *path, const void *buf, size_t len, long long mtime_ns,
-		     struct dks_error *err);
-
 /* A point where a test may stop the process (tests/helpers/crashpoint.c
  * defines it in the crash-test binary; here it does nothing). */
 void dks_crash_point(const char *what);
