@@ -33,13 +33,17 @@ else
 CPPFLAGS  += -D_FORTIFY_SOURCE=2
 endif
 
+# The rooms (docs/layers.md): common <- sandbox <- installer <- orchestrator.
+COMMON_SRC := $(wildcard common/*.c)
 LIB_SRC   := $(wildcard sandbox/*.c)
 LIB_ASM   := $(wildcard sandbox/*.S)
+INST_SRC  := $(wildcard installer/*.c)
 CLI_SRC   := orchestrator/main.c
 ORCH_SRC  := $(filter-out $(CLI_SRC),$(wildcard orchestrator/*.c))
 TEST_SRC  := $(wildcard tests/unit/*.c)
 PROFILES  := $(wildcard profiles/*.yaml)
 
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 CORE_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
 # The embedded profiles, parsed and their seccomp programs compiled at
 # build time by profiles/compile.c (linked against the core itself).
@@ -48,11 +52,16 @@ LIB_OBJ   := $(CORE_OBJ) $(BUILD)/gen/profiles_compiled.o
 PCOMPILE  := $(BUILD)/profiles-compile
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o)
+INST_OBJ  := $(INST_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 BIN       := $(BUILD)/dkms-sandbox
+COMMON    := $(BUILD)/libcommon.a
 LIB       := $(BUILD)/libdks.a
+INST      := $(BUILD)/libinstaller.a
 ORCH      := $(BUILD)/liborch.a
+# Link order: each room before the rooms it may use.
+LIBS      := $(ORCH) $(INST) $(LIB) $(COMMON)
 TESTBIN   := $(BUILD)/test-unit
 # The same binary with crash points that DKS_CRASH_AFTER=N turns on (tests only).
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
@@ -73,7 +82,7 @@ $(BUILD)/sandbox/profiles_embed.o: sandbox/profiles_embed.S $(PROFILES)
 
 $(BUILD)/profiles/compile.o: CPPFLAGS += -Isandbox
 
-$(PCOMPILE): $(BUILD)/profiles/compile.o $(BUILD)/profiles/compiled_none.o $(CORE_OBJ)
+$(PCOMPILE): $(BUILD)/profiles/compile.o $(BUILD)/profiles/compiled_none.o $(CORE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(GEN_C): $(PCOMPILE) $(PROFILES)
@@ -91,11 +100,19 @@ $(ORCH): $(ORCH_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(ORCH) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(ORCH) $(LIB) $(LDLIBS)
+$(INST): $(INST_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
 
-$(CRASHBIN): $(CLI_OBJ) $(BUILD)/tests/helpers/crashpoint.o $(ORCH) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/tests/helpers/crashpoint.o $(ORCH) $(LIB) $(LDLIBS)
+$(COMMON): $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS) $(LDLIBS)
+
+$(CRASHBIN): $(CLI_OBJ) $(BUILD)/tests/helpers/crashpoint.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/tests/helpers/crashpoint.o $(LIBS) $(LDLIBS)
 
 # Test helpers run inside the sandbox: static, so that they need nothing
 # of the toolchain root.
@@ -103,8 +120,8 @@ $(PROBE): tests/helpers/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
 
-$(TESTBIN): $(TEST_OBJ) $(ORCH) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(ORCH) $(LIB) $(LDLIBS) $(TEST_LDLIBS) -lcriterion
+$(TESTBIN): $(TEST_OBJ) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIBS) $(LDLIBS) $(TEST_LDLIBS) -lcriterion
 
 # Installs the Debian packages the build and the tests need (root only;
 # does nothing when they are all present).

@@ -17,6 +17,7 @@
 
 #include "build.h"
 #include "dks/cleanup.h"
+#include "dks/fileio.h"
 #include "dks/dkmsconf.h"
 #include "dks/recipe.h"
 #include "dks/sandbox.h"
@@ -535,6 +536,6 @@ int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 	}
 	job_state_clear(&js);
 	if (ret != 0 && err->exit_code == 0)
-		err->exit_code = 1;
+		err->exit_code = DKS_EXIT_FAILURE;
 	return ret == 0 ? 0 : err->exit_code;
 }

@@ -57,9 +57,6 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 int dks_collect(int build_dirfd, const struct dks_spec *spec, const char *module_dir,
 		const char *kver, struct dks_error *err);
 
-/* Remove a tree without following any link in it. */
-int dks_rmtree(const char *path);
-
 /* The last @lines lines of a log on stderr, headed by its path. */
 void dks_print_log_tail(const char *path, int lines);
 

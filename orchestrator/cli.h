@@ -8,13 +8,10 @@
 
 #include "dks/config.h"
 #include "dks/error.h"
+#include "dks/exit.h"
 #include "dks/profile.h"
 #include "dks/tree.h"
 #include "install.h"
-
-/* Exit codes of `sandbox run` beyond the command's own (docs/errors.md). */
-#define DKS_EXIT_TIMEOUT 124
-#define DKS_EXIT_SETUP 125
 
 #define DKS_MAX_KERNELS 64
 
@@ -62,10 +59,6 @@ int dks_ctx_profile(struct dks_ctx *ctx, struct dks_error *err);
 /* m/v from the options (-m/-v or module/version); both required. */
 int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 		   struct dks_error *err);
-/* m/v in the tree: added now (like dkms) when its source is in the
- * source tree but it was not added yet. */
-int dks_ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
-		     struct dks_error *err);
 /* The installer's options: keys from the configuration (the options
  * override it), --no-depmod, --force. */
 struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx);

@@ -21,8 +21,6 @@
 #include "dks/spec.h"
 #include "install.h"
 
-#define DKS_EXIT_AUTOINSTALL 11
-#define DKS_EXIT_HOOK_USAGE 4
 
 struct candidate {
 	char *m, *v;

@@ -57,23 +57,6 @@ static int resolve_targets(const struct dks_ctx *ctx, struct targets *ts, struct
 	return 0;
 }
 
-/* dkms builds a module whose source is in the source tree without an
- * explicit add: so do we. */
-int dks_ensure_added(const struct dks_ctx *ctx, const char *m, const char *v,
-		     struct dks_error *err)
-{
-	int lock, ret;
-
-	if (dks_tree_is_added(&ctx->tree, m, v))
-		return 0;
-	lock = dks_tree_lock(&ctx->tree, m, err);
-	if (lock < 0)
-		return -1;
-	ret = dks_tree_is_added(&ctx->tree, m, v) ? 0 : dks_tree_add(&ctx->tree, m, v, err);
-	dks_tree_unlock(lock);
-	return ret;
-}
-
 /* Module x kernel jobs; already built ones are skipped unless --force. */
 static int plan(const struct dks_ctx *ctx, const struct targets *ts, struct dks_job **jobs,
 		size_t *n, struct dks_error *err)
@@ -85,7 +68,7 @@ static int plan(const struct dks_ctx *ctx, const struct targets *ts, struct dks_
 	for (size_t i = 0; i < ctx->cli.n_mods; i++) {
 		const char *m = ctx->cli.mods[i][0], *v = ctx->cli.mods[i][1];
 
-		if (dks_ensure_added(ctx, m, v, err) < 0)
+		if (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0)
 			return -1;
 		for (size_t k = 0; k < ts->n; k++) {
 			if (!ctx->cli.force &&

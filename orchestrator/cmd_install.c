@@ -63,7 +63,7 @@ static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct 
 	struct dks_install_opts o;
 	int lock, ret = 0;
 
-	if (install && (dks_ensure_added(ctx, m, v, err) < 0 || build_missing(ctx, m, v, t, n, err) < 0))
+	if (install && (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0 || build_missing(ctx, m, v, t, n, err) < 0))
 		return -1;
 	o = dks_ctx_install_opts(ctx);
 	lock = dks_tree_lock(&ctx->tree, m, err);
@@ -135,12 +135,12 @@ static int match_args(const struct dks_ctx *ctx, struct dks_error *err)
 	if (!c->templatekernel || c->n_kernels != 1)
 		return dks_err(err, 0, "match: usage: match --templatekernel KVER -k KVER [MODULE]");
 	if (strcmp(c->templatekernel, c->kernels[0]) == 0)
-		return dks_err_code(err, 2, 0, "match: the template kernel and -k are the same: %s",
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "match: the template kernel and -k are the same: %s",
 				    c->kernels[0]);
 	snprintf(dir, sizeof(dir), "%s/%s", ctx->tree.dkms_tree, c->module ? c->module : "");
 	if (c->module && (dks_tree_check_name("module", c->module, err) < 0 ||
 			  access(dir, F_OK) != 0))
-		return dks_err_code(err, 3, 0, "match: %s is not in the DKMS tree %s", c->module,
+		return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "match: %s is not in the DKMS tree %s", c->module,
 				    ctx->tree.dkms_tree);
 	return 0;
 }

@@ -8,31 +8,18 @@
  * fresh file: a symlink or hardlink planted to /etc/shadow yields an
  * error, never the file. The installer validates the copy later.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "build.h"
 #include "dks/cleanup.h"
+#include "dks/fileio.h"
 #include "dks/spec.h"
-
-static int open_beneath(int dirfd, const char *path)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-			   RESOLVE_NO_XDEV,
-	};
-
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
 
 static int copy_fd(int in, int out, off_t size)
 {
@@ -57,7 +44,7 @@ static int copy_fd(int in, int out, off_t size)
 static int open_module(int dirfd, const char *rel, const char *what, off_t *size,
 		       struct dks_error *err)
 {
-	cleanup_close int fd = open_beneath(dirfd, rel);
+	cleanup_close int fd = dks_open_beneath(dirfd, rel);
 	struct stat st;
 
 	if (fd < 0 && errno == ENOENT)
@@ -124,48 +111,4 @@ int dks_collect(int build_dirfd, const struct dks_spec *spec, const char *module
 		if (collect_one(build_dirfd, &spec->modules[i], what, module_dir, err) < 0)
 			return -1;
 	return 0;
-}
-
-/* ---- removing an attacker-written tree ---- */
-
-static int rm_at(int dirfd, const char *name, int depth);
-
-static int rm_children(int fd, int depth)
-{
-	DIR *d = fdopendir(fd);
-	struct dirent *e;
-	int ret = 0;
-
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			ret |= rm_at(dirfd(d), e->d_name, depth + 1);
-	closedir(d);
-	return ret;
-}
-
-/* unlinkat never follows a link; a directory is opened O_NOFOLLOW. Every
- * process that could race us is dead: the sandbox's pid namespace is gone. */
-static int rm_at(int dirfd, const char *name, int depth)
-{
-	int fd;
-
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if ((errno != EISDIR && errno != EPERM) || depth > 256)
-		return -1;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (rm_children(fd, depth) < 0)
-		return -1;
-	return unlinkat(dirfd, name, AT_REMOVEDIR);
-}
-
-int dks_rmtree(const char *path)
-{
-	return rm_at(AT_FDCWD, path, 0);
 }

@@ -18,7 +18,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/compress.h"
-#include "lazylib.h"
+#include "dks/lazylib.h"
 
 /* The Kconfig choice, in the order its symbols are tried. */
 static const struct {

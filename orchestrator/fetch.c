@@ -26,7 +26,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
-#include "lazylib.h"
+#include "dks/lazylib.h"
 
 /* Bounds on what a source may put on disk: a tarball is attacker data, and
  * a zip bomb must end in an error, not in a full /usr/src. */

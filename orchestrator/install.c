@@ -15,7 +15,7 @@
 #include "dks/distro.h"
 #include "dks/sign.h"
 #include "dks/validate.h"
-#include "fileio.h"
+#include "dks/fileio.h"
 #include "hooks.h"
 #include "install_internal.h"
 

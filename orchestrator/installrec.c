@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
-#include "fileio.h"
+#include "dks/fileio.h"
 #include "installrec.h"
 
 #define REC_MAGIC "dkms-sandbox installed 1\n"

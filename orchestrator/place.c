@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
-#include "fileio.h"
+#include "dks/fileio.h"
 #include "install_internal.h"
 #include "txn.h"
 

@@ -33,7 +33,7 @@
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
 #include "dks/yamldoc.h"
-#include "fileio.h"
+#include "dks/fileio.h"
 #include "recipe_internal.h"
 
 /* A recipe is a page of YAML: anything much larger is not one. */

@@ -29,8 +29,8 @@
 
 #include "dks/cleanup.h"
 #include "dks/sign.h"
-#include "fileio.h"
-#include "lazylib.h"
+#include "dks/fileio.h"
+#include "dks/lazylib.h"
 
 #define KEY_FILE_MAX	(1 << 20) /* a PEM key or a certificate is a few KiB */
 #define MOK_BITS	2048

@@ -14,6 +14,7 @@
 
 #include "build.h"
 #include "dks/cleanup.h"
+#include "dks/fileio.h"
 #include "dks/recipe.h"
 #include "dks/toolchain.h"
 

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
-#include "fileio.h"
+#include "dks/fileio.h"
 #include "dks/spec.h"
 #include "dks/tree.h"
 
@@ -415,6 +415,23 @@ static int symlink_atomic(int dirfd, const char *target, const char *name, const
 	return sync_dir(dirfd, where, err);
 }
 
+/* dkms builds a module whose source is in the source tree without an
+ * explicit add: so do we. */
+int dks_tree_ensure_added(const struct dks_tree *t, const char *m, const char *v,
+			  struct dks_error *err)
+{
+	int lock, ret;
+
+	if (dks_tree_is_added(t, m, v))
+		return 0;
+	lock = dks_tree_lock(t, m, err);
+	if (lock < 0)
+		return -1;
+	ret = dks_tree_is_added(t, m, v) ? 0 : dks_tree_add(t, m, v, err);
+	dks_tree_unlock(lock);
+	return ret;
+}
+
 int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err)
 {
 	cleanup_free char *src = NULL, *where = NULL;
@@ -772,7 +789,7 @@ int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, stru
 	vfd = mfd >= 0 ? open_sub(mfd, v, false) : -1;
 	/* 3, as dkms exits when there is no such m/v in its tree. */
 	if (vfd < 0 && errno == ENOENT)
-		return dks_err_code(err, 3, 0, "%s/%s: not added", m, v);
+		return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "%s/%s: not added", m, v);
 	if (vfd < 0)
 		return dks_err(err, errno, "%s/%s: cannot open %s", m, v, where);
 	if (installed_into(mfd, v, link, sizeof(link)))

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
-#include "fileio.h"
+#include "dks/fileio.h"
 #include "txn.h"
 
 #define OLD_SUFFIX ".dks-old"

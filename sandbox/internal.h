@@ -14,16 +14,8 @@
 #include "dks/error.h"
 #include "dks/profile.h"
 #include "dks/sandbox.h"
+#include "dks/strv.h"
 
-/* A growable NULL-terminated vector of strings. */
-struct strv {
-	char **v;
-	size_t n;
-};
-int strv_push(struct strv *s, const char *str);
-int strv_push_take(struct strv *s, char *str);
-bool strv_contains(const struct strv *s, const char *str);
-void strv_free(struct strv *s);
 
 /* The dedicated system user `make install` creates. */
 #define DKS_BUILD_USER "dkms-sandbox"

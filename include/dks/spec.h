@@ -12,19 +12,8 @@
 #include <stddef.h>
 
 #include "dks/error.h"
+#include "dks/exit.h"
 
-/* dkms exit codes the spec front ends and the build use. */
-#define DKS_EXIT_NO_SOURCE 2      /* add: no source */
-#define DKS_EXIT_ALREADY_ADDED 3  /* add: already added */
-#define DKS_EXIT_NO_CONF 4        /* no dkms.conf (dkms 3.0.10) */
-#define DKS_EXIT_BAD_CONF 8       /* bad dkms.conf / recipe; empty source */
-#define DKS_EXIT_PATCH_MISSING 5  /* patch missing or path with .. */
-#define DKS_EXIT_PATCH_FAILED 6
-#define DKS_EXIT_MODULE_MISSING 7 /* built module missing */
-#define DKS_EXIT_MAKE_FAILED 10
-#define DKS_EXIT_BUILD_DEPENDS 13
-#define DKS_EXIT_NO_HEADERS 21
-#define DKS_EXIT_EXCLUDED 77 /* BUILD_EXCLUSIVE_* */
 
 struct dks_spec_module {
 	char *built_name;     /* BUILT_MODULE_NAME[i]: "foo" (no .ko) */

@@ -48,6 +48,10 @@ bool dks_tree_is_added(const struct dks_tree *t, const char *m, const char *v);
 /* The source directory of m/v (the link's target, or <sourcetree>/<m>-<v>). malloc'd. */
 char *dks_tree_source_dir(const struct dks_tree *t, const char *m, const char *v);
 
+/* m/v in the tree: added now (like dkms) when its source is in the
+ * source tree but it was not added yet. Takes the module's lock. */
+int dks_tree_ensure_added(const struct dks_tree *t, const char *m, const char *v,
+			  struct dks_error *err);
 /* Add m/v whose source is <sourcetree>/<m>-<v> (must exist: else exit 2;
  * already added: exit 3). Caller holds the lock. */
 int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);

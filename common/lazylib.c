@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "lazylib.h"
+#include "dks/lazylib.h"
 
 static const char *const sonames[] = {"libarchive.so.13", "libcrypto.so.3", "liblzma.so.5",
 				      "libzstd.so.1", "libz.so.1"};
