@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Small file helpers the orchestrator's rooms share: fileio.c. */
+/* Small file helpers every room shares: common/fileio.c, common/rmtree.c. */
 #ifndef DKS_FILEIO_H
 #define DKS_FILEIO_H
 
@@ -13,5 +13,17 @@ int dks_mkdir_p(const char *path);
 /* Read up to @len bytes from @fd, retrying short reads and EINTR: the
  * count read (less than @len only at end of file), or -1 with errno. */
 ssize_t dks_read_full(int fd, void *buf, size_t len);
+
+/* Remove the tree at @path (or @name below @dirfd) without following
+ * any link in it and without a depth limit. 0 (also when it did not
+ * exist), or -1 with errno. */
+int dks_rmtree(const char *path);
+int dks_rmtree_at(int dirfd, const char *name);
+
+/* openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+ * RESOLVE_NO_XDEV) of @path below @dirfd, read-only, non-blocking, never
+ * a controlling terminal: a path that leaves @dirfd or crosses a link
+ * fails. An fd, or -1 with errno. */
+int dks_open_beneath(int dirfd, const char *path);
 
 #endif
