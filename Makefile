@@ -13,7 +13,7 @@ BUILD     ?= build
 
 CC        ?= cc
 PKGS      := libseccomp libcap mount yaml-0.1 libarchive libcrypto
-CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DDKS_VERSION='"$(VERSION)"' \
+CPPFLAGS  += -Iinclude -I. -D_GNU_SOURCE -DDKS_VERSION='"$(VERSION)"' \
              -DDKS_SYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
@@ -177,9 +177,31 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h tests/helpers/*.c profiles/*.c
+	clang-format -i $(COMMON_SRC) $(LIB_SRC) $(INST_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h installer/*.h tests/helpers/*.c profiles/*.c
 
 clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The call graph between files is layered (tools/layers.c, whose table says
+# which room may use which). The rooms are the top directories: every .c and .S
+# directly below one is checked, except tests/, tools/ and profiles/ (the
+# profile compiler); $(BUILD)/gen/profiles_compiled.c is the profiles room.
+HOSTCC     ?= cc
+LAYERS     := $(BUILD)/tools/layers
+LAYERS_SRC := $(filter-out tests/% tools/% profiles/%,$(wildcard */*.c */*.S))
+LAYERS_OBJ := $(addprefix $(BUILD)/,$(addsuffix .o,$(basename $(LAYERS_SRC)))) \
+              $(BUILD)/gen/profiles_compiled.o
+
+.PHONY: check-layers check-layers-selftest
+
+$(LAYERS): tools/layers.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+check-layers-selftest: $(LAYERS)
+	CC=$(HOSTCC) tests/layers/run.sh $(LAYERS)
+
+check-layers: check-layers-selftest $(LAYERS_OBJ)
+	@$(LAYERS) $(BUILD) $(LAYERS_OBJ)

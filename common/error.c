@@ -18,6 +18,8 @@ static void fill(struct dks_error *err, int exit_code, int errnum,
 			 strerror(errnum));
 	err->errnum = errnum;
 	err->exit_code = exit_code;
+	err->reason = 0;
+	err->reported = false;
 }
 
 int dks_err(struct dks_error *err, int errnum, const char *fmt, ...)
@@ -65,8 +67,18 @@ int dks_err_prefix(struct dks_error *err, const char *fmt, ...)
 	return -1;
 }
 
+int dks_err_reported(struct dks_error *err, int exit_code)
+{
+	if (!err)
+		return -1;
+	*err = (struct dks_error){.exit_code = exit_code, .reported = true};
+	return -1;
+}
+
 void dks_error_print(const struct dks_error *err)
 {
+	if (err->reported)
+		return;
 	fprintf(stderr, "dkms-sandbox: %s\n", err->msg);
 }
 

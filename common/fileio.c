@@ -49,6 +49,13 @@ ssize_t dks_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+bool dks_path_under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == 0);
+}
+
 int dks_open_beneath(int dirfd, const char *path)
 {
 	struct open_how how = {

@@ -19,6 +19,7 @@
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 #include "dks/dkmsconf.h"
+#include "dks/installer.h"
 #include "dks/recipe.h"
 #include "dks/sandbox.h"
 #include "dks/spec.h"
@@ -232,9 +233,13 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 		 j->version);
 	dks_sandbox_set_profile(sb, env->profile);
 	dks_sandbox_set_stdio(sb, d->null_fd, d->log_fd, d->log_fd);
+	if (dks_sandbox_set_kernel(sb, j->target->kver, j->target->headers, err) < 0) {
+		if (err->reason == DKS_SANDBOX_NO_HEADERS)
+			err->exit_code = DKS_EXIT_NO_HEADERS; /* dkms: 21 */
+		return -1;
+	}
 	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
 	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
-	    dks_sandbox_set_kernel(sb, j->target->kver, j->target->headers, err) < 0 ||
 	    dks_sandbox_add_bind(sb, d->src, in_src, false, err) < 0 ||
 	    dks_sandbox_add_bind(sb, d->build, in_build, true, err) < 0 ||
 	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_jobserver(sb, env, err) < 0)
@@ -435,6 +440,9 @@ static int write_manifest(const struct dks_spec *s, const char *staged, struct d
 	char path[PATH_MAX];
 	FILE *f;
 
+	if (s->n_modules > DKS_HANDOFF_MODULES)
+		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: %zu modules: at most %d",
+				    s->name, s->version, s->n_modules, DKS_HANDOFF_MODULES);
 	snprintf(path, sizeof(path), "%s/" DKS_MANIFEST, staged);
 	f = fopen(path, "wxe");
 	if (!f)
@@ -453,12 +461,18 @@ static int write_hooks(const struct dks_spec *s, const char *staged, struct dks_
 	char path[PATH_MAX];
 	FILE *f;
 
+	for (size_t i = 0; i < 3; i++)
+		if (scripts[i] && strpbrk(scripts[i], "\t\n"))
+			return dks_err_code(err, DKS_EXIT_BAD_CONF, 0,
+					    "%s/%s: the %s script holds a tab or a newline: it cannot "
+					    "be recorded for the installer", s->name, s->version,
+					    names[i]);
 	snprintf(path, sizeof(path), "%s/" DKS_HOOKS, staged);
 	f = fopen(path, "wxe");
 	if (!f)
 		return dks_err(err, errno, "%s", path);
 	for (size_t i = 0; i < 3; i++)
-		if (scripts[i] && *scripts[i] && !strpbrk(scripts[i], "\t\n"))
+		if (scripts[i] && *scripts[i])
 			fprintf(f, "%s\t%s\n", names[i], scripts[i]);
 	return close_synced(f, path, err);
 }
@@ -537,5 +551,5 @@ int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 	job_state_clear(&js);
 	if (ret != 0 && err->exit_code == 0)
 		err->exit_code = DKS_EXIT_FAILURE;
-	return ret == 0 ? 0 : err->exit_code;
+	return ret == 0 ? 0 : -1;
 }

@@ -7,6 +7,7 @@
 
 #include "dks/config.h"
 #include "dks/error.h"
+#include "dks/handoff.h"
 #include "dks/kernel.h"
 #include "dks/profile.h"
 #include "dks/tree.h"
@@ -16,15 +17,6 @@
 #define DKS_IN_DKMS_TREE "/var/lib/dkms"
 #define DKS_IN_SOURCE_TREE "/usr/src"
 #define DKS_IN_INSTALL_TREE "/lib/modules"
-
-/* Beside module/ and log/ in a build: the modules' names and destinations. */
-#define DKS_MANIFEST "manifest"
-/* Beside it: the install hooks of the spec, "<name>\t<script>" lines
- * (pre_install, post_install, post_remove). */
-#define DKS_HOOKS "hooks"
-
-/* Largest .ko collected from a build (a build dir is attacker-controlled). */
-#define DKS_MODULE_MAX (256L * 1024 * 1024)
 
 struct dks_build_env {
 	const struct dks_config *cfg;
@@ -41,7 +33,7 @@ struct dks_job {
 };
 
 /* Run one job to the end: evaluate the spec, build in a sandbox, collect,
- * commit. Returns 0, or a dkms exit code (>0) with @err filled. */
+ * commit. 0, or -1 with @err filled (its exit code dkms's for the failure). */
 int dks_build_job(const struct dks_build_env *env, const struct dks_job *job,
 		  struct dks_error *err);
 
@@ -52,17 +44,20 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 		   const struct dks_target *target, struct dks_spec **out,
 		   struct dks_error *err);
 
-/* Copy the built modules out of the (untrusted) build directory into
- * @module_dir, never following links (collect.c). */
-int dks_collect(int build_dirfd, const struct dks_spec *spec, const char *module_dir,
-		const char *kver, struct dks_error *err);
-
 /* The last @lines lines of a log on stderr, headed by its path. */
 void dks_print_log_tail(const char *path, int lines);
 
+struct dks_build_summary {
+	size_t built, skipped, failed;
+};
+
 /* Run @n jobs, at most @env->jobs make jobs at once in total (one GNU make
- * jobserver shared by every sandbox). Returns the exit code for the
- * command: 0, or the first failure's dkms code. */
-int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t n);
+ * jobserver shared by every sandbox). Each job's result is one line as it
+ * ends ("built", "skipped", or "failed" after the failure's own line).
+ * 0 when no job failed (@sum says how many were skipped); -1 with @err
+ * filled when the scheduler failed, or reported (dks_err_reported, with
+ * the first failed job's exit code) when a job failed. @sum may be NULL. */
+int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t n,
+		  struct dks_build_summary *sum, struct dks_error *err);
 
 #endif

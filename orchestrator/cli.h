@@ -11,7 +11,8 @@
 #include "dks/exit.h"
 #include "dks/profile.h"
 #include "dks/tree.h"
-#include "install.h"
+#include "dks/installer.h"
+#include "hooks.h"
 
 #define DKS_MAX_KERNELS 64
 
@@ -34,6 +35,7 @@ struct dks_cli {
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */
 	const char *templatekernel;     /* match */
+	const char *os_release;         /* --os-release: install's distribution rule */
 	bool no_depmod;
 	const char *kernelsourcedir, *config;
 	const char *dkmstree, *sourcetree, *installtree, *toolchain, *profile, *user;
@@ -45,6 +47,7 @@ struct dks_ctx {
 	struct dks_config cfg;
 	struct dks_tree tree;
 	struct dks_profile *profile;
+	struct dks_hook_env hooks; /* the install hooks' sandbox (dks_ctx_install_opts) */
 };
 
 int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,

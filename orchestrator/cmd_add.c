@@ -25,7 +25,7 @@
 #include "dks/recipe.h"
 #include "dks/spec.h"
 #include "hooks.h"
-#include "install.h"
+#include "dks/installer.h"
 
 /* The kernel a dkms.conf is checked against at add time: the running one
  * when it has headers (as dkms does), else the newest installed. */
@@ -222,15 +222,14 @@ static int post_add(struct dks_ctx *ctx, const char *m, const char *v, const cha
 {
 	struct dks_target t = {0};
 	struct utsname u;
-	struct dks_install_opts o;
-	struct dks_hook h = {&ctx->tree, m, v, &t, NULL, &o};
+	struct dks_install_point at = {&ctx->tree, m, v, &t, NULL};
 	int ret;
 
 	if (!script)
 		return 0;
-	o = dks_ctx_install_opts(ctx);
+	dks_ctx_install_opts(ctx);
 	add_target(ctx, &t, &u);
-	ret = dks_run_script(&h, "post_add", script, err);
+	ret = dks_run_script(&ctx->hooks, &at, "post_add", script, err);
 	dks_target_clear(&t);
 	return ret;
 }

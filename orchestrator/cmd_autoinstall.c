@@ -19,7 +19,7 @@
 #include "cli.h"
 #include "dks/kernel.h"
 #include "dks/spec.h"
-#include "install.h"
+#include "dks/installer.h"
 
 
 struct candidate {
@@ -110,7 +110,7 @@ static void evaluate(struct dks_build_env *env, struct candidate *c, size_t n,
 			c[i].done = true;
 		} else if (!c[i].spec->autoinstall) {
 			c[i].done = true;
-		} else if (dks_tree_is_installed(env->tree, c[i].m, c[i].v, t->kver, t->arch)) {
+		} else if (dks_installed(env->tree, c[i].m, c[i].v, t->kver, t->arch)) {
 			printf("%s/%s, %s, %s: already installed\n", c[i].m, c[i].v, t->kver, t->arch);
 			c[i].done = c[i].ok = true;
 		}
@@ -143,8 +143,14 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 			idx[k] = i;
 			jobs[k++] = (struct dks_job){.module = c[i].m, .version = c[i].v, .target = t};
 		}
-	if (k)
-		dks_build_all(env, jobs, k);
+	if (k) {
+		struct dks_error e = {0};
+
+		/* A failed job said why (the loop below counts it); only the
+		 * scheduler's own failure is left to say. */
+		if (dks_build_all(env, jobs, k, NULL, &e) < 0)
+			dks_error_print(&e);
+	}
 	for (size_t j = 0; j < k; j++) {
 		struct candidate *x = &c[idx[j]];
 		struct dks_error e = {0};

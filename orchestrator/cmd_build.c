@@ -103,7 +103,12 @@ int cmd_build(int argc, char **argv)
 					    .profile = ctx.profile, .jobserver = {-1, -1},
 					    .jobs = ctx.cfg.jobs, .force = ctx.cli.force};
 
-		rc = n ? dks_build_all(&env, jobs, n) : 0;
+		struct dks_build_summary sum = {0};
+
+		if (n && dks_build_all(&env, jobs, n, &sum, &err) < 0)
+			rc = dks_fail(&err);
+		else /* dkms: 77 when every build was skipped */
+			rc = sum.skipped && !sum.built ? DKS_EXIT_EXCLUDED : 0;
 	}
 	free(jobs);
 	dks_targets_free(ts.t, ts.n);

@@ -6,6 +6,7 @@
  * dkms-sandbox match --templatekernel KVER -k KVER2 [MODULE]
  * install builds first what is not built yet, as dkms does.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,10 @@
 
 #include "build.h"
 #include "cli.h"
+#include "dks/cleanup.h"
 #include "dks/kernel.h"
-#include "dks/sign.h"
-#include "install.h"
+#include "dks/mok.h"
+#include "dks/installer.h"
 
 static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
 		   struct dks_error *err)
@@ -38,11 +40,12 @@ static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
 static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 			 struct dks_target *t, size_t n, struct dks_error *err)
 {
-	struct dks_job jobs[64];
+	cleanup_free struct dks_job *jobs = calloc(n, sizeof(*jobs));
 	size_t k = 0;
-	int rc;
 
-	for (size_t i = 0; i < n && k < 64; i++)
+	if (!jobs)
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	for (size_t i = 0; i < n; i++)
 		if (!dks_tree_is_built(&ctx->tree, m, v, t[i].kver, t[i].arch))
 			jobs[k++] = (struct dks_job){.module = m, .version = v, .target = &t[i]};
 	if (!k)
@@ -51,8 +54,8 @@ static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 		return -1;
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
 				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
-	rc = dks_build_all(&env, jobs, k);
-	return rc ? dks_err_code(err, rc, 0, "%s/%s: the build failed", m, v) : 0;
+	/* A failed build printed its line: the error comes back reported. */
+	return dks_build_all(&env, jobs, k, NULL, err);
 }
 
 /* m/v on every target: built first when installing, then installed or

@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "dks/kernel.h"
-#include "install.h"
+#include "dks/installer.h"
 
 /* "KVER[/ARCH]" -> kver, arch (the host's when not given). */
 static void split(const char *spec, char *kver, size_t size, const char **arch, char *buf,
@@ -40,7 +40,7 @@ static int uninstall_first(struct dks_ctx *ctx, const char *m, const char *v, co
 	struct dks_install_opts o;
 	int ret;
 
-	if (!dks_tree_is_installed(&ctx->tree, m, v, kver, arch))
+	if (!dks_installed(&ctx->tree, m, v, kver, arch))
 		return 0;
 	snprintf(spec, sizeof(spec), "%s/%s", kver, arch);
 	o = dks_ctx_install_opts(ctx);

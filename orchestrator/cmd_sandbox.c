@@ -157,7 +157,10 @@ static int sandbox_run(int argc, char **argv)
 	    configure(sb, argc, argv, &profile, &err) < 0 ||
 	    dks_sandbox_run(sb, argv + optind, &res, &err) < 0) {
 		dks_error_print(&err);
-		code = err.exit_code == 1 ? DKS_EXIT_SETUP : err.exit_code;
+		/* The sandbox's typed reasons -> the CLI's codes (dkms: 21). */
+		code = err.reason == DKS_SANDBOX_NO_HEADERS ? DKS_EXIT_NO_HEADERS
+		       : err.exit_code == 1		     ? DKS_EXIT_SETUP
+							     : err.exit_code;
 	} else {
 		code = exit_code(&res);
 	}

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The configuration file (include/dks/config.h): a YAML mapping read with
- * libyaml's document loader, the way sandbox/profile.c reads profiles.
- * Every key is looked up in a table and every value checked, with
- * FILE:LINE in the message: a typo must be an error, never a tree or a
- * build user silently other than the one meant.
+ * The configuration file (include/dks/config.h): a YAML mapping read by
+ * the common walker (include/dks/yamlwalk.h), as profiles and recipes are.
+ * Every key is in the table below and every value checked, with FILE:LINE
+ * in the message: a typo must be an error, never a tree or a build user
+ * silently other than the one meant.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,244 +15,70 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "dks/cleanup.h"
 #include "dks/config.h"
-#include "dks/yamldoc.h"
+#include "dks/installer.h"
+#include "dks/yamlwalk.h"
 
 /* A configuration is a few lines: anything much larger is not one. */
 #define CONFIG_MAX_SIZE (64 * 1024)
 /* More parallel jobs than this is a typo, not a machine. */
 #define JOBS_MAX 4096
 
-struct ctx {
-	const char *source; /* the file, for messages */
-	yaml_document_t *doc;
-	struct dks_error *err;
-};
-
-
-__attribute__((format(printf, 3, 4))) static int fail_at(const struct ctx *c, const yaml_node_t *n,
-							 const char *fmt, ...)
+/* Relative paths would be read against whatever directory the command
+ * happens to run in. */
+static const char *check_path(const char *s)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = dks_yaml_vfail(c->err, 1, c->source, n, fmt, ap);
-	va_end(ap);
-	return r;
+	return *s == '/' ? NULL : "must be an absolute path";
 }
 
-static const char *text_of(const yaml_node_t *n)
+/* A name, or (when it has a '/') an absolute path. */
+static const char *check_name_or_path(const char *s)
 {
-	return (const char *)n->data.scalar.value;
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE: return "a scalar";
-	case YAML_SEQUENCE_NODE: return "a sequence";
-	case YAML_MAPPING_NODE: return "a mapping";
-	default: return "nothing";
-	}
-}
-
-/* "key:" with nothing after it, "~" or "null", unquoted: no value. */
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(text_of(n), nulls[i]) == 0)
-			return true;
-	return false;
+	return strchr(s, '/') ? check_path(s) : NULL;
 }
 
 /* ---- one table: every key a configuration may hold ---- */
 
-struct field;
-typedef int parse_fn(const struct ctx *c, const yaml_node_t *val, const struct field *f,
-		     struct dks_config *cfg);
+#define AT(member) DKS_YAML_AT(struct dks_config, member)
+/* "key: ~" means the built-in default (NULL). */
+#define NULLABLE DKS_YAML_EMPTY_IS_NULL
 
-struct field {
-	const char *key;
-	parse_fn *parse;
-	size_t off;    /* of the value in struct dks_config */
-	bool nullable; /* "key: ~" means the built-in default (NULL) */
+static const struct dks_yaml_key config_keys[] = {
+    {"dkmstree", DKS_YAML_STRING, AT(dkms_tree), .flags = DKS_YAML_NONEMPTY, .check = check_path},
+    {"sourcetree", DKS_YAML_STRING, AT(source_tree), .flags = DKS_YAML_NONEMPTY,
+     .check = check_path},
+    {"installtree", DKS_YAML_STRING, AT(install_tree), .flags = DKS_YAML_NONEMPTY,
+     .check = check_path},
+    {"toolchain", DKS_YAML_STRING, AT(toolchain), .flags = NULLABLE, .check = check_name_or_path},
+    {"profile", DKS_YAML_STRING, AT(profile), .flags = DKS_YAML_NONEMPTY,
+     .check = check_name_or_path},
+    {"build_user", DKS_YAML_STRING, AT(build_user), .flags = NULLABLE},
+    {"jobs", DKS_YAML_UINT, AT(jobs), .max = JOBS_MAX, .flags = DKS_YAML_SAY_MAX,
+     .what = "a whole number (0: one per CPU)"},
+    {"mok_key", DKS_YAML_STRING, AT(mok_key), .flags = NULLABLE, .check = check_path},
+    {"mok_cert", DKS_YAML_STRING, AT(mok_cert), .flags = NULLABLE, .check = check_path},
+    {"os_release", DKS_YAML_STRING, AT(os_release), .flags = DKS_YAML_NONEMPTY,
+     .check = check_path},
+    {NULL},
 };
-
-#define MEMBER(cfg, f, type) ((type *)(void *)((char *)(cfg) + (f)->off))
-
-/* The text of scalar @val, or NULL after an error naming the key. An
- * unquoted null is returned as "" (callers decide what no value means). */
-static const char *scalar(const struct ctx *c, const yaml_node_t *val, const struct field *f)
-{
-	if (val->type != YAML_SCALAR_NODE) {
-		fail_at(c, val, "'%s' must be a scalar, got %s", f->key, kind(val));
-		return NULL;
-	}
-	if (strlen(text_of(val)) != val->data.scalar.length) {
-		fail_at(c, val, "'%s' contains a NUL character", f->key);
-		return NULL;
-	}
-	return is_null(val) ? "" : text_of(val);
-}
-
-static int set_string(const struct ctx *c, const struct field *f, struct dks_config *cfg,
-		      const char *s)
-{
-	char **field = MEMBER(cfg, f, char *);
-	char *copy = NULL;
-
-	if (*s && !(copy = strdup(s)))
-		return dks_err(c->err, ENOMEM, "%s", c->source);
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-/* A non-empty string; with @path, an absolute path; with @maybe_path, a
- * name or (when it has a '/') an absolute path. Relative paths would be
- * read against whatever directory the command happens to run in. */
-static int parse_text(const struct ctx *c, const yaml_node_t *val, const struct field *f,
-		      struct dks_config *cfg, bool path, bool maybe_path)
-{
-	const char *s = scalar(c, val, f);
-
-	if (!s)
-		return -1;
-	if (!*s && !f->nullable)
-		return fail_at(c, val, "'%s' must not be empty", f->key);
-	if (*s && *s != '/' && (path || (maybe_path && strchr(s, '/'))))
-		return fail_at(c, val, "'%s' must be an absolute path, got '%s'", f->key, s);
-	return set_string(c, f, cfg, s);
-}
-
-static int parse_path(const struct ctx *c, const yaml_node_t *val, const struct field *f,
-		      struct dks_config *cfg)
-{
-	return parse_text(c, val, f, cfg, true, false);
-}
-
-static int parse_name_or_path(const struct ctx *c, const yaml_node_t *val, const struct field *f,
-			      struct dks_config *cfg)
-{
-	return parse_text(c, val, f, cfg, false, true);
-}
-
-static int parse_name(const struct ctx *c, const yaml_node_t *val, const struct field *f,
-		      struct dks_config *cfg)
-{
-	return parse_text(c, val, f, cfg, false, false);
-}
-
-static int parse_jobs(const struct ctx *c, const yaml_node_t *val, const struct field *f,
-		      struct dks_config *cfg)
-{
-	const char *s = scalar(c, val, f);
-	long v = 0;
-
-	if (!s)
-		return -1;
-	if (*s < '0' || *s > '9' || strspn(s, "0123456789") != strlen(s))
-		return fail_at(c, val, "'%s' must be a whole number (0: one per CPU), got '%s'",
-			       f->key, s);
-	for (; *s && v <= JOBS_MAX; s++)
-		v = v * 10 + (*s - '0');
-	if (v > JOBS_MAX)
-		return fail_at(c, val, "'%s' is too large (at most %d)", f->key, JOBS_MAX);
-	*MEMBER(cfg, f, int) = (int)v;
-	return 0;
-}
-
-#define OFF(member) offsetof(struct dks_config, member)
-
-static const struct field fields[] = {
-    {"dkmstree", parse_path, OFF(dkms_tree), false},
-    {"sourcetree", parse_path, OFF(source_tree), false},
-    {"installtree", parse_path, OFF(install_tree), false},
-    {"toolchain", parse_name_or_path, OFF(toolchain), true},
-    {"profile", parse_name_or_path, OFF(profile), false},
-    {"build_user", parse_name, OFF(build_user), true},
-    {"jobs", parse_jobs, OFF(jobs), false},
-    {"mok_key", parse_path, OFF(mok_key), true},
-    {"mok_cert", parse_path, OFF(mok_cert), true},
-    {NULL, NULL, 0, false},
-};
-
-/* ---- walking the document ---- */
-
-static int unknown_key(const struct ctx *c, const yaml_node_t *key)
-{
-	char known[256] = "";
-	size_t used = 0;
-
-	for (const struct field *f = fields; f->key && used < sizeof(known); f++) {
-		int n =
-		    snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "", f->key);
-		used += n > 0 ? (size_t)n : 0;
-	}
-	return fail_at(c, key, "unknown key '%s' (known: %s)", text_of(key), known);
-}
-
-/* Keys are plain scalars, each at most once: libyaml keeps both of a
- * duplicate pair, and which one wins would be ours to guess. */
-static int check_key(const struct ctx *c, const yaml_node_t *map, const yaml_node_pair_t *pair)
-{
-	const yaml_node_t *key = yaml_document_get_node(c->doc, pair->key);
-
-	if (key->type != YAML_SCALAR_NODE || strlen(text_of(key)) != key->data.scalar.length)
-		return fail_at(c, key, "a key must be a plain name, got %s", kind(key));
-	for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
-		const yaml_node_t *prev = yaml_document_get_node(c->doc, q->key);
-
-		if (strcmp(text_of(prev), text_of(key)) == 0)
-			return fail_at(c, key, "duplicate key '%s' (first on line %lu)",
-				       text_of(key), dks_yaml_line(prev));
-	}
-	return 0;
-}
-
-static int walk(const struct ctx *c, const yaml_node_t *map, struct dks_config *cfg)
-{
-	if (map->type == YAML_SCALAR_NODE && is_null(map))
-		return 0; /* a file of comments only */
-	if (map->type != YAML_MAPPING_NODE)
-		return fail_at(c, map, "a configuration must be a mapping, got %s", kind(map));
-	for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *key = yaml_document_get_node(c->doc, pair->key);
-		const struct field *f = fields;
-
-		if (check_key(c, map, pair) < 0)
-			return -1;
-		while (f->key && strcmp(f->key, text_of(key)) != 0)
-			f++;
-		if (!f->key)
-			return unknown_key(c, key);
-		if (f->parse(c, yaml_document_get_node(c->doc, pair->value), f, cfg) < 0)
-			return -1;
-	}
-	return 0;
-}
 
 /* ---- loading ---- */
 
 static int parse_config(const char *text, size_t len, const char *source, struct dks_config *cfg,
 			struct dks_error *err)
 {
-	__attribute__((cleanup(dks_yaml_doc_release))) struct dks_yaml_doc d = {0};
-	struct ctx c = {source, &d.doc, err};
-	int r = dks_yaml_doc_load(&d, text, len, source, "configuration", true, 1, err);
+	struct dks_yaml_walk w = {
+	    .source = source,
+	    .top = "a configuration",
+	    .exit_code = 1,
+	    /* An empty file, or one of comments only: the defaults. */
+	    .flags = DKS_YAML_NULL_IS_EMPTY | DKS_YAML_KEY_KIND,
+	    .err = err,
+	};
 
-	if (r <= 0)
-		return r; /* an empty file: the defaults */
-	return walk(&c, yaml_document_get_root_node(&d.doc), cfg);
+	return dks_yaml_walk_text(&w, text, len, "configuration", config_keys, cfg);
 }
 
 /* Read @path whole. With @missing_ok, a missing file is 0 with *@text
@@ -299,8 +124,10 @@ static int set_defaults(struct dks_config *c, struct dks_error *err)
 	    .profile = strdup("default"),
 	    .build_user = NULL,
 	    .jobs = 0,
+	    .os_release = strdup(DKS_OS_RELEASE),
 	};
-	if (!c->dkms_tree || !c->source_tree || !c->install_tree || !c->toolchain || !c->profile)
+	if (!c->dkms_tree || !c->source_tree || !c->install_tree || !c->toolchain || !c->profile ||
+	    !c->os_release)
 		return dks_err(err, ENOMEM, "configuration");
 	return 0;
 }
@@ -349,5 +176,6 @@ void dks_config_clear(struct dks_config *c)
 	free(c->build_user);
 	free(c->mok_key);
 	free(c->mok_cert);
+	free(c->os_release);
 	memset(c, 0, sizeof(*c));
 }

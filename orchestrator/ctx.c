@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The environment of a DKMS verb: options, configuration, tree, profile. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "install.h"
+#include "dks/installer.h"
 #include "dks/toolchain.h"
 
 static int override(char **field, const char *value, struct dks_error *err)
@@ -23,8 +24,14 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	    override(&cfg->profile, c->profile, err) < 0 ||
 	    override(&cfg->build_user, c->user, err) < 0 ||
 	    override(&cfg->mok_key, c->mok_key, err) < 0 ||
-	    override(&cfg->mok_cert, c->mok_cert, err) < 0)
+	    override(&cfg->mok_cert, c->mok_cert, err) < 0 ||
+	    override(&cfg->os_release, c->os_release, err) < 0)
 		return -1;
+	/* Only the default may be missing (nothing overridden, as dkms): a
+	 * file someone named must be there, not silently the module's own
+	 * location instead of the distribution's. */
+	if (strcmp(cfg->os_release, DKS_OS_RELEASE) != 0 && access(cfg->os_release, R_OK) != 0)
+		return dks_err(err, errno, "os-release %s", cfg->os_release);
 	if (c->jobs)
 		cfg->jobs = c->jobs;
 	if (cfg->jobs <= 0)
@@ -96,11 +103,15 @@ struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx)
 
 	/* For the install hooks; without it a hook says it cannot run. */
 	dks_ctx_profile(ctx, &ignored);
+	ctx->hooks = (struct dks_hook_env){.profile = ctx->profile,
+					   .toolchain = ctx->cfg.toolchain,
+					   .build_user = ctx->cfg.build_user,
+					   .force = ctx->cli.force};
 	return (struct dks_install_opts){.mok_key = ctx->cfg.mok_key,
 					 .mok_cert = ctx->cfg.mok_cert,
+					 .os_release = ctx->cfg.os_release,
 					 .no_depmod = ctx->cli.no_depmod,
 					 .force = ctx->cli.force,
-					 .profile = ctx->profile,
-					 .toolchain = ctx->cfg.toolchain,
-					 .build_user = ctx->cfg.build_user};
+					 .hook = dks_install_hook,
+					 .hook_arg = &ctx->hooks};
 }

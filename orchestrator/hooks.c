@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "dks/installer.h"
 #include "dks/cleanup.h"
 #include "dks/sandbox.h"
 #include "hooks.h"
@@ -54,15 +55,15 @@ static char *recorded(const char *build, const char *name, struct dks_error *err
 	return NULL;
 }
 
-static int configure(struct dks_sandbox *sb, const struct dks_hook *h, const char *src,
-		     struct dks_error *err)
+static int configure(struct dks_sandbox *sb, const struct dks_hook_env *env,
+		     const struct dks_install_point *h, const char *src, struct dks_error *err)
 {
 	char in_src[PATH_MAX];
 
 	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", h->module, h->version);
-	dks_sandbox_set_profile(sb, h->opts->profile);
-	if (dks_sandbox_set_toolchain(sb, h->opts->toolchain, err) < 0 ||
-	    (h->opts->build_user && dks_sandbox_set_user(sb, h->opts->build_user, err) < 0) ||
+	dks_sandbox_set_profile(sb, env->profile);
+	if (dks_sandbox_set_toolchain(sb, env->toolchain, err) < 0 ||
+	    (env->build_user && dks_sandbox_set_user(sb, env->build_user, err) < 0) ||
 	    (h->target->headers &&
 	     dks_sandbox_set_kernel(sb, h->target->kver, h->target->headers, err) < 0) ||
 	    dks_sandbox_add_bind(sb, src, in_src, false, err) < 0 ||
@@ -77,8 +78,8 @@ static int configure(struct dks_sandbox *sb, const struct dks_hook *h, const cha
 
 /* 0 when the script succeeded (or there is none); 1 when it failed; -1
  * when it could not be run. */
-static int run(const struct dks_hook *h, const char *name, const char *script,
-	       struct dks_error *err)
+static int run(const struct dks_hook_env *env, const struct dks_install_point *h, const char *name,
+	       const char *script, struct dks_error *err)
 {
 	cleanup_free char *src = dks_tree_source_dir(h->tree, h->module, h->version);
 	char *argv[] = {"/bin/bash", "-c", (char *)hook_driver, (char *)name, (char *)script, NULL};
@@ -89,7 +90,7 @@ static int run(const struct dks_hook *h, const char *name, const char *script,
 
 	if (null_fd < 0)
 		return dks_err(err, errno, "/dev/null");
-	if (!h->opts->profile)
+	if (!env->profile)
 		return dks_err(err, 0, "%s/%s: the %s script: no sandbox profile", h->module,
 			       h->version, name);
 	if (!src)
@@ -98,7 +99,7 @@ static int run(const struct dks_hook *h, const char *name, const char *script,
 	ret = dks_sandbox_new(&sb, err);
 	if (ret == 0) {
 		dks_sandbox_set_stdio(sb, null_fd, STDOUT_FILENO, STDERR_FILENO);
-		ret = configure(sb, h, src, err);
+		ret = configure(sb, env, h, src, err);
 	}
 	if (ret == 0)
 		ret = dks_sandbox_run(sb, argv, &res, err);
@@ -109,18 +110,19 @@ static int run(const struct dks_hook *h, const char *name, const char *script,
 	return ret;
 }
 
-int dks_run_hook(const struct dks_hook *h, const char *name, struct dks_error *err)
+int dks_install_hook(void *arg, const char *name, const struct dks_install_point *at,
+		     struct dks_error *err)
 {
 	struct dks_error e = {0};
-	cleanup_free char *script = recorded(h->build, name, &e);
+	cleanup_free char *script = recorded(at->build, name, &e);
 
 	if (!script)
 		return e.msg[0] ? dks_err(err, 0, "%s", e.msg) : 0;
-	return dks_run_script(h, name, script, err);
+	return dks_run_script(arg, at, name, script, err);
 }
 
-int dks_run_script(const struct dks_hook *h, const char *name, const char *script,
-		   struct dks_error *err)
+int dks_run_script(const struct dks_hook_env *env, const struct dks_install_point *h,
+		   const char *name, const char *script, struct dks_error *err)
 {
 	struct dks_error e = {0};
 	bool pre = strcmp(name, "pre_install") == 0;
@@ -128,10 +130,10 @@ int dks_run_script(const struct dks_hook *h, const char *name, const char *scrip
 
 	if (!script || !*script)
 		return 0;
-	ret = run(h, name, script, &e);
+	ret = run(env, h, name, script, &e);
 	if (ret == 0)
 		return 0;
-	if (pre && !h->opts->force)
+	if (pre && !env->force)
 		return dks_err_code(err, DKS_EXIT_PRE_INSTALL, 0,
 				    "%s/%s, %s: the pre_install script failed%s%s, aborting install "
 				    "(--force overrides)", h->module, h->version, h->target->kver,

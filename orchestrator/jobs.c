@@ -35,7 +35,8 @@ struct sched {
 	size_t n, next, running;
 	struct worker *w; /* env->jobs slots */
 	bool implicit_free;
-	int first_failure, skipped, built;
+	int first_failure, skipped, built, failed;
+	int jobserver_errno; /* a token could not be given back */
 	bool tty;
 };
 
@@ -86,7 +87,9 @@ __attribute__((noreturn)) static void worker_main(struct dks_build_env *env,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	rc = dks_build_job(env, j, &err);
+	/* A worker is a child: it reports its one line and exits with the
+	 * failure's code (docs/errors.md). */
+	rc = dks_build_job(env, j, &err) < 0 ? (err.exit_code ? err.exit_code : 1) : 0;
 	if (rc != 0)
 		dks_error_print(&err);
 	fflush(NULL);
@@ -145,8 +148,8 @@ static void give_back(struct sched *s, struct worker *w)
 {
 	if (!w->token)
 		s->implicit_free = true;
-	else if (write(s->env->jobserver[1], "+", 1) != 1)
-		perror("dkms-sandbox: jobserver");
+	else if (write(s->env->jobserver[1], "+", 1) != 1 && !s->jobserver_errno)
+		s->jobserver_errno = errno ? errno : EIO;
 }
 
 static void finished(struct sched *s, struct worker *w, int status)
@@ -163,6 +166,7 @@ static void finished(struct sched *s, struct worker *w, int status)
 		s->skipped++;
 		snprintf(what, sizeof(what), "skipped");
 	} else {
+		s->failed++;
 		if (!s->first_failure)
 			s->first_failure = code;
 		snprintf(what, sizeof(what), "failed (exit %d, %.1f s)", code, now() - w->start);
@@ -224,7 +228,24 @@ static int make_jobserver(struct dks_build_env *env)
 	return 0;
 }
 
-int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t n)
+/* The scheduler's result in the error convention. */
+static int result(const struct sched *s, int loop_ret, struct dks_build_summary *sum,
+		  struct dks_error *err)
+{
+	if (sum)
+		*sum = (struct dks_build_summary){.built = (size_t)s->built,
+						  .skipped = (size_t)s->skipped,
+						  .failed = (size_t)s->failed};
+	if (loop_ret < 0)
+		return dks_err(err, errno, "build scheduler");
+	if (s->jobserver_errno)
+		return dks_err(err, s->jobserver_errno, "jobserver: a token was lost");
+	/* Each failed job printed its own line: none more here. */
+	return s->first_failure ? dks_err_reported(err, s->first_failure) : 0;
+}
+
+int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t n,
+		  struct dks_build_summary *sum, struct dks_error *err)
 {
 	struct sched s = {.env = env, .jobs = jobs, .n = n, .implicit_free = true,
 			  .tty = isatty(STDOUT_FILENO)};
@@ -235,9 +256,8 @@ int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t 
 		env->jobs = 1;
 	s.w = calloc((size_t)env->jobs, sizeof(*s.w));
 	if (!s.w || make_jobserver(env) < 0) {
-		perror("dkms-sandbox: jobserver");
 		free(s.w);
-		return 1;
+		return dks_err(err, errno ? errno : ENOMEM, "jobserver");
 	}
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -251,11 +271,5 @@ int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t 
 	close(env->jobserver[1]);
 	env->jobserver[0] = env->jobserver[1] = -1;
 	free(s.w);
-	if (ret < 0) {
-		perror("dkms-sandbox: build scheduler");
-		return 1;
-	}
-	if (s.first_failure)
-		return s.first_failure;
-	return s.skipped && !s.built ? DKS_EXIT_EXCLUDED : 0;
+	return result(&s, ret, sum, err);
 }

@@ -41,6 +41,7 @@ static void usage(FILE *out)
 	fputs("\nCommon options: -m MODULE -v VERSION -k KVER[/ARCH] (repeatable) -a ARCH --all\n"
 	      "--force -j N --kernelsourcedir DIR --dkmstree DIR --sourcetree DIR --installtree DIR\n"
 	      "-c CONFIG --toolchain host|DIR --profile NAME|FILE --user USER -q --verbose --json\n"
+	      "--os-release FILE (the distribution whose module location install uses)\n"
 	      "\nSee dkms-sandbox(8).\n", out);
 }
 

@@ -1,10 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Private to recipe.c (parsing, specs) and fetch.c (sources). */
+/*
+ * Private to the recipe files, which call one way (no file calls back):
+ *
+ *   recipe.c       load: the file -> struct dks_recipe (tables for the
+ *                  common YAML walker, then the checks across keys)
+ *   recipe_spec.c  struct dks_recipe + one kernel -> struct dks_spec
+ *   recipe_vars.c  ${var} substitution, used by both of them
+ *   fetch.c        the source put in place (reads struct dks_recipe only)
+ */
 #ifndef DKS_RECIPE_INTERNAL_H
 #define DKS_RECIPE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "dks/error.h"
 
 /* A SHA-256 in hex, and the word a recipe may give instead of a checksum it
  * cannot know yet: it loads (plan, spec), but fetch refuses it. */
@@ -74,5 +85,32 @@ struct dks_recipe {
 	size_t n_build_depends;
 	char *obsolete_by;
 };
+
+/* Defaults of what a recipe may leave out. */
+#define DKS_RECIPE_LOCATION "."
+#define DKS_RECIPE_DEST	    "/updates/dkms"
+
+static inline const char *dks_or_default(const char *s, const char *def)
+{
+	return s ? s : def;
+}
+
+/* ---- ${var} substitution: recipe_vars.c ---- */
+
+enum { V_KERNELVER, V_KSRC, V_ARCH, V_JOBS, V_MODULE, V_MODVER, V_BUILD_DIR, V_COUNT };
+
+/* "kernelver", ...: the names of ${var}, in the order above. */
+extern const char *const dks_recipe_var_names[V_COUNT];
+
+/* @s is letters, digits and characters of @extra only. */
+bool dks_recipe_only(const char *s, const char *extra);
+
+/* Expand @cmd into @out; with @out NULL, only check that every ${name} is
+ * known ("SOURCE:LINE: unknown variable", exit 8). */
+int dks_recipe_expand(const char *source, const struct cmd *cmd, const char *const vals[V_COUNT],
+		      FILE *out, struct dks_error *err);
+
+/* A value for ${@var} must need no shell quoting. */
+int dks_recipe_check_value(const char *var, const char *val, struct dks_error *err);
 
 #endif

@@ -23,7 +23,8 @@
 #include "dks/cleanup.h"
 #include "dks/spec.h"
 #include "dks/tree.h"
-#include "installrec.h"
+#include "dks/installer.h"
+#include "suffix.h"
 
 /* Reads of one build that a writer may overtake, each time by a whole
  * commit: a reader that loses this often is starved, not unlucky. */
@@ -174,22 +175,6 @@ static int read_built(int kfd, const char *arch)
 	return -1;
 }
 
-/* <mfd>/kernel-<kver>-<arch> -> <v>/<kver>/<arch>? */
-static bool installed_at(int mfd, const char *v, const char *kver, const char *arch)
-{
-	char link[2 * DKS_TREE_NAME_MAX + 16], want[3 * DKS_TREE_NAME_MAX + 4],
-	    target[sizeof(want) + 1];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "kernel-%s-%s", kver, arch);
-	snprintf(want, sizeof(want), "%s/%s/%s", v, kver, arch);
-	n = readlinkat(mfd, link, target, sizeof(target) - 1);
-	if (n < 0 || (size_t)n >= sizeof(target) - 1)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, want) == 0;
-}
-
 bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		       const char *arch)
 {
@@ -207,21 +192,6 @@ bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v, c
 	 * tree's writers never make the upper levels links. */
 	kfd = root >= 0 ? open_dir(root, path) : -1;
 	return kfd >= 0 && read_built(kfd, arch) == 1;
-}
-
-bool dks_tree_is_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
-			   const char *arch)
-{
-	cleanup_close int root = -1, mfd = -1;
-
-	if (dks_tree_check_name("module", m, NULL) < 0 ||
-	    dks_tree_check_name("version", v, NULL) < 0 ||
-	    dks_tree_check_name("kernel", kver, NULL) < 0 ||
-	    dks_tree_check_name("arch", arch, NULL) < 0)
-		return false;
-	root = open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	mfd = root >= 0 ? open_dir(root, m) : -1;
-	return mfd >= 0 && installed_at(mfd, v, kver, arch);
 }
 
 /* ---- status ---- */
@@ -311,7 +281,7 @@ static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char
 			return scan_fail(sc, v, kver);
 		if (!built)
 			continue; /* a failed build's log, or gone */
-		if (installed_at(sc->mfd, v, kver, arch))
+		if (dks_installed_at(sc->mfd, v, kver, arch))
 			state = DKS_INSTALLED;
 		if (push(sc->lines, sc->m, v, kver, arch, state) < 0)
 			return scan_fail(sc, v, kver);

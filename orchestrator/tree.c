@@ -28,6 +28,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
+#include "dks/installer.h"
 #include "dks/spec.h"
 #include "dks/tree.h"
 
@@ -53,54 +54,6 @@ static void closedirp(DIR **d)
 #define cleanup_dir __attribute__((cleanup(closedirp)))
 
 /* ---- names ---- */
-
-struct reserved {
-	const char *what, *name;
-	bool prefix;
-};
-
-/* Names that would be read as part of the layout: <m>/original_module,
- * <m>/kernel-<kver>-<arch>, <m>/<v>/source, <m>/<v>/build. */
-static const struct reserved reserved_names[] = {
-    {"version", "original_module", false},
-    {"version", "kernel-", true},
-    {"kernel", "source", false},
-    {"kernel", "build", false},
-};
-
-static bool is_reserved(const char *what, const char *name)
-{
-	for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++) {
-		const struct reserved *r = &reserved_names[i];
-		size_t len = r->prefix ? strlen(r->name) : strlen(r->name) + 1;
-
-		if (strcmp(what, r->what) == 0 && strncmp(name, r->name, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-int dks_tree_check_name(const char *what, const char *name, struct dks_error *err)
-{
-	if (!name || !*name)
-		return dks_err(err, 0, "empty %s name", what);
-	if (strlen(name) > DKS_TREE_NAME_MAX)
-		return dks_err(err, 0, "%s name '%.40s...' is longer than %d characters", what,
-			       name, DKS_TREE_NAME_MAX);
-	for (const char *p = name; *p; p++) {
-		/* The name is not printed: it would carry the control
-		 * character onto the terminal. */
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return dks_err(err, 0, "%s name contains a control character", what);
-	}
-	if (strchr(name, '/'))
-		return dks_err(err, 0, "%s name '%s' must not contain '/'", what, name);
-	if (name[0] == '.')
-		return dks_err(err, 0, "%s name '%s' must not start with '.'", what, name);
-	if (is_reserved(what, name))
-		return dks_err(err, 0, "%s name '%s' is reserved by the tree's layout", what, name);
-	return 0;
-}
 
 static int check_names(const char *m, const char *v, const char *kver, const char *arch,
 		       struct dks_error *err)
@@ -638,7 +591,7 @@ int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, con
 
 	if (check_names(m, v, kver, arch, err) < 0)
 		return -1;
-	if (dks_tree_is_installed(t, m, v, kver, arch))
+	if (dks_installed(t, m, v, kver, arch))
 		return dks_err(err, 0, "%s/%s, %s, %s: installed: uninstall it first", m, v, kver,
 			       arch);
 	where = TREE_PATH(t, m, v, kver);

@@ -41,30 +41,6 @@
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | \
 		  CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID)
 
-void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m)
-{
-	ssize_t n;
-
-	do
-		n = write(ctx->report_fd, m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
-}
-
-void dks_child_die(const struct dks_run_ctx *ctx, int errnum, const char *fmt, ...)
-{
-	struct dks_msg m = {.type = DKS_MSG_SETUP_ERROR, .a = 125};
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(m.text, sizeof(m.text), fmt, ap);
-	va_end(ap);
-	if (errnum && n >= 0 && (size_t)n < sizeof(m.text))
-		snprintf(m.text + n, sizeof(m.text) - (size_t)n, ": %s", strerror(errnum));
-	dks_child_send(ctx, &m);
-	_exit(125);
-}
-
 /* Host root never creates the namespaces: the build uid does, so the user
  * namespace is owned by an unprivileged uid and nothing in it can ever act
  * with host root's authority. */
@@ -329,6 +305,8 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *parent
 	loopback_up(&c);
 	await_caller(&c);
 	dks_mounts_setup(&c);
+	/* Attached or unused: none of the caller's trees stays open. */
+	dks_trees_close(&c.trees);
 	if (chdir(c.cwd) < 0)
 		dks_child_die(&c, errno, "working directory %s", c.cwd);
 	install_fds(&c);

@@ -219,9 +219,11 @@ int dks_kernel_resolve(struct dks_kernel *k, const char *kver,
 	k->build = headers ? realpath(headers, NULL) : link_target(k, path);
 	if (!k->build) {
 		dks_kernel_clear(k);
-		/* dkms: 21 = no kernel headers for the target. */
-		return dks_err_code(err, 21, 0, "kernel %s: no headers at %s (install linux-headers-%s)",
-				    kver, headers ? headers : path, kver);
+		dks_err(err, 0, "kernel %s: no headers at %s (install linux-headers-%s)", kver,
+			headers ? headers : path, kver);
+		if (err)
+			err->reason = DKS_SANDBOX_NO_HEADERS;
+		return -1;
 	}
 	k->root = unpacked_root(k->build);
 	if (k->root)

@@ -149,16 +149,13 @@ void dks_mount_image_root(const struct dks_run_ctx *ctx, const char *image, cons
 	const struct dks_sandbox *sb = ctx->sb;
 	static const char *const fixed[] = {"/proc", "/dev", "/tmp"};
 	char opts[2 * PATH_MAX];
-	struct stat st;
 
 	mkdirs(ctx, (char[]){SKEL}, true);
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		skel_entry(ctx, image, fixed[i], true);
 	skel_kernel(ctx, image);
-	for (size_t i = 0; i < sb->n_binds; i++) {
-		snprintf(opts, sizeof(opts), "%s%s", "/oldroot", sb->binds[i].src);
-		skel_entry(ctx, image, sb->binds[i].dst, stat(opts, &st) < 0 || S_ISDIR(st.st_mode));
-	}
+	for (size_t i = 0; i < sb->n_binds; i++)
+		skel_entry(ctx, image, sb->binds[i].dst, dks_bind_is_dir(ctx, i));
 	snprintf(opts, sizeof(opts), "lowerdir=" SKEL ":%s", image);
 	if (mount("overlay", newroot, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) < 0)
 		dks_child_die(ctx, errno, "cannot mount the toolchain image %s", image);

@@ -77,6 +77,23 @@ struct dks_msg {
 	char text[500];
 };
 
+/* The attributes (MOUNT_ATTR_*) of a read-only and of a writable bind. */
+#define DKS_RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+#define DKS_RW_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+/* The host paths the caller names (bind sources, the kernel's dirs, the
+ * toolchain image), cloned by a root caller with its own rights before the
+ * sandbox drops them (run.c): init attaches these detached mount trees
+ * instead of opening the paths, which the build user may not reach. -1
+ * where there is none: init opens the path itself, with the build user's
+ * rights (normal callers, kernels without open_tree, a path with a
+ * symlink). O_CLOEXEC, closed by init once its root is built. */
+struct dks_trees {
+	int *fds;      /* sb->n_binds binds, then sb->kernel.dirs.n kernel dirs */
+	size_t n;
+	int toolchain;
+};
+
 /* Everything the children need, computed by the caller before fork. */
 struct dks_run_ctx {
 	const struct dks_sandbox *sb;
@@ -90,14 +107,25 @@ struct dks_run_ctx {
 	bool as_root;  /* started by host root: switch to sb->uid first */
 	uid_t uid;
 	gid_t gid;
+	struct dks_trees trees;
 };
+
+static inline int dks_bind_tree(const struct dks_run_ctx *ctx, size_t i)
+{
+	return ctx->trees.fds ? ctx->trees.fds[i] : -1;
+}
+
+static inline int dks_kernel_tree(const struct dks_run_ctx *ctx, size_t i)
+{
+	return ctx->trees.fds ? ctx->trees.fds[ctx->sb->n_binds + i] : -1;
+}
 
 /* child.c: start the sandbox's init. Root callers run dks_setup_main in a
  * vfork child (it sends DKS_MSG_INIT_PID); others call dks_spawn_init. */
 int dks_setup_main(void *ctx);
 pid_t dks_spawn_init(struct dks_run_ctx *ctx);
 
-/* Report a setup failure to the caller and exit (children only). */
+/* report.c: report a setup failure to the caller and exit (children only). */
 __attribute__((noreturn, format(printf, 3, 4))) void
 dks_child_die(const struct dks_run_ctx *ctx, int errnum, const char *fmt, ...);
 void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m);
@@ -113,8 +141,23 @@ int dks_cgroup_attach(const char *dir, pid_t pid, struct dks_error *err);
 void dks_cgroup_kill(const char *dir);
 void dks_cgroup_destroy(char *dir); /* rmdir, frees @dir */
 
+/* Host dirs hidden behind empty tmpfs in a host-toolchain sandbox: every
+ * other module's source, every kernel's modules. */
+#define DKS_MASKED_DIRS {"/usr/src", "/lib/modules", NULL}
+
 /* mounts.c: build the sandbox's root and pivot into it (in init). */
 void dks_mounts_setup(const struct dks_run_ctx *ctx);
+
+/* trees.c: DKMS_SANDBOX_MOUNT_API=legacy: init uses mount(2) only. */
+bool dks_mount_api_legacy(void);
+/* Is kernel dir @dir bound on its own (not already seen through /usr)? */
+bool dks_kernel_dir_bound(const struct dks_sandbox *sb, const char *dir);
+/* Is the source of bind @i a directory (from the caller's tree if any)? */
+bool dks_bind_is_dir(const struct dks_run_ctx *ctx, size_t i);
+/* The caller's clones of the trees it names (never fails: -1 for what it
+ * could not clone); closing them (the caller's, and init's). */
+void dks_trees_open(const struct dks_sandbox *sb, struct dks_trees *t);
+void dks_trees_close(struct dks_trees *t);
 
 /* image.c: a toolchain image (a host dir) as a read-only overlay root at
  * @newroot, with the mount points the build needs. */

@@ -30,25 +30,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dks/fileio.h"
 #include "internal.h"
 
 #define NEWROOT "/newroot"
 #define OLDROOT "/oldroot"
-#define RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
-#define RW_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+#define IMAGEROOT "/imageroot" /* the caller's clone of a toolchain image */
+#define RO_ATTRS DKS_RO_ATTRS
+#define RW_ATTRS DKS_RW_ATTRS
 
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty", NULL};
 static const char *const root_links[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", NULL};
 /* Made read-only after /proc is mounted: the kernel knobs stay out of
  * reach even where a namespace would let a write through. */
 static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
-
-static bool use_legacy_api(void)
-{
-	const char *api = getenv("DKMS_SANDBOX_MOUNT_API");
-
-	return api && strcmp(api, "legacy") == 0;
-}
 
 static unsigned long attrs_to_flags(unsigned attrs)
 {
@@ -74,18 +69,14 @@ static int remount_keeping_locked(struct libmnt_fs *fs, unsigned long add)
 		     MS_BIND | MS_REMOUNT | flags | add, NULL);
 }
 
-/* mount(2) fallback for kernels without mount_setattr (< 5.12): bind, then
- * remount the bind and every mount below it. */
-static void bind_legacy(const struct dks_run_ctx *ctx, const char *src,
-			const char *dst, unsigned attrs)
+/* Remount the mount at @dst and every mount below it with @attrs added. */
+static void remount_below(const struct dks_run_ctx *ctx, const char *dst, unsigned attrs)
 {
 	struct libmnt_table *tb;
 	struct libmnt_iter *it;
 	struct libmnt_fs *fs;
 	size_t len = strlen(dst);
 
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-		dks_child_die(ctx, errno, "cannot bind %s", src);
 	/* The host procfs: the sandbox's own is not mounted yet. Targets in it
 	 * are relative to our root, the scratch tmpfs, like @dst. */
 	tb = mnt_new_table_from_file(OLDROOT "/proc/self/mountinfo");
@@ -104,6 +95,16 @@ static void bind_legacy(const struct dks_run_ctx *ctx, const char *src,
 	mnt_unref_table(tb);
 }
 
+/* mount(2) fallback for kernels without mount_setattr (< 5.12): bind, then
+ * remount the bind and every mount below it. */
+static void bind_legacy(const struct dks_run_ctx *ctx, const char *src,
+			const char *dst, unsigned attrs)
+{
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		dks_child_die(ctx, errno, "cannot bind %s", src);
+	remount_below(ctx, dst, attrs);
+}
+
 /* Clone the tree at @src, set @attrs on every mount of the clone, attach
  * it at @dst. mount_setattr only adds restrictions, so the flags the kernel
  * locked stay as they were. */
@@ -113,7 +114,7 @@ static void bind_tree(const struct dks_run_ctx *ctx, const char *src,
 	struct mount_attr attr = {.attr_set = attrs};
 	int fd;
 
-	if (use_legacy_api())
+	if (dks_mount_api_legacy())
 		return bind_legacy(ctx, src, dst, attrs);
 	fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (fd < 0 && errno == ENOSYS)
@@ -131,7 +132,7 @@ static void set_readonly(const struct dks_run_ctx *ctx, const char *path)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
-	if (!use_legacy_api() && mount_setattr(AT_FDCWD, path, 0, &attr, sizeof(attr)) == 0)
+	if (!dks_mount_api_legacy() && mount_setattr(AT_FDCWD, path, 0, &attr, sizeof(attr)) == 0)
 		return;
 	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
 		dks_child_die(ctx, errno, "cannot make %s read-only", path);
@@ -188,6 +189,46 @@ static void bind_host(const struct dks_run_ctx *ctx, const char *src,
 		dks_child_die(ctx, errno, "cannot bind %s", src);
 	make_mountpoint(ctx, to, S_ISDIR(st.st_mode));
 	bind_tree(ctx, from, to, attrs);
+}
+
+/* Attach the caller's clone @fd of host @src (dks_trees) at @dst. */
+static void attach_tree(const struct dks_run_ctx *ctx, int fd, const char *src,
+			const char *dst, unsigned attrs)
+{
+	char proc[64];
+
+	if (!dks_mount_api_legacy()) {
+		/* Attributes set and made private by the caller (run.c). */
+		if (move_mount(fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			dks_child_die(ctx, errno, "cannot attach %s at %s", src, dst);
+		return;
+	}
+	/* mount(2) only: MS_MOVE takes a detached tree too, by its fd's link
+	 * in the host's procfs (ours is not mounted yet); private before
+	 * anything is mounted below it (run.c says why), then remounted. */
+	snprintf(proc, sizeof(proc), OLDROOT "/proc/self/fd/%d", fd);
+	if (mount(proc, dst, NULL, MS_MOVE, NULL) < 0 ||
+	    mount(NULL, dst, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		dks_child_die(ctx, errno, "cannot attach %s at %s", src, dst);
+	remount_below(ctx, dst, attrs);
+}
+
+/* Bind what the caller named: its clone @fd where it made one, else the
+ * host path, opened with the build user's rights. */
+static void bind_named(const struct dks_run_ctx *ctx, int fd, const char *src,
+		       const char *dst, unsigned attrs)
+{
+	char to[PATH_MAX];
+	struct stat st;
+
+	if (fd < 0)
+		return bind_host(ctx, src, dst, attrs);
+	host_path(to, sizeof(to), NEWROOT, dst);
+	/* The clone's type: the path may have changed since it was cloned. */
+	if (fstat(fd, &st) < 0)
+		dks_child_die(ctx, errno, "cannot bind %s", src);
+	make_mountpoint(ctx, to, S_ISDIR(st.st_mode));
+	attach_tree(ctx, fd, src, to, attrs);
 }
 
 static void write_text(const struct dks_run_ctx *ctx, const char *path,
@@ -347,7 +388,7 @@ static void setup_tmp(const struct dks_run_ctx *ctx)
 	mount_tmpfs(ctx, NEWROOT "/tmp", opts, MS_NOSUID | MS_NODEV);
 }
 
-static const char *const masks[] = {"/usr/src", "/lib/modules", NULL};
+static const char *const masks[] = DKS_MASKED_DIRS;
 
 /* Hide every other module source and every kernel's modules behind empty
  * tmpfs; the kernel's headers and the binds get mount points in them. */
@@ -376,26 +417,6 @@ static void finish_masks(const struct dks_run_ctx *ctx)
 	}
 }
 
-static bool under(const char *path, const char *dir)
-{
-	size_t len = strlen(dir);
-
-	return strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == 0);
-}
-
-/* Already there through the host toolchain's /usr, and not masked (never
- * for unpacked headers: the host's own dirs are not theirs). */
-static bool visible_in_host_usr(const struct dks_run_ctx *ctx, const char *dir)
-{
-	if (ctx->sb->toolchain || ctx->sb->kernel.root || !under(dir, "/usr"))
-		return false;
-	for (int i = 0; masks[i]; i++)
-		if (under(dir, masks[i]) || (strcmp(masks[i], "/lib/modules") == 0 &&
-					      under(dir, "/usr/lib/modules")))
-			return false;
-	return true;
-}
-
 /* A kernel dir that must appear below the host's read-only /usr where the
  * host has nothing (unpacked headers: /usr/lib/linux-kbuild-6.12...): a
  * mount point is needed that /usr does not have. */
@@ -404,11 +425,11 @@ static bool needs_usr_mountpoint(const struct dks_kernel *k, const char *dir)
 	const char *dst = dks_kernel_dst(k, dir);
 	char path[PATH_MAX];
 
-	if (!under(dst, "/usr"))
+	if (!dks_path_under(dst, "/usr"))
 		return false;
 	for (int i = 0; masks[i]; i++)
-		if (under(dst, masks[i]) || (strcmp(masks[i], "/lib/modules") == 0 &&
-					      under(dst, "/usr/lib/modules")))
+		if (dks_path_under(dst, masks[i]) || (strcmp(masks[i], "/lib/modules") == 0 &&
+					      dks_path_under(dst, "/usr/lib/modules")))
 			return false;
 	snprintf(path, sizeof(path), OLDROOT "%s", dst);
 	return access(path, F_OK) != 0;
@@ -437,8 +458,9 @@ static void setup_kernel(const struct dks_run_ctx *ctx)
 	if (!k->kver)
 		return;
 	for (size_t i = 0; i < k->dirs.n; i++)
-		if (!visible_in_host_usr(ctx, k->dirs.v[i]))
-			bind_host(ctx, k->dirs.v[i], dks_kernel_dst(k, k->dirs.v[i]), RO_ATTRS);
+		if (dks_kernel_dir_bound(ctx->sb, k->dirs.v[i]))
+			bind_named(ctx, dks_kernel_tree(ctx, i), k->dirs.v[i],
+				   dks_kernel_dst(k, k->dirs.v[i]), RO_ATTRS);
 	if (ctx->sb->toolchain)
 		return; /* the image's skeleton has them (image.c) */
 	snprintf(path, sizeof(path), NEWROOT "/lib/modules/%s/", k->kver);
@@ -453,8 +475,8 @@ static void setup_binds(const struct dks_run_ctx *ctx)
 	const struct dks_sandbox *sb = ctx->sb;
 
 	for (size_t i = 0; i < sb->n_binds; i++)
-		bind_host(ctx, sb->binds[i].src, sb->binds[i].dst,
-			  sb->binds[i].writable ? RW_ATTRS : RO_ATTRS);
+		bind_named(ctx, dks_bind_tree(ctx, i), sb->binds[i].src, sb->binds[i].dst,
+			   sb->binds[i].writable ? RW_ATTRS : RO_ATTRS);
 }
 
 /* Step into the new root and detach the host's: from here on, no path
@@ -489,6 +511,22 @@ static void enter_scratch_root(const struct dks_run_ctx *ctx)
 		dks_child_die(ctx, errno, "chdir /");
 }
 
+/* The toolchain image: the caller's clone attached in the scratch root,
+ * so that overlayfs never resolves the caller's path as the build user
+ * (it refuses a detached tree as a layer: lowerdir=/proc/self/fd/N is
+ * EPERM), else the host path. */
+static void image_root(const struct dks_run_ctx *ctx, char *path, size_t size)
+{
+	int fd = ctx->trees.toolchain;
+
+	if (fd < 0)
+		return host_path(path, size, OLDROOT, ctx->sb->toolchain);
+	if (mkdir(IMAGEROOT, 0755) < 0)
+		dks_child_die(ctx, errno, "cannot create %s", IMAGEROOT);
+	attach_tree(ctx, fd, ctx->sb->toolchain, IMAGEROOT, RO_ATTRS);
+	snprintf(path, size, IMAGEROOT);
+}
+
 void dks_mounts_setup(const struct dks_run_ctx *ctx)
 {
 	const char *tc = ctx->sb->toolchain;
@@ -497,7 +535,7 @@ void dks_mounts_setup(const struct dks_run_ctx *ctx)
 	if (tc) {
 		char from[PATH_MAX];
 
-		host_path(from, sizeof(from), OLDROOT, tc);
+		image_root(ctx, from, sizeof(from));
 		dks_mount_image_root(ctx, from, NEWROOT);
 	} else {
 		mount_tmpfs(ctx, NEWROOT, "mode=0755,size=4m,nr_inodes=4096", MS_NOSUID | MS_NODEV);

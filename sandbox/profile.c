@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <seccomp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/profile.h"
-#include "dks/yamldoc.h"
+#include "dks/yamlwalk.h"
 
 /* A profile is a page of YAML: anything much larger is not one. */
 #define PROFILE_MAX_SIZE (1024 * 1024)
@@ -78,560 +77,139 @@ static void profile_freep(struct dks_profile **p)
 }
 #define cleanup_profile __attribute__((cleanup(profile_freep)))
 
-/* ---- walking a loaded document ---- */
+/* ---- list items ---- */
 
-struct ctx {
-	const char *source; /* file name for messages */
-	yaml_document_t *doc;
-	struct dks_error *err;
-};
-
-
-__attribute__((format(printf, 3, 4))) static int
-fail_at(const struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static int check_syscall(const struct dks_yaml_walk *w, const yaml_node_t *item,
+			 const char *s, const char *path)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = dks_yaml_vfail(c->err, 1, c->source, n, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static yaml_node_t *node(const struct ctx *c, int index)
-{
-	return yaml_document_get_node(c->doc, index);
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return n->data.scalar.length ? "a scalar" : "nothing";
-	case YAML_SEQUENCE_NODE:
-		return "a sequence";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "nothing";
-	}
-}
-
-static const char *text_of(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-/* The text of scalar @n, or NULL after an error naming @what. */
-static const char *scalar(const struct ctx *c, const yaml_node_t *n,
-			  const char *what)
-{
-	if (n->type != YAML_SCALAR_NODE) {
-		fail_at(c, n, "'%s' must be a scalar, got %s", what, kind(n));
-		return NULL;
-	}
-	if (strlen(text_of(n)) != n->data.scalar.length) {
-		fail_at(c, n, "'%s' contains a NUL character", what);
-		return NULL;
-	}
-	return text_of(n);
-}
-
-/* ---- one table per mapping: every key a profile may hold ---- */
-
-struct field;
-typedef int parse_fn(const struct ctx *c, const yaml_node_t *val,
-		     const struct field *f, struct dks_profile *p);
-
-struct field {
-	const char *key;
-	const char *path; /* the full key, for messages */
-	parse_fn *parse;
-	size_t off; /* of the value in struct dks_profile, for scalars */
-};
-
-#define MEMBER(p, f, type) ((type *)(void *)((char *)(p) + (f)->off))
-
-static const struct field *find_field(const struct field *fields,
-				      const char *key)
-{
-	for (const struct field *f = fields; f->key; f++)
-		if (strcmp(f->key, key) == 0)
-			return f;
-	return NULL;
-}
-
-static int unknown_key(const struct ctx *c, const yaml_node_t *key,
-		       const char *path, const struct field *fields)
-{
-	char known[256] = "";
-	size_t used = 0;
-
-	for (const struct field *f = fields; f->key && used < sizeof(known);
-	     f++) {
-		int n = snprintf(known + used, sizeof(known) - used, "%s%s",
-				 used ? ", " : "", f->key);
-		used += n > 0 ? (size_t)n : 0;
-	}
-	if (!path)
-		return fail_at(c, key, "unknown key '%s' (known: %s)",
-			       text_of(key), known);
-	return fail_at(c, key, "unknown key '%s' in '%s' (known: %s)",
-		       text_of(key), path, known);
-}
-
-/* Keys are scalars, each at most once in a mapping: libyaml would keep
- * both, and which one wins would be ours to guess. */
-static int check_key(const struct ctx *c, const yaml_node_t *map,
-		     const yaml_node_pair_t *pair, const char *path)
-{
-	const yaml_node_t *key = node(c, pair->key);
-
-	if (key->type != YAML_SCALAR_NODE ||
-	    strlen(text_of(key)) != key->data.scalar.length)
-		return fail_at(c, key, "a key%s%s%s must be a plain name",
-			       path ? " in '" : "", path ? path : "",
-			       path ? "'" : "");
-	for (const yaml_node_pair_t *q = map->data.mapping.pairs.start;
-	     q < pair; q++) {
-		const yaml_node_t *prev = node(c, q->key);
-
-		if (strcmp(text_of(prev), text_of(key)) == 0)
-			return fail_at(c, key,
-				       "duplicate key '%s' (first on line %lu)",
-				       text_of(key), dks_yaml_line(prev));
-	}
-	return 0;
-}
-
-/* Parse the mapping @map against @fields; @path is NULL at the top. */
-static int walk_mapping(const struct ctx *c, const yaml_node_t *map,
-			const char *path, const struct field *fields,
-			struct dks_profile *p)
-{
-	if (map->type != YAML_MAPPING_NODE) {
-		if (!path)
-			return fail_at(c, map,
-				       "a profile must be a mapping, got %s",
-				       kind(map));
-		return fail_at(c, map, "'%s' must be a mapping, got %s", path,
-			       kind(map));
-	}
-	for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *key = node(c, pair->key);
-		const struct field *f;
-
-		if (check_key(c, map, pair, path) < 0)
-			return -1;
-		f = find_field(fields, text_of(key));
-		if (!f)
-			return unknown_key(c, key, path, fields);
-		if (f->parse(c, node(c, pair->value), f, p) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static const yaml_node_t *mapping_get(const struct ctx *c,
-				      const yaml_node_t *map, const char *key)
-{
-	for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++)
-		if (strcmp(text_of(node(c, pair->key)), key) == 0)
-			return node(c, pair->value);
-	return NULL;
-}
-
-/* ---- scalar values ---- */
-
-static int parse_name(const struct ctx *c, const yaml_node_t *val,
-		      const struct field *f, struct dks_profile *p)
-{
-	const char *s = scalar(c, val, f->path);
-	char *copy;
-
-	if (!s)
-		return -1;
-	if (!*s)
-		return fail_at(c, val, "'%s' must not be empty", f->path);
-	copy = strdup(s);
-	if (!copy)
-		return dks_err(c->err, ENOMEM, "%s", c->source);
-	free(p->name);
-	p->name = copy;
-	return 0;
-}
-
-static int parse_mode(const struct ctx *c, const yaml_node_t *val,
-		      const struct field *f, struct dks_profile *p)
-{
-	static const struct {
-		const char *name;
-		enum dks_seccomp_mode mode;
-	} modes[] = { { "enforce", DKS_SECCOMP_ENFORCE },
-		      { "log", DKS_SECCOMP_LOG } };
-	const char *s = scalar(c, val, f->path);
-
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcmp(s, modes[i].name) == 0) {
-			p->seccomp_mode = modes[i].mode;
-			return 0;
-		}
-	}
-	return fail_at(c, val, "unknown '%s' '%s' (known: enforce, log)",
-		       f->path, s);
-}
-
-static int parse_bool(const struct ctx *c, const yaml_node_t *val,
-		      const struct field *f, struct dks_profile *p)
-{
-	const char *s = scalar(c, val, f->path);
-
-	if (!s)
-		return -1;
-	if (strcmp(s, "true") == 0)
-		*MEMBER(p, f, bool) = true;
-	else if (strcmp(s, "false") == 0)
-		*MEMBER(p, f, bool) = false;
-	else
-		return fail_at(c, val, "'%s' must be true or false, got '%s'",
-			       f->path, s);
-	return 0;
-}
-
-/* Decimal digits, then (if @sizes) one optional K, M or G suffix: powers
- * of 1024. 0, -EINVAL when malformed, -ERANGE when over UINT64_MAX. */
-static int to_u64(const char *s, bool sizes, uint64_t *out)
-{
-	static const char suffixes[] = "KMG";
-	uint64_t v = 0;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (*s) {
-		const char *suffix = sizes ? strchr(suffixes, *s) : NULL;
-		unsigned shift;
-
-		if (!suffix || s[1])
-			return -EINVAL;
-		shift = 10 * (unsigned)(suffix - suffixes + 1);
-		if (v > UINT64_MAX >> shift)
-			return -ERANGE;
-		v <<= shift;
-	}
-	*out = v;
-	return 0;
-}
-
-/* A number in [@min, @max] into *@out. */
-static int parse_number(const struct ctx *c, const yaml_node_t *val,
-			const struct field *f, bool sizes, uint64_t min,
-			uint64_t max, uint64_t *out)
-{
-	const char *what = sizes ? "a size (bytes, or a number with K, M or "
-				   "G)" :
-				   "a whole number";
-	const char *s = scalar(c, val, f->path);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = to_u64(s, sizes, out);
-	if (rc == -EINVAL)
-		return fail_at(c, val, "'%s' must be %s, got '%s'", f->path,
-			       what, s);
-	if (rc == -ERANGE || *out > max)
-		return fail_at(c, val, "'%s' is too large: '%s'", f->path, s);
-	if (*out < min)
-		return fail_at(c, val, "'%s' must be at least %llu, got '%s'",
-			       f->path, (unsigned long long)min, s);
-	return 0;
-}
-
-static int parse_size(const struct ctx *c, const yaml_node_t *val,
-		      const struct field *f, struct dks_profile *p)
-{
-	return parse_number(c, val, f, true, 0, UINT64_MAX,
-			    MEMBER(p, f, uint64_t));
-}
-
-static int parse_count(const struct ctx *c, const yaml_node_t *val,
-		       const struct field *f, struct dks_profile *p)
-{
-	return parse_number(c, val, f, false, 1, UINT64_MAX,
-			    MEMBER(p, f, uint64_t));
-}
-
-static int parse_seconds(const struct ctx *c, const yaml_node_t *val,
-			 const struct field *f, struct dks_profile *p)
-{
-	uint64_t v = 0;
-
-	if (parse_number(c, val, f, false, 0, UINT_MAX, &v) < 0)
-		return -1;
-	*MEMBER(p, f, unsigned) = (unsigned)v;
-	return 0;
-}
-
-/* ---- lists ---- */
-
-struct list_kind {
-	const char *what; /* "syscall names", in "must be a sequence of" */
-	const char *noun; /* "syscall", in "duplicate syscall 'x'" */
-	int (*check)(const struct ctx *c, const yaml_node_t *item,
-		     const char *path);
-};
-
-static int check_syscall(const struct ctx *c, const yaml_node_t *item,
-			 const char *path)
-{
-	if (seccomp_syscall_resolve_name(text_of(item)) == __NR_SCMP_ERROR)
-		return fail_at(c, item, "unknown syscall '%s' in '%s'",
-			       text_of(item), path);
+	if (seccomp_syscall_resolve_name(s) == __NR_SCMP_ERROR)
+		return dks_yaml_fail(w, item, "unknown syscall '%s' in '%s'", s, path);
 	return 0;
 }
 
 /* An /etc entry is bound at /etc/NAME: it must stay below /etc. */
-static int check_etc_name(const struct ctx *c, const yaml_node_t *item,
-			  const char *path)
+static int check_etc_name(const struct dks_yaml_walk *w, const yaml_node_t *item,
+			  const char *s, const char *path)
 {
-	const char *s = text_of(item);
-
 	if (*s == '/')
-		return fail_at(c, item,
-			       "'%s' entry '%s' must be relative to /etc", path,
-			       s);
+		return dks_yaml_fail(w, item, "'%s' entry '%s' must be relative to /etc",
+				     path, s);
 	for (const char *comp = s;; comp++) {
 		size_t len = strcspn(comp, "/");
 
 		if (len == 0 || (len == 1 && comp[0] == '.') ||
 		    (len == 2 && comp[0] == '.' && comp[1] == '.'))
-			return fail_at(c, item,
-				       "'%s' entry '%s' has an empty, '.' or "
-				       "'..' component",
-				       path, s);
+			return dks_yaml_fail(w, item,
+					     "'%s' entry '%s' has an empty, '.' or "
+					     "'..' component",
+					     path, s);
 		comp += len;
 		if (!*comp)
 			return 0;
 	}
 }
 
-static const struct list_kind syscall_list = { "syscall names", "syscall",
-					       check_syscall };
-static const struct list_kind etc_list = { "names under /etc", "entry",
-					   check_etc_name };
-
-static int check_item(const struct ctx *c, const yaml_node_t *seq, size_t i,
-		      const struct field *f, const struct list_kind *k)
-{
-	const yaml_node_t *item = node(c, seq->data.sequence.items.start[i]);
-
-	if (item->type != YAML_SCALAR_NODE ||
-	    strlen(text_of(item)) != item->data.scalar.length)
-		return fail_at(c, item,
-			       "'%s' must be a sequence of %s, got %s in it",
-			       f->path, k->what, kind(item));
-	return k->check(c, item, f->path);
-}
-
-struct sorted_item {
-	const char *text;
-	size_t index;
-};
-
-static int by_text_then_index(const void *a, const void *b)
-{
-	const struct sorted_item *x = a, *y = b;
-	int r = strcmp(x->text, y->text);
-
-	if (r)
-		return r;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* Duplicates, found by sorting (a profile lists hundreds of syscalls):
- * the error names the first repeated item in document order. */
-static int check_duplicates(const struct ctx *c, const yaml_node_t *seq, char **v,
-			    size_t count, const struct field *f, const struct list_kind *k)
-{
-	cleanup_free struct sorted_item *s = calloc(count + 1, sizeof(*s));
-	size_t dup = count, first = 0;
-
-	if (!s)
-		return dks_err(c->err, ENOMEM, "%s", c->source);
-	for (size_t i = 0; i < count; i++)
-		s[i] = (struct sorted_item){v[i], i};
-	qsort(s, count, sizeof(*s), by_text_then_index);
-	for (size_t i = 1; i < count; i++) {
-		if (strcmp(s[i].text, s[i - 1].text) == 0 && s[i].index < dup) {
-			dup = s[i].index;
-			first = s[i - 1].index;
-		}
-	}
-	if (dup == count)
-		return 0;
-	return fail_at(c, node(c, seq->data.sequence.items.start[dup]),
-		       "duplicate %s '%s' in '%s' (first on line %lu)", k->noun, v[dup],
-		       f->path, dks_yaml_line(node(c, seq->data.sequence.items.start[first])));
-}
-
-/* Replace *@list with the checked items of @seq. */
-static int parse_list(const struct ctx *c, const yaml_node_t *seq,
-		      const struct field *f, const struct list_kind *k,
-		      char ***list, size_t *n)
-{
-	cleanup_strv char **v = NULL;
-	size_t count;
-
-	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail_at(c, seq, "'%s' must be a sequence of %s, got %s",
-			       f->path, k->what, kind(seq));
-	count = (size_t)(seq->data.sequence.items.top -
-			 seq->data.sequence.items.start);
-	v = calloc(count + 1, sizeof(*v));
-	if (!v)
-		return dks_err(c->err, ENOMEM, "%s", c->source);
-	for (size_t i = 0; i < count; i++) {
-		const yaml_node_t *item =
-			node(c, seq->data.sequence.items.start[i]);
-
-		if (check_item(c, seq, i, f, k) < 0)
-			return -1;
-		v[i] = strdup(text_of(item));
-		if (!v[i])
-			return dks_err(c->err, ENOMEM, "%s", c->source);
-	}
-	if (check_duplicates(c, seq, v, count, f, k) < 0)
-		return -1;
-	dks_strv_free(*list);
-	*list = steal_pointer(&v);
-	*n = count;
-	return 0;
-}
-
-static int parse_allow(const struct ctx *c, const yaml_node_t *val,
-		       const struct field *f, struct dks_profile *p)
-{
-	return parse_list(c, val, f, &syscall_list, &p->allow, &p->n_allow);
-}
-
-static int parse_enosys(const struct ctx *c, const yaml_node_t *val,
-			const struct field *f, struct dks_profile *p)
-{
-	return parse_list(c, val, f, &syscall_list, &p->enosys, &p->n_enosys);
-}
-
-static int parse_etc(const struct ctx *c, const yaml_node_t *val,
-		     const struct field *f, struct dks_profile *p)
-{
-	return parse_list(c, val, f, &etc_list, &p->etc, &p->n_etc);
-}
-
-/* ---- sections ---- */
-
-#define OFF(member) offsetof(struct dks_profile, member)
-
-static const struct field rules_fields[] = {
-	{ "deny_namespace_clone", "seccomp.rules.deny_namespace_clone",
-	  parse_bool, OFF(deny_namespace_clone) },
-	{ "deny_setid_mode", "seccomp.rules.deny_setid_mode", parse_bool,
-	  OFF(deny_setid_mode) },
-	{ "deny_tty_injection", "seccomp.rules.deny_tty_injection", parse_bool,
-	  OFF(deny_tty_injection) },
-	{ NULL, NULL, NULL, 0 },
-};
-
-static const struct field limits_fields[] = {
-	{ "timeout", "limits.timeout", parse_seconds, OFF(limits.timeout) },
-	{ "memory", "limits.memory", parse_size, OFF(limits.memory) },
-	{ "file_size", "limits.file_size", parse_size, OFF(limits.file_size) },
-	{ "open_files", "limits.open_files", parse_count,
-	  OFF(limits.open_files) },
-	{ "processes", "limits.processes", parse_count, OFF(limits.processes) },
-	{ "tmp_size", "limits.tmp_size", parse_size, OFF(limits.tmp_size) },
-	{ NULL, NULL, NULL, 0 },
-};
-
-static int parse_rules(const struct ctx *c, const yaml_node_t *val,
-		       const struct field *f, struct dks_profile *p)
-{
-	return walk_mapping(c, val, f->path, rules_fields, p);
-}
-
-static int parse_limits(const struct ctx *c, const yaml_node_t *val,
-			const struct field *f, struct dks_profile *p)
-{
-	return walk_mapping(c, val, f->path, limits_fields, p);
-}
-
-static const struct field seccomp_fields[] = {
-	{ "mode", "seccomp.mode", parse_mode, 0 },
-	{ "allow", "seccomp.allow", parse_allow, 0 },
-	{ "enosys", "seccomp.enosys", parse_enosys, 0 },
-	{ "rules", "seccomp.rules", parse_rules, 0 },
-	{ NULL, NULL, NULL, 0 },
-};
+/* ---- seccomp: allow and enosys apart ---- */
 
 /* The first item of @seq that is in @others is an error. */
-static int find_overlap(const struct ctx *c, const yaml_node_t *seq,
+static int find_overlap(const struct dks_yaml_walk *w, const yaml_node_t *seq,
 			char *const *others, size_t n, const char *note)
 {
-	for (const yaml_node_item_t *it = seq->data.sequence.items.start;
-	     it < seq->data.sequence.items.top; it++) {
-		const yaml_node_t *item = node(c, *it);
+	for (size_t i = 0; i < dks_yaml_count(seq); i++) {
+		const yaml_node_t *item = dks_yaml_item(w, seq, i);
+		const char *s = (const char *)item->data.scalar.value;
 
-		if (strv_has(others, n, text_of(item)))
-			return fail_at(c, item,
-				       "syscall '%s' is in both "
-				       "'seccomp.allow' and 'seccomp.enosys'%s",
-				       text_of(item), note);
+		if (strv_has(others, n, s))
+			return dks_yaml_fail(w, item,
+					     "syscall '%s' is in both "
+					     "'seccomp.allow' and 'seccomp.enosys'%s",
+					     s, note);
 	}
 	return 0;
 }
 
 /* A syscall both allowed and ENOSYS has no meaning: say so where the file
  * put it (the other list may be the default profile's). */
-static int check_disjoint(const struct ctx *c, const yaml_node_t *map,
+static int check_disjoint(const struct dks_yaml_walk *w, const yaml_node_t *map,
 			  const struct dks_profile *p)
 {
-	const yaml_node_t *enosys = mapping_get(c, map, "enosys");
-	const yaml_node_t *allow = mapping_get(c, map, "allow");
+	const yaml_node_t *enosys = dks_yaml_get(w, map, "enosys");
+	const yaml_node_t *allow = dks_yaml_get(w, map, "allow");
 
 	if (enosys)
-		return find_overlap(c, enosys, p->allow, p->n_allow,
+		return find_overlap(w, enosys, p->allow, p->n_allow,
 				    allow ? "" :
 					    " (the allow-list is the default "
 					    "profile's)");
 	if (allow)
-		return find_overlap(c, allow, p->enosys, p->n_enosys,
+		return find_overlap(w, allow, p->enosys, p->n_enosys,
 				    " (enosys is the default profile's)");
 	return 0;
 }
 
-static int parse_seccomp(const struct ctx *c, const yaml_node_t *val,
-			 const struct field *f, struct dks_profile *p)
+static int parse_seccomp(const struct dks_yaml_walk *w, const yaml_node_t *val,
+			 const struct dks_yaml_key *k, void *p)
 {
-	if (walk_mapping(c, val, f->path, seccomp_fields, p) < 0)
+	if (dks_yaml_walk_mapping(w, val, dks_yaml_path(k), k->sub, p) < 0)
 		return -1;
-	return check_disjoint(c, val, p);
+	return check_disjoint(w, val, p);
 }
 
-static const struct field top_fields[] = {
-	{ "name", "name", parse_name, 0 },
-	{ "seccomp", "seccomp", parse_seccomp, 0 },
-	{ "landlock", "landlock", parse_bool, OFF(landlock) },
-	{ "etc", "etc", parse_etc, 0 },
-	{ "limits", "limits", parse_limits, 0 },
-	{ NULL, NULL, NULL, 0 },
+/* ---- one table per mapping: every key a profile may hold ---- */
+
+#define AT(member) DKS_YAML_AT(struct dks_profile, member)
+#define RULE(m) \
+	{ #m, DKS_YAML_BOOL, AT(m), .path = "seccomp.rules." #m }
+#define LIMIT(m, ...) \
+	{ #m, DKS_YAML_UINT, AT(limits.m), .path = "limits." #m, __VA_ARGS__ }
+#define SYSCALLS(m)                                                    \
+	{ #m, DKS_YAML_STRV, AT(m), .path = "seccomp." #m,             \
+	  .count_off = offsetof(struct dks_profile, n_##m),            \
+	  .what = "syscall names", .noun = "syscall",                  \
+	  .item = check_syscall }
+
+static const struct dks_yaml_enum seccomp_modes[] = {
+	{ "enforce", DKS_SECCOMP_ENFORCE },
+	{ "log", DKS_SECCOMP_LOG },
+	{ NULL, 0 },
+};
+
+static const struct dks_yaml_key rules_keys[] = {
+	RULE(deny_namespace_clone),
+	RULE(deny_setid_mode),
+	RULE(deny_tty_injection),
+	{ NULL },
+};
+
+static const struct dks_yaml_key seccomp_keys[] = {
+	{ "mode", DKS_YAML_ENUM, AT(seccomp_mode), .path = "seccomp.mode",
+	  .names = seccomp_modes },
+	SYSCALLS(allow),
+	SYSCALLS(enosys),
+	{ "rules", DKS_YAML_MAP, .path = "seccomp.rules", .sub = rules_keys },
+	{ NULL },
+};
+
+static const struct dks_yaml_key limits_keys[] = {
+	LIMIT(timeout),
+	LIMIT(memory, .flags = DKS_YAML_SUFFIX),
+	LIMIT(file_size, .flags = DKS_YAML_SUFFIX),
+	LIMIT(open_files, .min = 1),
+	LIMIT(processes, .min = 1),
+	LIMIT(tmp_size, .flags = DKS_YAML_SUFFIX),
+	{ NULL },
+};
+
+static const struct dks_yaml_key top_keys[] = {
+	{ "name", DKS_YAML_STRING, AT(name), .flags = DKS_YAML_NONEMPTY },
+	{ "seccomp", DKS_YAML_CUSTOM, .parse = parse_seccomp,
+	  .sub = seccomp_keys },
+	{ "landlock", DKS_YAML_BOOL, AT(landlock) },
+	{ "etc", DKS_YAML_STRV, AT(etc),
+	  .count_off = offsetof(struct dks_profile, n_etc),
+	  .what = "names under /etc", .noun = "entry", .item = check_etc_name },
+	{ "limits", DKS_YAML_MAP, .sub = limits_keys },
+	{ NULL },
 };
 
 /* ---- loading YAML ---- */
@@ -639,13 +217,15 @@ static const struct field top_fields[] = {
 static int parse_text(struct dks_profile *p, const char *text, size_t len,
 		      const char *source, struct dks_error *err)
 {
-	__attribute__((cleanup(dks_yaml_doc_release))) struct dks_yaml_doc d = { 0 };
-	struct ctx c = { source, &d.doc, err };
+	struct dks_yaml_walk w = {
+		.source = source,
+		.top = "a profile",
+		.exit_code = 1,
+		.flags = DKS_YAML_KEY_PATH,
+		.err = err,
+	};
 
-	if (dks_yaml_doc_load(&d, text, len, source, "profile", false, 1, err) < 0)
-		return -1;
-	return walk_mapping(&c, yaml_document_get_root_node(&d.doc), NULL,
-			    top_fields, p);
+	return dks_yaml_walk_text(&w, text, len, "profile", top_keys, p);
 }
 
 /* What the embedded default.yaml does not say. */

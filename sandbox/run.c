@@ -8,14 +8,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,6 +202,25 @@ static void monitor(const struct dks_sandbox *sb, int fd, unsigned timeout,
 	}
 }
 
+/* The sandbox could not be set up: a typed reason, no exit code (the
+ * sandbox knows nothing of the CLI's codes). */
+__attribute__((format(printf, 2, 3))) static int setup_error(struct dks_error *err,
+							     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->errnum = 0;
+	err->exit_code = 1;
+	err->reported = false;
+	err->reason = DKS_SANDBOX_SETUP;
+	return -1;
+}
+
 static void reap(pid_t pid, int *wstatus)
 {
 	while (pid > 0 && waitpid(pid, wstatus, __WALL) < 0 && errno == EINTR)
@@ -222,10 +245,9 @@ static int finish(const struct dks_sandbox *sb, struct monitor *mon,
 		return 0;
 	}
 	if (mon->got_error)
-		return dks_err_code(err, mon->error.a ? mon->error.a : 125, 0,
-				    "sandbox: %.*s", (int)sizeof(mon->error.text), mon->error.text);
+		return setup_error(err, "sandbox: %.*s", (int)sizeof(mon->error.text), mon->error.text);
 	if (!mon->got_exit)
-		return dks_err_code(err, 125, 0, "sandbox: init died unexpectedly (wait status 0x%x)", ws);
+		return setup_error(err, "sandbox: init died unexpectedly (wait status 0x%x)", ws);
 	if (WIFSIGNALED(mon->exit_wstatus)) {
 		res->outcome = DKS_SANDBOX_SIGNALED;
 		res->term_signal = WTERMSIG(mon->exit_wstatus);
@@ -312,10 +334,9 @@ static int start_init_as_root(const struct dks_sandbox *sb, struct dks_run_ctx *
 	       read(report_fd, &m, sizeof(m)) == sizeof(m))
 		handle_msg(sb, mon, &m, NULL);
 	if (mon->got_error)
-		return dks_err_code(err, mon->error.a ? mon->error.a : 125, 0, "sandbox: %.*s",
-				    (int)sizeof(mon->error.text), mon->error.text);
+		return setup_error(err, "sandbox: %.*s", (int)sizeof(mon->error.text), mon->error.text);
 	if (!mon->init_pid)
-		return dks_err(err, 0, "sandbox: the setup child died (wait status 0x%x)", ws);
+		return setup_error(err, "sandbox: the setup child died (wait status 0x%x)", ws);
 	return 0;
 }
 
@@ -404,7 +425,10 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 		dks_cgroup_destroy(mon.cgroup);
 		return -1;
 	}
+	dks_trees_open(sb, &ctx.trees);
 	ret = spawn(sb, &ctx, &mon, &p, err);
+	/* init has its own copies of the trees: the caller's go now. */
+	dks_trees_close(&ctx.trees);
 	strv_free(&env);
 	if (ret == 0) {
 		monitor(sb, p.report[0], timeout, &mon, res);

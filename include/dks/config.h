@@ -13,6 +13,8 @@
  *     jobs: 0                    # 0 = number of CPUs
  *     mok_key: /var/lib/dkms/mok.key   # the module signing key (install)
  *     mok_cert: /var/lib/dkms/mok.pub  # and its certificate
+ *     os_release: /etc/os-release      # whose distribution decides where
+ *                                      # modules are installed (install)
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -36,6 +38,9 @@ struct dks_config {
 	int jobs;         /* 0: CPUs */
 	char *mok_key;    /* NULL: dkms's /var/lib/dkms/mok.key, when it exists */
 	char *mok_cert;   /* NULL: dkms's /var/lib/dkms/mok.pub */
+	char *os_release; /* the os-release file of dkms's distribution rule
+			   * (DKS_OS_RELEASE); another one installs in the
+			   * layout of that distribution */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -14,6 +14,7 @@
 #ifndef DKS_ERROR_H
 #define DKS_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define DKS_ERROR_MSG_MAX 1024
@@ -21,6 +22,9 @@
 struct dks_error {
 	int errnum;    /* errno of the failing call, or 0 */
 	int exit_code; /* CLI exit code for this failure (default 1) */
+	int reason;    /* a room's typed reason callers may act on (0: none),
+			* e.g. enum dks_sandbox_reason */
+	bool reported; /* the line was printed already (dks_err_reported) */
 	char msg[DKS_ERROR_MSG_MAX];
 };
 
@@ -36,7 +40,13 @@ int dks_err_code(struct dks_error *err, int exit_code, int errnum,
 int dks_err_prefix(struct dks_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Print "dkms-sandbox: <msg>" on stderr. */
+/* The failure was reported already, on stderr, by the process that had
+ * it (a build worker prints its job's line as the job ends): fill @err
+ * with only @exit_code, so that callers return it up as any error and the
+ * CLI prints no second line for it. Returns -1. */
+int dks_err_reported(struct dks_error *err, int exit_code);
+
+/* Print "dkms-sandbox: <msg>" on stderr (nothing for a reported error). */
 void dks_error_print(const struct dks_error *err);
 
 /* Warnings go to stderr with the same prefix. */

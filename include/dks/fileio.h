@@ -3,6 +3,7 @@
 #ifndef DKS_FILEIO_H
 #define DKS_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,6 +14,9 @@ int dks_mkdir_p(const char *path);
 /* Read up to @len bytes from @fd, retrying short reads and EINTR: the
  * count read (less than @len only at end of file), or -1 with errno. */
 ssize_t dks_read_full(int fd, void *buf, size_t len);
+
+/* Is @path @dir or below it (textually: both absolute and canonical)? */
+bool dks_path_under(const char *path, const char *dir);
 
 /* Remove the tree at @path (or @name below @dirfd) without following
  * any link in it and without a depth limit. 0 (also when it did not

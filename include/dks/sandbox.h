@@ -26,6 +26,14 @@ enum dks_sandbox_outcome {
 	DKS_SANDBOX_TIMED_OUT, /* the timeout killed every process */
 };
 
+/* Why a sandbox call failed, in err->reason, for callers that act on it
+ * (the sandbox sets no exit codes: it knows nothing of dkms's). */
+enum dks_sandbox_reason {
+	DKS_SANDBOX_OTHER = 0,
+	DKS_SANDBOX_NO_HEADERS, /* dks_sandbox_set_kernel: no headers for the kernel */
+	DKS_SANDBOX_SETUP,      /* dks_sandbox_run: the sandbox could not be set up */
+};
+
 struct dks_sandbox_result {
 	enum dks_sandbox_outcome outcome;
 	int exit_status;

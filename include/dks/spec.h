@@ -2,7 +2,7 @@
 /*
  * A module spec: what to build and where its modules go, for one kernel.
  * Both front ends produce it: dkms.conf (evaluated by a shell inside a
- * sandbox, orchestrator/dkmsconf.c) and recipes/NAME.yaml
+ * sandbox, orchestrator/dkmsconf_*.c) and recipes/NAME.yaml
  * (orchestrator/recipe.c). Everything after them works on this alone.
  */
 #ifndef DKS_SPEC_H

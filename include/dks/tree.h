@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "dks/error.h"
+#include "dks/treename.h"
 
 struct dks_tree {
 	const char *dkms_tree;
@@ -27,16 +28,6 @@ struct dks_tree {
 	const char *install_tree;
 };
 
-/* Longest module, version, kernel or arch name the tree accepts. */
-#define DKS_TREE_NAME_MAX 128
-
-/* Can @name be a path component of the tree? Not empty, at most
- * DKS_TREE_NAME_MAX bytes, no '/', no control character, no leading '.'
- * (so neither "." nor "..", nor the tree's own hidden names), and not a
- * name the layout reserves (a version "original_module" or "kernel-*", a
- * kernel "source" or "build"). @what ("module", "version", "kernel",
- * "arch") names it in the message. Every function below checks its names. */
-int dks_tree_check_name(const char *what, const char *name, struct dks_error *err);
 
 /* Take the module's lock (creates <dkmstree>/<m>/). Blocks. Returns an fd
  * to pass to dks_tree_unlock. */
@@ -72,9 +63,6 @@ int dks_tree_commit_log(const struct dks_tree *t, const char *m, const char *v,
 bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v,
 		       const char *kver, const char *arch);
 
-/* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? */
-bool dks_tree_is_installed(const struct dks_tree *t, const char *m, const char *v,
-			   const char *kver, const char *arch);
 
 /* Remove the build of m/v for kver/arch (a failed build's log too) and
  * stale staging dirs of it. Refused while it is installed. Caller holds

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One YAML document, loaded whole with libyaml, with errors that name
- * FILE:LINE: the shared loader of profiles, config.yaml and recipes. Each
- * of them walks the document itself (their keys differ); this is the part
- * they have in common.
+ * FILE:LINE: the shared loader of profiles, config.yaml and recipes,
+ * which include/dks/yamlwalk.h then walks against each one's key tables.
  */
 #ifndef DKS_YAMLDOC_H
 #define DKS_YAMLDOC_H

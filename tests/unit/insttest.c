@@ -24,6 +24,7 @@ int sh(struct it *t, const char *fmt, ...)
 void setup(struct it *t)
 {
 	char *dir = sbt_mkdtemp(NULL), *k = sbt_installed_kernel();
+	char *debian = sbt_fixture("os-release/debian");
 
 	snprintf(t->root, sizeof(t->root), "%s", dir);
 	snprintf(t->kver, sizeof(t->kver), "%s", k);
@@ -38,8 +39,11 @@ void setup(struct it *t)
 		 t->root, t->root, t->root, t->root);
 	/* The key's directories must be root's (key hygiene): so is this one. */
 	/* The keys come from the configuration file; generate-mok takes them as options. */
+	/* So does the os-release, a Debian one whatever the machine runs:
+	 * modules land in updates/dkms (dkms's rule for Debian). */
 	cr_assert_eq(sh(t, "cd %s && chown 0:0 . && chmod 755 . && mkdir -p dkms src/hello-1.0 keys && chmod 700 keys && "
-			   "printf 'mok_key: %%s/keys/mok.key\nmok_cert: %%s/keys/mok.pub\n' $PWD $PWD > config.yaml && "
+			   "printf 'mok_key: %%s/keys/mok.key\nmok_cert: %%s/keys/mok.pub\nos_release: %%s\n' "
+			   "$PWD $PWD '%s' > config.yaml && "
 			   "for k in %s %s; do mkdir -p root/lib/modules/$k && "
 			   "ln -s \"$(readlink -f /lib/modules/$k/build)\" root/lib/modules/$k/build && "
 			   "touch root/lib/modules/$k/modules.order root/lib/modules/$k/modules.builtin "
@@ -48,8 +52,21 @@ void setup(struct it *t)
 			   "PACKAGE_VERSION=1.0\\nBUILT_MODULE_NAME[0]=hello\\n' > src/hello-1.0/dkms.conf && "
 			   "chmod -R a+rX src dkms root && %s generate-mok --mok-key keys/mok.key "
 			   "--mok-cert keys/mok.pub",
-			   t->root, t->kver, t->other, getenv("DKS_SRCDIR"), getenv("DKS_BIN")),
+			   t->root, debian, t->kver, t->other, getenv("DKS_SRCDIR"), getenv("DKS_BIN")),
 		     0, "%s", t->out);
+	free(debian);
+}
+
+void use_os_release(struct it *t, const char *name)
+{
+	char rel[64], *path;
+
+	snprintf(rel, sizeof(rel), "os-release/%s", name);
+	path = sbt_fixture(rel);
+	cr_assert_eq(sh(t, "sed -i 's|^os_release: .*|os_release: %s|' %s/config.yaml && "
+			   "grep -c '^os_release: %s$' %s/config.yaml", path, t->root, path, t->root),
+		     0, "%s", t->out);
+	free(path);
 }
 
 int dks(struct it *t, const char *args)

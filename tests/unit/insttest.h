@@ -5,7 +5,9 @@
  * modules.order/builtin files, so that the real depmod -b and modprobe -d
  * work on it and nothing of the machine's /lib/modules is touched. hello
  * 1.0 (tests/modules/hello) is in <tmp>/src; a fresh signing key in
- * <tmp>/keys.
+ * <tmp>/keys. <tmp>/config.yaml names the key and a Debian os-release
+ * (tests/fixtures/os-release/debian): where modules land is dkms's rule for
+ * Debian, updates/dkms, whatever distribution runs the tests.
  */
 #ifndef DKS_INSTTEST_H
 #define DKS_INSTTEST_H
@@ -22,6 +24,8 @@ struct it {
 int sh(struct it *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The trees: two installed kernels (kver, other). */
 void setup(struct it *t);
+/* The trees' os-release: tests/fixtures/os-release/@name instead. */
+void use_os_release(struct it *t, const char *name);
 /* dkms-sandbox ARGS with the trees' options. */
 int dks(struct it *t, const char *args);
 /* dkms-sandbox VERB hello/1.0 -k KVER MORE with the trees' options. */

@@ -2,6 +2,7 @@
 /* Helpers for tests that run the probe in a real sandbox (sbtest.h). */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
@@ -694,4 +695,242 @@ int sbt_sh(char *out, size_t size, const char *fmt, ...)
 	st = sbt_vsh(out, size, fmt, ap);
 	va_end(ap);
 	return st;
+}
+
+/* ---- facts of this machine, discovered at test time --------------------------
+ *
+ * Everything a test expects of the machine (its kernels, their
+ * configuration, its compilers) is read here from the machine's own files,
+ * without the code under test, so that the suite holds on whatever
+ * kernel headers and compilers are installed (see sbtest.h).
+ */
+
+static int by_version(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **sbt_installed_kernels(size_t *n)
+{
+	char **v = NULL;
+	struct dirent *de;
+	DIR *d = opendir("/lib/modules");
+
+	*n = 0;
+	cr_assert(d, "/lib/modules: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "/lib/modules/%s/build/Makefile", de->d_name);
+		if (de->d_name[0] == '.' || access(path, F_OK) != 0)
+			continue;
+		v = realloc(v, (*n + 2) * sizeof(*v));
+		cr_assert_not_null(v);
+		v[(*n)++] = strdup(de->d_name);
+		v[*n] = NULL;
+	}
+	closedir(d);
+	cr_assert_gt(*n, 0, "no kernel headers in /lib/modules (make deps installs them)");
+	qsort(v, *n, sizeof(*v), by_version);
+	return v;
+}
+
+void sbt_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char *sbt_kernel_headers(const char *kver)
+{
+	char link[PATH_MAX], *real;
+
+	snprintf(link, sizeof(link), "/lib/modules/%s/build", kver);
+	real = realpath(link, NULL);
+	cr_assert_not_null(real, "%s: %s", link, strerror(errno));
+	return real;
+}
+
+/* The kernel's configuration file: .config (values quoted), else
+ * include/config/auto.conf (unquoted). */
+static FILE *open_kernel_config(const char *kver)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/lib/modules/%s/build/.config", kver);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/lib/modules/%s/build/include/config/auto.conf", kver);
+		f = fopen(path, "re");
+	}
+	cr_assert_not_null(f, "kernel %s: no .config nor include/config/auto.conf", kver);
+	return f;
+}
+
+char *sbt_kernel_config(const char *kver, const char *sym)
+{
+	FILE *f = open_kernel_config(kver);
+	size_t n = strlen(sym), size = 0;
+	char *line = NULL, *value = NULL;
+
+	while (!value && getline(&line, &size, f) > 0) {
+		char *v = line + n + 1;
+
+		if (strncmp(line, sym, n) != 0 || line[n] != '=')
+			continue;
+		v[strcspn(v, "\n")] = '\0';
+		if (v[0] == '"' && strlen(v) >= 2 && v[strlen(v) - 1] == '"') {
+			v[strlen(v) - 1] = '\0';
+			v++;
+		}
+		value = strdup(v);
+	}
+	free(line);
+	fclose(f);
+	return value;
+}
+
+bool sbt_kernel_config_set(const char *kver, const char *sym)
+{
+	char *v = sbt_kernel_config(kver, sym);
+	bool set = v && (strcmp(v, "y") == 0 || strcmp(v, "m") == 0);
+
+	free(v);
+	return set;
+}
+
+/* The string #defined as @name in header @rel of the kernel's headers. */
+static char *header_string(const char *kver, const char *rel, const char *name)
+{
+	char path[PATH_MAX], *line = NULL, *value = NULL;
+	size_t size = 0, n = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/lib/modules/%s/build/%s", kver, rel);
+	f = fopen(path, "re");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	while (!value && getline(&line, &size, f) > 0) {
+		char *p = line, *q;
+
+		if (strncmp(p, "#define ", 8) != 0)
+			continue;
+		p += 8 + strspn(p + 8, " \t");
+		if (strncmp(p, name, n) != 0 || (p[n] != ' ' && p[n] != '\t'))
+			continue;
+		p = strchr(p + n, '"');
+		q = p ? strchr(p + 1, '"') : NULL;
+		if (q)
+			value = strndup(p + 1, (size_t)(q - p - 1));
+	}
+	free(line);
+	fclose(f);
+	cr_assert_not_null(value, "%s: no #define %s \"...\"", path, name);
+	return value;
+}
+
+char *sbt_kernel_release(const char *kver)
+{
+	return header_string(kver, "include/generated/utsrelease.h", "UTS_RELEASE");
+}
+
+/* The ELF machine and the vermagic part of the kernel's architecture
+ * (arch/<arch>/include/asm/vermagic.h), by its config. */
+static const struct {
+	const char *symbol;
+	unsigned short machine;
+	const char *vermagic;
+} sbt_arches[] = {
+    {"CONFIG_X86_64", EM_X86_64, ""},   {"CONFIG_ARM64", EM_AARCH64, "aarch64"},
+    {"CONFIG_RISCV", EM_RISCV, "riscv"}, {"CONFIG_PPC64", EM_PPC64, ""},
+    {"CONFIG_S390", EM_S390, ""},       {"CONFIG_LOONGARCH", EM_LOONGARCH, ""},
+};
+
+static size_t kernel_arch(const char *kver)
+{
+	for (size_t i = 0; i < sizeof(sbt_arches) / sizeof(sbt_arches[0]); i++)
+		if (sbt_kernel_config_set(kver, sbt_arches[i].symbol))
+			return i;
+	cr_assert_fail("kernel %s: an architecture sbtest.c does not know", kver);
+	return 0;
+}
+
+unsigned short sbt_kernel_machine(const char *kver)
+{
+	return sbt_arches[kernel_arch(kver)].machine;
+}
+
+char *sbt_kernel_vermagic(const char *kver)
+{
+	char *release = sbt_kernel_release(kver), *vm = NULL, *seed = NULL;
+	bool preempt = sbt_kernel_config_set(kver, "CONFIG_PREEMPT_BUILD") ||
+		       sbt_kernel_config_set(kver, "CONFIG_PREEMPT");
+	const char *rs = sbt_kernel_config_set(kver, "CONFIG_RANDSTRUCT") ? "RANDSTRUCT_"
+			 : sbt_kernel_config_set(kver, "CONFIG_GCC_PLUGIN_RANDSTRUCT")
+			     ? "RANDSTRUCT_PLUGIN_"
+			     : NULL;
+	bool ppc = strcmp(sbt_arches[kernel_arch(kver)].symbol, "CONFIG_PPC64") == 0;
+
+	if (rs)
+		seed = header_string(kver, "include/generated/randstruct_hash.h",
+				     "RANDSTRUCT_HASHED_SEED");
+	/* include/linux/vermagic.h: UTS_RELEASE " " SMP PREEMPT MODULE_UNLOAD
+	 * MODVERSIONS ARCH RANDSTRUCT. */
+	cr_assert(asprintf(&vm, "%s %s%s%s%s%s%s%s%s%s", release,
+			   sbt_kernel_config_set(kver, "CONFIG_SMP") ? "SMP " : "",
+			   preempt ? "preempt "
+			   : sbt_kernel_config_set(kver, "CONFIG_PREEMPT_RT") ? "preempt_rt "
+									   : "",
+			   sbt_kernel_config_set(kver, "CONFIG_MODULE_UNLOAD") ? "mod_unload " : "",
+			   sbt_kernel_config_set(kver, "CONFIG_MODVERSIONS") ? "modversions " : "",
+			   sbt_arches[kernel_arch(kver)].vermagic,
+			   ppc && sbt_kernel_config_set(kver, "CONFIG_MPROFILE_KERNEL")
+			       ? "mprofile-kernel "
+			       : "",
+			   ppc && sbt_kernel_config_set(kver, "CONFIG_RELOCATABLE") ? "relocatable "
+										     : "",
+			   rs ? rs : "", seed ? seed : "") > 0);
+	free(release);
+	free(seed);
+	return vm;
+}
+
+int sbt_kernel_gcc_major(const char *kver)
+{
+	char *v = sbt_kernel_config(kver, "CONFIG_GCC_VERSION");
+	int major = 0;
+
+	/* CONFIG_GCC_VERSION=120200; 0 (or none) when not built with gcc. */
+	if (v)
+		major = atoi(v) / 10000;
+	free(v);
+	if (major)
+		return major;
+	/* Older kernels: the last word of "gcc-N (Debian N.2.0-1) N.2.0". */
+	v = sbt_kernel_config(kver, "CONFIG_CC_VERSION_TEXT");
+	if (v && strstr(v, "gcc") && strrchr(v, ' '))
+		major = atoi(strrchr(v, ' ') + 1);
+	free(v);
+	return major;
+}
+
+int sbt_host_gcc_major(void)
+{
+	char out[64];
+
+	cr_assert_eq(sbt_sh(out, sizeof(out), "gcc -dumpversion"), 0, "gcc -dumpversion: %s", out);
+	cr_assert(out[0] >= '1' && out[0] <= '9', "gcc -dumpversion: %s", out);
+	return atoi(out);
+}
+
+char *sbt_fixture(const char *rel)
+{
+	const char *src = getenv("DKS_SRCDIR");
+	char *path;
+
+	cr_assert(src && src[0] == '/', "DKS_SRCDIR must be the absolute source dir (make check-run)");
+	cr_assert(asprintf(&path, "%s/tests/fixtures/%s", src, rel) > 0);
+	cr_assert_eq(access(path, R_OK), 0, "%s: %s", path, strerror(errno));
+	return path;
 }

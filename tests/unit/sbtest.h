@@ -140,4 +140,36 @@ int sbt_host_run(char *const argv[]);
 /* A host process whose /proc/PID/cmdline contains @marker, or 0. */
 pid_t sbt_find_cmdline(const char *marker);
 
+/*
+ * Facts of this machine, discovered at test time from its own files and
+ * never through the code under test: a test never types in a kernel
+ * release, a compiler version or a package version of the machine (Debian
+ * publishes new ones every few weeks).
+ */
+/* Every kernel in /lib/modules with headers, oldest first (strverscmp),
+ * NULL-terminated (asserts there is one); free with sbt_strv_free. */
+char **sbt_installed_kernels(size_t *n);
+void sbt_strv_free(char **v);
+/* Where /lib/modules/@kver/build leads (realpath), malloc'd. */
+char *sbt_kernel_headers(const char *kver);
+/* @sym's value in the kernel's .config (else include/config/auto.conf),
+ * quotes removed; NULL when it is not set. malloc'd. */
+char *sbt_kernel_config(const char *kver, const char *sym);
+/* Is @sym y or m? */
+bool sbt_kernel_config_set(const char *kver, const char *sym);
+/* UTS_RELEASE of include/generated/utsrelease.h, malloc'd. */
+char *sbt_kernel_release(const char *kver);
+/* The ELF machine of the kernel's architecture (EM_X86_64 ...). */
+unsigned short sbt_kernel_machine(const char *kver);
+/* The vermagic its modules carry, from utsrelease.h and its config as
+ * include/linux/vermagic.h composes it (trailing space kept), malloc'd. */
+char *sbt_kernel_vermagic(const char *kver);
+/* The major version of the gcc the kernel was built with
+ * (CONFIG_GCC_VERSION, else CONFIG_CC_VERSION_TEXT); 0: not gcc. */
+int sbt_kernel_gcc_major(const char *kver);
+/* The major version of the host's gcc (`gcc -dumpversion`). */
+int sbt_host_gcc_major(void);
+/* $DKS_SRCDIR/tests/fixtures/@rel (asserts it is readable), malloc'd. */
+char *sbt_fixture(const char *rel);
+
 #endif

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dks/compress.h"
+#include "installer/compress.h"
 #include "sbtest.h"
 
 TestSuite(compress, .fini = sbt_cleanup);
@@ -113,17 +113,29 @@ Test(compress, kernel_config_chooses_the_format)
 	cr_assert_eq(config_says("CONFIG_MODULE_COMPRESS_ZSTD_LEVEL=y\n"), DKS_COMPRESS_NONE);
 }
 
-Test(compress, debian_6_1_config_means_none)
+/* Each installed kernel's own choice (CONFIG_MODULE_COMPRESS_*, read here
+ * from its config; none of them set: uncompressed). */
+Test(compress, installed_kernels_configs_give_their_compression)
 {
-	enum dks_compression c = -1;
-	struct dks_error err = {0};
-	char *kver = sbt_installed_kernel(), cfg[512];
+	size_t n;
+	char **kernels = sbt_installed_kernels(&n);
 
-	/* Debian 12's 6.1 kernels (make deps installs them) compress nothing. */
-	snprintf(cfg, sizeof(cfg), "/lib/modules/%s/build/.config", kver);
-	free(kver);
-	cr_assert_eq(dks_kernel_compression(cfg, &c, &err), 0, "%s", err.msg);
-	cr_assert_eq(c, DKS_COMPRESS_NONE);
+	for (size_t i = 0; i < n; i++) {
+		enum dks_compression c = -1, want = DKS_COMPRESS_NONE;
+		struct dks_error err = {0};
+		char cfg[512];
+
+		if (sbt_kernel_config_set(kernels[i], "CONFIG_MODULE_COMPRESS_GZIP"))
+			want = DKS_COMPRESS_GZIP;
+		if (sbt_kernel_config_set(kernels[i], "CONFIG_MODULE_COMPRESS_XZ"))
+			want = DKS_COMPRESS_XZ;
+		if (sbt_kernel_config_set(kernels[i], "CONFIG_MODULE_COMPRESS_ZSTD"))
+			want = DKS_COMPRESS_ZSTD;
+		snprintf(cfg, sizeof(cfg), "/lib/modules/%s/build/.config", kernels[i]);
+		cr_assert_eq(dks_kernel_compression(cfg, &c, &err), 0, "%s", err.msg);
+		cr_expect_eq(c, want, "%s: compression %d, its config says %d", kernels[i], c, want);
+	}
+	sbt_strv_free(kernels);
 }
 
 Test(compress, bad_config_fails_naming_the_file)

@@ -39,6 +39,7 @@ static void expect_defaults(const struct dks_config *c)
 	cr_expect_str_eq(c->profile, "default");
 	cr_expect_null(c->build_user);
 	cr_expect_eq(c->jobs, 0);
+	cr_expect_str_eq(c->os_release, "/etc/os-release");
 }
 
 /* Loading @text must fail with "<file>:<line>: " and @reason. */
@@ -100,7 +101,8 @@ Test(config, file_overrides_every_key)
 				 "build_user: builder\n"
 				 "jobs: 12\n"
 				 "mok_key: /srv/keys/mok.key\n"
-				 "mok_cert: /srv/keys/mok.pub\n");
+				 "mok_cert: /srv/keys/mok.pub\n"
+				 "os_release: /srv/fedora/etc/os-release\n");
 
 	cr_assert_eq(dks_config_load(path, &c, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(c.dkms_tree, "/srv/dkms");
@@ -112,6 +114,7 @@ Test(config, file_overrides_every_key)
 	cr_expect_eq(c.jobs, 12);
 	cr_expect_str_eq(c.mok_key, "/srv/keys/mok.key");
 	cr_expect_str_eq(c.mok_cert, "/srv/keys/mok.pub");
+	cr_expect_str_eq(c.os_release, "/srv/fedora/etc/os-release");
 	dks_config_clear(&c);
 	cr_expect_null(c.dkms_tree);
 	free(path);
@@ -170,6 +173,8 @@ Test(config, relative_paths_are_rejected)
 	load_fails("installtree: lib/modules\n", 1, "'installtree' must be an absolute path");
 	load_fails("profile: profiles/mine.yaml\n", 1, "'profile' must be an absolute path");
 	load_fails("toolchain: images/bookworm\n", 1, "'toolchain' must be an absolute path");
+	load_fails("os_release: etc/os-release\n", 1, "'os_release' must be an absolute path");
+	load_fails("os_release: ~\n", 1, "'os_release' must not be empty");
 }
 
 Test(config, duplicate_key_and_bad_yaml_name_the_line)

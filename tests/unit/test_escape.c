@@ -802,16 +802,31 @@ Test(escape, sandbox_runs_as_unprivileged_uid, .timeout = 30)
 }
 
 /* In a child that dropped to nobody: no Criterion assertions there. */
-static int run_as_nobody(int report_fd)
+/* The probe copied where nobody can reach it: the checkout may be below a
+ * directory only root can enter (/root). The copy's dir, malloc'd. */
+static char *probe_for_nobody(void)
 {
-	char path[PATH_MAX];
-	cleanup_free char *probe = strdup(sbt_probe_path());
+	char *dir = strdup("/tmp/dks-nobody-XXXXXX"), cmd[PATH_MAX * 2 + 64];
+
+	if (!dir || !mkdtemp(dir) || chmod(dir, 0755) < 0)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/probe' && chmod 755 '%s/probe'", sbt_probe_path(),
+		 dir, dir);
+	return system(cmd) == 0 ? dir : NULL;
+}
+
+static int run_as_nobody(int report_fd, const char *probe_dir)
+{
+	char path[PATH_MAX], probe[PATH_MAX];
 	char *const argv[] = { path, "uid", NULL };
 	struct sbt_opts o = { 0 };
 	struct sbt_out out;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", SBT_PROBE_DIR, basename(probe));
+	snprintf(probe, sizeof(probe), "%s/probe", probe_dir);
+	if (setenv("DKS_PROBE", probe, 1) < 0)
+		return 10;
+	snprintf(path, sizeof(path), "%s/probe", SBT_PROBE_DIR);
 	if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
 	    setresuid(NOBODY, NOBODY, NOBODY) < 0)
 		return 10;
@@ -833,16 +848,20 @@ static int run_as_nobody(int report_fd)
 Test(escape, sandbox_runs_for_normal_user, .timeout = 30)
 {
 	cleanup_close int rep = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	cleanup_free char *probe_dir = NULL;
 	char buf[8192] = "";
 	int status;
 	pid_t pid;
 
 	cr_assert_eq(geteuid(), 0, "run the tests as root (make check): the test becomes nobody");
 	cr_assert(rep >= 0);
+	probe_dir = probe_for_nobody();
+	cr_assert_not_null(probe_dir, "cannot copy the probe for nobody");
+	sbt_defer_rmtree(probe_dir);
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0)
-		_exit(run_as_nobody(rep));
+		_exit(run_as_nobody(rep, probe_dir));
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(pread(rep, buf, sizeof(buf) - 1, 0) >= 0);
 	cr_assert(WIFEXITED(status), "the child died: signal %d", WTERMSIG(status));

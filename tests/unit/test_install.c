@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dks/distro.h"
+#include "installer/distro.h"
 #include "insttest.h"
 #include "sbtest.h"
 
@@ -201,6 +201,67 @@ Test(install, distro_destination_rules_follow_dkms)
 	unlink(path);
 	cr_expect_str_eq(dks_distro_location(path, "/extra/x"), "/extra/x", "no os-release");
 	free(dir);
+}
+
+/* The module's install dir below <installtree>/<kver>, by finding it. */
+static void landed(struct it *t, const char *want, const char *how)
+{
+	sh(t, "cd %s/root/lib/modules/%s && find . -name 'hello.ko*' | sort", t->root, t->kver);
+	cr_expect_str_eq(t->out, want, "%s: the module landed elsewhere", how);
+}
+
+/* --os-release installs in another distribution's layout: on Fedora
+ * (ID=fedora) dkms's rule puts every module in /extra, through the whole
+ * install (placed, depmod, status, uninstall). */
+Test(install, fedora_os_release_installs_into_extra, .timeout = 300)
+{
+	struct it t;
+	char *fedora = sbt_fixture("os-release/fedora"), more[1024];
+
+	setup(&t);
+	snprintf(more, sizeof(more), "--os-release %s", fedora);
+	cr_assert_eq(hello_on(&t, "install", t.kver, more), 0, "%s", t.out);
+	landed(&t, "./extra/hello.ko\n", "Fedora");
+	sh(&t, "grep -c '^extra/hello.ko:' %s/root/lib/modules/%s/modules.dep", t.root, t.kver);
+	cr_expect_str_eq(t.out, "1\n", "depmod did not list extra/hello.ko");
+	sh(&t, "modinfo -F signer %s/root/lib/modules/%s/extra/hello.ko", t.root, t.kver);
+	cr_expect(strstr(t.out, "dkms-sandbox module signing key") != NULL, "signer: %s", t.out);
+	dks(&t, "status");
+	cr_expect(strstr(t.out, "x86_64: installed\n") != NULL, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "uninstall", t.kver, more), 0, "%s", t.out);
+	landed(&t, "", "uninstalled");
+	free(fedora);
+}
+
+/* os_release: in config.yaml does the same. Ubuntu's rule (by ID, not
+ * ID_LIKE) is /updates/dkms, whatever DEST_MODULE_LOCATION says. */
+Test(install, ubuntu_os_release_installs_into_updates_dkms, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	use_os_release(&t, "ubuntu");
+	sh(&t, "echo 'DEST_MODULE_LOCATION[0]=/extra' >> %s/src/hello-1.0/dkms.conf", t.root);
+	cr_assert_eq(t.status, 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	landed(&t, "./updates/dkms/hello.ko\n", "Ubuntu");
+	sh(&t, "grep -c '^updates/dkms/hello.ko:' %s/root/lib/modules/%s/modules.dep", t.root,
+	   t.kver);
+	cr_expect_str_eq(t.out, "1\n", "depmod did not list updates/dkms/hello.ko");
+}
+
+/* An os-release someone names must exist: not silently the module's own
+ * location instead of the distribution's. */
+Test(install, a_missing_os_release_is_an_error_naming_it, .timeout = 60)
+{
+	struct it t;
+	char more[1024];
+
+	setup(&t);
+	snprintf(more, sizeof(more), "--os-release %s/no-os-release", t.root);
+	cr_expect_eq(hello_on(&t, "install", t.kver, more), 1, "%s", t.out);
+	cr_expect(strstr(t.out, "no-os-release") && strstr(t.out, "No such file"), "%s", t.out);
+	landed(&t, "", "refused");
 }
 
 /* A module that is not what it claims is refused, and nothing is placed. */

@@ -134,15 +134,21 @@ Test(sandbox, legacy_mount_api_is_equally_readonly, .timeout = 60)
 	unsetenv("DKMS_SANDBOX_MOUNT_API");
 }
 
-Test(sandbox, missing_kernel_headers_exit_21_naming_the_kernel)
+/* The sandbox knows nothing of dkms: missing headers are a typed reason,
+ * which the CLI turns into dkms's 21. */
+Test(sandbox, missing_kernel_headers_is_a_typed_reason_naming_the_kernel)
 {
 	struct dks_sandbox *sb = NULL;
 	struct dks_error err = {0};
+	char out[4096];
 
 	cr_assert_eq(dks_sandbox_new(&sb, &err), 0);
 	cr_assert_lt(dks_sandbox_set_kernel(sb, "0.0.0-nope", NULL, &err), 0);
-	cr_expect_eq(err.exit_code, 21);
+	cr_expect_eq(err.reason, DKS_SANDBOX_NO_HEADERS);
+	cr_expect_eq(err.exit_code, 1, "the sandbox set an exit code: %d", err.exit_code);
 	cr_expect(strstr(err.msg, "0.0.0-nope") != NULL, "%s", err.msg);
+	cr_expect_eq(sbt_sh(out, sizeof(out), "%s sandbox run -k 0.0.0-nope -- /bin/true",
+			    getenv("DKS_BIN")), 21, "sandbox run -k without headers: %s", out);
 	cr_expect_lt(dks_sandbox_set_kernel(sb, "../../etc", NULL, &err), 0);
 	cr_expect(strstr(err.msg, "not a kernel release") != NULL, "%s", err.msg);
 	dks_sandbox_free(sb);

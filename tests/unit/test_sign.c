@@ -15,12 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dks/sign.h"
+#include "dks/mok.h"
+#include "installer/sign.h"
 #include "sbtest.h"
 
 TestSuite(sign, .fini = sbt_cleanup);
 
-#define SIGN_FILE     "/usr/lib/linux-kbuild-6.1/scripts/sign-file"
 #define MOK_EKU	      "1.3.6.1.4.1.2312.16.1.2"
 #define NOBODY	      65534
 #define BUILD_TIMEOUT 300 /* the first test to need hello.ko builds it */
@@ -404,15 +404,19 @@ Test(sign, modinfo_shows_signer_serial_and_hash, .timeout = BUILD_TIMEOUT)
 Test(sign, signature_is_byte_identical_to_kernel_sign_file, .timeout = BUILD_TIMEOUT)
 {
 	struct fx f;
+	/* The kernel's own sign-file: its headers' scripts/ (on Debian a
+	 * link into linux-kbuild-<series>). */
+	char *kver = sbt_installed_kernel(), *headers = sbt_kernel_headers(kver);
+	char *sign_file = xasprintf("%s/scripts/sign-file", headers);
 
-	cr_assert_eq(access(SIGN_FILE, X_OK), 0, "%s: %s", SIGN_FILE, strerror(errno));
+	cr_assert_eq(access(sign_file, X_OK), 0, "%s: %s", sign_file, strerror(errno));
 	fx_init(&f);
 	struct bytes ours = signed_hello(&f);
 	struct bytes ko = hello_ko();
 	char *copy = in(&f, "theirs.ko");
 	write_bytes(copy, ko.data, ko.len);
 	cr_assert_eq(
-	    sh("'%s' sha256 '%s/mok.key' '%s/mok.pub' '%s'", SIGN_FILE, f.dir, f.dir, copy), 0,
+	    sh("'%s' sha256 '%s/mok.key' '%s/mok.pub' '%s'", sign_file, f.dir, f.dir, copy), 0,
 	    "sign-file failed");
 	struct bytes theirs = read_bytes(copy);
 	cr_assert_eq(theirs.len, ours.len, "sign-file: %zu bytes, ours: %zu", theirs.len, ours.len);
@@ -422,6 +426,9 @@ Test(sign, signature_is_byte_identical_to_kernel_sign_file, .timeout = BUILD_TIM
 	free(ko.data);
 	free(theirs.data);
 	free(copy);
+	free(sign_file);
+	free(headers);
+	free(kver);
 }
 
 Test(sign, already_signed_module_is_refused, .timeout = BUILD_TIMEOUT)

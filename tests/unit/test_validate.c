@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dks/validate.h"
+#include "installer/validate.h"
 #include "sbtest.h"
 
 TestSuite(validate, .fini = sbt_cleanup);
@@ -254,23 +254,42 @@ Test(validate, facts_give_the_vermagic_modules_of_each_installed_kernel_carry, .
 	cr_assert_gt(kernels, 0);
 }
 
-Test(validate, facts_of_debian_6_1_are_exact)
+/* Every fact, for every installed kernel, against that kernel's own files:
+ * utsrelease.h, its configuration, its Module.symvers. */
+Test(validate, facts_of_installed_kernels_match_their_headers)
 {
-	struct dks_kernel_facts k;
-	char *kver = sbt_installed_kernel(), want[512];
+	size_t n;
+	char **kernels = sbt_installed_kernels(&n);
 
-	/* The newest Debian 12 6.1 kernel make deps installs. */
-	snprintf(want, sizeof(want), "%s SMP preempt mod_unload modversions ", kver);
-	k = facts_of(kver);
-	cr_assert_str_eq(k.release, kver);
-	cr_assert_str_eq(k.vermagic, want);
-	free(kver);
-	cr_assert_eq(k.machine, EM_X86_64);
-	cr_assert(k.modversions);
-	cr_assert(k.sig_enabled);
-	cr_assert_str_eq(k.sig_hash, "sha256");
-	cr_assert_str_eq(k.symvers, "/lib/modules/6.1.0-56-amd64/build/Module.symvers");
-	dks_kernel_facts_clear(&k);
+	for (size_t i = 0; i < n; i++) {
+		const char *kver = kernels[i];
+		char *release = sbt_kernel_release(kver), *vermagic = sbt_kernel_vermagic(kver);
+		char *hash = sbt_kernel_config(kver, "CONFIG_MODULE_SIG_HASH"), symvers[PATH_MAX];
+		struct dks_kernel_facts k = facts_of(kver);
+
+		snprintf(symvers, sizeof(symvers), "/lib/modules/%s/build/Module.symvers", kver);
+		cr_expect_str_eq(k.release, release, "%s", kver);
+		cr_expect_str_eq(k.release, kver, "the release is not the directory's name");
+		cr_expect_str_eq(k.vermagic, vermagic, "%s", kver);
+		cr_expect_eq(k.machine, sbt_kernel_machine(kver), "%s", kver);
+		cr_expect_eq(k.modversions, sbt_kernel_config_set(kver, "CONFIG_MODVERSIONS"), "%s",
+			     kver);
+		cr_expect_eq(k.sig_enabled, sbt_kernel_config_set(kver, "CONFIG_MODULE_SIG"), "%s",
+			     kver);
+		if (hash)
+			cr_expect(k.sig_hash && strcmp(k.sig_hash, hash) == 0,
+				  "%s: sig_hash %s, the config says %s", kver, k.sig_hash, hash);
+		else
+			cr_expect_null(k.sig_hash, "%s: sig_hash %s without CONFIG_MODULE_SIG_HASH",
+				       kver, k.sig_hash);
+		cr_expect_str_eq(k.symvers, symvers, "%s", kver);
+		cr_expect_eq(access(k.symvers, R_OK), 0, "%s: %s", k.symvers, strerror(errno));
+		dks_kernel_facts_clear(&k);
+		free(release);
+		free(vermagic);
+		free(hash);
+	}
+	sbt_strv_free(kernels);
 }
 
 /* A headers dir holding only utsrelease.h, @name (config text @cfg), an

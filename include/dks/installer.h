@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The installer (installer/): the only code that runs privileged on what a
+ * build produced, and the only code that writes the install tree. This
+ * header is its whole contract; docs/security.md ("Auditing the
+ * installer") says, file by file, what it trusts and why.
+ *
+ *   collect   copy the built modules out of the build directory (which
+ *             the build controlled), never following a link
+ *   install   for a built m/v and one kernel: read the manifest the build
+ *             wrote (dks/handoff.h), validate every module (ELF, .modinfo,
+ *             vermagic, CRCs), sign it in-process when the kernel checks
+ *             signatures and a key is given, compress it as the kernel's
+ *             config asks, place everything in one journalled transaction
+ *             (a same-named module is kept in original_module/ and put
+ *             back on uninstall), depmod; roll back when depmod fails
+ *   state     is m/v installed for a kernel (the kernel-<kver>-<arch> link)
+ *
+ * It runs no module code and evaluates no dkms.conf. The module's install
+ * scripts (PRE_INSTALL, POST_INSTALL, POST_REMOVE) are module code: the
+ * installer only calls the caller's hook at the points dkms runs them,
+ * and the orchestrator runs them in a sandbox.
+ */
+#ifndef DKS_INSTALLER_H
+#define DKS_INSTALLER_H
+
+#include <stdbool.h>
+
+#include "dks/error.h"
+#include "dks/exit.h"
+#include "dks/kernel.h"
+#include "dks/tree.h"
+
+#define DKS_DEFAULT_MOK_KEY "/var/lib/dkms/mok.key"
+#define DKS_DEFAULT_MOK_CERT "/var/lib/dkms/mok.pub"
+#define DKS_OS_RELEASE "/etc/os-release"
+
+/* Where a hook is called: the module, its version, the kernel, and its
+ * build, <dkmstree>/m/v/kver/arch (where the build recorded its hooks). */
+struct dks_install_point {
+	const struct dks_tree *tree;
+	const char *module, *version;
+	const struct dks_target *target;
+	const char *build;
+};
+
+/* @name: "pre_install" (every module validated, signed and compressed,
+ * nothing placed yet: a failure aborts with nothing placed),
+ * "post_install" (after the commit) or "post_remove" (after an
+ * uninstall). Returns 0 or -1 with @err filled. */
+typedef int (*dks_install_hook_fn)(void *arg, const char *name,
+				   const struct dks_install_point *at, struct dks_error *err);
+
+struct dks_install_opts {
+	const char *mok_key, *mok_cert; /* NULL: dkms's defaults, when they exist */
+	/* The os-release whose distribution decides the location (dkms's
+	 * override_dest_module_location); NULL: DKS_OS_RELEASE. */
+	const char *os_release;
+	bool no_depmod;
+	bool force; /* install again what is installed already */
+	dks_install_hook_fn hook; /* NULL: no hooks */
+	void *hook_arg;
+};
+
+/* Install the built m/v for kernel @k. Already installed: skipped (0)
+ * unless force. Refused modules and a failed depmod: DKS_EXIT_INSTALL_FAILED,
+ * nothing changed. */
+int dks_install(const struct dks_tree *t, const char *m, const char *v,
+		const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err);
+/* Remove exactly what the install placed, put the originals back, depmod.
+ * Not installed: 0. */
+int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
+		  const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err);
+
+/* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? (@mfd: the
+ * module's directory, opened by the caller.) */
+bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		   const char *arch);
+bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);
+
+/* Copy the built modules of @spec out of the (untrusted) build directory
+ * into @module_dir: each opened beneath @build_dirfd with no link
+ * followed, a regular file with one link, at most DKS_MODULE_MAX bytes.
+ * Missing or refused: DKS_EXIT_MODULE_MISSING. */
+struct dks_spec;
+int dks_collect(int build_dirfd, const struct dks_spec *spec, const char *module_dir,
+		const char *kver, struct dks_error *err);
+
+#endif
