@@ -3,6 +3,7 @@
  * dkms-sandbox status [MODULE[/VERSION]] [-k KVER] [--json]
  * dkms's lines, read from the tree: no dkms.conf, no process.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,28 +20,35 @@ static bool wanted(const struct dks_ctx *ctx, const struct dks_status *s)
 	return false;
 }
 
-static void print(const struct dks_ctx *ctx, const struct dks_status *st, size_t n)
+/* A status nobody received (a full disk, a closed pipe) is a failure: a
+ * script reading it must not take a truncated list for the whole tree. */
+static int print(const struct dks_ctx *ctx, const struct dks_status *st, size_t n,
+		 struct dks_error *err)
 {
 	struct dks_status *kept = calloc(n + 1, sizeof(*kept));
 	size_t k = 0;
+	int ret = 0;
 
 	if (!kept)
-		return;
+		return dks_err(err, ENOMEM, "status");
 	for (size_t i = 0; i < n; i++)
 		if (wanted(ctx, &st[i]))
 			kept[k++] = st[i]; /* shallow: st owns the strings */
 	if (ctx->cli.json) {
-		dks_status_json(stdout, kept, k);
+		ret = dks_status_json(stdout, kept, k);
 	} else {
-		for (size_t i = 0; i < k; i++) {
+		for (size_t i = 0; ret == 0 && i < k; i++) {
 			char *line = dks_status_line(&kept[i]);
 
-			if (line)
-				puts(line);
+			if (!line || puts(line) == EOF)
+				ret = -1;
 			free(line);
 		}
 	}
 	free(kept);
+	if (ret < 0 || fflush(stdout) == EOF || ferror(stdout))
+		return dks_err(err, errno ? errno : EIO, "status: cannot write the status");
+	return 0;
 }
 
 int cmd_status(int argc, char **argv)
@@ -52,10 +60,9 @@ int cmd_status(int argc, char **argv)
 	int rc = 0;
 
 	if (dks_ctx_open(argc, argv, "status", &ctx, &err) < 0 ||
-	    dks_tree_status(&ctx.tree, ctx.cli.module, ctx.cli.version, &st, &n, &err) < 0)
+	    dks_tree_status(&ctx.tree, ctx.cli.module, ctx.cli.version, &st, &n, &err) < 0 ||
+	    print(&ctx, st, n, &err) < 0)
 		rc = dks_fail(&err);
-	else
-		print(&ctx, st, n);
 	dks_status_free(st, n);
 	dks_ctx_close(&ctx);
 	return rc;

@@ -97,3 +97,31 @@ Test(installer, a_failed_build_inside_install_is_reported_once, .timeout = 300)
 	sh(&t, "find %s/root/lib/modules -name 'hello.ko*' | wc -l", t.root);
 	cr_expect_str_eq(t.out, "0\n", "a module was installed");
 }
+
+/* A status nobody received is not a success: a script reading `status
+ * --json` from a full disk must not take "[]" it never got for an empty
+ * tree. One line, exit 1, both formats. */
+Test(installer, status_that_cannot_be_written_fails_with_one_line)
+{
+	char *dir = sbt_mkdtemp(NULL), out[4096];
+	const char *const formats[] = {"--json", ""};
+
+	/* One added module: both formats have a line to write. */
+	cr_assert_eq(sbt_sh(out, sizeof(out), "mkdir -p %s/src/m-1.0 %s/dkms/m/1.0 && "
+			    "ln -s %s/src/m-1.0 %s/dkms/m/1.0/source && %s status --dkmstree "
+			    "%s/dkms --sourcetree %s/src --installtree %s", dir, dir, dir, dir,
+			    getenv("DKS_BIN"), dir, dir, dir), 0, "%s", out);
+	cr_assert_str_eq(out, "m/1.0: added\n");
+	for (size_t i = 0; i < 2; i++) {
+		int rc = sbt_sh(out, sizeof(out),
+				"{ %s status %s --dkmstree %s/dkms --sourcetree %s/src "
+				"--installtree %s >/dev/full; } 2>&1",
+				getenv("DKS_BIN"), formats[i], dir, dir, dir);
+
+		cr_expect_eq(rc, 1, "status %s to /dev/full: exit %d: %s", formats[i], rc, out);
+		cr_expect(strstr(out, "cannot write the status: No space left on device") != NULL,
+			  "%s", out);
+		cr_expect_eq(strchr(out, '\n') - out + 1, (long)strlen(out), "not one line: %s", out);
+	}
+	free(dir);
+}
