@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Module compression (include/dks/compress.h): the format the target
+ * Module compression (installer/compress.h): the format the target
  * kernel's config asks for, with the parameters its own decompressors and
  * kmod accept. Everything is done in memory, in one call per format: a
  * module is at most some MiB, and the installer holds it in memory anyway

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Placing what install.c prepared: install_internal.h. One transaction
+ * Placing what install.c prepared: internal.h. One transaction
  * (txn.h) per module and kernel holds every file the install changes (the
  * modules, the copies kept in original_module/, the install record and
  * the kernel-<kver>-<arch> link); depmod runs before the commit, and a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Module signing (include/dks/sign.h): the key and certificate loaded
+ * Module signing (installer/sign.h): the key and certificate loaded
  * through a checked path, the CMS signature made exactly as the kernel's
  * scripts/sign-file makes it. Key generation is not here (orchestrator/mok.c):
  * the installer only ever reads a key.

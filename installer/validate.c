@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Validating a built module before it is signed (include/dks/validate.h;
+ * Validating a built module before it is signed (installer/validate.h;
  * design.md, security model 5).
  *
  * The .ko comes from a build that ran attacker-controlled code, so this

@@ -114,7 +114,7 @@ static int run(int argc, char **argv, const char *verb, bool remove)
 	if (ret == 0)
 		ret = dks_ctx_module(&ctx, &m, &v, &err);
 	if (ret == 0 && !dks_tree_is_added(&ctx.tree, m, v))
-		ret = dks_err_code(&err, 3, 0, "%s/%s: not added", m, v);
+		ret = dks_err_code(&err, DKS_EXIT_ALREADY_ADDED, 0, "%s/%s: not added", m, v);
 	if (ret == 0)
 		ret = lock = dks_tree_lock(&ctx.tree, m, &err);
 	if (ret >= 0) {

@@ -112,7 +112,7 @@ static int exit_code(const struct dks_sandbox_result *res)
 {
 	switch (res->outcome) {
 	case DKS_SANDBOX_EXITED: return res->exit_status;
-	case DKS_SANDBOX_SIGNALED: return 128 + res->term_signal;
+	case DKS_SANDBOX_SIGNALED: return DKS_EXIT_SIGNAL_BASE + res->term_signal;
 	case DKS_SANDBOX_TIMED_OUT: return DKS_EXIT_TIMEOUT;
 	}
 	return DKS_EXIT_SETUP;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Module compression (include/dks/compress.h): the format a kernel config
+/* Module compression (installer/compress.h): the format a kernel config
  * asks for, and round trips through the standard tools (xz, zstd, gzip)
  * and through kmod, which must read a compressed real module. */
 #include <criterion/criterion.h>

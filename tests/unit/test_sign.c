@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Module signing (include/dks/sign.h): keys made by generate_mok, a real
+/* Module signing (installer/sign.h): keys made by generate_mok, a real
  * hello.ko signed and checked with openssl cms, modinfo and the kernel's
  * own sign-file, and every hygiene refusal on the key's path. Every test
  * works in a fresh temporary directory under /tmp, as root. */

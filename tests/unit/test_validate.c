@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Module validation (include/dks/validate.h): the kernel facts read from
+/* Module validation (installer/validate.h): the kernel facts read from
  * real headers, a real hello.ko built for each installed kernel, and
  * images that were tampered with, truncated or are garbage. The module is
  * built on the host once per build directory (tv_hello_ko) and shared
