@@ -158,48 +158,13 @@ static int rename_unique(int fromfd, const char *from, int tofd, const char *pre
 	return -1;
 }
 
-static int rmtree_at(int dirfd, const char *name, const char *where, struct dks_error *err);
-
-/* Delete what directory @fd holds; takes @fd over. */
-static int empty_dir(int fd, const char *where, struct dks_error *err)
-{
-	cleanup_dir DIR *d = fdopendir(fd);
-	struct dirent *e;
-
-	if (!d) {
-		close(fd);
-		return dks_err(err, errno, "cannot read %s", where);
-	}
-	while ((errno = 0, e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (rmtree_at(dirfd(d), e->d_name, where, err) < 0)
-			return -1;
-	}
-	if (errno)
-		return dks_err(err, errno, "cannot read %s", where);
-	return 0;
-}
-
-/* rm -rf @name in @dirfd without following any symlink: O_NOFOLLOW fails
- * on a link (ELOOP), and then the link itself is unlinked, its target
- * untouched. Gone already is fine. @where names the place in messages. */
+/* rm -rf @name in @dirfd without following any symlink (a link itself is
+ * removed, its target untouched) and without a depth limit: the build
+ * directory is the build's, as deep as it made it (common/rmtree.c). Gone
+ * already is fine. @where names the place in messages. */
 static int rmtree_at(int dirfd, const char *name, const char *where, struct dks_error *err)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 && errno != ELOOP && errno != ENOTDIR)
-		return dks_err(err, errno, "cannot open '%s' in %s", name, where);
-	if (fd < 0) {
-		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-			return dks_err(err, errno, "cannot remove '%s' in %s", name, where);
-		return 0;
-	}
-	if (empty_dir(fd, where, err) < 0)
-		return -1;
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (dks_rmtree_at(dirfd, name) < 0)
 		return dks_err(err, errno, "cannot remove '%s' in %s", name, where);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -498,6 +499,41 @@ Test(tree, remove_of_the_last_version_removes_the_module_dir)
 	STATUS_IS(&f, NULL, NULL, "hello/2.0: added\n");
 	free(mdir);
 	free(names);
+}
+
+/* The build directory is the build's: as deep as it made it. remove
+ * takes all of it, whatever the depth (no recursion, no fd per level),
+ * under a low fd limit too. */
+Test(tree, remove_takes_a_build_dir_of_any_depth)
+{
+	struct dks_error err = {0};
+	struct rlimit fds = {64, 64};
+	struct fx f;
+	char *build;
+	int fd, lock;
+
+	fx_init(&f);
+	add_ok(&f, "hello", "1.0");
+	build = path_of(&f, "dkms/hello/1.0/build");
+	cr_assert_eq(mkdir(build, 0755), 0);
+	fd = open(build, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; fd >= 0 && i < 2000; i++) {
+		int next;
+
+		cr_assert_eq(mkdirat(fd, "d", 0755), 0, "level %d", i);
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	cr_assert_geq(fd, 0);
+	close(fd);
+	lock = dks_tree_lock(&f.t, "hello", &err);
+	cr_assert_geq(lock, 0, "%s", err.msg);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &fds), 0);
+	cr_expect_eq(dks_tree_remove(&f.t, "hello", "1.0", &err), 0, "%s", err.msg);
+	dks_tree_unlock(lock);
+	cr_expect_not(exists(build), "the deep build dir is still there");
+	free(build);
 }
 
 /* A symlink in the tree to a file outside, planted where remove and
