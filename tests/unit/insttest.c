@@ -30,8 +30,13 @@ void setup(struct it *t)
 	snprintf(t->kver, sizeof(t->kver), "%s", k);
 	free(dir);
 	free(k);
-	cr_assert_eq(sh(t, "ls /lib/modules | grep -v '^%s$' | head -n 1", t->kver), 0);
+	/* Another kernel with headers (make deps installs two); a modules dir
+	 * without them (the running kernel's, say) is not one. */
+	cr_assert_eq(sh(t, "for k in $(ls /lib/modules); do [ \"$k\" != '%s' ] && "
+			   "[ -e /lib/modules/$k/build/Makefile ] && echo \"$k\"; done | head -n 1",
+			t->kver), 0);
 	t->out[strcspn(t->out, "\n")] = 0;
+	cr_assert(t->out[0], "a second kernel's headers are needed (make deps installs them)");
 	snprintf(t->other, sizeof(t->other), "%.255s", t->out);
 	snprintf(t->opts, sizeof(t->opts),
 		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/root/lib/modules "
