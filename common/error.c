@@ -47,6 +47,19 @@ int dks_err_code(struct dks_error *err, int exit_code, int errnum,
 	return -1;
 }
 
+int dks_err_reason(struct dks_error *err, int reason, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	fill(err, 1, errnum, fmt, ap);
+	va_end(ap);
+	err->reason = reason;
+	return -1;
+}
+
 int dks_err_prefix(struct dks_error *err, const char *fmt, ...)
 {
 	char buf[2 * DKS_ERROR_MSG_MAX];

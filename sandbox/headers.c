@@ -219,11 +219,9 @@ int dks_kernel_resolve(struct dks_kernel *k, const char *kver,
 	k->build = headers ? realpath(headers, NULL) : link_target(k, path);
 	if (!k->build) {
 		dks_kernel_clear(k);
-		dks_err(err, 0, "kernel %s: no headers at %s (install linux-headers-%s)", kver,
-			headers ? headers : path, kver);
-		if (err)
-			err->reason = DKS_SANDBOX_NO_HEADERS;
-		return -1;
+		return dks_err_reason(err, DKS_SANDBOX_NO_HEADERS, 0,
+				      "kernel %s: no headers at %s (install linux-headers-%s)", kver,
+				      headers ? headers : path, kver);
 	}
 	k->root = unpacked_root(k->build);
 	if (k->root)

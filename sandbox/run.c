@@ -13,7 +13,6 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,25 +201,6 @@ static void monitor(const struct dks_sandbox *sb, int fd, unsigned timeout,
 	}
 }
 
-/* The sandbox could not be set up: a typed reason, no exit code (the
- * sandbox knows nothing of the CLI's codes). */
-__attribute__((format(printf, 2, 3))) static int setup_error(struct dks_error *err,
-							     const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->errnum = 0;
-	err->exit_code = 1;
-	err->reported = false;
-	err->reason = DKS_SANDBOX_SETUP;
-	return -1;
-}
-
 static void reap(pid_t pid, int *wstatus)
 {
 	while (pid > 0 && waitpid(pid, wstatus, __WALL) < 0 && errno == EINTR)
@@ -245,9 +225,11 @@ static int finish(const struct dks_sandbox *sb, struct monitor *mon,
 		return 0;
 	}
 	if (mon->got_error)
-		return setup_error(err, "sandbox: %.*s", (int)sizeof(mon->error.text), mon->error.text);
+		return dks_err_reason(err, DKS_SANDBOX_SETUP, 0, "sandbox: %.*s",
+				      (int)sizeof(mon->error.text), mon->error.text);
 	if (!mon->got_exit)
-		return setup_error(err, "sandbox: init died unexpectedly (wait status 0x%x)", ws);
+		return dks_err_reason(err, DKS_SANDBOX_SETUP, 0,
+				      "sandbox: init died unexpectedly (wait status 0x%x)", ws);
 	if (WIFSIGNALED(mon->exit_wstatus)) {
 		res->outcome = DKS_SANDBOX_SIGNALED;
 		res->term_signal = WTERMSIG(mon->exit_wstatus);
@@ -334,9 +316,11 @@ static int start_init_as_root(const struct dks_sandbox *sb, struct dks_run_ctx *
 	       read(report_fd, &m, sizeof(m)) == sizeof(m))
 		handle_msg(sb, mon, &m, NULL);
 	if (mon->got_error)
-		return setup_error(err, "sandbox: %.*s", (int)sizeof(mon->error.text), mon->error.text);
+		return dks_err_reason(err, DKS_SANDBOX_SETUP, 0, "sandbox: %.*s",
+				      (int)sizeof(mon->error.text), mon->error.text);
 	if (!mon->init_pid)
-		return setup_error(err, "sandbox: the setup child died (wait status 0x%x)", ws);
+		return dks_err_reason(err, DKS_SANDBOX_SETUP, 0,
+				      "sandbox: the setup child died (wait status 0x%x)", ws);
 	return 0;
 }
 

@@ -36,6 +36,10 @@ int dks_err(struct dks_error *err, int errnum, const char *fmt, ...)
 int dks_err_code(struct dks_error *err, int exit_code, int errnum,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Same, with a room's typed reason (err->reason) and the default code. */
+int dks_err_reason(struct dks_error *err, int reason, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Prefix the existing message with "prefix: " (context from a caller). */
 int dks_err_prefix(struct dks_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
