@@ -21,7 +21,6 @@
 #include "dks/installer.h"
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
-#include "dks/spec.h"
 
 static int copy_fd(int in, int out, off_t size)
 {
@@ -68,7 +67,7 @@ static int open_module(int dirfd, const char *rel, const char *what, off_t *size
 	return steal_fd(&fd);
 }
 
-static int module_path(char *buf, size_t size, const struct dks_spec_module *m)
+static int module_path(char *buf, size_t size, const struct dks_collect_item *m)
 {
 	const char *loc = m->built_location ? m->built_location : "";
 	int n;
@@ -82,7 +81,7 @@ static int module_path(char *buf, size_t size, const struct dks_spec_module *m)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static int collect_one(int dirfd, const struct dks_spec_module *m, const char *what,
+static int collect_one(int dirfd, const struct dks_collect_item *m, const char *what,
 		       const char *module_dir, struct dks_error *err)
 {
 	char rel[PATH_MAX], dst[PATH_MAX];
@@ -103,14 +102,11 @@ static int collect_one(int dirfd, const struct dks_spec_module *m, const char *w
 	return 0;
 }
 
-int dks_collect(int build_dirfd, const struct dks_spec *spec, const char *module_dir,
-		const char *kver, struct dks_error *err)
+int dks_collect(int build_dirfd, const struct dks_collect_item *items, size_t n,
+		const char *module_dir, const char *what, struct dks_error *err)
 {
-	char what[512];
-
-	snprintf(what, sizeof(what), "%s/%s, %s", spec->name, spec->version, kver);
-	for (size_t i = 0; i < spec->n_modules; i++)
-		if (collect_one(build_dirfd, &spec->modules[i], what, module_dir, err) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (collect_one(build_dirfd, &items[i], what, module_dir, err) < 0)
 			return -1;
 	return 0;
 }

@@ -477,6 +477,23 @@ static int write_hooks(const struct dks_spec *s, const char *staged, struct dks_
 	return close_synced(f, path, err);
 }
 
+/* The spec's modules, for the installer's collect. */
+static int collect(int dirfd, const struct dks_spec *s, const char *module_dir, const char *kver,
+		   struct dks_error *err)
+{
+	cleanup_free struct dks_collect_item *items = calloc(s->n_modules + 1, sizeof(*items));
+	char what[512];
+
+	if (!items)
+		return dks_err(err, ENOMEM, "%s/%s", s->name, s->version);
+	for (size_t i = 0; i < s->n_modules; i++)
+		items[i] = (struct dks_collect_item){s->modules[i].built_location,
+						     s->modules[i].built_name,
+						     s->modules[i].dest_name};
+	snprintf(what, sizeof(what), "%s/%s, %s", s->name, s->version, kver);
+	return dks_collect(dirfd, items, s->n_modules, module_dir, what, err);
+}
+
 static int build_and_collect(const struct dks_build_env *env, const struct dks_job *j,
 			     struct job_state *js, struct dks_error *err)
 {
@@ -499,7 +516,7 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	if (dirfd < 0)
 		return dks_err(err, errno, "%s", js->build);
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
-	if (dks_collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
+	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
 		return -1;
 	if (write_manifest(js->spec, js->staged, err) < 0)
 		return -1;

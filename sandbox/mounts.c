@@ -121,8 +121,13 @@ static void bind_tree(const struct dks_run_ctx *ctx, const char *src,
 		return bind_legacy(ctx, src, dst, attrs);
 	if (fd < 0)
 		dks_child_die(ctx, errno, "cannot bind %s", src);
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		dks_child_die(ctx, errno, "cannot set attributes of %s", src);
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		/* 5.2 to 5.11 have open_tree but not mount_setattr. */
+		if (errno != ENOSYS)
+			dks_child_die(ctx, errno, "cannot set attributes of %s", src);
+		close(fd);
+		return bind_legacy(ctx, src, dst, attrs);
+	}
 	if (move_mount(fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		dks_child_die(ctx, errno, "cannot attach %s at %s", src, dst);
 	close(fd);
@@ -165,7 +170,16 @@ static void make_mountpoint(const struct dks_run_ctx *ctx, const char *path,
 			dks_child_die(ctx, errno, "cannot create mount point %s", buf);
 		return;
 	}
-	fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* O_EXCL, no write access: an image's skeleton (a read-only overlay)
+	 * may have the file already, and opening it for writing would fail. */
+	fd = open(buf, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		struct stat st;
+
+		if (lstat(buf, &st) == 0 && S_ISREG(st.st_mode))
+			return;
+		dks_child_die(ctx, EEXIST, "mount point %s is not a file", buf);
+	}
 	if (fd < 0)
 		dks_child_die(ctx, errno, "cannot create mount point %s", buf);
 	close(fd);

@@ -25,6 +25,7 @@
 #define DKS_INSTALLER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "dks/error.h"
 #include "dks/exit.h"
@@ -78,12 +79,18 @@ bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const
 		   const char *arch);
 bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);
 
-/* Copy the built modules of @spec out of the (untrusted) build directory
- * into @module_dir: each opened beneath @build_dirfd with no link
- * followed, a regular file with one link, at most DKS_MODULE_MAX bytes.
- * Missing or refused: DKS_EXIT_MODULE_MISSING. */
-struct dks_spec;
-int dks_collect(int build_dirfd, const struct dks_spec *spec, const char *module_dir,
-		const char *kver, struct dks_error *err);
+/* One built module to collect: <built_location>/<built_name>.ko in the
+ * build directory, copied to <module_dir>/<dest_name>.ko. */
+struct dks_collect_item {
+	const char *built_location; /* relative to the build dir; NULL: its top */
+	const char *built_name, *dest_name;
+};
+
+/* Copy @n built modules out of the (untrusted) build directory into
+ * @module_dir: each opened beneath @build_dirfd with no link followed, a
+ * regular file with one link, at most DKS_MODULE_MAX bytes. Missing or
+ * refused: DKS_EXIT_MODULE_MISSING; @what ("m/v, kver") names it. */
+int dks_collect(int build_dirfd, const struct dks_collect_item *items, size_t n,
+		const char *module_dir, const char *what, struct dks_error *err);
 
 #endif

@@ -476,6 +476,31 @@ Test(callerbind, toolchain_image_below_0700_dir_is_the_sandbox_root, .timeout = 
 	}
 }
 
+static void image_and_file_bind(struct dks_sandbox *sb, void *arg)
+{
+	char **p = arg;
+	struct dks_error err = {0};
+
+	cr_assert_eq(dks_sandbox_set_toolchain(sb, p[0], &err), 0, "%s", err.msg);
+	add_bind(sb, p[1], "/data/file", false);
+}
+
+/* A file (not a directory) bound into a toolchain image: its mount point
+ * is made in the image's skeleton, which is read-only once made. */
+Test(callerbind, a_file_bind_into_a_toolchain_image_is_readable, .timeout = 60)
+{
+	cleanup_free char *top = private_dir();
+	cleanup_free char *img = subdir(top, "img", 0, 0), *src = subdir(top, "src", 0, 0);
+	cleanup_free char *marker = put_file(img, "image-marker", "image\n", 0, 0);
+	cleanup_free char *file = put_file(src, "file", "src\n", 0, 0);
+	char *paths[] = {img, file};
+	struct sbt_out out;
+
+	probe_with(image_and_file_bind, paths, &out, "read", "/data/file");
+	sbt_assert_ok(&out, NULL);
+	sbt_out_free(&out);
+}
+
 /* ---- what the caller's rights must not do -------------------------------- */
 
 struct nested {
