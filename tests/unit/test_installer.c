@@ -125,3 +125,23 @@ Test(installer, status_that_cannot_be_written_fails_with_one_line)
 	}
 	free(dir);
 }
+
+/* The manifest is read back as root: one line more than the handoff's
+ * bound is an error naming it, never a silent cut to the first 64 (the
+ * rest would be "installed" without being placed). */
+Test(installer, a_manifest_past_its_bound_is_refused, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
+	sh(&t, "m=%s/dkms/hello/1.0/%s/$(uname -m)/manifest && l=$(head -n 1 $m) && "
+	       "for i in $(seq 64); do printf '%%s\\n' \"$l\" >> $m; done && wc -l < $m",
+	   t.root, t.kver);
+	cr_assert_str_eq(t.out, "65\n", "%s", t.out);
+	hello_on(&t, "install", t.kver, "");
+	cr_expect_eq(t.status, 6, "exit %d: %s", t.status, t.out);
+	cr_expect(strstr(t.out, "more than 64 modules") != NULL, "%s", t.out);
+	sh(&t, "find %s/root/lib/modules -name 'hello.ko*' | wc -l", t.root);
+	cr_expect_str_eq(t.out, "0\n", "a module was installed");
+}
