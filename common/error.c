@@ -6,11 +6,15 @@
 
 #include "dks/error.h"
 
-static void fill(struct dks_error *err, int exit_code, int errnum,
-		 const char *fmt, va_list ap)
+/* Fill @err (if not NULL) once, and return -1: every constructor below. */
+static int fill(struct dks_error *err, int exit_code, int reason, int errnum,
+		const char *fmt, va_list ap)
 {
-	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	int n;
 
+	if (!err)
+		return -1;
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	if (n < 0)
 		n = 0;
 	if (errnum && (size_t)n < sizeof(err->msg))
@@ -18,31 +22,27 @@ static void fill(struct dks_error *err, int exit_code, int errnum,
 			 strerror(errnum));
 	err->errnum = errnum;
 	err->exit_code = exit_code;
-	err->reason = 0;
+	err->reason = reason;
 	err->reported = false;
+	return -1;
 }
 
 int dks_err(struct dks_error *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
-		return -1;
 	va_start(ap, fmt);
-	fill(err, 1, errnum, fmt, ap);
+	fill(err, 1, 0, errnum, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-int dks_err_code(struct dks_error *err, int exit_code, int errnum,
-		 const char *fmt, ...)
+int dks_err_code(struct dks_error *err, int exit_code, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
-		return -1;
 	va_start(ap, fmt);
-	fill(err, exit_code, errnum, fmt, ap);
+	fill(err, exit_code, 0, errnum, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -51,12 +51,9 @@ int dks_err_reason(struct dks_error *err, int reason, int errnum, const char *fm
 {
 	va_list ap;
 
-	if (!err)
-		return -1;
 	va_start(ap, fmt);
-	fill(err, 1, errnum, fmt, ap);
+	fill(err, 1, reason, errnum, fmt, ap);
 	va_end(ap);
-	err->reason = reason;
 	return -1;
 }
 
