@@ -123,10 +123,12 @@ $(PROBE): tests/helpers/probe.c
 $(TESTBIN): $(TEST_OBJ) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIBS) $(LDLIBS) $(TEST_LDLIBS) -lcriterion
 
-# Installs the Debian packages the build and the tests need (root only;
+# Installs the Debian packages the build and the tests need, and the
+# dkms-sandbox user whose subordinate ids are the build uids (root only;
 # does nothing when they are all present).
 deps:
 	@./tests/deps.sh
+	@if [ "$$(id -u)" = 0 ]; then ./tools/build-user.sh; fi
 
 check: deps
 	$(MAKE) check-run
@@ -165,11 +167,7 @@ install: $(BIN)
 		> $(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
 	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/dkms-sandbox \
 		$(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd dkms-sandbox >/dev/null; then \
-		echo "creating system user dkms-sandbox"; \
-		useradd --system --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin dkms-sandbox; \
-	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ./tools/build-user.sh; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dkms-sandbox $(DESTDIR)$(MANDIR)/man8/dkms-sandbox.8 \

@@ -217,10 +217,15 @@ static int set_jobserver(struct dks_sandbox *sb, const struct dks_build_env *env
 
 struct build_dirs {
 	const char *src;   /* host: the module's source */
-	const char *build; /* host: the empty build dir, owned by the build user */
 	int log_fd;
 	int null_fd;
 };
+
+/* Where the build dir is in the sandbox: M=, as dkms has it. */
+static void build_dir_in(const struct dks_job *j, char *buf, size_t size)
+{
+	snprintf(buf, size, DKS_IN_DKMS_TREE "/%s/%s/build", j->module, j->version);
+}
 
 static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 		     const struct dks_spec *s, const struct dks_job *j,
@@ -229,8 +234,7 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	char in_src[PATH_MAX], in_build[PATH_MAX];
 
 	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", j->module, j->version);
-	snprintf(in_build, sizeof(in_build), DKS_IN_DKMS_TREE "/%s/%s/build", j->module,
-		 j->version);
+	build_dir_in(j, in_build, sizeof(in_build));
 	dks_sandbox_set_profile(sb, env->profile);
 	dks_sandbox_set_stdio(sb, d->null_fd, d->log_fd, d->log_fd);
 	if (dks_sandbox_set_kernel(sb, j->target->kver, j->target->headers, err) < 0) {
@@ -241,7 +245,6 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
 	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
 	    dks_sandbox_add_bind(sb, d->src, in_src, false, err) < 0 ||
-	    dks_sandbox_add_bind(sb, d->build, in_build, true, err) < 0 ||
 	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_jobserver(sb, env, err) < 0)
 		return -1;
 	return set_env(sb, s, j, in_src, err);
@@ -494,6 +497,30 @@ static int collect(int dirfd, const struct dks_spec *s, const char *module_dir, 
 	return dks_collect(dirfd, items, s->n_modules, module_dir, what, err);
 }
 
+/* The build's directory: a scratch tmpfs of the profile's build_size,
+ * never on the host's disk (root), else an empty dir in the tree, bounded
+ * per file only (RLIMIT_FSIZE). */
+static int add_build_dir(const struct dks_build_env *env, const struct dks_job *j,
+			 struct job_state *js, struct dks_error *err)
+{
+	uint64_t size = env->profile ? env->profile->limits.build_size : 0;
+	char in_build[PATH_MAX];
+
+	build_dir_in(j, in_build, sizeof(in_build));
+	if (dks_sandbox_add_scratch(js->sb, in_build, size ? size : 4ULL << 30, err) == 0)
+		return 0;
+	if (err->reason != DKS_SANDBOX_NO_SCRATCH)
+		return -1;
+	*err = (struct dks_error){0};
+	if (dks_sandbox_resolve_user(js->sb, err) < 0)
+		return -1;
+	js->build = make_build_dir(env, j, dks_sandbox_host_uid(js->sb),
+				   dks_sandbox_host_gid(js->sb), err);
+	if (!js->build)
+		return -1;
+	return dks_sandbox_add_bind(js->sb, js->build, in_build, true, err);
+}
+
 static int build_and_collect(const struct dks_build_env *env, const struct dks_job *j,
 			     struct job_state *js, struct dks_error *err)
 {
@@ -503,18 +530,13 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	struct build_dirs d = {.src = src, .log_fd = js->log_fd, .null_fd = js->null_fd};
 
 	if (dks_sandbox_new(&js->sb, err) < 0 ||
-	    (env->cfg->build_user && dks_sandbox_set_user(js->sb, env->cfg->build_user, err) < 0))
+	    (env->cfg->build_user && dks_sandbox_set_user(js->sb, env->cfg->build_user, err) < 0) ||
+	    add_build_dir(env, j, js, err) < 0 || run_build(js->sb, env, js->spec, j, &d, err) != 0)
 		return -1;
-	js->build = make_build_dir(env, j, dks_sandbox_host_uid(js->sb),
-				   dks_sandbox_host_gid(js->sb), err);
-	if (!js->build)
-		return -1;
-	d.build = js->build;
-	if (run_build(js->sb, env, js->spec, j, &d, err) != 0)
-		return -1;
-	dirfd = open(js->build, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dirfd = js->build ? open(js->build, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+			  : dks_sandbox_scratch(js->sb);
 	if (dirfd < 0)
-		return dks_err(err, errno, "%s", js->build);
+		return dks_err(err, errno, "%s/%s: the build directory", j->module, j->version);
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
 	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
 		return -1;

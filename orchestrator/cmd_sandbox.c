@@ -24,7 +24,7 @@ static const char run_usage[] =
 	"  --rw SRC[:DST]        bind SRC writable at DST\n"
 	"  --timeout SECS        kill everything after SECS (default: the profile's)\n"
 	"  --chdir DIR           working directory (default: the first --rw, or /)\n"
-	"  --user USER           build user when started as root\n"
+	"  --user USER|FIRST-LAST  build user, or a range of build uids, when started as root\n"
 	"  --setenv NAME=VALUE   add to the command's clean environment\n\n"
 	"Exit status: the command's; 128+N if a signal N killed it; 124 on timeout;\n"
 	"125 if the sandbox could not be set up.\n";

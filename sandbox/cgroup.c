@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * cgroup v2, where it is delegated to the caller: one child cgroup per
- * sandbox with memory.max and pids.max for the sandbox as a whole (rlimits
- * only bound single processes), and cgroup.kill on timeout. "Delegated"
- * means: the caller's own cgroup on the cgroup2 mount offers the memory and
- * pids controllers to its children (cgroup.subtree_control) and the caller
- * may create a child there. Elsewhere (hybrid v1 hosts, an empty v2 mount,
- * no write access) the rlimits of limits.c are all there is; they are
- * applied in both cases.
+ * A cgroup per sandbox: memory and processes bounded for the sandbox as a
+ * whole (rlimits bound single processes only). The kernel charges a
+ * cgroup's memory with its processes' pages, page cache, tmpfs pages and
+ * memfds, so many processes, a full /tmp or a scratch build dir cannot take
+ * the host's memory: the sandbox is killed by its own OOM killer instead.
+ *
+ * Where, in this order:
+ *   delegated v2   the caller's own cgroup offers memory and pids to its
+ *                  children (a systemd Delegate=yes unit, a container);
+ *   root, v2       below <cgroup2 mount>/dkms-sandbox, with memory and
+ *                  pids enabled there;
+ *   root, v1       hybrid hosts: a child of the caller's cgroup in the v1
+ *                  memory and pids hierarchies;
+ *   nowhere        a normal user without delegation: the rlimits of
+ *                  limits.c, and one warning that names what is unbounded.
+ * Swap is not the sandbox's: memory.swap.max / memsw are set to the same
+ * bound, so the limit is real memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,67 +32,77 @@
 #include "dks/cleanup.h"
 #include "internal.h"
 
-/* The cgroup2 mount point, /sys/fs/cgroup preferred. malloc'd or NULL. */
-static char *cgroup2_mount(void)
+static bool has_word(const char *text, const char *word, char sep)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p += len)
+		if ((p == text || p[-1] == sep || p[-1] == ' ') &&
+		    (p[len] == sep || p[len] == ' ' || p[len] == '\n' || !p[len]))
+			return true;
+	return false;
+}
+
+/* The mount of a cgroup hierarchy: cgroup2 (@controller NULL), or the v1
+ * hierarchy that holds @controller. Its target and root, malloc'd. */
+static bool find_mount(const char *controller, char **target, char **root)
 {
 	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
 	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
 	struct libmnt_fs *fs;
-	char *found = NULL;
+	bool found = false;
 
-	while (tb && it && mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs);
-		const char *target = mnt_fs_get_target(fs);
+	while (!found && tb && it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *opts = mnt_fs_get_fs_options(fs);
 
-		if (!type || !target || strcmp(type, "cgroup2") != 0)
+		if (!type || !mnt_fs_get_target(fs) || !mnt_fs_get_root(fs))
 			continue;
-		if (!found || strcmp(target, "/sys/fs/cgroup") == 0) {
-			free(found);
-			found = strdup(target);
-		}
+		if (controller ? strcmp(type, "cgroup") != 0 || !opts || !has_word(opts, controller, ',')
+			       : strcmp(type, "cgroup2") != 0)
+			continue;
+		*target = strdup(mnt_fs_get_target(fs));
+		*root = strdup(mnt_fs_get_root(fs));
+		found = *target && *root;
 	}
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
 	return found;
 }
 
-/* The caller's cgroup v2 path ("0::/path" in /proc/self/cgroup). */
-static char *own_cgroup(void)
+/* The caller's cgroup in a hierarchy ("0::/path" for v2, "N:a,b:/path"
+ * for the v1 one that lists @controller). malloc'd or NULL. */
+static char *own_cgroup(const char *controller)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[PATH_MAX + 8];
+	char line[PATH_MAX + 64];
 
 	while (f && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = 0;
-			return strdup(line + 3);
-		}
+		char *c = strchr(line, ':'), *path = c ? strchr(c + 1, ':') : NULL;
+
+		if (!path)
+			continue;
+		*path++ = 0;
+		path[strcspn(path, "\n")] = 0;
+		if (controller ? has_word(c + 1, controller, ',') : strcmp(line, "0") == 0)
+			return strdup(path);
 	}
 	return NULL;
 }
 
-static bool has_word(const char *text, const char *word)
+/* The directory of the caller's cgroup in a hierarchy. */
+static bool own_dir(const char *controller, char *dir, size_t size)
 {
-	size_t len = strlen(word);
+	cleanup_free char *mnt = NULL, *root = NULL, *own = own_cgroup(controller);
+	size_t rlen;
+	const char *rel;
 
-	for (const char *p = text; (p = strstr(p, word)); p += len)
-		if ((p == text || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || !p[len]))
-			return true;
-	return false;
-}
-
-static bool delegated(const char *dir)
-{
-	char path[PATH_MAX + 64], text[256] = "";
-	cleanup_close int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) < 0)
+	if (!own || !find_mount(controller, &mnt, &root))
 		return false;
-	text[n] = 0;
-	return has_word(text, "memory") && has_word(text, "pids") && access(dir, W_OK) == 0;
+	rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (strncmp(own, root, rlen) != 0)
+		return false; /* outside what is mounted here */
+	rel = own + rlen;
+	return snprintf(dir, size, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel) < (int)size;
 }
 
 static int write_knob(const char *dir, const char *knob, const char *value)
@@ -99,7 +118,45 @@ static int write_knob(const char *dir, const char *knob, const char *value)
 	return 0;
 }
 
-static int set_limits(const char *dir, const struct dks_limits *l)
+static bool knob_exists(const char *dir, const char *knob)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, knob);
+	return access(path, F_OK) == 0;
+}
+
+static bool knob_has(const char *dir, const char *knob, const char *word)
+{
+	char path[PATH_MAX + 64], text[512] = "";
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, knob);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) < 0)
+		return false;
+	text[n] = 0;
+	return has_word(text, word, ' ');
+}
+
+/* A fresh child of @parent, named after this process and the time. */
+static char *make_child(const char *parent, struct dks_error *err)
+{
+	char dir[PATH_MAX + 64];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(dir, sizeof(dir), "%s/dkms-sandbox-%d-%lld%09ld", parent, (int)getpid(),
+		 (long long)ts.tv_sec, ts.tv_nsec);
+	if (mkdir(dir, 0755) < 0) {
+		dks_err(err, errno, "cgroup %s", dir);
+		return NULL;
+	}
+	return strdup(dir);
+}
+
+static int set_v2(const char *dir, const struct dks_limits *l)
 {
 	char v[32];
 
@@ -107,69 +164,174 @@ static int set_limits(const char *dir, const struct dks_limits *l)
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory);
 		if (write_knob(dir, "memory.max", v) < 0)
 			return -1;
-	}
-	if (l->processes) {
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->processes);
-		if (write_knob(dir, "pids.max", v) < 0)
+		if (knob_exists(dir, "memory.swap.max") && write_knob(dir, "memory.swap.max", "0") < 0)
 			return -1;
 	}
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)l->processes);
+	return l->processes ? write_knob(dir, "pids.max", v) : 0;
+}
+
+static int set_v1(const char *dir, const char *controller, const struct dks_limits *l)
+{
+	char v[32];
+
+	if (strcmp(controller, "pids") == 0) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->processes);
+		return l->processes ? write_knob(dir, "pids.max", v) : 0;
+	}
+	if (!l->memory)
+		return 0;
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory);
+	if (write_knob(dir, "memory.limit_in_bytes", v) < 0)
+		return -1;
+	/* memory+swap, where swap accounting is on: no swap beyond memory. */
+	if (knob_exists(dir, "memory.memsw.limit_in_bytes") &&
+	    write_knob(dir, "memory.memsw.limit_in_bytes", v) < 0)
+		return -1;
 	return 0;
 }
 
-int dks_cgroup_create(const struct dks_limits *l, char **out, struct dks_error *err)
+/* v2 with memory and pids offered to children of @parent by its
+ * cgroup.subtree_control (enabled here when @enable, as root may). */
+static int create_v2_below(const char *parent, bool enable, const struct dks_limits *l,
+			   struct dks_cgroup *cg, struct dks_error *err)
 {
-	cleanup_free char *mnt = cgroup2_mount();
-	cleanup_free char *own = own_cgroup();
-	char base[PATH_MAX], dir[PATH_MAX + 64];
-	struct timespec ts;
+	if (enable && (!knob_has(parent, "cgroup.subtree_control", "memory") ||
+		       !knob_has(parent, "cgroup.subtree_control", "pids")))
+		write_knob(parent, "cgroup.subtree_control", "+memory +pids");
+	if (!knob_has(parent, "cgroup.subtree_control", "memory") ||
+	    !knob_has(parent, "cgroup.subtree_control", "pids") || access(parent, W_OK) < 0)
+		return 0;
+	cg->dirs[0] = make_child(parent, err);
+	if (!cg->dirs[0])
+		return -1;
+	cg->n = 1;
+	cg->v2 = true;
+	if (set_v2(cg->dirs[0], l) < 0)
+		return dks_err(err, errno, "cgroup %s: cannot set memory.max/pids.max", cg->dirs[0]);
+	return 0;
+}
 
-	*out = NULL;
-	if (!mnt || !own)
+/* Root on a v2 host: <mount>/dkms-sandbox, a parent of every sandbox's. */
+static int create_v2_root(const struct dks_limits *l, struct dks_cgroup *cg,
+			  struct dks_error *err)
+{
+	cleanup_free char *mnt = NULL, *root = NULL;
+	char parent[PATH_MAX];
+
+	if (!find_mount(NULL, &mnt, &root) || !knob_has(mnt, "cgroup.controllers", "memory") ||
+	    !knob_has(mnt, "cgroup.controllers", "pids"))
 		return 0;
-	if (snprintf(base, sizeof(base), "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own) >=
-		    (int)sizeof(base) ||
-	    !delegated(base))
+	snprintf(parent, sizeof(parent), "%s/dkms-sandbox", mnt);
+	if (!knob_has(mnt, "cgroup.subtree_control", "memory") ||
+	    !knob_has(mnt, "cgroup.subtree_control", "pids"))
+		write_knob(mnt, "cgroup.subtree_control", "+memory +pids");
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(dir, sizeof(dir), "%s/dkms-sandbox-%d-%lld%09ld", base, (int)getpid(),
-		 (long long)ts.tv_sec, ts.tv_nsec);
-	if (mkdir(dir, 0755) < 0)
-		return dks_err(err, errno, "cgroup %s", dir);
-	if (set_limits(dir, l) < 0) {
-		dks_err(err, errno, "cgroup %s: cannot set memory.max/pids.max", dir);
-		rmdir(dir);
+	return create_v2_below(parent, true, l, cg, err);
+}
+
+/* Root on a hybrid host: children of its own v1 memory and pids cgroups. */
+static int create_v1(const struct dks_limits *l, struct dks_cgroup *cg, struct dks_error *err)
+{
+	static const char *const controllers[] = {"memory", "pids"};
+	char own[PATH_MAX];
+
+	for (size_t i = 0; i < 2; i++) {
+		if (!own_dir(controllers[i], own, sizeof(own)) || access(own, W_OK) < 0)
+			continue;
+		cg->dirs[cg->n] = make_child(own, err);
+		if (!cg->dirs[cg->n])
+			return -1;
+		if (set_v1(cg->dirs[cg->n++], controllers[i], l) < 0)
+			return dks_err(err, errno, "cgroup %s: cannot set the %s limit",
+				       cg->dirs[cg->n - 1], controllers[i]);
+	}
+	return 0;
+}
+
+static void warn_unbounded(int fd)
+{
+	static bool warned;
+
+	if (warned)
+		return;
+	warned = true;
+	dprintf(fd, "dkms-sandbox: warning: no cgroup for the sandbox (not root, and no delegated "
+		    "cgroup v2 with memory and pids): memory is bounded per process only (RLIMIT_AS; "
+		    "page cache, /tmp and memfd pages are not), processes per user namespace\n");
+}
+
+int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup *cg,
+		      struct dks_error *err)
+{
+	char own[PATH_MAX];
+	int ret = 0;
+
+	memset(cg, 0, sizeof(*cg));
+	if (!l->memory && !l->processes)
+		return 0;
+	if (own_dir(NULL, own, sizeof(own)))
+		ret = create_v2_below(own, false, l, cg, err);
+	if (ret == 0 && cg->n == 0 && geteuid() == 0)
+		ret = create_v2_root(l, cg, err);
+	if (ret == 0 && cg->n == 0 && geteuid() == 0)
+		ret = create_v1(l, cg, err);
+	if (ret < 0) {
+		dks_cgroup_destroy(cg);
 		return -1;
 	}
-	*out = strdup(dir);
-	if (!*out) {
-		rmdir(dir);
-		return dks_err(err, ENOMEM, "cgroup");
-	}
+	if (cg->n == 0)
+		warn_unbounded(warn_fd);
 	return 0;
 }
 
-int dks_cgroup_attach(const char *dir, pid_t pid, struct dks_error *err)
+int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *err)
 {
 	char v[32];
 
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	if (write_knob(dir, "cgroup.procs", v) < 0)
-		return dks_err(err, errno, "cgroup %s: cannot move the sandbox in", dir);
+	for (size_t i = 0; i < cg->n; i++)
+		if (write_knob(cg->dirs[i], "cgroup.procs", v) < 0)
+			return dks_err(err, errno, "cgroup %s: cannot move the sandbox in", cg->dirs[i]);
 	return 0;
 }
 
-void dks_cgroup_kill(const char *dir)
+/* How many processes the cgroup's OOM killer took ("oom_kill N" in v2's
+ * memory.events and v1's memory.oom_control). */
+unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg)
 {
-	if (dir)
-		write_knob(dir, "cgroup.kill", "1");
+	char path[PATH_MAX + 64], text[1024] = "";
+	cleanup_close int fd = -1;
+	const char *p;
+	ssize_t n;
+
+	if (!cg->n)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", cg->dirs[0],
+		 cg->v2 ? "memory.events" : "memory.oom_control");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) <= 0)
+		return 0;
+	text[n] = 0;
+	p = strstr(text, "oom_kill ");
+	return p ? strtoul(p + 9, NULL, 10) : 0;
 }
 
-void dks_cgroup_destroy(char *dir)
+/* v2 only; in v1 the pid namespace's end kills as surely. */
+void dks_cgroup_kill(const struct dks_cgroup *cg)
 {
-	if (!dir)
-		return;
-	/* Every process is reaped by now; a last one may still be leaving. */
-	for (int i = 0; i < 100 && rmdir(dir) < 0 && errno == EBUSY; i++)
-		usleep(1000);
-	free(dir);
+	if (cg->v2 && cg->n)
+		write_knob(cg->dirs[0], "cgroup.kill", "1");
+}
+
+void dks_cgroup_destroy(struct dks_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		/* Every process is reaped by now; a last one may still be leaving. */
+		for (int k = 0; k < 100 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY; k++)
+			usleep(1000);
+		free(cg->dirs[i]);
+	}
+	memset(cg, 0, sizeof(*cg));
 }

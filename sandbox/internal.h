@@ -17,14 +17,37 @@
 #include "dks/strv.h"
 
 
-/* The dedicated system user `make install` creates. */
+/* The dedicated system user `make install` creates, with subordinate
+ * ids: its subordinate uids are the build uids of root's sandboxes. */
 #define DKS_BUILD_USER "dkms-sandbox"
-bool dks_build_user_exists(const char *name);
+
+/* buildids.c: a range of build uids (and gids, at the same offsets), one
+ * taken per running sandbox. */
+struct dks_idrange {
+	uid_t uid;
+	gid_t gid;
+	uint32_t count;
+};
+#define DKS_BUILDIDS_MAX 65536
+#define DKS_BUILDIDS_DIR "/run/dkms-sandbox/build-uids"
+int dks_buildids_parse(const char *spec, struct dks_idrange *r, struct dks_error *err);
+int dks_buildids_check_passwd(const struct dks_idrange *r, const char *what,
+			      struct dks_error *err);
+int dks_buildids_subids(const char *user, struct dks_idrange *r, struct dks_error *err);
+int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
+			 struct dks_error *err);
+
+enum dks_user_kind {
+	DKS_USER_DEFAULT, /* root: the dkms-sandbox user's subordinate ids */
+	DKS_USER_FIXED,   /* one uid the caller named */
+	DKS_USER_RANGE,   /* a range the caller named */
+};
 
 struct dks_bind {
-	char *src;
+	char *src;        /* host path; for a scratch, a name for messages */
 	char *dst;
 	bool writable;
+	uint64_t scratch; /* > 0: a fresh tmpfs of this size, not a host path */
 };
 
 struct dks_kernel {
@@ -48,9 +71,13 @@ struct dks_sandbox {
 	struct dks_kernel kernel;        /* kver == NULL: no headers */
 	struct dks_bind *binds;
 	size_t n_binds;
-	bool user_set;
+	enum dks_user_kind user_kind;
+	struct dks_idrange range; /* DKS_USER_RANGE */
+	bool user_resolved;       /* uid/gid hold the build user */
 	uid_t uid;
 	gid_t gid;
+	int uid_lock;             /* the taken range uid's lock, or -1 */
+	int scratch_fd;           /* the last run's scratch (its root dir), or -1 */
 	bool timeout_set;
 	unsigned timeout;
 	char *cwd;
@@ -92,6 +119,7 @@ struct dks_trees {
 	int *fds;      /* sb->n_binds binds, then sb->kernel.dirs.n kernel dirs */
 	size_t n;
 	int toolchain;
+	int scratch;   /* the caller's own: the scratch's root dir, or -1 */
 };
 
 /* Everything the children need, computed by the caller before fork. */
@@ -134,12 +162,20 @@ void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m);
  * by the caller into init's user namespace. */
 int dks_write_id_maps(pid_t pid, uid_t uid, gid_t gid, struct dks_error *err);
 
-/* cgroup.c: a child cgroup with the sandbox's memory.max and pids.max
- * where cgroup v2 is delegated to the caller; *dir stays NULL elsewhere. */
-int dks_cgroup_create(const struct dks_limits *l, char **dir, struct dks_error *err);
-int dks_cgroup_attach(const char *dir, pid_t pid, struct dks_error *err);
-void dks_cgroup_kill(const char *dir);
-void dks_cgroup_destroy(char *dir); /* rmdir, frees @dir */
+/* cgroup.c: the sandbox's own cgroup with its memory and pids bounds
+ * (v2 delegated, or root's v2, or root's v1 memory and pids); n == 0
+ * where there is none (a warning then goes to @warn_fd, once). */
+struct dks_cgroup {
+	char *dirs[2];
+	size_t n;
+	bool v2;
+};
+int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup *cg,
+		      struct dks_error *err);
+int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *err);
+void dks_cgroup_kill(const struct dks_cgroup *cg);
+unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg);
+void dks_cgroup_destroy(struct dks_cgroup *cg);
 
 /* Host dirs hidden behind empty tmpfs in a host-toolchain sandbox: every
  * other module's source, every kernel's modules. */
@@ -154,10 +190,16 @@ bool dks_mount_api_legacy(void);
 bool dks_kernel_dir_bound(const struct dks_sandbox *sb, const char *dir);
 /* Is the source of bind @i a directory (from the caller's tree if any)? */
 bool dks_bind_is_dir(const struct dks_run_ctx *ctx, size_t i);
-/* The caller's clones of the trees it names (never fails: -1 for what it
- * could not clone); closing them (the caller's, and init's). */
-void dks_trees_open(const struct dks_sandbox *sb, struct dks_trees *t);
+/* The caller's clones of the trees it names (-1 for what it could not
+ * clone), and the scratch tmpfs (it fails only when that cannot be made);
+ * closing them (the caller's, and init's). */
+int dks_trees_open(const struct dks_sandbox *sb, uid_t uid, gid_t gid, struct dks_trees *t,
+		   struct dks_error *err);
 void dks_trees_close(struct dks_trees *t);
+
+/* scratch.c: a fresh detached tmpfs of @size bytes, mode 0700, owned by
+ * @uid/@gid; its mount fd, and in *@dirfd its root dir for the caller. */
+int dks_scratch_create(uint64_t size, uid_t uid, gid_t gid, int *dirfd, struct dks_error *err);
 
 /* image.c: a toolchain image (a host dir) as a read-only overlay root at
  * @newroot, with the mount points the build needs. */

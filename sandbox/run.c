@@ -35,7 +35,7 @@ struct monitor {
 	int exit_wstatus;
 	bool got_error;
 	bool timed_out;
-	char *cgroup; /* the sandbox's cgroup v2 directory, or NULL */
+	struct dks_cgroup cgroup;
 	struct dks_msg error;
 };
 
@@ -45,17 +45,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int resolve_user(struct dks_sandbox *sb, struct dks_error *err)
-{
-	if (geteuid() != 0 || sb->user_set)
-		return 0;
-	if (dks_build_user_exists(DKS_BUILD_USER))
-		return dks_sandbox_set_user(sb, DKS_BUILD_USER, err);
-	dprintf(sb->fds[2], "dkms-sandbox: warning: no '%s' system user (make install creates it): "
-		"building as 'nobody'\n", DKS_BUILD_USER);
-	return dks_sandbox_set_user(sb, "nobody", err);
 }
 
 static const char *default_cwd(const struct dks_sandbox *sb)
@@ -184,7 +173,7 @@ static void monitor(const struct dks_sandbox *sb, int fd, unsigned timeout,
 			continue;
 		if (r == 0) {
 			mon->timed_out = true;
-			dks_cgroup_kill(mon->cgroup);
+			dks_cgroup_kill(&mon->cgroup);
 			if (mon->init_pid > 0)
 				kill(mon->init_pid, SIGKILL);
 			if (mon->setup_pid > 0)
@@ -211,14 +200,24 @@ static int finish(const struct dks_sandbox *sb, struct monitor *mon,
 		  struct dks_sandbox_result *res, unsigned timeout,
 		  struct dks_error *err)
 {
+	unsigned long oom;
 	int ws = 0;
 
 	reap(mon->setup_pid, &ws);
 	if (mon->init_pid > 0)
 		reap(mon->init_pid, &ws);
-	res->cgroup = mon->cgroup != NULL;
-	dks_cgroup_destroy(mon->cgroup);
-	mon->cgroup = NULL;
+	res->cgroup = mon->cgroup.n > 0;
+	oom = dks_cgroup_oom_kills(&mon->cgroup);
+	dks_cgroup_destroy(&mon->cgroup);
+	if (oom)
+		dprintf(sb->fds[2], "dkms-sandbox: sandbox: out of memory (limits.memory: %llu bytes "
+			"for the whole sandbox): the kernel killed %lu process(es)\n",
+			(unsigned long long)sb->profile->limits.memory, oom);
+	/* The OOM killer may take init itself: the command was killed. */
+	if (oom && !mon->got_exit && !mon->got_error && !mon->timed_out) {
+		mon->got_exit = true;
+		mon->exit_wstatus = SIGKILL;
+	}
 	if (mon->timed_out) {
 		res->outcome = DKS_SANDBOX_TIMED_OUT;
 		dprintf(sb->fds[2], "dkms-sandbox: sandbox: timed out after %u s: killed every process\n", timeout);
@@ -248,7 +247,7 @@ static int prepare(struct dks_sandbox *sb, struct strv *env, const char **cwd,
 			return -1;
 		sb->profile = sb->own_profile;
 	}
-	if (resolve_user(sb, err) < 0)
+	if (dks_sandbox_resolve_user(sb, err) < 0)
 		return -1;
 	*cwd = default_cwd(sb);
 	if (build_env(sb, *cwd, env) < 0)
@@ -332,7 +331,7 @@ static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *
 {
 	if (dks_write_id_maps(mon->init_pid, ctx->uid, ctx->gid, err) < 0)
 		return -1;
-	if (mon->cgroup && dks_cgroup_attach(mon->cgroup, mon->init_pid, err) < 0)
+	if (dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
 		return -1;
 	if (write(p->ack[1], "\1", 1) != 1)
 		return dks_err(err, errno, "sandbox: cannot start init");
@@ -401,24 +400,30 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	timeout = sb->timeout_set ? sb->timeout : sb->profile->limits.timeout;
 	ctx.envp = env.v;
 	ctx.as_root = geteuid() == 0;
-	ctx.uid = ctx.as_root ? sb->uid : geteuid();
-	ctx.gid = ctx.as_root ? sb->gid : getegid();
-	if (dks_cgroup_create(&sb->profile->limits, &mon.cgroup, err) < 0 ||
+	ctx.uid = sb->uid;
+	ctx.gid = sb->gid;
+	if (dks_cgroup_create(&sb->profile->limits, sb->fds[2], &mon.cgroup, err) < 0 ||
 	    open_pipes(&p, err) < 0) {
 		strv_free(&env);
-		dks_cgroup_destroy(mon.cgroup);
+		dks_cgroup_destroy(&mon.cgroup);
 		return -1;
 	}
-	dks_trees_open(sb, &ctx.trees);
-	ret = spawn(sb, &ctx, &mon, &p, err);
-	/* init has its own copies of the trees: the caller's go now. */
+	ret = dks_trees_open(sb, ctx.uid, ctx.gid, &ctx.trees, err);
+	if (ret == 0)
+		ret = spawn(sb, &ctx, &mon, &p, err);
+	/* init has its own copies of the trees: the caller's go now, but for
+	 * the scratch's root, which the caller reads after the run. */
+	if (sb->scratch_fd >= 0)
+		close(sb->scratch_fd);
+	sb->scratch_fd = ctx.trees.scratch;
+	ctx.trees.scratch = -1;
 	dks_trees_close(&ctx.trees);
 	strv_free(&env);
 	if (ret == 0) {
 		monitor(sb, p.report[0], timeout, &mon, res);
 		ret = finish(sb, &mon, res, timeout, err);
 	} else {
-		dks_cgroup_destroy(mon.cgroup);
+		dks_cgroup_destroy(&mon.cgroup);
 	}
 	close_pipes(&p);
 	res->elapsed = now() - t0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The sandbox object: configuration only. Running is in run.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ int dks_sandbox_new(struct dks_sandbox **out, struct dks_error *err)
 	sb->fds[0] = 0;
 	sb->fds[1] = 1;
 	sb->fds[2] = 2;
+	sb->uid_lock = -1;
+	sb->scratch_fd = -1;
 	*out = sb;
 	return 0;
 }
@@ -37,6 +40,10 @@ void dks_sandbox_free(struct dks_sandbox *sb)
 	free(sb->binds);
 	free(sb->cwd);
 	strv_free(&sb->env);
+	if (sb->uid_lock >= 0)
+		close(sb->uid_lock);
+	if (sb->scratch_fd >= 0)
+		close(sb->scratch_fd);
 	free(sb);
 }
 
@@ -92,32 +99,65 @@ static bool path_is_clean(const char *p)
 	return true;
 }
 
+static int push_bind(struct dks_sandbox *sb, char *src, const char *dst, bool writable,
+		     uint64_t scratch, struct dks_error *err)
+{
+	struct dks_bind *b;
+
+	if (!path_is_clean(dst) || strcmp(dst, "/") == 0) {
+		dks_err(err, 0, "bind destination '%s': must be an absolute path below / without '..'", dst);
+		goto fail;
+	}
+	b = realloc(sb->binds, (sb->n_binds + 1) * sizeof(*b));
+	if (!b)
+		goto nomem;
+	sb->binds = b;
+	b = &sb->binds[sb->n_binds];
+	*b = (struct dks_bind){.src = src, .dst = strdup(dst), .writable = writable,
+			       .scratch = scratch};
+	if (!b->dst)
+		goto nomem;
+	sb->n_binds++;
+	return 0;
+nomem:
+	dks_err(err, ENOMEM, "bind");
+fail:
+	free(src);
+	return -1;
+}
+
 int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
 			 const char *dst, bool writable, struct dks_error *err)
 {
-	struct dks_bind *b;
-	cleanup_free char *rsrc = realpath(src, NULL);
+	char *rsrc = realpath(src, NULL);
 
 	if (!rsrc)
 		return dks_err(err, errno, "bind source '%s'", src);
-	if (!dst)
-		dst = rsrc;
-	if (!path_is_clean(dst) || strcmp(dst, "/") == 0)
-		return dks_err(err, 0, "bind destination '%s': must be an absolute path below / without '..'", dst);
-	b = realloc(sb->binds, (sb->n_binds + 1) * sizeof(*b));
-	if (!b)
-		return dks_err(err, ENOMEM, "bind");
-	sb->binds = b;
-	b = &sb->binds[sb->n_binds];
-	b->dst = strdup(dst);
-	b->src = steal_pointer(&rsrc);
-	b->writable = writable;
-	if (!b->dst) {
-		free(b->src);
-		return dks_err(err, ENOMEM, "bind");
-	}
-	sb->n_binds++;
-	return 0;
+	return push_bind(sb, rsrc, dst ? dst : rsrc, writable, 0, err);
+}
+
+int dks_sandbox_add_scratch(struct dks_sandbox *sb, const char *dst, uint64_t size,
+			    struct dks_error *err)
+{
+	char *what;
+
+	if (geteuid() != 0 || dks_mount_api_legacy())
+		return dks_err_reason(err, DKS_SANDBOX_NO_SCRATCH, 0, "scratch %s: only root can make "
+				      "a tmpfs outside the sandbox (and not with the legacy mount API)", dst);
+	if (size == 0)
+		return dks_err(err, 0, "scratch %s: size 0", dst);
+	for (size_t i = 0; i < sb->n_binds; i++)
+		if (sb->binds[i].scratch)
+			return dks_err(err, 0, "scratch %s: a sandbox has one scratch", dst);
+	what = strdup("scratch tmpfs");
+	if (!what)
+		return dks_err(err, ENOMEM, "scratch");
+	return push_bind(sb, what, dst, true, size, err);
+}
+
+int dks_sandbox_scratch(const struct dks_sandbox *sb)
+{
+	return sb->scratch_fd < 0 ? -1 : fcntl(sb->scratch_fd, F_DUPFD_CLOEXEC, 3);
 }
 
 /* Build users are system users: look in /etc/passwd only. Going through
@@ -142,16 +182,17 @@ static bool passwd_lookup(const char *name, uid_t *uid, gid_t *gid)
 	return found;
 }
 
-bool dks_build_user_exists(const char *name)
+static int set_range(struct dks_sandbox *sb, const struct dks_idrange *r, const char *what,
+		     struct dks_error *err)
 {
-	uid_t u;
-	gid_t g;
-
-	return passwd_lookup(name, &u, &g);
+	if (dks_buildids_check_passwd(r, what, err) < 0)
+		return -1;
+	sb->range = *r;
+	sb->user_kind = DKS_USER_RANGE;
+	return 0;
 }
 
-int dks_sandbox_set_user(struct dks_sandbox *sb, const char *user,
-			 struct dks_error *err)
+static int set_fixed(struct dks_sandbox *sb, const char *user, struct dks_error *err)
 {
 	char *end;
 	unsigned long uid;
@@ -167,7 +208,52 @@ int dks_sandbox_set_user(struct dks_sandbox *sb, const char *user,
 	/* The whole point is to run the build without host privileges. */
 	if (sb->uid == 0 || sb->gid == 0)
 		return dks_err(err, 0, "build user '%s': must not be root", user);
-	sb->user_set = true;
+	/* Its processes could reach the build's (signals, /proc, setns). */
+	if (sb->uid == 65534 || strcmp(user, "nobody") == 0)
+		return dks_err(err, 0, "build user '%s': host processes share it; give a range of "
+				       "build uids (FIRST-LAST) or a user of its own", user);
+	sb->user_kind = DKS_USER_FIXED;
+	sb->user_resolved = true;
+	return 0;
+}
+
+int dks_sandbox_set_user(struct dks_sandbox *sb, const char *user,
+			 struct dks_error *err)
+{
+	struct dks_idrange r;
+	int ret;
+
+	if (sb->uid_lock >= 0)
+		return dks_err(err, 0, "build user: already chosen for this sandbox");
+	sb->user_resolved = false;
+	if (strncmp(user, "subids:", 7) == 0)
+		return dks_buildids_subids(user + 7, &r, err) < 0 ? -1 : set_range(sb, &r, user, err);
+	ret = dks_buildids_parse(user, &r, err);
+	if (ret != 0)
+		return ret < 0 ? -1 : set_range(sb, &r, user, err);
+	return set_fixed(sb, user, err);
+}
+
+int dks_sandbox_resolve_user(struct dks_sandbox *sb, struct dks_error *err)
+{
+	struct dks_idrange r;
+
+	if (sb->user_resolved)
+		return 0;
+	if (geteuid() != 0) {
+		sb->uid = geteuid();
+		sb->gid = getegid();
+		sb->user_resolved = true;
+		return 0;
+	}
+	if (sb->user_kind == DKS_USER_RANGE)
+		r = sb->range;
+	else if (dks_buildids_subids(DKS_BUILD_USER, &r, err) < 0)
+		return -1;
+	sb->uid_lock = dks_buildids_acquire(&r, &sb->uid, &sb->gid, err);
+	if (sb->uid_lock < 0)
+		return -1;
+	sb->user_resolved = true;
 	return 0;
 }
 
@@ -222,20 +308,6 @@ void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 	sb->fds[2] = err_fd;
 }
 
-static void default_user(const struct dks_sandbox *sb, uid_t *uid, gid_t *gid)
-{
-	if (sb->user_set) {
-		*uid = sb->uid;
-		*gid = sb->gid;
-	} else if (geteuid() != 0) {
-		*uid = geteuid();
-		*gid = getegid();
-	} else if (!passwd_lookup(DKS_BUILD_USER, uid, gid) &&
-		   !passwd_lookup("nobody", uid, gid)) {
-		*uid = *gid = 65534;
-	}
-}
-
 int dks_sandbox_pass_fd(struct dks_sandbox *sb, int fd, struct dks_error *err)
 {
 	if (sb->n_pass >= DKS_MAX_PASS_FDS)
@@ -248,20 +320,16 @@ int dks_sandbox_pass_fd(struct dks_sandbox *sb, int fd, struct dks_error *err)
 
 uid_t dks_sandbox_host_uid(const struct dks_sandbox *sb)
 {
-	uid_t u;
-	gid_t g;
-
-	default_user(sb, &u, &g);
-	return u;
+	if (sb->user_resolved)
+		return sb->uid;
+	return geteuid() == 0 ? (uid_t)-1 : geteuid();
 }
 
 gid_t dks_sandbox_host_gid(const struct dks_sandbox *sb)
 {
-	uid_t u;
-	gid_t g;
-
-	default_user(sb, &u, &g);
-	return g;
+	if (sb->user_resolved)
+		return sb->gid;
+	return geteuid() == 0 ? (gid_t)-1 : getegid();
 }
 
 void dks_sandbox_result_clear(struct dks_sandbox_result *res)

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,26 +95,49 @@ static int clone_tree(const char *path, unsigned attrs)
 	return fd;
 }
 
-void dks_trees_open(const struct dks_sandbox *sb, struct dks_trees *t)
+/* The scratch, made anew for this run (-1: none asked for). */
+static int open_scratch(const struct dks_sandbox *sb, uid_t uid, gid_t gid, struct dks_trees *t,
+			size_t *index, struct dks_error *err)
+{
+	for (size_t i = 0; i < sb->n_binds; i++)
+		if (sb->binds[i].scratch) {
+			*index = i;
+			return dks_scratch_create(sb->binds[i].scratch, uid, gid, &t->scratch, err);
+		}
+	*index = SIZE_MAX;
+	return -1;
+}
+
+int dks_trees_open(const struct dks_sandbox *sb, uid_t uid, gid_t gid, struct dks_trees *t,
+		   struct dks_error *err)
 {
 	const struct dks_kernel *k = &sb->kernel;
-	size_t n = sb->n_binds + k->dirs.n;
+	size_t n = sb->n_binds + k->dirs.n, scratch;
+	int sfd;
 
-	*t = (struct dks_trees){.toolchain = -1};
+	*t = (struct dks_trees){.toolchain = -1, .scratch = -1};
 	/* A normal caller has no rights to lend: it is the build user. */
 	if (geteuid() != 0)
-		return;
+		return 0;
+	sfd = open_scratch(sb, uid, gid, t, &scratch, err);
+	if (sfd < 0 && scratch != SIZE_MAX)
+		return -1;
 	if (sb->toolchain)
 		t->toolchain = clone_tree(sb->toolchain, DKS_RO_ATTRS);
-	if (n == 0 || !(t->fds = malloc(n * sizeof(*t->fds))))
-		return;
+	if (n == 0 || !(t->fds = malloc(n * sizeof(*t->fds)))) {
+		if (sfd >= 0)
+			close(sfd);
+		return n == 0 ? 0 : dks_err(err, ENOMEM, "sandbox");
+	}
 	t->n = n;
 	for (size_t i = 0; i < sb->n_binds; i++)
-		t->fds[i] = clone_tree(sb->binds[i].src,
-				       sb->binds[i].writable ? DKS_RW_ATTRS : DKS_RO_ATTRS);
+		t->fds[i] = i == scratch ? sfd
+					 : clone_tree(sb->binds[i].src, sb->binds[i].writable
+										? DKS_RW_ATTRS : DKS_RO_ATTRS);
 	for (size_t i = 0; i < k->dirs.n; i++)
 		t->fds[sb->n_binds + i] = dks_kernel_dir_bound(sb, k->dirs.v[i])
 						  ? clone_tree(k->dirs.v[i], DKS_RO_ATTRS) : -1;
+	return 0;
 }
 
 void dks_trees_close(struct dks_trees *t)
@@ -123,6 +147,8 @@ void dks_trees_close(struct dks_trees *t)
 			close(t->fds[i]);
 	if (t->toolchain >= 0)
 		close(t->toolchain);
+	if (t->scratch >= 0)
+		close(t->scratch);
 	free(t->fds);
-	*t = (struct dks_trees){.toolchain = -1};
+	*t = (struct dks_trees){.toolchain = -1, .scratch = -1};
 }

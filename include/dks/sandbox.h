@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "dks/error.h"
@@ -32,6 +33,7 @@ enum dks_sandbox_reason {
 	DKS_SANDBOX_OTHER = 0,
 	DKS_SANDBOX_NO_HEADERS, /* dks_sandbox_set_kernel: no headers for the kernel */
 	DKS_SANDBOX_SETUP,      /* dks_sandbox_run: the sandbox could not be set up */
+	DKS_SANDBOX_NO_SCRATCH, /* dks_sandbox_add_scratch: not for this caller */
 };
 
 struct dks_sandbox_result {
@@ -39,8 +41,8 @@ struct dks_sandbox_result {
 	int exit_status;
 	int term_signal;
 	double elapsed; /* seconds */
-	bool cgroup;    /* memory and processes were also bounded by a cgroup v2
-			   of the sandbox's own (delegated hosts only) */
+	bool cgroup;    /* memory and processes were also bounded by a cgroup
+			   of the sandbox's own (docs/limits.md) */
 	char **denied;  /* syscall names seccomp denied (or logged), unique */
 	size_t n_denied;
 };
@@ -70,10 +72,35 @@ char *dks_kernel_dir_in_sandbox(const char *headers);
 int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
 			 const char *dst, bool writable, struct dks_error *err);
 
-/* Started as root: the build user (name or numeric uid). Default: the
- * "dkms-sandbox" system user, else "nobody" with a warning. */
+/* A fresh writable tmpfs at @dst, owned by the build user, holding at
+ * most @size bytes and @size/16 KiB inodes, whatever the command does
+ * (fallocate, sparse files, many small files): made by the caller at each
+ * run, outside the sandbox, never on the host's disk; its pages are
+ * charged to the sandbox's cgroup. After a run, dks_sandbox_scratch reads
+ * what the command left there. One per sandbox; root callers only (reason
+ * DKS_SANDBOX_NO_SCRATCH otherwise: the caller binds a host dir instead). */
+int dks_sandbox_add_scratch(struct dks_sandbox *sb, const char *dst, uint64_t size,
+			    struct dks_error *err);
+
+/* The last run's scratch: a new O_RDONLY directory fd on its root (the
+ * caller closes it; the tmpfs lives until it and the sandbox are gone),
+ * or -1 when there is none. */
+int dks_sandbox_scratch(const struct dks_sandbox *sb);
+
+/* Started as root: who the command runs as on the host. @user is a user
+ * name or uid (not root, not nobody: host processes share it), a range of
+ * build uids "FIRST-LAST" (no host user's), or "subids:NAME", the
+ * subordinate ids of NAME (/etc/subuid, /etc/subgid). From a range, each
+ * sandbox takes a uid that no other sandbox and no host process has, and
+ * holds it until dks_sandbox_free. Default: "subids:dkms-sandbox". Normal
+ * callers: the command runs as the caller, whatever is set. */
 int dks_sandbox_set_user(struct dks_sandbox *sb, const char *user,
 			 struct dks_error *err);
+
+/* Take the build uid now (dks_sandbox_run does it if not done): for a
+ * caller that prepares files the build user must own. Fails when the
+ * range is exhausted or root has none (no silent fallback). */
+int dks_sandbox_resolve_user(struct dks_sandbox *sb, struct dks_error *err);
 
 /* Overrides the profile's timeout (seconds, 0 = none). */
 void dks_sandbox_set_timeout(struct dks_sandbox *sb, unsigned seconds);
@@ -105,7 +132,8 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 
 void dks_sandbox_result_clear(struct dks_sandbox_result *res);
 
-/* The uid the command runs as on the host (after set_user resolution). */
+/* The uid the command runs as on the host, once resolved (by
+ * dks_sandbox_resolve_user or a run); (uid_t)-1 before, for root. */
 uid_t dks_sandbox_host_uid(const struct dks_sandbox *sb);
 gid_t dks_sandbox_host_gid(const struct dks_sandbox *sb);
 

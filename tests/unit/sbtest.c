@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <fts.h>
 #include <libgen.h>
@@ -63,11 +65,37 @@ static int probe_bind(struct dks_sandbox *sb, struct dks_error *err)
 	return 0;
 }
 
+/* Root's sandboxes take a build uid from a range at each run; a test
+ * that prepares files for the build user needs to know it beforehand:
+ * one uid of the tests' own that no host user has (the range itself is
+ * tested where it matters: test_bounds.c). */
+uid_t sbt_build_uid(void)
+{
+	static uid_t uid;
+
+	if (geteuid() != 0)
+		return geteuid();
+	if (!uid)
+		for (uid = 1900000000; getpwuid(uid) || getgrgid(uid); uid++)
+			;
+	return uid;
+}
+
+int sbt_set_test_user(struct dks_sandbox *sb, struct dks_error *err)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", (unsigned)sbt_build_uid());
+	return geteuid() == 0 ? dks_sandbox_set_user(sb, id, err) : 0;
+}
+
 static int configure(struct dks_sandbox *sb, const struct sbt_opts *o,
 		     int in_fd, int cap_fd, struct dks_error *err)
 {
 	if (o->user && dks_sandbox_set_user(sb, o->user, err) < 0)
 		return dks_err_prefix(err, "sbt: user %s", o->user);
+	if (!o->user && sbt_set_test_user(sb, err) < 0)
+		return dks_err_prefix(err, "sbt: the tests' build uid");
 	if (o->kernel && dks_sandbox_set_kernel(sb, o->kernel, NULL, err) < 0)
 		return dks_err_prefix(err, "sbt: kernel %s", o->kernel);
 	if (probe_bind(sb, err) < 0 || add_binds(sb, o->ro, false, err) < 0 ||
@@ -436,6 +464,8 @@ void sbt_host_ids(const char *user, uid_t *uid, gid_t *gid)
 	if (user)
 		cr_assert_eq(dks_sandbox_set_user(sb, user, &err), 0,
 			     "set_user %s: %s", user, err.msg);
+	else
+		cr_assert_eq(sbt_set_test_user(sb, &err), 0, "%s", err.msg);
 	*uid = dks_sandbox_host_uid(sb);
 	*gid = dks_sandbox_host_gid(sb);
 	dks_sandbox_free(sb);
@@ -454,6 +484,8 @@ char *sbt_mkdtemp(const char *user)
 	sbt_defer_rmtree(dir);
 	cr_assert_eq(chown(dir, uid, gid), 0, "chown %s %u:%u: %s", dir, uid, gid,
 		     strerror(errno));
+	/* Readable by whatever build uid the code under test takes. */
+	cr_assert_eq(chmod(dir, 0755), 0, "chmod %s: %s", dir, strerror(errno));
 	return dir;
 }
 

@@ -94,6 +94,10 @@ void sbt_assert_ok(const struct sbt_out *out, const char *what);
 
 /* The host uid/gid a sandbox for @user (NULL: default) runs as. */
 void sbt_host_ids(const char *user, uid_t *uid, gid_t *gid);
+/* The tests' fixed build uid (root: no host user's; others: their own),
+ * and setting it on a sandbox (root only; a no-op for others). */
+uid_t sbt_build_uid(void);
+int sbt_set_test_user(struct dks_sandbox *sb, struct dks_error *err);
 /* mkdtemp under /tmp, owned by the build uid of @user, removed by
  * sbt_cleanup. malloc'd. */
 char *sbt_mkdtemp(const char *user);

@@ -191,8 +191,7 @@ static bool file_exists(const char *path)
 
 /*
  * One build in a sandbox. Fills @res; returns dks_sandbox_run's value, with
- * the message in @err. @uid_out (if not NULL) gets dks_sandbox_host_uid()
- * before the run; @prepare (if not NULL) runs after the sandbox is
+ * the message in @err. @prepare (if not NULL) runs after the sandbox is
  * configured and before the run (to chown the build dir to that uid).
  */
 struct build_spec {
@@ -236,8 +235,11 @@ static int sandbox_build(const struct build_spec *s, struct dks_sandbox_result *
 	}
 	dks_sandbox_set_stdio(sb, nullfd, logfd, logfd);
 
-	if (s->prepare)
+	if (s->prepare) {
+		if ((r = dks_sandbox_resolve_user(sb, err)) < 0)
+			goto out;
 		s->prepare(s->tree, dks_sandbox_host_uid(sb), dks_sandbox_host_gid(sb));
+	}
 	r = dks_sandbox_run(sb, s->argv, res, err);
 out:
 	if (logfd >= 0)

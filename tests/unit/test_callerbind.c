@@ -132,6 +132,7 @@ static int run_with(setup_fn setup, void *arg, char *const argv[], struct sbt_ou
 	dks_sandbox_set_profile(sb, prof);
 	cr_assert_eq(dks_sandbox_add_bind(sb, dirname(probe_dir), SBT_PROBE_DIR, false, &out->err),
 		     0, "%s", out->err.msg);
+	cr_assert_eq(sbt_set_test_user(sb, &out->err), 0, "%s", out->err.msg);
 	setup(sb, arg);
 	dks_sandbox_set_timeout(sb, SBT_DEFAULT_TIMEOUT);
 	dks_sandbox_set_stdio(sb, null, cap, cap);

@@ -312,6 +312,36 @@ Test(pipeline, planted_symlink_and_hardlink_are_not_collected, .timeout = 300)
 	cr_expect_eq(r.status, 7, "a .ko with two links was collected: %s", r.out);
 }
 
+/* A build writes in a bounded scratch, never on the host's disk: blocks
+ * kept past EOF (FALLOC_FL_KEEP_SIZE, which RLIMIT_FSIZE never sees),
+ * plain fallocate and many files all stop at build_size; the module is
+ * still built and committed. */
+Test(pipeline, a_build_cannot_take_the_hosts_disk, .timeout = 300)
+{
+	struct trees t;
+	struct run r;
+	char prof[600], ko[1024];
+	FILE *f;
+
+	make_trees(&t);
+	snprintf(prof, sizeof(prof), "%s/small.yaml", t.root);
+	f = fopen(prof, "w");
+	cr_assert_not_null(f);
+	fputs("limits:\n  build_size: 64M\n", f);
+	fclose(f);
+	hello_module(&t, "filler", "1.0",
+		     "MAKE[0]=\"make -C ${kernel_source_dir} M=${dkms_tree}/filler/1.0/build modules"
+		     " && { : > kept; fallocate -n -l 256M kept && echo KEPT-256M; rm -f kept;"
+		     " fallocate -l 256M big && echo BIG-256M; rm -f big; true; }\"");
+	dks(&r, &t, "build filler/1.0 -k %s --profile %s", t.kver, prof);
+	cr_expect_eq(r.status, 0, "%s", r.out);
+	snprintf(ko, sizeof(ko), "%s/dkms/filler/1.0/%s/x86_64/log/make.log", t.root, t.kver);
+	sh("! grep -q '^KEPT-256M$\\|^BIG-256M$' %s || { cat %s; false; }", ko, ko);
+	snprintf(ko, sizeof(ko), "%s/dkms/filler/1.0/%s/x86_64/module/hello.ko", t.root, t.kver);
+	cr_expect_eq(access(ko, F_OK), 0, "the module was not committed:\n%s", r.out);
+	sh("! ls -d %s/dkms/filler/1.0/.build-* 2>/dev/null", t.root);
+}
+
 /* dkms.conf is shell: evaluated only inside the sandbox. */
 Test(pipeline, hostile_dkms_conf_is_contained, .timeout = 120)
 {

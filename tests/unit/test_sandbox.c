@@ -283,57 +283,6 @@ Test(cli, exit_status_signal_and_timeout_codes, .timeout = 60)
 	cr_expect(strstr(c.out, "timed out") != NULL, "%s", c.out);
 }
 
-/* cgroup v2 is used exactly where it is delegated: the caller's cgroup on
- * the cgroup2 mount offers memory and pids to its children. Computed here
- * independently of the library, from /proc/self/{cgroup,mountinfo}. */
-static bool expect_cgroup_delegated(void)
-{
-	char line[8192], own[4096] = "", mnt[4096] = "", path[8300], ctl[512] = "";
-	FILE *f = fopen("/proc/self/cgroup", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "0::%4095s", own) == 1)
-			break;
-	if (f)
-		fclose(f);
-	f = fopen("/proc/self/mountinfo", "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		char target[4096], type[64];
-
-		if (sscanf(line, "%*s %*s %*s %*s %4095s %*s %*[^-]- %63s", target, type) == 2 &&
-		    strcmp(type, "cgroup2") == 0 && (!mnt[0] || strcmp(target, "/sys/fs/cgroup") == 0))
-			snprintf(mnt, sizeof(mnt), "%s", target);
-	}
-	if (f)
-		fclose(f);
-	if (!own[0] || !mnt[0])
-		return false;
-	snprintf(path, sizeof(path), "%s%s/cgroup.subtree_control", mnt, strcmp(own, "/") ? own : "");
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(ctl, sizeof(ctl), f))
-		ctl[0] = 0;
-	fclose(f);
-	return strstr(ctl, "memory") && strstr(ctl, "pids");
-}
-
-Test(sandbox, cgroup_v2_used_exactly_where_delegated, .timeout = 30)
-{
-	struct sbt_opts o = {0};
-	struct sbt_out out = {0};
-	char *argv[] = {"/bin/true", NULL};
-	bool expected = expect_cgroup_delegated();
-
-	cr_assert_eq(sbt_run(&o, argv, &out), 0, "%s", out.err.msg);
-	cr_expect_eq(out.res.cgroup, expected, "cgroup v2 %s, but the sandbox %s one",
-		     expected ? "is delegated here" : "is not delegated here",
-		     out.res.cgroup ? "used" : "did not use");
-	if (!expected)
-		cr_log_info("cgroup v2 is not delegated on this host: limits are rlimits only");
-	sbt_out_free(&out);
-}
-
 Test(cli, command_is_searched_in_the_sandbox_path_not_the_callers, .timeout = 30)
 {
 	char cmd[4096];

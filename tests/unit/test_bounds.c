@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What a sandbox may take of the host, and who it runs as: the cgroup that
+ * bounds the whole sandbox (processes, page cache, tmpfs), the scratch
+ * tmpfs a build writes in, and the build uids that no host process shares.
+ * Each attack aims only at what the test made: its own sandbox, its own
+ * files, its own uid range.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dks/cleanup.h"
+#include "sbtest.h"
+
+/* ---- the cgroup ----------------------------------------------------------- */
+
+static bool file_has(const char *path, const char *word)
+{
+	char text[4096] = "";
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	text[n] = 0;
+	return strstr(text, word) != NULL;
+}
+
+/* Computed from /proc/self/{cgroup,mountinfo} and the hierarchies, not
+ * through the library: where may this caller bound a sandbox's memory? */
+static bool expect_cgroup(void)
+{
+	char line[8192], own[4096] = "", path[8400];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	bool v2_mem = false, v1_mem = false;
+	char v2[4096] = "";
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "0::%4095s", own) == 1)
+			break;
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/mountinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char target[4096], type[64], opts[512];
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s %*s%*[^-]- %63s %*s %511s", target, type,
+			   opts) != 3)
+			continue;
+		if (strcmp(type, "cgroup2") == 0 && (!v2[0] || strcmp(target, "/sys/fs/cgroup") == 0))
+			snprintf(v2, sizeof(v2), "%s", target);
+		if (strcmp(type, "cgroup") == 0 && strstr(opts, "memory"))
+			v1_mem = true;
+	}
+	if (f)
+		fclose(f);
+	if (v2[0] && own[0]) {
+		snprintf(path, sizeof(path), "%s%s/cgroup.subtree_control", v2,
+			 strcmp(own, "/") ? own : "");
+		if (file_has(path, "memory") && file_has(path, "pids"))
+			return true; /* delegated */
+	}
+	if (geteuid() != 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", v2);
+	v2_mem = v2[0] && file_has(path, "memory") && file_has(path, "pids");
+	return v2_mem || v1_mem;
+}
+
+Test(bounds, a_cgroup_wherever_the_caller_can_make_one, .timeout = 30)
+{
+	struct sbt_opts o = {0};
+	struct sbt_out out = {0};
+	char *argv[] = {"/bin/true", NULL};
+	bool expected = expect_cgroup();
+
+	cr_assert_eq(sbt_run(&o, argv, &out), 0, "%s", out.err.msg);
+	cr_expect_eq(out.res.cgroup, expected, "a cgroup %s here, but the sandbox %s one",
+		     expected ? "can be made" : "cannot be made",
+		     out.res.cgroup ? "used" : "did not use");
+	if (!expected)
+		cr_expect(sbt_sandbox_said(&out, "memory is bounded per process only"),
+			  "no warning names what is unbounded:\n%s", out.text);
+	sbt_out_free(&out);
+}
+
+static char *profile_file(const char *dir, const char *limits)
+{
+	char *path = NULL;
+	FILE *f;
+
+	cr_assert(asprintf(&path, "%s/bounded.yaml", dir) > 0);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "limits:\n%s", limits);
+	fclose(f);
+	return path;
+}
+
+/* Four writers, each far below the per-process limit, filling /tmp (tmpfs
+ * pages, charged as page cache is) to twice the sandbox's memory: the
+ * sandbox's own OOM killer stops it; nothing of the host's is taken. */
+Test(bounds, memory_is_bounded_for_the_whole_sandbox, .timeout = 60)
+{
+	cleanup_free char *dir = sbt_mkdtemp(NULL);
+	cleanup_free char *prof = profile_file(dir, "  memory: 64M\n  tmp_size: 1G\n");
+	struct sbt_opts o = {.profile = prof};
+	struct sbt_out out = {0};
+	char *argv[] = {"/bin/sh", "-c",
+			"for i in 1 2 3 4; do head -c 32M /dev/zero > /tmp/f$i & done; wait; "
+			"n=$(cat /tmp/f* | wc -c); echo total=$n", NULL};
+
+	if (!expect_cgroup()) {
+		cr_log_warn("no cgroup can be made here (not root, none delegated): skipped");
+		return;
+	}
+	cr_assert_eq(sbt_run(&o, argv, &out), 0, "%s", out.err.msg);
+	cr_expect(out.res.cgroup, "no cgroup was used");
+	cr_expect(!sbt_has(&out, "total=134217728"),
+		  "128 MiB of tmpfs pages were held by a sandbox bounded at 64 MiB:\n%s", out.text);
+	sbt_out_free(&out);
+}
+
+/* ---- the scratch tmpfs ---------------------------------------------------- */
+
+struct scratch_run {
+	int rc;
+	struct dks_error err;
+	struct dks_sandbox_result res;
+	int dirfd;
+	char text[8192];
+};
+
+static void run_scratch(uint64_t size, const char *script, struct scratch_run *r)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+	struct dks_sandbox *sb = NULL;
+	cleanup_close int cap = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	cleanup_close int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	cr_assert(cap >= 0 && null >= 0);
+	cr_assert_eq(dks_sandbox_new(&sb, &r->err), 0);
+	cr_assert_eq(sbt_set_test_user(sb, &r->err), 0, "%s", r->err.msg);
+	cr_assert_eq(dks_sandbox_add_scratch(sb, "/build", size, &r->err), 0, "%s", r->err.msg);
+	dks_sandbox_set_cwd(sb, "/build", &r->err);
+	dks_sandbox_set_timeout(sb, SBT_DEFAULT_TIMEOUT);
+	dks_sandbox_set_stdio(sb, null, cap, cap);
+	r->rc = dks_sandbox_run(sb, argv, &r->res, &r->err);
+	r->dirfd = dks_sandbox_scratch(sb);
+	dks_sandbox_free(sb);
+	n = pread(cap, r->text, sizeof(r->text) - 1, 0);
+	r->text[n > 0 ? n : 0] = 0;
+}
+
+static void expect_said(const struct scratch_run *r, const char *needle)
+{
+	cr_expect(strstr(r->text, needle), "no '%s' in:\n%s", needle, r->text);
+}
+
+/* Every way of holding blocks past the bound fails inside; the caller
+ * reads what was left once the sandbox (and the tmpfs's mount) is gone. */
+Test(bounds, the_scratch_holds_no_more_than_its_size_whatever_the_build_does, .timeout = 60)
+{
+	struct scratch_run r;
+	char buf[64] = "";
+	cleanup_close int fd = -1;
+
+	if (geteuid() != 0) {
+		cr_log_warn("a scratch tmpfs is root's: skipped");
+		return;
+	}
+	run_scratch(8 << 20,
+		    "stat -f -c 'type=%T' . ; "
+		    "fallocate -n -l 16M kept 2>/dev/null && echo KEEP_SIZE-passed; rm -f kept; "
+		    "fallocate -l 16M full 2>/dev/null && echo fallocate-passed; rm -f full; "
+		    "truncate -s 1G sparse && echo sparse-ok; "
+		    "head -c 16M /dev/zero | dd of=sparse conv=notrunc 2>/dev/null && echo fill-passed; "
+		    "rm -f sparse; mkdir many && cd many && "
+		    "i=0; while [ $i -lt 4000 ]; do printf '' 2>/dev/null > f$i || break; i=$((i+1)); done; echo files=$i; "
+		    "cd .. && rm -rf many && echo result > out && echo done",
+		    &r);
+	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+	expect_said(&r, "type=tmpfs");
+	expect_said(&r, "sparse-ok");
+	expect_said(&r, "done");
+	cr_expect(!strstr(r.text, "KEEP_SIZE-passed"), "fallocate -n passed the bound:\n%s", r.text);
+	cr_expect(!strstr(r.text, "fallocate-passed"), "fallocate passed the bound:\n%s", r.text);
+	cr_expect(!strstr(r.text, "fill-passed"), "a sparse file filled past the bound:\n%s", r.text);
+	cr_expect(!strstr(r.text, "files=4000"), "4000 files in an 8 MiB scratch:\n%s", r.text);
+	cr_assert_geq(r.dirfd, 0, "no scratch to read after the run");
+	fd = openat(r.dirfd, "out", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cr_assert_geq(fd, 0, "the build's output is not in the scratch: %s", strerror(errno));
+	cr_expect_gt(read(fd, buf, sizeof(buf) - 1), 0);
+	cr_expect_str_eq(buf, "result\n");
+	close(r.dirfd);
+}
+
+/* ---- build uids ----------------------------------------------------------- */
+
+/* A range of @n uids that no host user or group has. */
+static uid_t free_range(unsigned n)
+{
+	for (uid_t first = 1900100000;; first += 1000) {
+		bool used = false;
+
+		for (unsigned i = 0; i < n && !used; i++)
+			used = getpwuid(first + i) != NULL;
+		if (!used)
+			return first;
+	}
+}
+
+static char *range_spec(uid_t first, unsigned n)
+{
+	char *s = NULL;
+
+	cr_assert(asprintf(&s, "%u-%u", (unsigned)first, (unsigned)(first + n - 1)) > 0);
+	return s;
+}
+
+static struct dks_sandbox *resolved(const char *user, struct dks_error *err)
+{
+	struct dks_sandbox *sb = NULL;
+
+	cr_assert_eq(dks_sandbox_new(&sb, err), 0);
+	if ((user && dks_sandbox_set_user(sb, user, err) < 0) ||
+	    dks_sandbox_resolve_user(sb, err) < 0) {
+		dks_sandbox_free(sb);
+		return NULL;
+	}
+	return sb;
+}
+
+/* Concurrent sandboxes never share a uid; a freed one is taken again. */
+Test(bounds, each_running_sandbox_has_a_build_uid_of_its_own)
+{
+	uid_t first = free_range(3);
+	cleanup_free char *spec = range_spec(first, 3);
+	struct dks_error err = {0};
+	struct dks_sandbox *sb[4] = {0};
+
+	if (geteuid() != 0) {
+		cr_log_warn("build uids are root's: skipped");
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		sb[i] = resolved(spec, &err);
+		cr_assert_not_null(sb[i], "%s", err.msg);
+		cr_expect_eq(dks_sandbox_host_uid(sb[i]), first + (uid_t)i);
+		cr_expect_eq(dks_sandbox_host_gid(sb[i]), first + (gid_t)i);
+	}
+	sb[3] = resolved(spec, &err);
+	cr_expect_null(sb[3], "a 4th sandbox got a uid of a 3-uid range");
+	cr_expect(strstr(err.msg, "every one is in use"), "%s", err.msg);
+	dks_sandbox_free(sb[1]);
+	sb[3] = resolved(spec, &err);
+	cr_assert_not_null(sb[3], "%s", err.msg);
+	cr_expect_eq(dks_sandbox_host_uid(sb[3]), first + 1);
+	for (int i = 0; i < 4; i++)
+		if (i != 1)
+			dks_sandbox_free(sb[i]);
+}
+
+/* A uid some host process runs as is skipped: it could reach the build. */
+Test(bounds, a_uid_a_host_process_has_is_never_taken, .timeout = 30)
+{
+	uid_t first = free_range(2);
+	cleanup_free char *spec = range_spec(first, 2);
+	struct dks_error err = {0};
+	struct dks_sandbox *sb;
+	int go[2];
+	pid_t pid;
+	char c;
+
+	if (geteuid() != 0) {
+		cr_log_warn("build uids are root's: skipped");
+		return;
+	}
+	cr_assert_eq(pipe(go), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(go[0]);
+		if (setresgid(first, first, first) < 0 || setresuid(first, first, first) < 0)
+			_exit(1);
+		(void)!write(go[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	cr_assert_eq(read(go[0], &c, 1), 1, "the child could not become uid %u", (unsigned)first);
+	sb = resolved(spec, &err);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(go[0]);
+	cr_assert_not_null(sb, "%s", err.msg);
+	cr_expect_eq(dks_sandbox_host_uid(sb), first + 1, "took uid %u, which a host process has",
+		     (unsigned)dks_sandbox_host_uid(sb));
+	dks_sandbox_free(sb);
+}
+
+Test(bounds, shared_or_host_uids_are_refused)
+{
+	struct dks_error err = {0};
+	struct dks_sandbox *sb = NULL;
+	struct passwd *pw = getpwuid(1) ? getpwuid(1) : getpwuid(2);
+	cleanup_free char *with_user = NULL;
+
+	cr_assert_eq(dks_sandbox_new(&sb, &err), 0);
+	cr_expect_lt(dks_sandbox_set_user(sb, "nobody", &err), 0, "nobody was accepted");
+	cr_expect(strstr(err.msg, "share"), "%s", err.msg);
+	cr_expect_lt(dks_sandbox_set_user(sb, "65534", &err), 0, "uid 65534 was accepted");
+	cr_expect_lt(dks_sandbox_set_user(sb, "65000-66000", &err), 0, "a range with nobody");
+	cr_expect_lt(dks_sandbox_set_user(sb, "5-3", &err), 0, "a reversed range");
+	cr_expect_lt(dks_sandbox_set_user(sb, "0-10", &err), 0, "a range with root");
+	if (pw) {
+		with_user = range_spec(pw->pw_uid, 1);
+		cr_expect_lt(dks_sandbox_set_user(sb, with_user, &err), 0, "%s holds %s", with_user,
+			     pw->pw_name);
+		cr_expect(strstr(err.msg, pw->pw_name), "%s", err.msg);
+	}
+	dks_sandbox_free(sb);
+}
+
+/* A user without subordinate ids: a clear error, never a fallback. */
+Test(bounds, no_build_uids_is_an_error_not_a_fallback)
+{
+	struct dks_error err = {0};
+	struct dks_sandbox *sb = NULL;
+	struct passwd *pw;
+	char spec[300] = "";
+
+	setpwent();
+	while ((pw = getpwent()))
+		if (pw->pw_uid != 0 && !file_has("/etc/subuid", pw->pw_name)) {
+			snprintf(spec, sizeof(spec), "subids:%s", pw->pw_name);
+			break;
+		}
+	endpwent();
+	cr_assert(spec[0], "every user has subordinate ids here");
+	cr_assert_eq(dks_sandbox_new(&sb, &err), 0);
+	cr_expect_lt(dks_sandbox_set_user(sb, spec, &err), 0, "%s was accepted", spec);
+	cr_expect(strstr(err.msg, "no subordinate ids"), "%s", err.msg);
+	dks_sandbox_free(sb);
+}
+
+/* Root's default: the dkms-sandbox user's subordinate ids (make deps and
+ * make install give it some), or the error that says how to get them. */
+Test(bounds, the_default_build_uids_are_the_dkms_sandbox_users_subids)
+{
+	struct dks_error err = {0};
+	struct dks_sandbox *sb;
+	char line[256];
+	unsigned long first = 0, count = 0;
+	FILE *f = fopen("/etc/subuid", "r");
+
+	if (geteuid() != 0) {
+		cr_log_warn("build uids are root's: skipped");
+		return;
+	}
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "dkms-sandbox:%lu:%lu", &first, &count) == 2)
+			break;
+	if (f)
+		fclose(f);
+	sb = resolved(NULL, &err);
+	if (!getpwnam("dkms-sandbox") || !count) {
+		cr_expect_null(sb, "a build uid without a dkms-sandbox user with subordinate ids");
+		cr_expect(strstr(err.msg, "no build uids"), "%s", err.msg);
+		return;
+	}
+	cr_assert_not_null(sb, "%s", err.msg);
+	cr_expect(dks_sandbox_host_uid(sb) >= first && dks_sandbox_host_uid(sb) < first + count,
+		  "uid %u is not one of dkms-sandbox's %lu+%lu", (unsigned)dks_sandbox_host_uid(sb),
+		  first, count);
+	dks_sandbox_free(sb);
+}
