@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Resource limits. This is the rlimit implementation, used everywhere
- * (docs/limits.md says why cgroup v2 is not used yet):
+ * Resource limits per process, applied everywhere; cgroup.c bounds the
+ * sandbox as a whole where it can (docs/sandbox.md, "Limits"):
  *
  *   processes  RLIMIT_NPROC. Since Linux 5.14 it counts per user namespace:
  *              the sandbox's own processes, not the build uid's elsewhere.
