@@ -197,6 +197,7 @@ static const struct dks_yaml_key limits_keys[] = {
 	LIMIT(open_files, .min = 1),
 	LIMIT(processes, .min = 1),
 	LIMIT(tmp_size, .flags = DKS_YAML_SUFFIX),
+	LIMIT(output, .flags = DKS_YAML_SUFFIX),
 	{ NULL },
 };
 
@@ -243,6 +244,7 @@ static void set_defaults(struct dks_profile *p)
 		.open_files = 4096,
 		.processes = 1024,
 		.tmp_size = 1ULL << 30,
+		.output = 64ULL << 20,
 	};
 }
 

@@ -222,6 +222,11 @@ void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 	sb->fds[2] = err_fd;
 }
 
+void dks_sandbox_kill_at_output_limit(struct dks_sandbox *sb)
+{
+	sb->kill_at_output_limit = true;
+}
+
 static void default_user(const struct dks_sandbox *sb, uid_t *uid, gid_t *gid)
 {
 	if (sb->user_set) {
