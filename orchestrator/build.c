@@ -124,7 +124,7 @@ static char *shell_quote(const char *s)
 }
 
 /* dkms's default MAKE, and KERNELRELEASE after a leading "make" (dkms
- * adds -jN there too; here the shared jobserver in MAKEFLAGS decides). */
+ * adds -jN there too; here the build's jobserver in MAKEFLAGS decides). */
 static char *make_command(const struct dks_spec *s, const struct dks_job *j)
 {
 	cleanup_free char *kdir = shell_quote(j->target->headers_in);
@@ -197,7 +197,8 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 	return 0;
 }
 
-/* The make jobserver every sandbox of this run shares (fds 3 and 4). */
+/* This build's own make jobserver (jobs.c deals the run's slots out):
+ * fds 3 and 4; none for a share of one slot. */
 static int set_jobserver(struct dks_sandbox *sb, const struct dks_build_env *env,
 			 struct dks_error *err)
 {
