@@ -51,8 +51,8 @@ static int open_stream(struct dks_relay *r, int dst, struct dks_error *err)
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return dks_err(err, errno, "sandbox: output pipe");
-	*s = (struct dks_relay_stream){.rfd = p[0], .wfd = p[1], .dst = dst, .tty = isatty(dst),
-				       .last = '\n'};
+	*s = (struct dks_relay_stream){
+	    .rfd = p[0], .wfd = p[1], .dst = dst, .tty = isatty(dst), .last = '\n'};
 	r->n++;
 	return p[1];
 }
@@ -72,7 +72,8 @@ static void block_sigpipe(struct dks_relay *r)
 
 int dks_relay_open(const struct dks_sandbox *sb, struct dks_relay *r, struct dks_error *err)
 {
-	*r = (struct dks_relay){.null_fd = -1, .cap = sb->profile->limits.output,
+	*r = (struct dks_relay){.null_fd = -1,
+				.cap = sb->profile->limits.output,
 				.kill_at_cap = sb->kill_at_output_limit};
 	r->child[0] = sb->fds[0];
 	if (isatty(sb->fds[0])) {
@@ -84,8 +85,8 @@ int dks_relay_open(const struct dks_sandbox *sb, struct dks_relay *r, struct dks
 	r->child[1] = open_stream(r, sb->fds[1], err);
 	if (r->child[1] < 0)
 		return -1;
-	r->child[2] = same_file(sb->fds[1], sb->fds[2]) ? r->child[1]
-							  : open_stream(r, sb->fds[2], err);
+	r->child[2] =
+	    same_file(sb->fds[1], sb->fds[2]) ? r->child[1] : open_stream(r, sb->fds[2], err);
 	if (r->child[2] < 0)
 		return -1;
 	block_sigpipe(r);
@@ -157,8 +158,9 @@ static void truncated(struct dks_relay *r, struct dks_relay_stream *s)
 			return;
 	s->noticed = true;
 	finish(s);
-	n = snprintf(line, sizeof(line), "%sdkms-sandbox: output truncated after %" PRIu64
-		     " bytes (limits.output)\n", s->last == '\n' ? "" : "\n", r->cap);
+	n = snprintf(line, sizeof(line),
+		     "%sdkms-sandbox: output truncated after %" PRIu64 " bytes (limits.output)\n",
+		     s->last == '\n' ? "" : "\n", r->cap);
 	write_all(s, line, (size_t)n);
 }
 

@@ -14,8 +14,8 @@
 
 struct dks_termsafe {
 	unsigned char seq[4]; /* a UTF-8 sequence started, not complete */
-	size_t n;             /* bytes in seq */
-	size_t need;          /* its length (2..4), 0: none started */
+	size_t n;	      /* bytes in seq */
+	size_t need;	      /* its length (2..4), 0: none started */
 };
 
 /* Room @out needs for @len input bytes: the bytes pending from the last

@@ -29,10 +29,10 @@ void mt_tree_make(struct mt_tree *t)
 
 	snprintf(t->root, sizeof(t->root), "%s", dir);
 	snprintf(t->kver, sizeof(t->kver), "%s", kver);
-	must("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib/%s && ln -s %s %s/lib/%s/build",
-	     dir, dir, dir, dir, kver, headers, dir, kver);
-	snprintf(t->opts, sizeof(t->opts), "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib",
-		 dir, dir, dir);
+	must("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib/%s && ln -s %s %s/lib/%s/build", dir,
+	     dir, dir, dir, kver, headers, dir, kver);
+	snprintf(t->opts, sizeof(t->opts),
+		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib", dir, dir, dir);
 	free(headers);
 	free(kver);
 	free(dir);
@@ -47,16 +47,18 @@ static void write_text(const char *path, const char *text)
 	cr_assert_eq(fclose(f), 0, "%s", path);
 }
 
-void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra,
-	       const char *file, const char *text)
+void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra, const char *file,
+	       const char *text)
 {
 	char dir[512], path[1024], conf[2048];
 
 	snprintf(dir, sizeof(dir), "%s/src/%s-1.0", t->root, m);
 	must("mkdir -p %s", dir);
-	snprintf(conf, sizeof(conf), "PACKAGE_NAME=\"%s\"\nPACKAGE_VERSION=\"1.0\"\n"
+	snprintf(conf, sizeof(conf),
+		 "PACKAGE_NAME=\"%s\"\nPACKAGE_VERSION=\"1.0\"\n"
 		 "BUILT_MODULE_NAME[0]=\"hello\"\nDEST_MODULE_LOCATION[0]=\"/updates/dkms\"\n"
-		 "STRIP[0]=\"no\"\n%s\n", m, conf_extra ? conf_extra : "");
+		 "STRIP[0]=\"no\"\n%s\n",
+		 m, conf_extra ? conf_extra : "");
 	snprintf(path, sizeof(path), "%s/dkms.conf", dir);
 	write_text(path, conf);
 	if (file) {
@@ -66,8 +68,7 @@ void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra,
 	must("chmod -R a+rX %s", dir);
 }
 
-int mt_dks(const struct mt_tree *t, unsigned seconds, char *out, size_t size, const char *fmt,
-	   ...)
+int mt_dks(const struct mt_tree *t, unsigned seconds, char *out, size_t size, const char *fmt, ...)
 {
 	char args[2048];
 	va_list ap;

@@ -22,13 +22,13 @@ void mt_tree_make(struct mt_tree *t);
 /* Source @m-1.0 with a dkms.conf (BUILT_MODULE_NAME hello, STRIP no) plus
  * @conf_extra lines, and @file holding @text (NULL: none), readable by
  * all. */
-void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra,
-	       const char *file, const char *text);
+void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra, const char *file,
+	       const char *text);
 
 /* "$DKS_BIN ARGS <tree options>" killed after @seconds: its exit code
  * (124: timed out), stdout and stderr into @out. */
-int mt_dks(const struct mt_tree *t, unsigned seconds, char *out, size_t size, const char *fmt,
-	   ...) __attribute__((format(printf, 5, 6)));
+int mt_dks(const struct mt_tree *t, unsigned seconds, char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* The committed make.log of m/1.0 for the tree's kernel. */
 void mt_log_path(const struct mt_tree *t, const char *m, char *path, size_t size);

@@ -22,21 +22,21 @@ TestSuite(jobs, .fini = sbt_cleanup);
  * in it; none is ever written back. '+' hands make's jobserver fds to
  * the recipe (as to a sub-make). */
 static const char hog_mk[] =
-	"all:\n"
-	"\t+@fd=$$(echo \"$$MAKEFLAGS\" | sed -n 's/.*--jobserver-auth=\\([0-9]*\\),.*/\\1/p'); \\\n"
-	"\tif [ -n \"$$fd\" ]; then for i in 1 2 3 4 5 6 7 8; do \\\n"
-	"\t  (dd bs=1 count=1 status=none <&$$fd >/dev/null && echo took a token) & done; fi; \\\n"
-	"\tsleep 15; echo x > hello.ko\n";
+    "all:\n"
+    "\t+@fd=$$(echo \"$$MAKEFLAGS\" | sed -n 's/.*--jobserver-auth=\\([0-9]*\\),.*/\\1/p'); \\\n"
+    "\tif [ -n \"$$fd\" ]; then for i in 1 2 3 4 5 6 7 8; do \\\n"
+    "\t  (dd bs=1 count=1 status=none <&$$fd >/dev/null && echo took a token) & done; fi; \\\n"
+    "\tsleep 15; echo x > hello.ko\n";
 
 /* a and b each wait for the other: they finish only when they run at
  * once. prep first, so that the hog is reading when they start. */
 static const char pair_mk[] =
-	"all: a b\n\techo x > hello.ko\n"
-	"a b: prep\n"
-	"\t@touch $@.started; for i in $$(seq 60); do [ -e $(if $(filter a,$@),b,a).started ] "
-	"&& exit 0; sleep 0.5; done; echo \"$@ ran alone\"; exit 1\n"
-	"prep:\n\tsleep 3\n"
-	".PHONY: all a b prep\n";
+    "all: a b\n\techo x > hello.ko\n"
+    "a b: prep\n"
+    "\t@touch $@.started; for i in $$(seq 60); do [ -e $(if $(filter a,$@),b,a).started ] "
+    "&& exit 0; sleep 0.5; done; echo \"$@ ran alone\"; exit 1\n"
+    "prep:\n\tsleep 3\n"
+    ".PHONY: all a b prep\n";
 
 Test(jobs, a_build_that_keeps_jobserver_tokens_cannot_starve_another, .timeout = 300)
 {
@@ -47,8 +47,8 @@ Test(jobs, a_build_that_keeps_jobserver_tokens_cannot_starve_another, .timeout =
 	mt_module(&t, "hog", "MAKE[0]=\"make -f hog.mk\"", "hog.mk", hog_mk);
 	mt_module(&t, "pair", "MAKE[0]=\"make -f pair.mk\"", "pair.mk", pair_mk);
 	/* Bounded: the old shared jobserver makes pair fail after 33 s. */
-	cr_expect_eq(mt_dks(&t, 200, out, sizeof(out), "build hog/1.0 pair/1.0 -k %s -j 4", t.kver), 0,
-		     "%s", out);
+	cr_expect_eq(mt_dks(&t, 200, out, sizeof(out), "build hog/1.0 pair/1.0 -k %s -j 4", t.kver),
+		     0, "%s", out);
 	snprintf(ko, sizeof(ko), "%s/dkms/pair/1.0/%s", t.root, t.kver);
 	cr_expect_eq(access(ko, F_OK), 0, "pair was not built:\n%s", out);
 	cr_expect_null(strstr(out, "token"), "%s", out);

@@ -33,12 +33,12 @@ TestSuite(terminal, .fini = sbt_cleanup);
 
 /* Everything a hostile command tries against the terminal it was given
  * (stdin, stdout, stderr, /dev/tty), then what it read and the escapes. */
-#define HOSTILE                                                                            \
-	"for fd in 0 1 2; do stty -echo raw <&$fd 2>/dev/null; done\n"                     \
-	"stty -echo raw </dev/tty 2>/dev/null\n"                                          \
-	"a=; b=; read -r -t 1 a; read -r -t 1 b <&1 2>/dev/null\n"                        \
-	"echo \"got:$a$b\"\n"                                                             \
-	"printf '\\033]52;c;SGVsbG8=\\007\\033]0;pwned\\007\\033[2J\\233\\302\\233out\\n'\n" \
+#define HOSTILE                                                                                    \
+	"for fd in 0 1 2; do stty -echo raw <&$fd 2>/dev/null; done\n"                             \
+	"stty -echo raw </dev/tty 2>/dev/null\n"                                                   \
+	"a=; b=; read -r -t 1 a; read -r -t 1 b <&1 2>/dev/null\n"                                 \
+	"echo \"got:$a$b\"\n"                                                                      \
+	"printf '\\033]52;c;SGVsbG8=\\007\\033]0;pwned\\007\\033[2J\\233\\302\\233out\\n'\n"       \
 	"printf '\\033]0;pwned\\007\\233err\\n' >&2\n"
 
 struct pty {
@@ -187,8 +187,8 @@ Test(terminal, failed_build_log_tail_is_printed_sanitized, .timeout = 300)
 	mt_tree_make(&t);
 	mt_module(&t, "ttylog", "MAKE[0]=\"make -f evil.mk\"", "evil.mk",
 		  "all:\n\t@printf 'x\\033]0;pwned\\007\\033[2J\\233\\302\\233y\\n'; exit 1\n");
-	cr_assert_eq(mt_dks(&t, 240, out, sizeof(out), "build ttylog/1.0 -k %s", t.kver), 10,
-		     "%s", out);
+	cr_assert_eq(mt_dks(&t, 240, out, sizeof(out), "build ttylog/1.0 -k %s", t.kver), 10, "%s",
+		     out);
 	tail = strstr(out, "--- last lines of ");
 	cr_assert_not_null(tail, "no log tail:\n%s", out);
 	bad = control_byte(tail, strlen(tail));
@@ -212,13 +212,17 @@ Test(terminal, output_to_a_file_is_byte_exact, .timeout = 60)
 
 	cr_assert_not_null(mkdtemp(dir));
 	sbt_defer_rmtree(dir);
-	cr_assert_eq(sbt_sh(out, sizeof(out),
-			    "{ %s sandbox run -- bash -c 'printf \"\\033]0;t\\007\\233\\342\\200\\230q"
-			    "\\342\\200\\231\\n\"; seq 1 300000' > %s/got 2>/dev/null; }",
-			    getenv("DKS_BIN"), dir), 0, "%s", out);
+	cr_assert_eq(
+	    sbt_sh(out, sizeof(out),
+		   "{ %s sandbox run -- bash -c 'printf \"\\033]0;t\\007\\233\\342\\200\\230q"
+		   "\\342\\200\\231\\n\"; seq 1 300000' > %s/got 2>/dev/null; }",
+		   getenv("DKS_BIN"), dir),
+	    0, "%s", out);
 	cr_assert_eq(sbt_sh(cmp, sizeof(cmp),
 			    "{ printf '\\033]0;t\\007\\233\\342\\200\\230q\\342\\200\\231\\n'; "
-			    "seq 1 300000; } | cmp - %s/got", dir), 0, "%s", cmp);
+			    "seq 1 300000; } | cmp - %s/got",
+			    dir),
+		     0, "%s", cmp);
 }
 
 /* The build held its committed make.log open: it could fallocate it
@@ -239,14 +243,15 @@ Test(terminal, build_output_cannot_grow_the_log_past_limits_output, .timeout = 3
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	snprintf(prof, sizeof(prof), "%s/out.yaml", t.root);
 	sbt_write_file(prof, "limits:\n  output: 1M\n", 0, 0, 0644);
-	cr_expect_eq(mt_dks(&t, 240, out, sizeof(out), "build bigout/1.0 -k %s --profile %s", t.kver,
-			    prof), 0, "%s", out);
+	cr_expect_eq(
+	    mt_dks(&t, 240, out, sizeof(out), "build bigout/1.0 -k %s --profile %s", t.kver, prof),
+	    0, "%s", out);
 	mt_log_path(&t, "bigout", log, sizeof(log));
 	cr_assert_eq(stat(log, &st), 0, "%s: %s\n%s", log, strerror(errno), out);
 	cr_expect_leq(st.st_size, (1 << 20) + 256, "the log is %lld bytes", (long long)st.st_size);
 	cr_expect_leq((long long)st.st_blocks * 512, 2LL << 20, "the log holds %lld bytes of disk",
 		      (long long)st.st_blocks * 512);
-	snprintf(cmd, sizeof(cmd), "grep -q 'output truncated after 1048576 bytes (limits.output)' %s",
-		 log);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -q 'output truncated after 1048576 bytes (limits.output)' %s", log);
 	cr_expect_eq(system(cmd), 0, "no truncation line in %s", log);
 }

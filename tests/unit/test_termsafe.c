@@ -49,13 +49,18 @@ Test(termsafe, c0_controls_and_del_are_replaced)
 
 Test(termsafe, raw_c1_bytes_are_replaced)
 {
-	EXPECT("x\x9b" "2Jy\x9d" "0;t\x9c", "x?2Jy?0;t?");
+	EXPECT("x\x9b"
+	       "2Jy\x9d"
+	       "0;t\x9c",
+	       "x?2Jy?0;t?");
 }
 
 Test(termsafe, utf8_c1_controls_are_replaced)
 {
 	/* U+009B (CSI) and U+009D (OSC) as UTF-8. */
-	EXPECT("a\xc2\x9b" "2Jb\xc2\x9d", "a?2Jb?");
+	EXPECT("a\xc2\x9b"
+	       "2Jb\xc2\x9d",
+	       "a?2Jb?");
 	/* U+00A0 .. is printable: it stays. */
 	EXPECT("\xc2\xa0\xc3\xa9", "\xc2\xa0\xc3\xa9");
 }
@@ -70,15 +75,15 @@ Test(termsafe, valid_utf8_passes_even_split_between_reads)
 
 Test(termsafe, invalid_utf8_is_replaced)
 {
-	EXPECT("a\x80z", "a?z");                 /* stray continuation */
-	EXPECT("a\xe2\x80z", "a?z");             /* truncated sequence */
-	EXPECT("a\xc0\x9b", "a??");              /* overlong ESC-like */
-	EXPECT("a\xe0\x80\x9b", "a???");         /* overlong C1 */
-	EXPECT("\xed\xa0\x80", "???");           /* a surrogate */
-	EXPECT("\xf4\x90\x80\x80", "????");      /* beyond U+10FFFF */
+	EXPECT("a\x80z", "a?z");	    /* stray continuation */
+	EXPECT("a\xe2\x80z", "a?z");	    /* truncated sequence */
+	EXPECT("a\xc0\x9b", "a??");	    /* overlong ESC-like */
+	EXPECT("a\xe0\x80\x9b", "a???");    /* overlong C1 */
+	EXPECT("\xed\xa0\x80", "???");	    /* a surrogate */
+	EXPECT("\xf4\x90\x80\x80", "????"); /* beyond U+10FFFF */
 	EXPECT("\xff\xfe", "??");
-	EXPECT("end\xe2\x80", "end?");           /* cut at the end of the stream */
-	EXPECT("\xe2\x1b[2J", "??[2J");          /* ESC inside a sequence */
+	EXPECT("end\xe2\x80", "end?");	/* cut at the end of the stream */
+	EXPECT("\xe2\x1b[2J", "??[2J"); /* ESC inside a sequence */
 }
 
 Test(termsafe, output_fits_the_documented_room)
