@@ -158,6 +158,24 @@ Test(terminal, sandbox_run_cannot_read_reconfigure_or_drive_the_callers_terminal
 	cr_expect_not_null(strstr(p.out, "?]0;pwned??err"), "stderr is not relayed:\n%s", p.out);
 }
 
+/* gcc prints 'quotes' as UTF-8; a character the relay reads in two
+ * pieces (written in two, a moment apart) still reaches the terminal
+ * whole, not as replacement characters. */
+Test(terminal, utf8_split_between_reads_reaches_the_terminal_intact, .timeout = 60)
+{
+	struct pty p;
+	char cmd[1024];
+
+	pty_open(&p);
+	snprintf(cmd, sizeof(cmd),
+		 "exec %s sandbox run -- bash -c "
+		 "\"printf '\\342\\200'; sleep 0.3; printf '\\230q\\342\\200\\231 end\\n'\"",
+		 getenv("DKS_BIN"));
+	cr_expect_eq(pty_run(&p, cmd), 0, "%s", p.out);
+	cr_expect_not_null(strstr(p.out, "\342\200\230q\342\200\231 end"),
+			   "the quotes did not arrive whole:\n%s", p.out);
+}
+
 Test(terminal, post_add_hook_cannot_read_reconfigure_or_drive_the_callers_terminal, .timeout = 120)
 {
 	struct mt_tree t;
