@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dks/cleanup.h"
 #include "dks/error.h"
+#include "dks/termsafe.h"
 
 /* Fill @err (if not NULL) once, and return -1: every constructor below. */
 static int fill(struct dks_error *err, int exit_code, int reason, int errnum,
@@ -85,20 +87,29 @@ int dks_err_reported(struct dks_error *err, int exit_code)
 	return -1;
 }
 
+/* Messages name modules and echo dkms.conf values: bytes of a module,
+ * which must not drive the administrator's terminal (common/termsafe.c). */
+static void print_line(const char *prefix, const char *msg)
+{
+	cleanup_free char *safe = dks_termsafe_str(msg);
+
+	fprintf(stderr, "dkms-sandbox: %s%s\n", prefix, safe ? safe : "(out of memory)");
+}
+
 void dks_error_print(const struct dks_error *err)
 {
 	if (err->reported)
 		return;
-	fprintf(stderr, "dkms-sandbox: %s\n", err->msg);
+	print_line("", err->msg);
 }
 
 void dks_warn(const char *fmt, ...)
 {
+	char msg[DKS_ERROR_MSG_MAX];
 	va_list ap;
 
-	fputs("dkms-sandbox: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	print_line("warning: ", msg);
 }

@@ -23,6 +23,7 @@
 #include "dks/recipe.h"
 #include "dks/sandbox.h"
 #include "dks/spec.h"
+#include "dks/termsafe.h"
 #include "dks/toolchain.h"
 
 /* Runs in the build sandbox, in the build directory, as bash. Everything
@@ -123,7 +124,7 @@ static char *shell_quote(const char *s)
 }
 
 /* dkms's default MAKE, and KERNELRELEASE after a leading "make" (dkms
- * adds -jN there too; here the shared jobserver in MAKEFLAGS decides). */
+ * adds -jN there too; here the build's jobserver in MAKEFLAGS decides). */
 static char *make_command(const struct dks_spec *s, const struct dks_job *j)
 {
 	cleanup_free char *kdir = shell_quote(j->target->headers_in);
@@ -196,7 +197,8 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 	return 0;
 }
 
-/* The make jobserver every sandbox of this run shares (fds 3 and 4). */
+/* This build's own make jobserver (jobs.c deals the run's slots out):
+ * fds 3 and 4; none for a share of one slot. */
 static int set_jobserver(struct dks_sandbox *sb, const struct dks_build_env *env,
 			 struct dks_error *err)
 {
@@ -297,11 +299,16 @@ static int run_build(struct dks_sandbox *sb, const struct dks_build_env *env,
 	return ret;
 }
 
-/* The last lines of a failed build's log, and where the whole log is. */
+/* The last lines of a failed build's log, and where the whole log is.
+ * The log is the build's output: control characters are replaced, always
+ * (stderr may be a terminal now or a file someone cats later). */
 void dks_print_log_tail(const char *path, int lines)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char buf[16384];
+	cleanup_free char *safe = NULL;
+	struct dks_termsafe ts = {0};
+	size_t len;
 	off_t size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
 	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
 	ssize_t n = size < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, from);
@@ -316,7 +323,14 @@ void dks_print_log_tail(const char *path, int lines)
 	while (p > buf && lines > 0)
 		if (*--p == '\n')
 			lines--;
-	fprintf(stderr, "--- last lines of %s ---\n%s%s", path, *p == '\n' ? p + 1 : p,
+	if (*p == '\n')
+		p++;
+	safe = malloc(DKS_TERMSAFE_OUT((size_t)(buf + n - p)) + 1);
+	if (!safe)
+		return;
+	len = dks_termsafe_feed(&ts, p, (size_t)(buf + n - p), safe);
+	len += dks_termsafe_finish(&ts, safe + len);
+	fprintf(stderr, "--- last lines of %s ---\n%.*s%s", path, (int)len, safe,
 		n && buf[n - 1] != '\n' ? "\n" : "");
 }
 

@@ -22,8 +22,8 @@ struct dks_build_env {
 	const struct dks_config *cfg;
 	const struct dks_tree *tree;
 	const struct dks_profile *profile;
-	int jobserver[2]; /* make's jobserver pipe, or -1 */
-	int jobs;         /* -j N */
+	int jobserver[2]; /* this build's make jobserver pipe, or -1 (jobs.c) */
+	int jobs;         /* -j N: the run's; in a worker, its build's share */
 	bool force;
 };
 
@@ -51,8 +51,8 @@ struct dks_build_summary {
 	size_t built, skipped, failed;
 };
 
-/* Run @n jobs, at most @env->jobs make jobs at once in total (one GNU make
- * jobserver shared by every sandbox). Each job's result is one line as it
+/* Run @n jobs, at most @env->jobs make jobs at once in total (each build
+ * a fair share of them, through a GNU make jobserver of its own). Each job's result is one line as it
  * ends ("built", "skipped", or "failed" after the failure's own line).
  * 0 when no job failed (@sum says how many were skipped); -1 with @err
  * filled when the scheduler failed, or reported (dks_err_reported, with

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "dks/cleanup.h"
+#include "dks/termsafe.h"
 #include "cli.h"
 #include "dks/kernel.h"
 #include "dks/spec.h"
@@ -105,7 +107,10 @@ static void evaluate(struct dks_build_env *env, struct candidate *c, size_t n,
 		struct dks_error e = {0};
 
 		if (dks_build_spec(env, c[i].m, c[i].v, t, &c[i].spec, &e) < 0) {
-			printf("%s/%s, %s: cannot be evaluated: %s\n", c[i].m, c[i].v, t->kver, e.msg);
+			cleanup_free char *msg = dks_termsafe_str(e.msg); /* the conf's bytes */
+
+			printf("%s/%s, %s: cannot be evaluated: %s\n", c[i].m, c[i].v, t->kver,
+			       msg ? msg : "?");
 			(*failures)++;
 			c[i].done = true;
 		} else if (!c[i].spec->autoinstall) {

@@ -26,6 +26,9 @@ static const char run_usage[] =
 	"  --chdir DIR           working directory (default: the first --rw, or /)\n"
 	"  --user USER|FIRST-LAST  build user, or a range of build uids, when started as root\n"
 	"  --setenv NAME=VALUE   add to the command's clean environment\n\n"
+	"CMD never gets your terminal: a terminal as stdin becomes /dev/null, and its\n"
+	"output is copied to yours (control characters shown as '?' on a terminal),\n"
+	"at most the profile's limits.output bytes.\n\n"
 	"Exit status: the command's; 128+N if a signal N killed it; 124 on timeout;\n"
 	"125 if the sandbox could not be set up.\n";
 

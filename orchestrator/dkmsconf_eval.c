@@ -203,8 +203,8 @@ static bool below(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
-/* The captures are memfds, not pipes: the run is synchronous. The
- * evaluation's file size limit bounds them (see eval_profile). */
+/* The captures are memfds: the sandbox relays the conf's output into
+ * them, bounded (see eval_profile). */
 static int eval_stdio(struct eval *e, struct dks_error *err)
 {
 	e->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -213,12 +213,14 @@ static int eval_stdio(struct eval *e, struct dks_error *err)
 	if (e->null_fd < 0 || e->out_fd < 0 || e->err_fd < 0)
 		return dks_err(err, errno, "%s: capture files", e->conf);
 	dks_sandbox_set_stdio(e->sb, e->null_fd, e->out_fd, e->err_fd);
+	dks_sandbox_kill_at_output_limit(e->sb);
 	return 0;
 }
 
 /* A hostile conf could write gigabytes to its stdout, which lives in the
- * caller's memory: cap every file it writes (RLIMIT_FSIZE; SIGXFSZ beyond)
- * just above what the parser accepts. A dkms.conf writes nothing big. */
+ * caller's memory: cap its output (the relay kills the sandbox past it,
+ * SIGXFSZ) and every file it writes (RLIMIT_FSIZE) just above what the
+ * parser accepts. A dkms.conf writes nothing big. */
 static int eval_profile(struct eval *e, const struct dks_eval_opts *o, struct dks_error *err)
 {
 	const uint64_t cap = 2 * (uint64_t)DKS_DKMSCONF_MAX_OUTPUT;
@@ -228,6 +230,8 @@ static int eval_profile(struct eval *e, const struct dks_eval_opts *o, struct dk
 	e->prof = *(o->profile ? o->profile : e->own);
 	if (e->prof.limits.file_size == 0 || e->prof.limits.file_size > cap)
 		e->prof.limits.file_size = cap;
+	if (e->prof.limits.output == 0 || e->prof.limits.output > cap)
+		e->prof.limits.output = cap;
 	dks_sandbox_set_profile(e->sb, &e->prof);
 	return 0;
 }

@@ -139,7 +139,7 @@ int dks_run_script(const struct dks_hook_env *env, const struct dks_install_poin
 				    "(--force overrides)", h->module, h->version, h->target->kver,
 				    ret < 0 ? ": " : "", ret < 0 ? e.msg : "");
 	/* After the change (or with --force) a hook cannot undo anything. */
-	fprintf(stderr, "dkms-sandbox: warning: %s/%s, %s: the %s script failed%s%s\n", h->module,
-		h->version, h->target->kver, name, ret < 0 ? ": " : "", ret < 0 ? e.msg : "");
+	dks_warn("%s/%s, %s: the %s script failed%s%s", h->module, h->version, h->target->kver,
+		 name, ret < 0 ? ": " : "", ret < 0 ? e.msg : "");
 	return 0;
 }

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Running many build jobs (modules x kernels) at once. Each job is a
- * worker process (it waits for its sandboxes and commits as root); all of
- * them share one GNU make jobserver, so that the total number of make jobs
- * stays at -j N whatever the fan-out: the first running job uses make's
- * implicit slot, every other one holds a token taken from the jobserver
- * pipe while it runs.
+ * worker process (it waits for its sandboxes and commits as root). The
+ * run's N slots (-j N) are dealt out by this scheduler, never through a
+ * pipe the builds share: a build (module code) that took tokens from a
+ * shared jobserver and kept them would starve every other build of the
+ * run, and tokens it never gave back would be lost to the run.
+ *
+ * So each build gets a share of the free slots when it starts: free /
+ * (builds that could start now), at least 1, and a GNU make jobserver of
+ * its own holding share - 1 tokens (make's implicit slot is the last),
+ * created here and handed to the worker alone. What a build does with its
+ * pipe (keeps tokens, adds some) stays in its pipe, which dies with the
+ * build; its share comes back here when its worker is reaped. A share is
+ * fixed for the build's life: the slots freed at the end of a run, when no
+ * build waits, are not given to the builds still running.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +34,7 @@
 struct worker {
 	pid_t pid;
 	size_t job;
-	bool token; /* holds a jobserver token (else the implicit slot) */
+	int share; /* slots of the run this build holds */
 	double start;
 };
 
@@ -33,10 +42,9 @@ struct sched {
 	struct dks_build_env *env;
 	const struct dks_job *jobs;
 	size_t n, next, running;
-	struct worker *w; /* env->jobs slots */
-	bool implicit_free;
+	struct worker *w; /* env->jobs workers at most: each holds a slot */
+	int free_slots;
 	int first_failure, skipped, built, failed;
-	int jobserver_errno; /* a token could not be given back */
 	bool tty;
 };
 
@@ -78,8 +86,9 @@ static void announce(const struct sched *s, const struct dks_job *j, const char 
 	fflush(stdout);
 }
 
+/* The worker's build runs at -j @share, with the jobserver @js (or none). */
 __attribute__((noreturn)) static void worker_main(struct dks_build_env *env,
-						  const struct dks_job *j)
+						  const struct dks_job *j, int share, const int js[2])
 {
 	struct dks_error err = {0};
 	sigset_t none;
@@ -87,6 +96,9 @@ __attribute__((noreturn)) static void worker_main(struct dks_build_env *env,
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	env->jobs = share;
+	env->jobserver[0] = js[0];
+	env->jobserver[1] = js[1];
 	/* A worker is a child: it reports its one line and exits with the
 	 * failure's code (docs/errors.md). */
 	rc = dks_build_job(env, j, &err) < 0 ? (err.exit_code ? err.exit_code : 1) : 0;
@@ -104,52 +116,61 @@ static int slot_free(const struct sched *s)
 	return -1;
 }
 
-/* The implicit slot, or a token from the pipe (it may block a moment
- * when a make took the token poll saw: makes give tokens back). */
-static int take_slot(struct sched *s, bool *token)
+/* A fair share of the free slots: as many builds as could start now
+ * split them, the first ones taking the remainder. */
+static int fair_share(const struct sched *s)
 {
-	char c;
+	size_t waiting = s->n - s->next;
+	int sharers = waiting < (size_t)s->free_slots ? (int)waiting : s->free_slots;
 
-	if (s->implicit_free) {
-		s->implicit_free = false;
-		*token = false;
+	return sharers > 1 ? s->free_slots / sharers : s->free_slots;
+}
+
+/* A jobserver of the build's own: share - 1 tokens (make's implicit slot
+ * is the last one); none at all for a share of 1. */
+static int make_jobserver(int share, int js[2])
+{
+	js[0] = js[1] = -1;
+	if (share < 2)
 		return 0;
-	}
-	*token = true;
-	while (read(s->env->jobserver[0], &c, 1) != 1)
-		if (errno != EINTR)
+	if (pipe2(js, O_CLOEXEC) < 0)
+		return -1;
+	for (int i = 1; i < share; i++)
+		if (write(js[1], "+", 1) != 1)
 			return -1;
 	return 0;
 }
 
+static void close_jobserver(int js[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (js[i] >= 0)
+			close(js[i]);
+}
+
 static int start_one(struct sched *s)
 {
-	int slot = slot_free(s);
-	struct worker *w = &s->w[slot];
+	struct worker *w = &s->w[slot_free(s)];
 	const struct dks_job *j = &s->jobs[s->next];
-	pid_t pid;
+	int share = fair_share(s), js[2];
+	pid_t pid = -1;
 
-	if (take_slot(s, &w->token) < 0)
-		return -1;
-	fflush(NULL);
-	pid = fork();
+	if (make_jobserver(share, js) == 0) {
+		fflush(NULL);
+		pid = fork();
+	}
+	if (pid == 0)
+		worker_main(s->env, j, share, js);
+	/* Only the worker (and its build's sandbox) holds the pipe now. */
+	close_jobserver(js);
 	if (pid < 0)
 		return -1;
-	if (pid == 0)
-		worker_main(s->env, j);
-	*w = (struct worker){.pid = pid, .job = s->next++, .token = w->token, .start = now()};
+	*w = (struct worker){.pid = pid, .job = s->next++, .share = share, .start = now()};
+	s->free_slots -= share;
 	s->running++;
 	if (!s->tty)
 		announce(s, j, "building");
 	return 0;
-}
-
-static void give_back(struct sched *s, struct worker *w)
-{
-	if (!w->token)
-		s->implicit_free = true;
-	else if (write(s->env->jobserver[1], "+", 1) != 1 && !s->jobserver_errno)
-		s->jobserver_errno = errno ? errno : EIO;
 }
 
 static void finished(struct sched *s, struct worker *w, int status)
@@ -158,7 +179,7 @@ static void finished(struct sched *s, struct worker *w, int status)
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 	char what[64];
 
-	give_back(s, w);
+	s->free_slots += w->share;
 	if (code == 0) {
 		s->built++;
 		snprintf(what, sizeof(what), "built (%.1f s)", now() - w->start);
@@ -187,44 +208,28 @@ static void reap_workers(struct sched *s)
 				finished(s, &s->w[i], status);
 }
 
-/* Start jobs while there are free slots and tokens; wait for workers. */
+/* Start jobs while slots are free; wait for workers. */
 static int run_loop(struct sched *s, int sigfd)
 {
-	struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
-				{.fd = s->env->jobserver[0], .events = POLLIN}};
+	struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
 	struct signalfd_siginfo si;
 
 	while (s->next < s->n || s->running) {
-		bool can_start = s->next < s->n && slot_free(s) >= 0;
-
-		if (can_start && s->implicit_free) {
+		if (s->next < s->n && s->free_slots > 0 && slot_free(s) >= 0) {
 			if (start_one(s) < 0)
 				return -1;
 			continue;
 		}
-		pfd[1].events = can_start ? POLLIN : 0;
 		draw_live(s);
-		if (poll(pfd, 2, s->tty ? 1000 : -1) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, s->tty ? 1000 : -1) < 0 && errno != EINTR)
 			return -1;
-		if (pfd[0].revents & POLLIN) {
+		if (pfd.revents & POLLIN) {
 			if (read(sigfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
 				return -1;
 			reap_workers(s);
-		} else if (can_start && (pfd[1].revents & POLLIN) && start_one(s) < 0) {
-			return -1;
 		}
 	}
 	clear_live(s);
-	return 0;
-}
-
-static int make_jobserver(struct dks_build_env *env)
-{
-	if (pipe2(env->jobserver, O_CLOEXEC) < 0)
-		return -1;
-	for (int i = 1; i < env->jobs; i++)
-		if (write(env->jobserver[1], "+", 1) != 1)
-			return -1;
 	return 0;
 }
 
@@ -238,8 +243,6 @@ static int result(const struct sched *s, int loop_ret, struct dks_build_summary 
 						  .failed = (size_t)s->failed};
 	if (loop_ret < 0)
 		return dks_err(err, errno, "build scheduler");
-	if (s->jobserver_errno)
-		return dks_err(err, s->jobserver_errno, "jobserver: a token was lost");
 	/* Each failed job printed its own line: none more here. */
 	return s->first_failure ? dks_err_reported(err, s->first_failure) : 0;
 }
@@ -247,18 +250,16 @@ static int result(const struct sched *s, int loop_ret, struct dks_build_summary 
 int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t n,
 		  struct dks_build_summary *sum, struct dks_error *err)
 {
-	struct sched s = {.env = env, .jobs = jobs, .n = n, .implicit_free = true,
-			  .tty = isatty(STDOUT_FILENO)};
+	struct sched s = {.env = env, .jobs = jobs, .n = n, .tty = isatty(STDOUT_FILENO)};
 	sigset_t chld, old;
 	int sigfd, ret;
 
 	if (env->jobs < 1)
 		env->jobs = 1;
+	s.free_slots = env->jobs;
 	s.w = calloc((size_t)env->jobs, sizeof(*s.w));
-	if (!s.w || make_jobserver(env) < 0) {
-		free(s.w);
-		return dks_err(err, errno ? errno : ENOMEM, "jobserver");
-	}
+	if (!s.w)
+		return dks_err(err, ENOMEM, "build scheduler");
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &old);
@@ -267,9 +268,6 @@ int dks_build_all(struct dks_build_env *env, const struct dks_job *jobs, size_t 
 	if (sigfd >= 0)
 		close(sigfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(env->jobserver[0]);
-	close(env->jobserver[1]);
-	env->jobserver[0] = env->jobserver[1] = -1;
 	free(s.w);
 	return result(&s, ret, sum, err);
 }

@@ -88,10 +88,11 @@ static void print_profile(int id, const struct dks_profile *p)
 	printf("\t.landlock = %d,\n\t.etc = p%d_etc, .n_etc = %zu,\n", p->landlock, id, p->n_etc);
 	printf("\t.limits = {.timeout = %u, .memory = %lluULL, .file_size = %lluULL,\n"
 	       "\t\t   .open_files = %lluULL, .processes = %lluULL, .tmp_size = %lluULL,\n"
-	       "\t\t   .build_size = %lluULL},\n",
+	       "\t\t   .build_size = %lluULL, .output = %lluULL},\n",
 	       l->timeout, (unsigned long long)l->memory, (unsigned long long)l->file_size,
 	       (unsigned long long)l->open_files, (unsigned long long)l->processes,
-	       (unsigned long long)l->tmp_size, (unsigned long long)l->build_size);
+	       (unsigned long long)l->tmp_size, (unsigned long long)l->build_size,
+	       (unsigned long long)l->output);
 	if (bpf_len)
 		printf("\t.bpf = p%d_bpf, .bpf_len = %zu,\n", id, bpf_len);
 	puts("};\n");

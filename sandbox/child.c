@@ -110,7 +110,7 @@ static void install_fds(struct dks_run_ctx *ctx)
 	ctx->report_fd = move_high(ctx, ctx->report_fd);
 	ctx->bpf_fds[0] = move_high(ctx, ctx->bpf_fds[0]);
 	for (size_t i = 0; i < n; i++) {
-		int fd = i < 3 ? sb->fds[i] : sb->pass[i - 3];
+		int fd = i < 3 ? ctx->stdio[i] : sb->pass[i - 3];
 
 		src[i] = fcntl(fd, F_DUPFD_CLOEXEC, INIT_FD_BASE);
 		if (src[i] < 0)

@@ -6,6 +6,7 @@
 #ifndef DKS_SANDBOX_INTERNAL_H
 #define DKS_SANDBOX_INTERNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "dks/profile.h"
 #include "dks/sandbox.h"
 #include "dks/strv.h"
+#include "dks/termsafe.h"
 
 
 /* The dedicated system user `make install` creates, with subordinate
@@ -85,6 +87,7 @@ struct dks_sandbox {
 	int fds[3];
 	int pass[DKS_MAX_PASS_FDS]; /* become fds 3, 4, ... of the command */
 	size_t n_pass;
+	bool kill_at_output_limit;
 };
 
 /* Messages from the sandbox (setup child, init) to the caller. Each is
@@ -132,6 +135,7 @@ struct dks_run_ctx {
 	int ack_fd;    /* init: read end of the caller's go-ahead */
 	int ack_wfd;   /* its write end (the caller's; closed in init) */
 	int bpf_fds[2]; /* caller -> init: the compiled seccomp program */
+	int stdio[3];  /* the command's 0-2 (relay.c): never the caller's terminal */
 	bool as_root;  /* started by host root: switch to sb->uid first */
 	uid_t uid;
 	gid_t gid;
@@ -147,6 +151,41 @@ static inline int dks_kernel_tree(const struct dks_run_ctx *ctx, size_t i)
 {
 	return ctx->trees.fds ? ctx->trees.fds[ctx->sb->n_binds + i] : -1;
 }
+
+/* relay.c: the command's stdin (/dev/null for a terminal), and pipes for
+ * its stdout and stderr that the caller relays to sb->fds[1] and [2]:
+ * capped at limits.output, sanitized for a terminal. */
+struct dks_relay_stream {
+	int rfd, wfd; /* the pipe: the caller reads rfd; wfd is the command's */
+	int dst;      /* the caller's fd */
+	bool tty;     /* dst is a terminal: control characters replaced */
+	bool failed;  /* writing to dst failed: drained, discarded */
+	bool noticed; /* the truncation line was written */
+	char last;    /* last byte written to dst */
+	struct dks_termsafe ts;
+};
+
+struct dks_relay {
+	struct dks_relay_stream s[2]; /* stdout, stderr (one when both are one file) */
+	size_t n;
+	int child[3];   /* the command's 0-2 */
+	int null_fd;
+	uint64_t cap;   /* limits.output, 0: none */
+	uint64_t total; /* bytes the command wrote */
+	bool truncated;
+	bool kill_at_cap;
+	bool blocked;   /* SIGPIPE blocked while relaying */
+	bool sigpipe_pending;
+	sigset_t oldmask;
+};
+
+int dks_relay_open(const struct dks_sandbox *sb, struct dks_relay *r, struct dks_error *err);
+/* init has the command's ends: the caller's copies go. */
+void dks_relay_spawned(struct dks_relay *r);
+/* Read stream @i once and relay it: false at its end. */
+bool dks_relay_pump(struct dks_relay *r, size_t i);
+bool dks_relay_done(const struct dks_relay *r);
+void dks_relay_close(struct dks_relay *r);
 
 /* child.c: start the sandbox's init. Root callers run dks_setup_main in a
  * vfork child (it sends DKS_MSG_INIT_PID); others call dks_spawn_init. */

@@ -198,6 +198,7 @@ static const struct dks_yaml_key limits_keys[] = {
 	LIMIT(processes, .min = 1),
 	LIMIT(tmp_size, .flags = DKS_YAML_SUFFIX),
 	LIMIT(build_size, .flags = DKS_YAML_SUFFIX, .min = 1),
+	LIMIT(output, .flags = DKS_YAML_SUFFIX),
 	{ NULL },
 };
 
@@ -245,6 +246,7 @@ static void set_defaults(struct dks_profile *p)
 		.processes = 1024,
 		.tmp_size = 1ULL << 30,
 		.build_size = 4ULL << 30,
+		.output = 64ULL << 20,
 	};
 }
 

@@ -35,6 +35,7 @@ struct monitor {
 	int exit_wstatus;
 	bool got_error;
 	bool timed_out;
+	bool output_killed; /* past limits.output with kill_at_output_limit */
 	struct dks_cgroup cgroup;
 	struct dks_msg error;
 };
@@ -155,38 +156,71 @@ static int poll_timeout_ms(double deadline)
 	return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
-/* Read reports until every writer is gone (init exited). The timeout
- * kills init: the kernel then kills every process of its pid namespace,
+/* Killing init makes the kernel kill every process of its pid namespace,
  * so nothing survives, whatever it forked or ignored. */
+static void kill_sandbox(struct monitor *mon)
+{
+	dks_cgroup_kill(&mon->cgroup);
+	if (mon->init_pid > 0)
+		kill(mon->init_pid, SIGKILL);
+	if (mon->setup_pid > 0)
+		kill(mon->setup_pid, SIGKILL);
+}
+
+/* One report; false once every writer is gone (init exited). */
+static bool read_report(const struct dks_sandbox *sb, int fd, struct monitor *mon,
+			struct dks_sandbox_result *res)
+{
+	struct dks_msg m;
+	ssize_t n = read(fd, &m, sizeof(m));
+
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n <= 0)
+		return false;
+	if (n == sizeof(m))
+		handle_msg(sb, mon, &m, res);
+	return true;
+}
+
+/* The command's output, relayed (relay.c); past the cap a capture that
+ * asked for it kills the sandbox. */
+static void relay_ready(struct dks_relay *r, struct pollfd *pfd, struct monitor *mon)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (pfd[i].revents && !dks_relay_pump(r, i))
+			pfd[i].fd = -1;
+	if (r->truncated && r->kill_at_cap && !mon->output_killed) {
+		mon->output_killed = true;
+		kill_sandbox(mon);
+	}
+}
+
+/* Read reports and relay output until init has exited and every process
+ * that held the output pipes is gone (they all die with init). The
+ * timeout kills init. */
 static void monitor(const struct dks_sandbox *sb, int fd, unsigned timeout,
-		    struct monitor *mon, struct dks_sandbox_result *res)
+		    struct dks_relay *relay, struct monitor *mon, struct dks_sandbox_result *res)
 {
 	double deadline = timeout ? now() + timeout : 0;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	struct dks_msg m;
+	struct pollfd pfd[3] = {{.fd = fd, .events = POLLIN}};
 
-	for (;;) {
-		int r = poll(&pfd, 1, mon->timed_out ? -1 : poll_timeout_ms(deadline));
-		ssize_t n;
+	for (size_t i = 0; i < relay->n; i++)
+		pfd[1 + i] = (struct pollfd){.fd = relay->s[i].rfd, .events = POLLIN};
+	while (pfd[0].fd >= 0 || !dks_relay_done(relay)) {
+		bool killed = mon->timed_out || mon->output_killed;
+		int r = poll(pfd, 1 + relay->n, killed ? -1 : poll_timeout_ms(deadline));
 
-		if (r < 0 && errno == EINTR)
+		if (r < 0)
 			continue;
 		if (r == 0) {
 			mon->timed_out = true;
-			dks_cgroup_kill(&mon->cgroup);
-			if (mon->init_pid > 0)
-				kill(mon->init_pid, SIGKILL);
-			if (mon->setup_pid > 0)
-				kill(mon->setup_pid, SIGKILL);
+			kill_sandbox(mon);
 			continue;
 		}
-		n = read(fd, &m, sizeof(m));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		if (n == sizeof(m))
-			handle_msg(sb, mon, &m, res);
+		if (pfd[0].revents && !read_report(sb, fd, mon, res))
+			pfd[0].fd = -1;
+		relay_ready(relay, pfd + 1, mon);
 	}
 }
 
@@ -221,6 +255,11 @@ static int finish(const struct dks_sandbox *sb, struct monitor *mon,
 	if (mon->timed_out) {
 		res->outcome = DKS_SANDBOX_TIMED_OUT;
 		dprintf(sb->fds[2], "dkms-sandbox: sandbox: timed out after %u s: killed every process\n", timeout);
+		return 0;
+	}
+	if (mon->output_killed) {
+		res->outcome = DKS_SANDBOX_SIGNALED;
+		res->term_signal = SIGXFSZ;
 		return 0;
 	}
 	if (mon->got_error)
@@ -379,6 +418,29 @@ static int spawn(const struct dks_sandbox *sb, struct dks_run_ctx *ctx, struct m
 	return ret;
 }
 
+/* Spawn with the command's stdio relayed (relay.c), then monitor. */
+static int run_relayed(const struct dks_sandbox *sb, struct dks_run_ctx *ctx, struct monitor *mon,
+		       struct pipes *p, unsigned timeout, struct dks_sandbox_result *res,
+		       struct dks_error *err)
+{
+	struct dks_relay relay;
+	int ret = dks_relay_open(sb, &relay, err);
+
+	memcpy(ctx->stdio, relay.child, sizeof(ctx->stdio));
+	if (ret == 0)
+		ret = spawn(sb, ctx, mon, p, err);
+	dks_relay_spawned(&relay);
+	if (ret == 0) {
+		monitor(sb, p->report[0], timeout, &relay, mon, res);
+		ret = finish(sb, mon, res, timeout, err);
+		res->output_truncated = relay.truncated;
+	} else {
+		dks_cgroup_destroy(&mon->cgroup);
+	}
+	dks_relay_close(&relay);
+	return ret;
+}
+
 int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 		    struct dks_sandbox_result *res, struct dks_error *err)
 {
@@ -410,21 +472,17 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	}
 	ret = dks_trees_open(sb, ctx.uid, ctx.gid, &ctx.trees, err);
 	if (ret == 0)
-		ret = spawn(sb, &ctx, &mon, &p, err);
-	/* init has its own copies of the trees: the caller's go now, but for
-	 * the scratch's root, which the caller reads after the run. */
+		ret = run_relayed(sb, &ctx, &mon, &p, timeout, res, err);
+	else
+		dks_cgroup_destroy(&mon.cgroup);
+	/* The caller's trees go (init had its own copies), but for the
+	 * scratch's root, which the caller reads after the run. */
 	if (sb->scratch_fd >= 0)
 		close(sb->scratch_fd);
 	sb->scratch_fd = ctx.trees.scratch;
 	ctx.trees.scratch = -1;
 	dks_trees_close(&ctx.trees);
 	strv_free(&env);
-	if (ret == 0) {
-		monitor(sb, p.report[0], timeout, &mon, res);
-		ret = finish(sb, &mon, res, timeout, err);
-	} else {
-		dks_cgroup_destroy(&mon.cgroup);
-	}
 	close_pipes(&p);
 	res->elapsed = now() - t0;
 	return ret;

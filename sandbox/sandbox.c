@@ -308,6 +308,11 @@ void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 	sb->fds[2] = err_fd;
 }
 
+void dks_sandbox_kill_at_output_limit(struct dks_sandbox *sb)
+{
+	sb->kill_at_output_limit = true;
+}
+
 int dks_sandbox_pass_fd(struct dks_sandbox *sb, int fd, struct dks_error *err)
 {
 	if (sb->n_pass >= DKS_MAX_PASS_FDS)

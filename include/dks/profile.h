@@ -31,6 +31,7 @@ struct dks_limits {
 	uint64_t processes;  /* processes in the sandbox (RLIMIT_NPROC/pids.max) */
 	uint64_t tmp_size;   /* size of the sandbox's /tmp tmpfs */
 	uint64_t build_size; /* size of a build's scratch dir (tmpfs), for callers */
+	uint64_t output;     /* bytes of stdout + stderr relayed, 0 = unlimited */
 };
 
 struct dks_profile {

@@ -42,7 +42,8 @@ struct dks_sandbox_result {
 	int term_signal;
 	double elapsed; /* seconds */
 	bool cgroup;    /* memory and processes were also bounded by a cgroup
-			   of the sandbox's own (docs/limits.md) */
+			   of the sandbox's own (docs/sandbox.md, "Limits") */
+	bool output_truncated; /* stdout + stderr passed limits.output */
 	char **denied;  /* syscall names seccomp denied (or logged), unique */
 	size_t n_denied;
 };
@@ -113,10 +114,20 @@ int dks_sandbox_set_cwd(struct dks_sandbox *sb, const char *dir,
 int dks_sandbox_setenv(struct dks_sandbox *sb, const char *name,
 		       const char *value, struct dks_error *err);
 
-/* The command's stdin/stdout/stderr (default 0, 1, 2). Denials and
- * sandbox messages go to @err_fd. */
+/* Where the command's stdin/stdout/stderr come from and go (default 0,
+ * 1, 2). The command never holds these fds: a terminal as stdin becomes
+ * /dev/null; its stdout and stderr are pipes the caller relays here until
+ * every process of the sandbox is gone, at most the profile's
+ * limits.output bytes (then one line says the rest was dropped), with
+ * control characters replaced where @out_fd/@err_fd is a terminal. Denials
+ * and sandbox messages go to @err_fd. */
 void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 			   int err_fd);
+
+/* Output past limits.output kills the sandbox instead of being dropped:
+ * the outcome is DKS_SANDBOX_SIGNALED with SIGXFSZ, as for a file past
+ * file_size (for captures whose caller refuses big output anyway). */
+void dks_sandbox_kill_at_output_limit(struct dks_sandbox *sb);
 
 /* Pass @fd to the command (e.g. a make jobserver pipe): it becomes fd
  * 3, 4, ... in the order of the calls. Returns that number. Everything

@@ -432,6 +432,23 @@ static int cmd_fd(char **argv)
 	return report_ok(what, "open: %s", target);
 }
 
+/* Reserve @mb MiB on fd N without changing its size (FALLOC_FL_KEEP_SIZE):
+ * RLIMIT_FSIZE does not count it. On the caller's file behind that fd
+ * (a build's make.log), the space would be the host's. */
+static int cmd_fallocate_fd(char **argv)
+{
+	char what[64];
+	long n, mb;
+
+	if (!parse_long(argv[1], &n) || n < 0 || n > INT_MAX || !parse_long(argv[2], &mb) ||
+	    mb < 1 || mb > 65536)
+		return PROBE_USAGE;
+	snprintf(what, sizeof(what), "fallocate fd %ld", n);
+	if (fallocate((int)n, FALLOC_FL_KEEP_SIZE, 0, (off_t)mb << 20) < 0)
+		return report_failed(what, errno);
+	return report_ok(what, "%ld MiB reserved", mb);
+}
+
 /*
  * TIOCSTI only works on the caller's controlling tty, so first make stdin
  * (a pty the test passes in) our controlling tty in a new session: then
@@ -746,6 +763,7 @@ static const struct probe_cmd commands[] = {
 	{ "chmod-suid", 1, "PATH", cmd_chmod_suid },
 	{ "caps", 0, "", cmd_caps },
 	{ "fd", 1, "N", cmd_fd },
+	{ "fallocate-fd", 2, "N MB", cmd_fallocate_fd },
 	{ "tiocsti", 0, "", cmd_tiocsti },
 	{ "tiocsti-high", 0, "", cmd_tiocsti_high },
 	{ "sysrq", 0, "", cmd_sysrq },

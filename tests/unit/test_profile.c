@@ -143,6 +143,7 @@ Test(profile, default_has_documented_limits_and_rules)
 	cr_expect_eq(p->limits.processes, 1024);
 	cr_expect_eq(p->limits.tmp_size, 1ULL << 30);
 	cr_expect_eq(p->limits.build_size, 4ULL << 30);
+	cr_expect_eq(p->limits.output, 64ULL << 20);
 	cr_expect(p->deny_namespace_clone && p->deny_setid_mode &&
 		  p->deny_tty_injection && p->landlock);
 	cr_expect_eq(p->n_etc, 4);
@@ -196,6 +197,7 @@ Test(profile, strict_has_smaller_limits)
 	cr_expect_eq(s->limits.processes, 512);
 	cr_expect_eq(s->limits.tmp_size, 512ULL << 20);
 	cr_expect_eq(s->limits.build_size, 2ULL << 30);
+	cr_expect_eq(s->limits.output, 16ULL << 20);
 	dks_profile_free(s);
 }
 
