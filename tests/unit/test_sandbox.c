@@ -48,7 +48,7 @@ static bool starts_with_dir(const char *path, const char *dir)
 
 static bool mount_expected(const char *mp, const char *kver, const char *rw)
 {
-	static const char *const fixed[] = {"/", "/usr", "/usr/src", "/usr/lib/modules", "/proc",
+	static const char *const fixed[] = {"/", "/usr", "/usr/src", "/usr/lib/modules", "/usr/local", "/proc",
 					    "/dev", "/tmp", SBT_PROBE_DIR, NULL};
 	char hdr[256];
 
