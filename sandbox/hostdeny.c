@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+/* One line per group, each with its reason. */
+/* clang-format off */
 const char *const dks_profile_host_denied[] = {
 	/* Keyrings are per user and per session, not per namespace: a key
 	 * of the caller's or of the build uid's other processes. */
@@ -39,6 +41,7 @@ const char *const dks_profile_host_denied[] = {
 	"inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
 	"fanotify_init", "fanotify_mark",
 	NULL};
+/* clang-format on */
 
 bool dks_profile_host_denied_has(const char *name)
 {
