@@ -557,19 +557,24 @@ static void enter_scratch_root(const struct dks_run_ctx *ctx)
 		dks_child_die(ctx, errno, "chdir /");
 }
 
-/* The toolchain image: the caller's clone attached in the scratch root,
- * so that overlayfs never resolves the caller's path as the build user
- * (it refuses a detached tree as a layer: lowerdir=/proc/self/fd/N is
- * EPERM), else the host path. */
+/* The toolchain image at /imageroot in the scratch root: the caller's
+ * clone, so that overlayfs never resolves the caller's path as the build
+ * user (it refuses a detached tree as a layer: lowerdir=/proc/self/fd/N is
+ * EPERM), else a bind of the host path. Either way the overlay's options,
+ * which mountinfo shows, name /imageroot, not the image's host path. */
 static void image_root(const struct dks_run_ctx *ctx, char *path, size_t size)
 {
 	int fd = ctx->trees.toolchain;
+	char from[PATH_MAX];
 
-	if (fd < 0)
-		return host_path(path, size, OLDROOT, ctx->sb->toolchain);
 	if (mkdir(IMAGEROOT, 0755) < 0)
 		dks_child_die(ctx, errno, "cannot create %s", IMAGEROOT);
-	attach_tree(ctx, fd, ctx->sb->toolchain, IMAGEROOT, RO_ATTRS);
+	if (fd >= 0) {
+		attach_tree(ctx, fd, ctx->sb->toolchain, IMAGEROOT, RO_ATTRS);
+	} else {
+		host_path(from, sizeof(from), OLDROOT, ctx->sb->toolchain);
+		bind_tree(ctx, from, IMAGEROOT, RO_ATTRS);
+	}
 	snprintf(path, size, IMAGEROOT);
 }
 

@@ -395,3 +395,29 @@ Test(leaks, inotify_and_fanotify_are_denied_in_every_profile, .timeout = 60)
 {
 	each_profile(try_inotify, NULL);
 }
+
+/* mountinfo shows an overlay's options: the image's layer must be named
+ * by the sandbox's own path, not by where the image is on the host. A
+ * normal user's sandbox opens the image itself (root's clones it). */
+Test(leaks, mountinfo_names_no_host_path_of_a_toolchain_image, .timeout = 60)
+{
+	cleanup_free char *dir = sbt_mkdtemp(NULL);
+	cleanup_free char *img = NULL;
+	static char out[65536];
+	int rc;
+
+	cr_assert_eq(geteuid(), 0, "run the tests as root (make check): the test becomes nobody");
+	cr_assert(asprintf(&img, "%s/image", dir) > 0);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	rc = sbt_sh(out, sizeof(out),
+		    "mkdir -p '%s/bin' && cp '%s' '%s/bin/probe' && chmod -R a+rX '%s'", img,
+		    sbt_probe_path(), img, img);
+	cr_assert_eq(rc, 0, "%s", out);
+	rc = sbt_sh(out, sizeof(out),
+		    "cd / && runuser -u nobody -- '%s' sandbox run --toolchain '%s' -- /bin/probe "
+		    "mountinfo",
+		    getenv("DKS_BIN"), img);
+	cr_assert_eq(rc, 0, "the sandbox did not run: %s", out);
+	cr_assert(strstr(out, "lowerdir="), "no overlay root in:\n%s", out);
+	cr_assert(!strstr(out, dir), "the image's host path %s is in mountinfo:\n%s", dir, out);
+}
