@@ -14,8 +14,8 @@
  * and nothing else of the host: /usr/src and /lib/modules are masked by
  * empty tmpfs so that only this kernel's headers and this module's source
  * are there, and /usr/local (site configuration, local CA certificates)
- * is hidden the same way. Every bind is nosuid,nodev; every mount except the writable
- * binds, /tmp and /dev's nodes is read-only.
+ * is hidden the same way. Every bind is nosuid,nodev; every mount except
+ * the writable binds, /tmp and /dev's nodes is read-only.
  *
  * The host's root stays reachable at /oldroot while building (as in
  * bubblewrap) and is detached before the command starts.
