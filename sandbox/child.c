@@ -304,6 +304,7 @@ __attribute__((noreturn)) static void init_main(const struct dks_run_ctx *parent
 		dks_child_die(&c, errno, "sethostname");
 	loopback_up(&c);
 	await_caller(&c);
+	dks_keyring_fresh(&c); /* not the caller's: its keys stay out */
 	dks_mounts_setup(&c);
 	/* Attached or unused: none of the caller's trees stays open. */
 	dks_trees_close(&c.trees);

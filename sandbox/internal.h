@@ -217,8 +217,10 @@ unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg);
 void dks_cgroup_destroy(struct dks_cgroup *cg);
 
 /* Host dirs hidden behind empty tmpfs in a host-toolchain sandbox: every
- * other module's source, every kernel's modules. */
-#define DKS_MASKED_DIRS {"/usr/src", "/lib/modules", NULL}
+ * other module's source, every kernel's modules, and /usr/local (the
+ * site's configuration, local CA certificates, programs and their data:
+ * the host's, not the toolchain's). */
+#define DKS_MASKED_DIRS {"/usr/src", "/lib/modules", "/usr/local", NULL}
 
 /* mounts.c: build the sandbox's root and pivot into it (in init). */
 void dks_mounts_setup(const struct dks_run_ctx *ctx);
@@ -256,8 +258,14 @@ int dks_seccomp_install(const void *prog, size_t len, struct dks_error *err);
 #define DKS_BPF_MAX (4096 * 8)
 /* Is @name allowed only with some arguments (an argument rule)? */
 bool dks_seccomp_ruled(const struct dks_profile *p, const char *name);
+/* hostdeny.c: is syscall @nr (native ABI) in the host-deny set? */
+bool dks_seccomp_host_denied_nr(int nr);
 /* Serve one notification on @fd: report it and answer. */
 int dks_seccomp_serve(const struct dks_run_ctx *ctx, int fd);
+
+/* keyring.c: a new, empty session keyring for init and its children
+ * (init, before it drops privileges); dies if the kernel refuses one. */
+void dks_keyring_fresh(const struct dks_run_ctx *ctx);
 
 /* caps.c: empty every capability set, the bounding set included. */
 int dks_caps_drop_all(struct dks_error *err);

@@ -4,7 +4,8 @@
  *
  *   /usr (+ /bin /lib ... as on the host)  the toolchain, read-only
  *   /etc         only the profile's entries, read-only, and a passwd/group
- *   /proc        fresh, with sys, sysrq-trigger, irq, bus read-only
+ *   /proc        fresh, with sys, irq, bus, fs read-only and the host's
+ *                facts a build has no use for masked (proc_masked)
  *   /dev         tmpfs with null zero full random urandom tty
  *   /tmp         size-limited tmpfs
  *   headers      read-only at their host paths, with their symlink targets
@@ -12,8 +13,9 @@
  *
  * and nothing else of the host: /usr/src and /lib/modules are masked by
  * empty tmpfs so that only this kernel's headers and this module's source
- * are there. Every bind is nosuid,nodev; every mount except the writable
- * binds, /tmp and /dev's nodes is read-only.
+ * are there, and /usr/local (site configuration, local CA certificates)
+ * is hidden the same way. Every bind is nosuid,nodev; every mount except
+ * the writable binds, /tmp and /dev's nodes is read-only.
  *
  * The host's root stays reachable at /oldroot while building (as in
  * bubblewrap) and is detached before the command starts.
@@ -43,7 +45,18 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 static const char *const root_links[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", NULL};
 /* Made read-only after /proc is mounted: the kernel knobs stay out of
  * reach even where a namespace would let a write through. */
-static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+static const char *const proc_ro[] = {"sys", "irq", "bus", "fs", NULL};
+/* Host facts a build has no use for, each covered by an empty read-only
+ * file where the kernel has it (as container runtimes mask /proc/kcore):
+ * the boot command line and boot id, the running kernel's config, symbols
+ * and loaded modules, disks, partitions and swap (host paths), the key
+ * tables, scheduler and timer internals, interrupt counts (a keystroke
+ * timing channel), file locks, sysrq and kernel memory. */
+static const char *const proc_masked[] = {
+	"cmdline", "config.gz", "diskstats", "partitions", "swaps", "kallsyms", "modules", "keys",
+	"key-users", "sched_debug", "timer_list", "kcore", "sysrq-trigger", "interrupts",
+	"softirqs", "locks", "sys/kernel/random/boot_id", NULL};
+#define EMPTY_FILE "/empty" /* in the scratch root: the source of the masks */
 
 static unsigned long attrs_to_flags(unsigned attrs)
 {
@@ -349,6 +362,24 @@ static void setup_etc(const struct dks_run_ctx *ctx)
 	write_text(ctx, NEWROOT "/etc/hostname", "dkms-sandbox\n");
 }
 
+/* Each entry of proc_masked the kernel has: an empty file instead, bound
+ * read-only (a read gives nothing, a write EROFS). */
+static void mask_proc(const struct dks_run_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd = open(EMPTY_FILE, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+
+	if (fd < 0)
+		dks_child_die(ctx, errno, "cannot create %s", EMPTY_FILE);
+	close(fd);
+	for (int i = 0; proc_masked[i]; i++) {
+		snprintf(path, sizeof(path), NEWROOT "/proc/%s", proc_masked[i]);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			bind_tree(ctx, EMPTY_FILE, path, RO_ATTRS | MOUNT_ATTR_NOEXEC);
+	}
+}
+
 static void setup_proc(const struct dks_run_ctx *ctx)
 {
 	char path[PATH_MAX];
@@ -362,6 +393,7 @@ static void setup_proc(const struct dks_run_ctx *ctx)
 		if (access(path, F_OK) == 0)
 			bind_tree(ctx, path, path, RO_ATTRS | MOUNT_ATTR_NOEXEC);
 	}
+	mask_proc(ctx);
 }
 
 static void setup_dev(const struct dks_run_ctx *ctx)
@@ -525,19 +557,24 @@ static void enter_scratch_root(const struct dks_run_ctx *ctx)
 		dks_child_die(ctx, errno, "chdir /");
 }
 
-/* The toolchain image: the caller's clone attached in the scratch root,
- * so that overlayfs never resolves the caller's path as the build user
- * (it refuses a detached tree as a layer: lowerdir=/proc/self/fd/N is
- * EPERM), else the host path. */
+/* The toolchain image at /imageroot in the scratch root: the caller's
+ * clone, so that overlayfs never resolves the caller's path as the build
+ * user (it refuses a detached tree as a layer: lowerdir=/proc/self/fd/N is
+ * EPERM), else a bind of the host path. Either way the overlay's options,
+ * which mountinfo shows, name /imageroot, not the image's host path. */
 static void image_root(const struct dks_run_ctx *ctx, char *path, size_t size)
 {
 	int fd = ctx->trees.toolchain;
+	char from[PATH_MAX];
 
-	if (fd < 0)
-		return host_path(path, size, OLDROOT, ctx->sb->toolchain);
 	if (mkdir(IMAGEROOT, 0755) < 0)
 		dks_child_die(ctx, errno, "cannot create %s", IMAGEROOT);
-	attach_tree(ctx, fd, ctx->sb->toolchain, IMAGEROOT, RO_ATTRS);
+	if (fd >= 0) {
+		attach_tree(ctx, fd, ctx->sb->toolchain, IMAGEROOT, RO_ATTRS);
+	} else {
+		host_path(from, sizeof(from), OLDROOT, ctx->sb->toolchain);
+		bind_tree(ctx, from, IMAGEROOT, RO_ATTRS);
+	}
 	snprintf(path, size, IMAGEROOT);
 }
 

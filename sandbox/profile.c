@@ -84,6 +84,12 @@ static int check_syscall(const struct dks_yaml_walk *w, const yaml_node_t *item,
 {
 	if (seccomp_syscall_resolve_name(s) == __NR_SCMP_ERROR)
 		return dks_yaml_fail(w, item, "unknown syscall '%s' in '%s'", s, path);
+	/* No profile, debug included, weakens what protects the host. */
+	if (dks_profile_host_denied_has(s))
+		return dks_yaml_fail(w, item,
+				     "syscall '%s' in '%s' reaches kernel state the host "
+				     "shares: no profile may list it (host-deny set)",
+				     s, path);
 	return 0;
 }
 

@@ -10,7 +10,9 @@
  *   bits, ioctl other than TIOCSTI/TIOCLINUX...);
  * - everything else, argument-rule violations included, goes to the
  *   sandbox's init, which reports the call by name and answers EPERM (or,
- *   in log mode, lets it run: never for the calls in never_continue).
+ *   in log mode, lets it run: never for the calls in never_continue, nor
+ *   for the host-deny set of hostdeny.c, nor for a call libseccomp cannot
+ *   name, which no profile could allow anyway).
  *
  * The argument rules are conditional ALLOWs rather than conditional
  * denials: in libseccomp an unconditional ALLOW silently overrides
@@ -169,6 +171,10 @@ static int allow(const struct dks_profile *p, scmp_filter_ctx f, const char *nam
 
 	if (nr < 0)
 		return -1;
+	/* profile.c refuses such a profile; a profile built in memory too. */
+	if (dks_profile_host_denied_has(name))
+		return dks_err(err, 0, "seccomp: '%s' is in the host-deny set: no profile may allow it",
+			       name);
 	if (dks_seccomp_ruled(p, name))
 		return allow_ruled(p, f, name, nr, err);
 	r = seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0);
@@ -188,6 +194,9 @@ static int build(const struct dks_profile *p, scmp_filter_ctx f, struct dks_erro
 	for (size_t i = 0; i < p->n_enosys; i++) {
 		int nr = resolve(p->enosys[i], err);
 
+		if (nr >= 0 && dks_profile_host_denied_has(p->enosys[i]))
+			return dks_err(err, 0, "seccomp: '%s' is in the host-deny set: EPERM, not ENOSYS",
+				       p->enosys[i]);
 		if (nr < 0 || seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), nr, 0) < 0)
 			return dks_err(err, 0, "seccomp: rule for %s", p->enosys[i]);
 	}
@@ -234,8 +243,18 @@ int dks_seccomp_install(const void *prog, size_t len, struct dks_error *err)
 	return (int)fd;
 }
 
+/* Log mode: may the call run after it was reported? Never a call that
+ * would undo the sandbox or reach the host's shared state, nor one that
+ * libseccomp cannot name (a newer syscall: unknown, so not trusted). */
 static bool may_continue(int nr)
 {
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+	if (!name)
+		return false;
+	free(name);
+	if (dks_seccomp_host_denied_nr(nr))
+		return false;
 	for (int i = 0; never_continue[i]; i++)
 		if (seccomp_syscall_resolve_name(never_continue[i]) == nr)
 			return false;

@@ -6,7 +6,8 @@
  * path (containing '/' or ending in .yaml) loads that file.
  *
  * A bad profile fails with "FILE:LINE: reason" (unknown key, unknown
- * syscall name, wrong type, value out of range).
+ * syscall name, wrong type, value out of range, a syscall of the host-deny
+ * set in `allow` or `enosys`).
  */
 #ifndef DKS_PROFILE_H
 #define DKS_PROFILE_H
@@ -69,6 +70,12 @@ int dks_profile_parse(const char *text, size_t len, const char *source,
 		      struct dks_profile **out, struct dks_error *err);
 
 void dks_profile_free(struct dks_profile *p);
+
+/* The host-deny set (sandbox/hostdeny.c): syscalls that reach kernel
+ * state the host shares. No profile may list one; they fail with EPERM in
+ * every seccomp mode, log included. NULL-terminated. */
+extern const char *const dks_profile_host_denied[];
+bool dks_profile_host_denied_has(const char *name);
 
 /* Names of the embedded profiles, NULL-terminated. */
 extern const char *const dks_profile_builtin_names[];

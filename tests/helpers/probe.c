@@ -40,6 +40,13 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/timex.h>
+#include <sys/uio.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -662,6 +669,108 @@ static int cmd_x32(char **argv UNUSED)
 	return report_ok("x32 getpid", "returned %ld", ret);
 }
 
+/* ---- host-shared kernel state (tests/unit/test_leaks.c) ---------------- */
+
+/* Keys of the caller: read key @serial, search the session keyring for
+ * @desc, name the session keyring, add and request a key. */
+static int cmd_keys(char **argv)
+{
+	char buf[256];
+	long serial, n;
+	int r;
+
+	if (!parse_long(argv[1], &serial))
+		return PROBE_USAGE;
+	n = syscall(SYS_keyctl, KEYCTL_READ, serial, buf, sizeof(buf) - 1);
+	r = n < 0 ? report_failed("keyctl read", errno)
+		  : report_ok("keyctl read", "%.*s", (int)(n < 255 ? n : 255), buf);
+	n = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", argv[2], 0);
+	r = any_ok(r, n < 0 ? report_failed("keyctl search", errno)
+			    : report_ok("keyctl search", "key %ld", n));
+	n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, KEY_SPEC_SESSION_KEYRING, buf, sizeof(buf) - 1);
+	r = any_ok(r, n < 0 ? report_failed("keyctl describe session", errno)
+			    : report_ok("keyctl describe session", "%.*s", (int)(n < 255 ? n : 255),
+					buf));
+	r = any_ok(r, report_call("add_key", syscall(SYS_add_key, "user", "dks-probe", "x", 1,
+						     KEY_SPEC_PROCESS_KEYRING)));
+	return any_ok(r, report_call("request_key",
+				     syscall(SYS_request_key, "user", argv[2], NULL, 0)));
+}
+
+/* Watches on a host file (@argv[1], through a bind): inotify, fanotify. */
+static int cmd_inotify(char **argv)
+{
+	int fd = inotify_init1(IN_CLOEXEC);
+	int r = fd < 0 ? report_failed("inotify_init1", errno) : report_ok("inotify_init1", NULL);
+
+	if (fd >= 0)
+		r = any_ok(r, report_call("inotify_add_watch",
+					  inotify_add_watch(fd, argv[1], IN_ALL_EVENTS)));
+#ifdef SYS_inotify_init
+	r = any_ok(r, report_call("inotify_init", syscall(SYS_inotify_init)));
+#endif
+	return any_ok(r, report_call("fanotify_init",
+				     fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID, O_RDONLY)));
+}
+
+/* Calls of the host-deny set that work without any privilege when they
+ * are let through: only seccomp can make them fail with EPERM. */
+static int cmd_hostdeny(char **argv UNUSED)
+{
+	struct io_uring_params up = { 0 };
+	struct perf_event_attr pe = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pe),
+				      .config = PERF_COUNT_SW_TASK_CLOCK, .exclude_kernel = 1,
+				      .exclude_hv = 1 };
+	struct { struct file_handle fh; unsigned char b[128]; } h = { .fh.handle_bytes = 128 };
+	char a = 'a', b = 0;
+	struct iovec local = { &b, 1 }, remote = { &a, 1 };
+	struct timex tx = { 0 };
+	int mnt, r, e;
+
+	r = report_call("userfaultfd", syscall(SYS_userfaultfd, O_CLOEXEC | 1 /* USER_MODE_ONLY */));
+	r = any_ok(r, report_call("io_uring_setup", syscall(SYS_io_uring_setup, 1, &up)));
+	r = any_ok(r, report_call("name_to_handle_at", name_to_handle_at(AT_FDCWD, "/", &h.fh, &mnt, 0)));
+	r = any_ok(r, report_call("process_vm_readv",
+				  process_vm_readv(getpid(), &local, 1, &remote, 1, 0)));
+	r = any_ok(r, report_call("perf_event_open",
+				  syscall(SYS_perf_event_open, &pe, 0, -1, -1, PERF_FLAG_FD_CLOEXEC)));
+	r = any_ok(r, report_call("clock_adjtime", syscall(SYS_clock_adjtime, 0 /* CLOCK_REALTIME */, &tx)));
+	r = any_ok(r, report_call("unshare 0", unshare(0)));
+	e = in_child(traceme, NULL);
+	return any_ok(r, e ? report_failed("ptrace traceme", e) : report_ok("ptrace traceme", NULL));
+}
+
+/* Read each file whole: "ok (N bytes)" with its first line, or "empty". */
+static int cmd_slurp(char **argv)
+{
+	int r = PROBE_FAILED;
+
+	for (char **p = argv + 1; *p; p++) {
+		char what[PATH_MAX + 16], buf[4096], first[128] = "";
+		ssize_t n, total = 0;
+		int fd = open(*p, O_RDONLY | O_CLOEXEC);
+
+		snprintf(what, sizeof(what), "slurp %s", *p);
+		if (fd < 0) {
+			report_failed(what, errno);
+			continue;
+		}
+		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+			if (!total)
+				snprintf(first, sizeof(first), "%.*s", (int)strcspn(buf, "\n"), buf);
+			total += n;
+		}
+		close(fd);
+		if (n < 0)
+			report_failed(what, errno);
+		else if (total == 0)
+			report_failed_msg(what, "empty");
+		else
+			r = report_ok(what, "%zd bytes: %s", total, first);
+	}
+	return r;
+}
+
 /* ---- information ------------------------------------------------------- */
 
 static int cmd_uid(char **argv UNUSED)
@@ -743,7 +852,7 @@ static int cmd_killself(char **argv)
 
 struct probe_cmd {
 	const char *name;
-	int nargs;
+	int nargs; /* -1: one or more */
 	const char *usage;
 	int (*fn)(char **argv); /* argv[0]: the command, then its args */
 };
@@ -781,6 +890,10 @@ static const struct probe_cmd commands[] = {
 	{ "pids", 0, "", cmd_pids },
 	{ "exitcode", 1, "N", cmd_exitcode },
 	{ "killself", 1, "SIG", cmd_killself },
+	{ "keys", 2, "SERIAL DESC", cmd_keys },
+	{ "inotify", 1, "PATH", cmd_inotify },
+	{ "hostdeny", 0, "", cmd_hostdeny },
+	{ "slurp", -1, "PATH...", cmd_slurp },
 };
 
 static int usage(void)
@@ -802,7 +915,7 @@ int main(int argc, char **argv)
 
 		if (strcmp(argv[1], c->name))
 			continue;
-		if (argc - 2 != c->nargs)
+		if (c->nargs >= 0 ? argc - 2 != c->nargs : argc < 3) /* -1: one or more */
 			return usage();
 		r = c->fn(argv + 1);
 		if (r == PROBE_USAGE)

@@ -48,8 +48,8 @@ static bool starts_with_dir(const char *path, const char *dir)
 
 static bool mount_expected(const char *mp, const char *kver, const char *rw)
 {
-	static const char *const fixed[] = {"/", "/usr", "/usr/src", "/usr/lib/modules", "/proc",
-					    "/dev", "/tmp", SBT_PROBE_DIR, NULL};
+	static const char *const fixed[] = {"/", "/usr", "/usr/src", "/usr/lib/modules",
+					    "/usr/local", "/proc", "/dev", "/tmp", SBT_PROBE_DIR, NULL};
 	char hdr[256];
 
 	for (int i = 0; fixed[i]; i++)
