@@ -106,6 +106,13 @@ static size_t r_relpath(const char *v, size_t n, const char **why)
 	return OK;
 }
 
+size_t dks_relpath_bad(const char *s, size_t n)
+{
+	const char *why;
+
+	return r_relpath(s, n, &why);
+}
+
 /* A modalias pattern; "devname:" ones become a path under /dev
  * (modules.devname, kmod static-nodes, systemd-tmpfiles). */
 static size_t r_alias(const char *v, size_t n, const char **why)

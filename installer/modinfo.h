@@ -45,4 +45,8 @@ size_t dks_modinfo_value_bad(const char *key, const char *v, size_t n, const cha
  * first bad byte, or SIZE_MAX. */
 size_t dks_modname_bad(const char *s, size_t n);
 
+/* A relative path: printable, no space, no leading '/', no empty or '..'
+ * component. Offset of the first bad byte, or SIZE_MAX. */
+size_t dks_relpath_bad(const char *s, size_t n);
+
 #endif

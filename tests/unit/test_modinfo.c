@@ -196,6 +196,11 @@ Test(modinfo, validate_refuses_a_description_with_a_terminal_escape, .timeout = 
 
 /* ---- hostile packages, end to end ---------------------------------------------- */
 
+/* A softdep that ends its line: the rest becomes a modprobe "install" line. */
+#define SMUGGLE                                                                                   \
+	"MODULE_SOFTDEP(\"pre: foo\\ninstall dks_victim /bin/sh -c 'touch /tmp/dks-pwned'\");\n"
+
+
 /* Append C lines to hello's source (tests/modules/hello, copied by setup). */
 static void append_source(const struct it *t, const char *code)
 {
@@ -257,9 +262,7 @@ static void refused_at_install(const char *code, const char *reason, const char 
 Test(modinfo, install_refuses_a_softdep_that_smuggles_a_modprobe_install_line,
      .timeout = 300)
 {
-	refused_at_install("MODULE_SOFTDEP(\"pre: foo\\ninstall dks_victim /bin/sh -c "
-			   "'touch /tmp/dks-pwned'\");\n",
-			   ".modinfo softdep: byte 0x0a at offset 8 is not allowed",
+	refused_at_install(SMUGGLE, ".modinfo softdep: byte 0x0a at offset 8 is not allowed",
 			   "install dks_victim");
 }
 
@@ -308,4 +311,49 @@ Test(modinfo, install_accepts_well_formed_softdep_alias_and_firmware, .timeout =
 		  t.out);
 	cr_expect(strstr(t.out, "alias pci:v00008086d000010EDsv*sd*bc*sc*i* hello\n") != NULL,
 		  "%s", t.out);
+}
+
+/* ---- what depmod writes ----------------------------------------------------------- */
+
+/* A hostile module that reached the kernel's directory some other way (an
+ * older installer, another tool): depmod copies its softdep, and what it
+ * wrote must not replace the kernel's index files. The install of a clean
+ * module is then refused (exit 6, rolled back), naming the file and line. */
+Test(modinfo, depmod_output_with_a_smuggled_line_never_replaces_the_kernels_files,
+     .timeout = 300)
+{
+	struct it t;
+	char *index;
+
+	setup(&t);
+	append_source(&t, SMUGGLE);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
+	cr_assert_eq(sh(&t, "cd %s && mkdir -p root/lib/modules/%s/extra && "
+			    "cp dkms/hello/1.0/%s/x86_64/module/hello.ko root/lib/modules/%s/extra/"
+			    "evil.ko && cp %s/tests/modules/hello/hello.c src/hello-1.0/ && "
+			    "depmod -C %s -b root %s && grep -c dks_victim root/lib/modules/%s/"
+			    "modules.softdep",
+			    t.root, t.kver, t.kver, t.kver, getenv("DKS_SRCDIR"), t.root, t.kver,
+			    t.kver),
+		     0, "%s", t.out);
+	/* Until now depmod of the machine's own put it there: start from clean indexes. */
+	sh(&t, "cd %s/root/lib/modules/%s && rm modules.softdep && touch modules.softdep && "
+	       "md5sum modules.*",
+	   t.root, t.kver);
+	index = strdup(t.out);
+	cr_assert_eq(hello_on(&t, "build", t.kver, "--force"), 0, "%s", t.out);
+	hello_on(&t, "install", t.kver, "");
+	cr_expect_eq(t.status, 6, "exit %d: %s", t.status, t.out);
+	cr_expect(strstr(t.out, "modules.softdep:3: byte 0x69 at offset 0") && strstr(t.out, "rolled back"),
+		  "%s", t.out);
+	sh(&t, "cd %s/root/lib/modules/%s && md5sum modules.*", t.root, t.kver);
+	cr_expect_str_eq(t.out, index, "the kernel's index files changed");
+	sh(&t, "modprobe -c -C %s -d %s/root -S %s", t.root, t.root, t.kver);
+	cr_expect(strstr(t.out, "dks_victim") == NULL, "modprobe reads it:\n%s", t.out);
+	sh(&t, "find %s/root/lib/modules -name 'hello.ko*' -o -name '.dks-depmod-*'", t.root);
+	cr_expect_str_eq(t.out, "", "placed, or the view left behind");
+	/* Without it, the same install goes through. */
+	sh(&t, "rm %s/root/lib/modules/%s/extra/evil.ko", t.root, t.kver);
+	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	free(index);
 }
