@@ -288,8 +288,7 @@ static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char
 			return scan_fail(sc, v, kver);
 		if (state == DKS_INSTALLED)
 			dks_installed_suffix(sc->t, sc->m, kver, arch,
-					     sc->lines->v[sc->lines->n - 1].suffix,
-					     sizeof(sc->lines->v[0].suffix));
+					     &sc->lines->v[sc->lines->n - 1]);
 	}
 	return 0;
 }
@@ -487,12 +486,13 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* The suffix " (A) (B)" as "notes": ["A", "B"]. */
-static void json_notes(FILE *out, const char *suffix)
+/* The suffix and notes " (A) (B)" as "notes": ["A", "B"]. */
+static void json_notes(FILE *out, const struct dks_status *s)
 {
-	char note[sizeof(((struct dks_status *)0)->suffix)];
+	char note[sizeof(s->suffix) + sizeof(s->notes)], suffix[sizeof(note)];
 	const char *p = suffix;
 
+	snprintf(suffix, sizeof(suffix), "%s%s", s->suffix, s->notes);
 	fputs(", \"notes\": [", out);
 	while ((p = strstr(p, " ("))) {
 		size_t n = strcspn(p + 2, ")");
@@ -521,7 +521,7 @@ int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 		json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
 				     ? state_names[s[i].state]
 				     : NULL);
-		json_notes(out, s[i].suffix);
+		json_notes(out, &s[i]);
 		fputc('}', out);
 	}
 	fputs(n ? "\n]\n" : "]\n", out);
