@@ -12,7 +12,7 @@
 
 #include "dks/error.h"
 
-#define DKS_DEPOUT_MAX (256L * 1024 * 1024) /* one index file (Debian 6.1: 1.5 MiB) */
+#define DKS_DEPOUT_MAX (256L * 1024 * 1024) /* one index file (Debian 6.1's largest: 1.3 MB) */
 
 /* Check @name, a file depmod wrote in the directory @dirfd (@dir names it
  * in messages). Text files not known: printable lines. 0, or

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DKS_MODINFO_SIZE_MAX	(1024 * 1024) /* bytes of .modinfo (amdgpu: ~60 KiB) */
-#define DKS_MODINFO_ENTRIES_MAX 16384	      /* entries (amdgpu: ~1,500) */
+#define DKS_MODINFO_SIZE_MAX	(1024 * 1024) /* bytes (Debian 6.1's largest: option.ko, 76 KB) */
+#define DKS_MODINFO_ENTRIES_MAX 16384	      /* entries (option.ko: 1,603) */
 #define DKS_MODINFO_KEY_MAX	64
 #define DKS_MODNAME_MAX		55 /* MODULE_NAME_LEN - 1 */
 

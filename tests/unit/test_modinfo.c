@@ -44,6 +44,9 @@ Test(modinfo, well_formed_entries_of_real_modules_pass)
 	    "firmware=iwlwifi-cc-a0-77.ucode\0alias=pci:v00008086d000010EDsv*sd*bc*sc*i*\0"
 	    "alias=fs-ext4\0alias=devname:mapper/control\0alias=char-major-10-236\0"
 	    "softdep=pre: crc32c\0softdep=pre: ccm post: sd_mod crypto-crc32c\0weakdep=crc32c\0"
+	    "softdep=gcm\0softdep=pre: platform:leds-gpio platform:gpio_keys_polled\0"
+	    "author=Larry Finger\t<Larry.Finger@lwfinger.net>\0description=AppleTalk 0.20\n\0"
+	    "parm=aspm:Set to 1 to enable ASPM (default 1)\n\0parmtype=ids:array of ushort\0"
 	    "depends=jbd2,mbcache,crc16\0depends=\0srcversion=9F0D6A8EDC3C2E4B1F4A6D3\0"
 	    "retpoline=Y\0intree=Y\0staging=Y\0name=ixgbevf\0import_ns=CRYPTO_INTERNAL\0"
 	    "parm=debug:Debug level (0=none,...,16=all) (int)\0parmtype=debug:int\0"
@@ -66,7 +69,7 @@ Test(modinfo, each_rule_names_the_key_and_the_offending_byte)
 		bool in_key;
 	} cases[] = {
 	    {"softdep=pre: foo\ninstall bar /bin/sh", "softdep", 8, '\n', false},
-	    {"softdep=foo", "softdep", 0, 'f', false},  /* a name before any marker */
+	    {"softdep=pre: a\tb", "softdep", 6, '\t', false},
 	    {"softdep=pre:  foo", "softdep", 5, ' ', false},
 	    {"softdep=pre: a/b", "softdep", 6, '/', false},
 	    {"softdep=", "softdep", 0, -1, false},
@@ -90,6 +93,8 @@ Test(modinfo, each_rule_names_the_key_and_the_offending_byte)
 	    {"parm=debug\x01:x", "parm", 5, 0x01, false},
 	    {"parm=nodesc", "parm", 6, -1, false},
 	    {"parmtype=x:int\n", "parmtype", 5, '\n', false},
+	    {"parm=x:a\rb", "parm", 3, '\r', false},
+	    {"author=a\x1b[31m", "author", 1, 0x1b, false},
 	    {"description=ok\x7f", "description", 2, 0x7f, false},
 	    {"author=\xc2\x9b" "31m", "author", 0, 0xc2, false}, /* U+009B, CSI */
 	    {"license=GPL\xff", "license", 3, 0xff, false},
@@ -356,4 +361,26 @@ Test(modinfo, depmod_output_with_a_smuggled_line_never_replaces_the_kernels_file
 	sh(&t, "rm %s/root/lib/modules/%s/extra/evil.ko", t.root, t.kver);
 	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	free(index);
+}
+
+/* depmod on the view writes what depmod on the kernel's directory writes,
+ * and leaves nothing behind. */
+Test(modinfo, depmod_through_the_view_writes_what_depmod_writes, .timeout = 300)
+{
+	struct it t;
+	char *ours;
+
+	setup(&t);
+	append_source(&t, "MODULE_SOFTDEP(\"pre: crc32c\");\nMODULE_ALIAS(\"dks-test\");\n");
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	sh(&t, "cd %s/root/lib/modules/%s && md5sum modules.* && ls -a ..", t.root, t.kver);
+	ours = strdup(t.out);
+	cr_assert_eq(sh(&t, "cd %s/root/lib/modules/%s && rm modules.dep* modules.alias* "
+			    "modules.softdep modules.symbols* modules.devname && "
+			    "depmod -C %s -b %s/root %s && md5sum modules.* && ls -a ..",
+			t.root, t.kver, t.root, t.root, t.kver),
+		     0, "%s", t.out);
+	cr_expect_str_eq(ours, t.out, "depmod through the view wrote other files");
+	cr_expect(strstr(ours, "modules.softdep") && !strstr(ours, ".dks-depmod"), "%s", ours);
+	free(ours);
 }
