@@ -75,7 +75,8 @@ static size_t path_bad(const char *p, size_t n)
 	if (colon)
 		return (size_t)(colon - p);
 	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		if (n >= strlen(ends[i]) && !memcmp(p + n - strlen(ends[i]), ends[i], strlen(ends[i])))
+		if (n >= strlen(ends[i]) &&
+		    !memcmp(p + n - strlen(ends[i]), ends[i], strlen(ends[i])))
 			return OK;
 	return n;
 }
@@ -189,8 +190,8 @@ static const struct grammar {
 	const char *name;
 	line_fn line;
 } grammars[] = {
-    {"modules.dep", dep_line},		{"modules.alias", alias_line},
-    {"modules.symbols", symbol_line},	{"modules.softdep", softdep_line},
+    {"modules.dep", dep_line},	       {"modules.alias", alias_line},
+    {"modules.symbols", symbol_line},  {"modules.softdep", softdep_line},
     {"modules.weakdep", weakdep_line}, {"modules.devname", devname_line},
 };
 
@@ -216,7 +217,8 @@ static bool lines_ok(const char *buf, size_t len, line_fn fn, size_t *lineno, si
 		++*lineno;
 		*start = i;
 		if (buf[i] == '#')
-			*off = at(buf + i, buf + i + 1, dks_modinfo_value_bad("", buf + i + 1, n - 1, &why));
+			*off = at(buf + i, buf + i + 1,
+				  dks_modinfo_value_bad("", buf + i + 1, n - 1, &why));
 		else
 			*off = fn(buf + i, n);
 		if (*off == OK && !nl)
@@ -235,7 +237,8 @@ static int read_index(int dirfd, const char *dir, const char *name, char **buf, 
 	struct stat st;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, errno, "depmod: %s/%s", dir, name);
+		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, errno, "depmod: %s/%s", dir,
+				    name);
 	if (!S_ISREG(st.st_mode) || st.st_size > DKS_DEPOUT_MAX)
 		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0,
 				    "depmod: %s/%s is not a regular file of at most %ld bytes", dir,
@@ -262,10 +265,11 @@ int dks_depout_check(int dirfd, const char *dir, const char *name, struct dks_er
 		return 0;
 	byte = start + off < len ? (unsigned char)buf[start + off] : '\n';
 	if (byte == '\n')
-		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0,
-				    "depmod wrote %s/%s:%zu: the line ends too early at offset %zu; "
-				    "the kernel's index files are left as they were",
-				    dir, name, lineno, off);
+		return dks_err_code(
+		    err, DKS_EXIT_INSTALL_FAILED, 0,
+		    "depmod wrote %s/%s:%zu: the line ends too early at offset %zu; "
+		    "the kernel's index files are left as they were",
+		    dir, name, lineno, off);
 	return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0,
 			    "depmod wrote %s/%s:%zu: byte 0x%02x at offset %zu is not allowed; "
 			    "the kernel's index files are left as they were",

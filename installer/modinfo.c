@@ -267,12 +267,12 @@ static const struct key_rule {
 	const char *key;
 	rule_fn rule;
 } rules[] = {
-    {"alias", r_alias},	    {"softdep", r_softdep},   {"weakdep", r_weakdep},
-    {"firmware", r_relpath}, {"depends", r_depends},   {"name", r_name},
-    {"vermagic", r_ascii},   {"license", r_text},      {"description", r_prose},
-    {"author", r_prose},	    {"version", r_text},      {"srcversion", r_hex},
-    {"intree", r_yes},	    {"retpoline", r_yes},     {"staging", r_yes},
-    {"parm", r_parm},	    {"parmtype", r_parmtype},     {"import_ns", r_ident},
+    {"alias", r_alias},	     {"softdep", r_softdep},	{"weakdep", r_weakdep},
+    {"firmware", r_relpath}, {"depends", r_depends},	{"name", r_name},
+    {"vermagic", r_ascii},   {"license", r_text},	{"description", r_prose},
+    {"author", r_prose},     {"version", r_text},	{"srcversion", r_hex},
+    {"intree", r_yes},	     {"retpoline", r_yes},	{"staging", r_yes},
+    {"parm", r_parm},	     {"parmtype", r_parmtype},	{"import_ns", r_ident},
     {"scmversion", r_word},  {"sourceversion", r_text},
 };
 
@@ -291,8 +291,8 @@ size_t dks_modinfo_value_bad(const char *key, const char *v, size_t n, const cha
 static size_t key_bad(const char *k, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!(is_alnum((unsigned char)k[i]) || k[i] == '_') || (i == 0 && k[i] >= '0' && k[i] <= '9') ||
-		    i == DKS_MODINFO_KEY_MAX)
+		if (!(is_alnum((unsigned char)k[i]) || k[i] == '_') ||
+		    (i == 0 && k[i] >= '0' && k[i] <= '9') || i == DKS_MODINFO_KEY_MAX)
 			return i;
 	return n ? OK : 0;
 }

@@ -29,7 +29,7 @@ struct dks_modinfo_fault {
 	bool at_end;			   /* nothing at @off: too short or empty */
 	size_t off;			   /* in the value (or the key) */
 	unsigned char byte;
-	size_t entry;	   /* the entry's offset in the section */
+	size_t entry; /* the entry's offset in the section */
 	const char *why;
 };
 

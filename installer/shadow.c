@@ -138,8 +138,8 @@ static int walk(plan_t *p, int fd, const char *dir, int depth, struct dks_error 
 		if (de->d_type != DT_DIR || depth >= WALK_DEPTH_MAX ||
 		    snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
 			continue;
-		subfd = openat(dirfd(d), de->d_name,
-			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		subfd =
+		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (subfd >= 0)
 			ret = walk(p, subfd, sub, depth + 1, err);
 	}
@@ -158,7 +158,8 @@ static int scan_builtin(plan_t *p, const char *kdir, struct dks_error *err)
 
 	snprintf(path, sizeof(path), "%s/modules.builtin", kdir);
 	f = fopen(path, "re");
-	while (f && (len = getline(&line, &cap, f)) > 0 && (total += (size_t)len) < BUILTIN_SIZE_MAX) {
+	while (f && (len = getline(&line, &cap, f)) > 0 &&
+	       (total += (size_t)len) < BUILTIN_SIZE_MAX) {
 		const char *base;
 
 		line[strcspn(line, "\n")] = '\0';
