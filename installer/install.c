@@ -197,6 +197,8 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 	if (ret == 0)
 		ret = prepare_all(p, &f, s, err);
 	if (ret == 0)
+		ret = dks_shadow_scan(p, err);
+	if (ret == 0)
 		ret = call_hook(p, o, "pre_install", err);
 	if (ret == 0)
 		ret = dks_place_install(p, o, err);

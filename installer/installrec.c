@@ -34,8 +34,29 @@ void dks_installrec_path(char *buf, size_t size, const struct dks_tree *t, const
 void dks_installrec_free(struct dks_installrec *r)
 {
 	free(r->e);
+	free(r->shadow);
 	r->e = NULL;
-	r->n = 0;
+	r->shadow = NULL;
+	r->n = r->n_shadow = 0;
+}
+
+int dks_installrec_add_shadow(struct dks_installrec *r, const char *module, bool builtin,
+			      const char *path)
+{
+	struct dks_installrec_shadow *s;
+
+	if (r->n_shadow >= DKS_INSTALLREC_SHADOWS_MAX || strpbrk(path, "\t\n") ||
+	    strpbrk(module, "\t\n") || strlen(path) >= PATH_MAX || strlen(module) > NAME_MAX)
+		return 0;
+	s = reallocarray(r->shadow, r->n_shadow + 1, sizeof(*s));
+	if (!s)
+		return -1;
+	r->shadow = s;
+	s = &r->shadow[r->n_shadow++];
+	snprintf(s->module, sizeof(s->module), "%s", module);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->builtin = builtin;
+	return 0;
 }
 
 static void put_stamp(FILE *f, const struct dks_filestamp *s)
@@ -57,6 +78,9 @@ int dks_installrec_format(const struct dks_installrec *r, char **out, size_t *le
 		put_stamp(f, &r->e[i].built);
 		fputc('\n', f);
 	}
+	for (size_t i = 0; i < r->n_shadow; i++)
+		fprintf(f, "shadows\t%s\t%s\t%s\n", r->shadow[i].module,
+			r->shadow[i].builtin ? "built-in" : "in-tree", r->shadow[i].path);
 	if (fclose(f) != 0)
 		return dks_err(err, errno, "install record");
 	return 0;
@@ -83,12 +107,30 @@ static int get_stamp(char **p, struct dks_filestamp *s)
 	return 0;
 }
 
+/* "shadows\t<module>\t<in-tree|built-in>\t<path>\n" */
+static int read_shadow(struct dks_installrec *r, char *line)
+{
+	char *module = line + strlen("shadows\t"), *kind, *path, *end;
+
+	kind = strchr(module, '\t');
+	path = kind ? strchr(kind + 1, '\t') : NULL;
+	end = path ? strchr(path + 1, '\n') : NULL;
+	if (!end || end[1] || r->n_shadow >= DKS_INSTALLREC_SHADOWS_MAX)
+		return -1;
+	*kind++ = *path++ = *end = '\0';
+	if (!*module || !*path || (strcmp(kind, "in-tree") && strcmp(kind, "built-in")))
+		return -1;
+	return dks_installrec_add_shadow(r, module, strcmp(kind, "built-in") == 0, path);
+}
+
 static int read_line(struct dks_installrec *r, char *line)
 {
 	struct dks_installrec_entry *e;
 	char *p = line + strlen("module");
 
-	if (strncmp(line, "module\t", 7) != 0 || r->n >= 64)
+	if (strncmp(line, "shadows\t", 8) == 0)
+		return read_shadow(r, line);
+	if (strncmp(line, "module\t", 7) != 0 || r->n >= 64 || r->n_shadow)
 		return -1;
 	e = reallocarray(r->e, r->n + 1, sizeof(*e));
 	if (!e)

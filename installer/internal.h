@@ -50,6 +50,11 @@ int dks_place_install(struct dks_install_plan *p, const struct dks_install_opts 
 int dks_place_uninstall(struct dks_install_plan *p, const struct dks_install_opts *o,
 			struct dks_error *err);
 
+/* shadow.c: warn for each in-tree module (below <kver>/kernel/, or in
+ * modules.builtin) that a module of @p has the name of, and add it to
+ * @p's install record. */
+int dks_shadow_scan(struct dks_install_plan *p, struct dks_error *err);
+
 /* depmod.c: depmod for @kver in the install tree (which must end in
  * /lib/modules). 0, or DKS_EXIT_INSTALL_FAILED with @err filled. */
 int dks_depmod(const struct dks_tree *t, const char *kver, struct dks_error *err);

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "dks/cleanup.h"
+#include "modinfo.h"
 #include "validate.h"
 
 #define SIG_MARKER	     "~Module signature appended~\n"
@@ -566,6 +567,27 @@ static int check_names(const struct vctx *v, const struct modinfo *mi, const str
 	return 0;
 }
 
+/* Every entry against its grammar (modinfo.h): depmod copies them into
+ * files that root's tools read as configuration. */
+static int check_modinfo_grammar(const struct vctx *v, const struct sec *s)
+{
+	struct dks_modinfo_fault f;
+	char what[DKS_MODINFO_KEY_MAX + 16], shown_byte[8] = "";
+
+	if (dks_modinfo_check((const char *)v->e.p + s->off, s->size, &f) == 0)
+		return 0;
+	if (!f.why || (!f.key[0] && !f.in_key))
+		return refuse(v, ".modinfo: %s", f.why ? f.why : "malformed");
+	snprintf(what, sizeof(what), f.in_key ? "key \"%s\"" : "%s", f.key);
+	if (f.at_end)
+		return refuse(v, ".modinfo %s: ends too early at offset %zu (%s)", what, f.off,
+			      f.why);
+	if (f.byte > 0x20 && f.byte < 0x7f)
+		snprintf(shown_byte, sizeof(shown_byte), " ('%c')", f.byte);
+	return refuse(v, ".modinfo %s: byte 0x%02x%s at offset %zu is not allowed (%s)", what,
+		      f.byte, shown_byte, f.off, f.why);
+}
+
 static int check_vermagic(const struct vctx *v, const struct modinfo *mi)
 {
 	char b[SHOWN_MAX + 4];
@@ -711,7 +733,8 @@ static int check_sections(struct vctx *v)
 		if (!have[i] && i != SEC_VERSIONS)
 			return refuse(v, "no %s section: not a kernel module", names[i]);
 	}
-	if (parse_modinfo(v, &s[SEC_MODINFO], &mi) < 0 ||
+	if (check_modinfo_grammar(v, &s[SEC_MODINFO]) < 0 ||
+	    parse_modinfo(v, &s[SEC_MODINFO], &mi) < 0 ||
 	    check_names(v, &mi, &s[SEC_THIS_MODULE]) < 0 || check_vermagic(v, &mi) < 0)
 		return -1;
 	return check_versions(v, &s[SEC_VERSIONS], have[SEC_VERSIONS]);

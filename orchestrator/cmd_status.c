@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * dkms-sandbox status [MODULE[/VERSION]] [-k KVER] [--json]
- * dkms's lines, read from the tree: no dkms.conf, no process.
+ * dkms-sandbox status [MODULE[/VERSION]] [-k KVER] [--json] [--verbose]
+ * dkms's lines, read from the tree: no dkms.conf, no process. --verbose
+ * adds our notes (the in-tree modules an installed one shadows) after
+ * dkms's line, which stays byte-exact without it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,8 +41,9 @@ static int print(const struct dks_ctx *ctx, const struct dks_status *st, size_t 
 	} else {
 		for (size_t i = 0; ret == 0 && i < k; i++) {
 			char *line = dks_status_line(&kept[i]);
+			const char *notes = ctx->cli.verbose ? kept[i].notes : "";
 
-			if (!line || puts(line) == EOF)
+			if (!line || printf("%s%s\n", line, notes) < 0)
 				ret = -1;
 			free(line);
 		}

@@ -24,6 +24,7 @@
 #include "dks/spec.h"
 #include "dks/tree.h"
 #include "dks/installer.h"
+#include "dks/utf8.h"
 #include "suffix.h"
 
 /* Reads of one build that a writer may overtake, each time by a whole
@@ -287,8 +288,7 @@ static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char
 			return scan_fail(sc, v, kver);
 		if (state == DKS_INSTALLED)
 			dks_installed_suffix(sc->t, sc->m, kver, arch,
-					     sc->lines->v[sc->lines->n - 1].suffix,
-					     sizeof(sc->lines->v[0].suffix));
+					     &sc->lines->v[sc->lines->n - 1]);
 	}
 	return 0;
 }
@@ -457,35 +457,6 @@ char *dks_status_line(const struct dks_status *s)
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at @p (1-4), or 0: names come from
- * the filesystem, any bytes, and JSON must be UTF-8. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t len;
-	unsigned min;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, min = 0x80, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, min = 0x800, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, min = 0x10000, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* @s as a JSON string (null for NULL); a byte that is not UTF-8 becomes
  * U+FFFD. */
 static void json_string(FILE *out, const char *s)
@@ -498,7 +469,9 @@ static void json_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 	while (*p) {
-		size_t len = utf8_len(p);
+		uint32_t cp;
+		/* Names come from the filesystem, any bytes; JSON must be UTF-8. */
+		size_t len = dks_utf8_decode(p, 4, &cp);
 
 		if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
@@ -513,12 +486,13 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* The suffix " (A) (B)" as "notes": ["A", "B"]. */
-static void json_notes(FILE *out, const char *suffix)
+/* The suffix and notes " (A) (B)" as "notes": ["A", "B"]. */
+static void json_notes(FILE *out, const struct dks_status *s)
 {
-	char note[sizeof(((struct dks_status *)0)->suffix)];
+	char note[sizeof(s->suffix) + sizeof(s->notes)], suffix[sizeof(note)];
 	const char *p = suffix;
 
+	snprintf(suffix, sizeof(suffix), "%s%s", s->suffix, s->notes);
 	fputs(", \"notes\": [", out);
 	while ((p = strstr(p, " ("))) {
 		size_t n = strcspn(p + 2, ")");
@@ -547,7 +521,7 @@ int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 		json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
 				     ? state_names[s[i].state]
 				     : NULL);
-		json_notes(out, s[i].suffix);
+		json_notes(out, &s[i]);
 		fputc('}', out);
 	}
 	fputs(n ? "\n]\n" : "]\n", out);

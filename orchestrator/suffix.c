@@ -38,15 +38,27 @@ static int compare(const struct dks_filestamp *s)
 	return dks_fnv1a64(buf, (size_t)st.st_size) != s->hash;
 }
 
-void dks_installed_suffix(const struct dks_tree *t, const char *m, const char *kver,
-			  const char *arch, char *buf, size_t size)
+/* " (shadows in-tree ext4) (shadows built-in foo)" */
+static void shadow_notes(const struct dks_installrec *r, char *buf, size_t size)
 {
-	char path[PATH_MAX];
+	for (size_t i = 0; i < r->n_shadow; i++) {
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, size - used, " (shadows %s %s)",
+			 r->shadow[i].builtin ? "built-in" : "in-tree", r->shadow[i].module);
+	}
+}
+
+void dks_installed_suffix(const struct dks_tree *t, const char *m, const char *kver,
+			  const char *arch, struct dks_status *s)
+{
+	char path[PATH_MAX], *buf = s->suffix;
+	size_t size = sizeof(s->suffix);
 	struct dks_installrec r;
 	bool missing = false, differ = false;
 	struct stat st;
 
-	buf[0] = 0;
+	buf[0] = s->notes[0] = 0;
 	snprintf(path, sizeof(path), "%s/%s/original_module/%s/%s", t->dkms_tree, m, kver, arch);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		snprintf(buf, size, " (Original modules exist)");
@@ -59,6 +71,7 @@ void dks_installed_suffix(const struct dks_tree *t, const char *m, const char *k
 		missing |= inst < 0;
 		differ |= inst > 0 || built != 0;
 	}
+	shadow_notes(&r, s->notes, sizeof(s->notes));
 	dks_installrec_free(&r);
 	if (differ)
 		snprintf(buf + strlen(buf), size - strlen(buf),

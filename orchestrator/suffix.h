@@ -8,8 +8,9 @@
 #include "dks/tree.h"
 
 /* The status line's suffixes for an installed m/kver/arch (dkms's
- * wording), "" when there is nothing to say. */
+ * wording) in s->suffix, and our notes in s->notes (the in-tree modules
+ * it shadows: " (shadows in-tree ext4)"); "" when there is nothing to say. */
 void dks_installed_suffix(const struct dks_tree *t, const char *m, const char *kver,
-			  const char *arch, char *buf, size_t size);
+			  const char *arch, struct dks_status *s);
 
 #endif

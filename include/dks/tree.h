@@ -82,6 +82,10 @@ struct dks_status {
 	char *kver, *arch;      /* NULL for ADDED and BROKEN lines */
 	enum dks_state state;
 	char suffix[192];       /* " (Original modules exist)" ... or "" */
+	/* Ours, not dkms's: " (shadows in-tree ext4)", " (shadows built-in
+	 * ext4)", or "". Only --json and --verbose show it: the status line
+	 * stays dkms's, byte for byte. */
+	char notes[192];
 };
 
 /* Every status line, sorted like dkms (module, version, kernel, arch);
@@ -94,7 +98,8 @@ void dks_status_free(struct dks_status *s, size_t n);
 char *dks_status_line(const struct dks_status *s);
 /* status --json: an array of {"module", "version", "kernel", "arch",
  * "state", "notes"} objects (null where a line has no kernel/arch; notes:
- * the suffixes of an installed line, without parentheses). 0, or -1 with
+ * the suffixes of an installed line and then its notes, without
+ * parentheses). 0, or -1 with
  * errno when writing failed. */
 int dks_status_json(FILE *out, const struct dks_status *s, size_t n);
 

@@ -448,3 +448,58 @@ Test(install, the_signing_key_cannot_be_read_from_a_sandbox, .timeout = 60)
 	cr_expect_neq(t.status, 0, "the key was read: %s", t.out);
 	cr_expect(strstr(t.out, "PRIVATE KEY") == NULL, "the key leaked: %s", t.out);
 }
+
+/* A package may take an in-tree module's name (dkms's way to update a
+ * driver): install says so, one line per shadowed module with its path,
+ * leaves the kernel's file where it is, and status tells it in --verbose
+ * and --json only (dkms's line stays byte-exact). */
+Test(install, names_each_in_tree_module_it_shadows, .timeout = 300)
+{
+	struct it t;
+	char line[2048], intree[1024];
+
+	setup(&t);
+	snprintf(intree, sizeof(intree), "%s/root/lib/modules/%s/kernel/drivers/misc/hello.ko",
+		 t.root, t.kver);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
+	cr_assert_eq(sh(&t, "mkdir -p %s/root/lib/modules/%s/kernel/drivers/misc && cp "
+			    "%s/dkms/hello/1.0/%s/x86_64/module/hello.ko %s && md5sum %s > %s/sum",
+			t.root, t.kver, t.root, t.kver, intree, intree, t.root),
+		     0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	snprintf(line, sizeof(line), "dkms-sandbox: warning: hello.ko shadows the in-tree module %s\n",
+		 intree);
+	cr_expect(strstr(t.out, line) != NULL, "no \"%s\" in: %s", line, t.out);
+	sh(&t, "md5sum -c %s/sum && modprobe -d %s/root -S %s --show-depends hello", t.root,
+	   t.root, t.kver);
+	cr_expect(strstr(t.out, "updates/dkms/hello.ko") != NULL, "ours is not the one loaded, or "
+		  "the in-tree file changed: %s", t.out);
+	snprintf(line, sizeof(line), "hello/1.0, %s, x86_64: installed\n", t.kver);
+	dks(&t, "status");
+	cr_expect_str_eq(t.out, line, "the dkms line changed");
+	dks(&t, "status --verbose");
+	cr_expect(strstr(t.out, "x86_64: installed (shadows in-tree hello)\n") != NULL, "%s", t.out);
+	dks(&t, "status --json");
+	cr_expect(strstr(t.out, "\"notes\": [\"shadows in-tree hello\"]") != NULL, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
+	sh(&t, "md5sum -c %s/sum", t.root);
+	cr_expect_eq(t.status, 0, "uninstall touched the in-tree module: %s", t.out);
+}
+
+/* A built-in module cannot be replaced by a loadable one: install says so. */
+Test(install, says_a_module_built_into_the_kernel_cannot_be_replaced, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	sh(&t, "echo kernel/drivers/misc/hello.ko >> %s/root/lib/modules/%s/modules.builtin",
+	   t.root, t.kver);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "dkms-sandbox: warning: hello.ko has the name of a module built "
+				"into kernel ") &&
+		      strstr(t.out, "(modules.builtin: kernel/drivers/misc/hello.ko): a built-in "
+				    "module cannot be replaced by a loadable one"),
+		  "%s", t.out);
+	dks(&t, "status --json");
+	cr_expect(strstr(t.out, "\"notes\": [\"shadows built-in hello\"]") != NULL, "%s", t.out);
+}
