@@ -43,35 +43,55 @@ static bool has_word(const char *text, const char *word, char sep)
 	return false;
 }
 
-/* The mount of a cgroup hierarchy: cgroup2 (@controller NULL), or the v1
- * hierarchy that holds @controller. Its target and root, malloc'd. */
-static bool find_mount(const char *controller, char **target, char **root)
+/* The three hierarchies a sandbox may use: where each is mounted, and the
+ * caller's cgroup in it. Read once per process (a run costs no parse of
+ * mountinfo): neither changes under a running caller. */
+enum { H_V2, H_MEMORY, H_PIDS, H_N };
+static const char *const h_controller[H_N] = {NULL, "memory", "pids"};
+
+struct hierarchy {
+	char *target; /* mount point, or NULL */
+	char *root;   /* the mount's root in the hierarchy */
+	char *own;    /* the caller's cgroup in it */
+};
+static struct hierarchy hier[H_N];
+static bool hier_read;
+
+static bool is_hierarchy(int h, const char *type, const char *opts)
+{
+	if (h == H_V2)
+		return strcmp(type, "cgroup2") == 0;
+	return strcmp(type, "cgroup") == 0 && opts && has_word(opts, h_controller[h], ',');
+}
+
+/* cgroup2 at /sys/fs/cgroup preferred; the first v1 mount of each controller. */
+static void read_mounts(void)
 {
 	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
 	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
 	struct libmnt_fs *fs;
-	bool found = false;
 
-	while (!found && tb && it && mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs), *opts = mnt_fs_get_fs_options(fs);
+	while (tb && it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
 
-		if (!type || !mnt_fs_get_target(fs) || !mnt_fs_get_root(fs))
+		if (!type || !target || !mnt_fs_get_root(fs))
 			continue;
-		if (controller ? strcmp(type, "cgroup") != 0 || !opts || !has_word(opts, controller, ',')
-			       : strcmp(type, "cgroup2") != 0)
-			continue;
-		*target = strdup(mnt_fs_get_target(fs));
-		*root = strdup(mnt_fs_get_root(fs));
-		found = *target && *root;
+		for (int h = 0; h < H_N; h++) {
+			if (!is_hierarchy(h, type, mnt_fs_get_fs_options(fs)) ||
+			    (hier[h].target && (h != H_V2 || strcmp(target, "/sys/fs/cgroup") != 0)))
+				continue;
+			free(hier[h].target);
+			free(hier[h].root);
+			hier[h].target = strdup(target);
+			hier[h].root = strdup(mnt_fs_get_root(fs));
+		}
 	}
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
-	return found;
 }
 
-/* The caller's cgroup in a hierarchy ("0::/path" for v2, "N:a,b:/path"
- * for the v1 one that lists @controller). malloc'd or NULL. */
-static char *own_cgroup(const char *controller)
+/* "0::/path" for v2, "N:a,b:/path" for the v1 hierarchy of a controller. */
+static void read_own(void)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
 	char line[PATH_MAX + 64];
@@ -83,26 +103,37 @@ static char *own_cgroup(const char *controller)
 			continue;
 		*path++ = 0;
 		path[strcspn(path, "\n")] = 0;
-		if (controller ? has_word(c + 1, controller, ',') : strcmp(line, "0") == 0)
-			return strdup(path);
+		for (int h = 0; h < H_N; h++)
+			if (!hier[h].own && (h == H_V2 ? strcmp(line, "0") == 0
+						      : has_word(c + 1, h_controller[h], ',')))
+				hier[h].own = strdup(path);
 	}
-	return NULL;
+}
+
+static const struct hierarchy *hierarchy(int h)
+{
+	if (!hier_read) {
+		read_mounts();
+		read_own();
+		hier_read = true;
+	}
+	return &hier[h];
 }
 
 /* The directory of the caller's cgroup in a hierarchy. */
-static bool own_dir(const char *controller, char *dir, size_t size)
+static bool own_dir(int h, char *dir, size_t size)
 {
-	cleanup_free char *mnt = NULL, *root = NULL, *own = own_cgroup(controller);
+	const struct hierarchy *y = hierarchy(h);
 	size_t rlen;
 	const char *rel;
 
-	if (!own || !find_mount(controller, &mnt, &root))
+	if (!y->target || !y->root || !y->own)
 		return false;
-	rlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
-	if (strncmp(own, root, rlen) != 0)
+	rlen = strcmp(y->root, "/") == 0 ? 0 : strlen(y->root);
+	if (strncmp(y->own, y->root, rlen) != 0)
 		return false; /* outside what is mounted here */
-	rel = own + rlen;
-	return snprintf(dir, size, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel) < (int)size;
+	rel = y->own + rlen;
+	return snprintf(dir, size, "%s%s", y->target, strcmp(rel, "/") == 0 ? "" : rel) < (int)size;
 }
 
 static int write_knob(const char *dir, const char *knob, const char *value)
@@ -216,10 +247,10 @@ static int create_v2_below(const char *parent, bool enable, const struct dks_lim
 static int create_v2_root(const struct dks_limits *l, struct dks_cgroup *cg,
 			  struct dks_error *err)
 {
-	cleanup_free char *mnt = NULL, *root = NULL;
+	const char *mnt = hierarchy(H_V2)->target;
 	char parent[PATH_MAX];
 
-	if (!find_mount(NULL, &mnt, &root) || !knob_has(mnt, "cgroup.controllers", "memory") ||
+	if (!mnt || !knob_has(mnt, "cgroup.controllers", "memory") ||
 	    !knob_has(mnt, "cgroup.controllers", "pids"))
 		return 0;
 	snprintf(parent, sizeof(parent), "%s/dkms-sandbox", mnt);
@@ -234,18 +265,20 @@ static int create_v2_root(const struct dks_limits *l, struct dks_cgroup *cg,
 /* Root on a hybrid host: children of its own v1 memory and pids cgroups. */
 static int create_v1(const struct dks_limits *l, struct dks_cgroup *cg, struct dks_error *err)
 {
-	static const char *const controllers[] = {"memory", "pids"};
+	static const int hs[] = {H_MEMORY, H_PIDS};
 	char own[PATH_MAX];
 
 	for (size_t i = 0; i < 2; i++) {
-		if (!own_dir(controllers[i], own, sizeof(own)) || access(own, W_OK) < 0)
+		const char *controller = h_controller[hs[i]];
+
+		if (!own_dir(hs[i], own, sizeof(own)) || access(own, W_OK) < 0)
 			continue;
 		cg->dirs[cg->n] = make_child(own, err);
 		if (!cg->dirs[cg->n])
 			return -1;
-		if (set_v1(cg->dirs[cg->n++], controllers[i], l) < 0)
+		if (set_v1(cg->dirs[cg->n++], controller, l) < 0)
 			return dks_err(err, errno, "cgroup %s: cannot set the %s limit",
-				       cg->dirs[cg->n - 1], controllers[i]);
+				       cg->dirs[cg->n - 1], controller);
 	}
 	return 0;
 }
@@ -271,7 +304,7 @@ int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup
 	memset(cg, 0, sizeof(*cg));
 	if (!l->memory && !l->processes)
 		return 0;
-	if (own_dir(NULL, own, sizeof(own)))
+	if (own_dir(H_V2, own, sizeof(own)))
 		ret = create_v2_below(own, false, l, cg, err);
 	if (ret == 0 && cg->n == 0 && geteuid() == 0)
 		ret = create_v2_root(l, cg, err);

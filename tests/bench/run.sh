@@ -262,15 +262,22 @@ src=$top/tests/modules/hello
 sbdir=$work/hello-sandbox
 hostdir=$work/hello-host
 owner=
+user_opt=
 if [ "$(id -u)" = 0 ]; then
-	# The sandbox's build user: dkms-sandbox if it exists, else nobody.
-	if id dkms-sandbox >/dev/null 2>&1; then owner=dkms-sandbox; else owner=nobody; fi
-	owner="$(id -u $owner):$(id -g $owner)"
+	# Root's build uids come from a range, one per running sandbox: the
+	# bench names a one-uid range of its own (no host user's) so that it
+	# can hand the build dir to that uid.
+	uid=1900200000
+	while getent passwd "$uid" >/dev/null || getent group "$uid" >/dev/null; do
+		uid=$((uid + 1))
+	done
+	owner="$uid:$uid"
+	user_opt="--user $uid-$uid"
 fi
 PREP_SB="rm -rf '$sbdir' && cp -R '$src' '$sbdir'"
 [ -z "$owner" ] || PREP_SB="$PREP_SB && chown -R $owner '$sbdir'"
 PREP_HOST="rm -rf '$hostdir' && cp -R '$src' '$hostdir'"
-BUILD_SB="\"$DKS_BIN\" sandbox run -k $kver --ro '$src' --rw '$sbdir' -- \
+BUILD_SB="\"$DKS_BIN\" sandbox run $user_opt -k $kver --ro '$src' --rw '$sbdir' -- \
 make -C /lib/modules/$kver/build M='$sbdir' modules"
 BUILD_HOST="make -C /lib/modules/$kver/build M='$hostdir' modules"
 
