@@ -7,7 +7,10 @@
  * files, its own uid range.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
@@ -385,4 +388,103 @@ Test(bounds, the_default_build_uids_are_the_dkms_sandbox_users_subids)
 		  "uid %u is not one of dkms-sandbox's %lu+%lu", (unsigned)dks_sandbox_host_uid(sb),
 		  first, count);
 	dks_sandbox_free(sb);
+}
+
+/* ---- a host process of the old shared uid --------------------------------- */
+
+/* The pid of a host process running as @uid whose command line starts with
+ * @comm, waited for up to 5 s; 0 when none shows up. */
+static pid_t wait_for_process(uid_t uid, const char *comm)
+{
+	for (int tries = 0; tries < 500; tries++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		pid_t found = 0;
+
+		while (d && !found && (e = readdir(d))) {
+			char path[300], text[64] = "";
+			struct stat st;
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+			if (e->d_name[0] < '1' || e->d_name[0] > '9' || stat(path, &st) < 0 ||
+			    st.st_uid != uid || !(f = fopen(path, "r")))
+				continue;
+			if (fgets(text, sizeof(text), f) && strncmp(text, comm, strlen(comm)) == 0)
+				found = atoi(e->d_name);
+			fclose(f);
+		}
+		if (d)
+			closedir(d);
+		if (found)
+			return found;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* What a host service running as nobody (the build uid root's builds fell
+ * back to) tries on a running build: read its environment, signal it,
+ * enter its user namespace. Exit code: a bit per attempt that worked. */
+static int attack_as_nobody(pid_t target)
+{
+	char path[64];
+	int worked = 0, fd;
+
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		return 100;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)target);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char buf[256];
+
+		if (read(fd, buf, sizeof(buf)) > 0)
+			worked |= 1;
+		close(fd);
+	}
+	if (kill(target, 0) == 0)
+		worked |= 2;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)target);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && setns(fd, CLONE_NEWUSER) == 0)
+		worked |= 4;
+	return worked;
+}
+
+Test(bounds, a_host_process_of_the_old_shared_uid_cannot_reach_a_build, .timeout = 60)
+{
+	char *argv[] = {"/bin/sleep", "4", NULL};
+	struct dks_error err = {0};
+	struct dks_sandbox_result res;
+	struct dks_sandbox *sb = NULL;
+	pid_t runner, target, attacker;
+	int st = 0;
+
+	if (geteuid() != 0) {
+		cr_log_warn("build uids are root's: skipped");
+		return;
+	}
+	cr_assert_eq(dks_sandbox_new(&sb, &err), 0);
+	cr_assert_eq(dks_sandbox_resolve_user(sb, &err), 0, "%s", err.msg);
+	cr_assert_neq(dks_sandbox_host_uid(sb), 65534, "the build runs as nobody");
+	dks_sandbox_setenv(sb, "DKS_TEST_SECRET", "build-secret", &err);
+	runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0)
+		_exit(dks_sandbox_run(sb, argv, &res, &err) == 0 ? 0 : 1);
+	target = wait_for_process(dks_sandbox_host_uid(sb), "sleep");
+	cr_assert_gt(target, 0, "the build's command never showed up");
+	attacker = fork();
+	cr_assert_geq(attacker, 0);
+	if (attacker == 0)
+		_exit(attack_as_nobody(target));
+	waitpid(attacker, &st, 0);
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+	dks_sandbox_free(sb);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 100, "the attacker could not become nobody");
+	cr_expect_eq(WEXITSTATUS(st) & 1, 0, "nobody read the build's environment");
+	cr_expect_eq(WEXITSTATUS(st) & 2, 0, "nobody could signal the build");
+	cr_expect_eq(WEXITSTATUS(st) & 4, 0, "nobody entered the build's user namespace");
 }
