@@ -211,10 +211,11 @@ Test(bounds, the_scratch_holds_no_more_than_its_size_whatever_the_build_does, .t
 
 /* ---- build uids ----------------------------------------------------------- */
 
-/* A range of @n uids that no host user or group has. */
+/* A range of @n uids that no host user has, this test process's own
+ * (tests run in parallel, each in a process of its own). */
 static uid_t free_range(unsigned n)
 {
-	for (uid_t first = 1900100000;; first += 1000) {
+	for (uid_t first = 1900100000 + (uid_t)(getpid() % 100000) * 16;; first += 1600000) {
 		bool used = false;
 
 		for (unsigned i = 0; i < n && !used; i++)

@@ -411,14 +411,17 @@ Test(leaks, mountinfo_names_no_host_path_of_a_toolchain_image, .timeout = 60)
 	cr_assert_eq(geteuid(), 0, "run the tests as root (make check): the test becomes nobody");
 	cr_assert(asprintf(&img, "%s/image", dir) > 0);
 	cr_assert_eq(chmod(dir, 0755), 0);
+	/* The binary too: the checkout may be below a dir nobody cannot
+	 * reach (/root). */
 	rc = sbt_sh(out, sizeof(out),
-		    "mkdir -p '%s/bin' && cp '%s' '%s/bin/probe' && chmod -R a+rX '%s'", img,
-		    sbt_probe_path(), img, img);
+		    "mkdir -p '%s/bin' && cp '%s' '%s/bin/probe' && cp '%s' '%s/dkms-sandbox' && "
+		    "chmod -R a+rX '%s'",
+		    img, sbt_probe_path(), img, getenv("DKS_BIN"), dir, dir);
 	cr_assert_eq(rc, 0, "%s", out);
 	rc = sbt_sh(out, sizeof(out),
-		    "cd / && runuser -u nobody -- '%s' sandbox run --toolchain '%s' -- /bin/probe "
-		    "mountinfo",
-		    getenv("DKS_BIN"), img);
+		    "cd / && runuser -u nobody -- '%s/dkms-sandbox' sandbox run --toolchain '%s' -- "
+		    "/bin/probe mountinfo",
+		    dir, img);
 	cr_assert_eq(rc, 0, "the sandbox did not run: %s", out);
 	cr_assert(strstr(out, "lowerdir="), "no overlay root in:\n%s", out);
 	cr_assert(!strstr(out, dir), "the image's host path %s is in mountinfo:\n%s", dir, out);
