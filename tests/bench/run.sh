@@ -292,6 +292,10 @@ table "$work/build" dkms-sandbox host \
 # --- the DKMS job: dkms-sandbox vs Debian's dkms 3.0.10, in temp trees ------
 [ -n "${BENCH_NO_DKMS:-}" ] && exit 0
 command -v dkms >/dev/null || die "dkms not found (make deps installs Debian's dkms)"
+# dkms 3.0.10 signs what it builds with /var/lib/dkms/mok.key, made on first
+# use: a key of the bench's own instead, so that the machine's dkms state is
+# never written (dkms reads these from its environment).
+export mok_signing_key="$work/dkms-mok.key" mok_certificate="$work/dkms-mok.pub"
 echo
 echo "DKMS: dkms-sandbox vs $(dkms --version 2>/dev/null | head -n 1), temp trees, the same sources"
 kernels=$(ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||; s|/build||' | sort -V | tail -n 2)
