@@ -172,7 +172,7 @@ static bool knob_has(const char *dir, const char *knob, const char *word)
 }
 
 /* A fresh child of @parent, named after this process and the time. */
-static char *make_child(const char *parent, struct dks_error *err)
+static char *make_child(const char *parent)
 {
 	char dir[PATH_MAX + 64];
 	struct timespec ts;
@@ -180,10 +180,10 @@ static char *make_child(const char *parent, struct dks_error *err)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(dir, sizeof(dir), "%s/dkms-sandbox-%d-%lld%09ld", parent, (int)getpid(),
 		 (long long)ts.tv_sec, ts.tv_nsec);
-	if (mkdir(dir, 0755) < 0) {
-		dks_err(err, errno, "cgroup %s", dir);
+	/* A hierarchy that will not take one (read-only, a limit on
+	 * descendants) is one the sandbox cannot use: the caller warns. */
+	if (mkdir(dir, 0755) < 0)
 		return NULL;
-	}
 	return strdup(dir);
 }
 
@@ -233,9 +233,9 @@ static int create_v2_below(const char *parent, bool enable, const struct dks_lim
 	if (!knob_has(parent, "cgroup.subtree_control", "memory") ||
 	    !knob_has(parent, "cgroup.subtree_control", "pids") || access(parent, W_OK) < 0)
 		return 0;
-	cg->dirs[0] = make_child(parent, err);
+	cg->dirs[0] = make_child(parent);
 	if (!cg->dirs[0])
-		return -1;
+		return 0;
 	cg->n = 1;
 	cg->v2 = true;
 	if (set_v2(cg->dirs[0], l) < 0)
@@ -273,9 +273,9 @@ static int create_v1(const struct dks_limits *l, struct dks_cgroup *cg, struct d
 
 		if (!own_dir(hs[i], own, sizeof(own)) || access(own, W_OK) < 0)
 			continue;
-		cg->dirs[cg->n] = make_child(own, err);
+		cg->dirs[cg->n] = make_child(own);
 		if (!cg->dirs[cg->n])
-			return -1;
+			continue;
 		if (set_v1(cg->dirs[cg->n++], controller, l) < 0)
 			return dks_err(err, errno, "cgroup %s: cannot set the %s limit",
 				       cg->dirs[cg->n - 1], controller);
@@ -290,9 +290,11 @@ static void warn_unbounded(int fd)
 	if (warned)
 		return;
 	warned = true;
-	dprintf(fd, "dkms-sandbox: warning: no cgroup for the sandbox (not root, and no delegated "
-		    "cgroup v2 with memory and pids): memory is bounded per process only (RLIMIT_AS; "
-		    "page cache, /tmp and memfd pages are not), processes per user namespace\n");
+	dprintf(fd, "dkms-sandbox: warning: no cgroup for the sandbox (%s): memory is bounded per "
+		    "process only (RLIMIT_AS; page cache, /tmp and memfd pages are not), processes "
+		    "per user namespace\n",
+		geteuid() ? "not root, and no delegated cgroup v2 with memory and pids"
+			  : "root cannot enable memory and pids in any cgroup hierarchy here");
 }
 
 int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup *cg,

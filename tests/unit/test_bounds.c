@@ -45,11 +45,13 @@ static bool expect_cgroup(void)
 	char line[8192], own[4096] = "", path[8400];
 	FILE *f = fopen("/proc/self/cgroup", "r");
 	bool v2_mem = false, v1_mem = false;
-	char v2[4096] = "";
+	char v2[4096] = "", v1[4096] = "", v1own[4096] = "";
 
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "0::%4095s", own) == 1)
-			break;
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "0::%4095s", own);
+		if (strstr(line, ":memory:"))
+			sscanf(strstr(line, ":memory:") + 8, "%4095s", v1own);
+	}
 	if (f)
 		fclose(f);
 	f = fopen("/proc/self/mountinfo", "r");
@@ -62,7 +64,7 @@ static bool expect_cgroup(void)
 		if (strcmp(type, "cgroup2") == 0 && (!v2[0] || strcmp(target, "/sys/fs/cgroup") == 0))
 			snprintf(v2, sizeof(v2), "%s", target);
 		if (strcmp(type, "cgroup") == 0 && strstr(opts, "memory"))
-			v1_mem = true;
+			snprintf(v1, sizeof(v1), "%s", target);
 	}
 	if (f)
 		fclose(f);
@@ -74,8 +76,21 @@ static bool expect_cgroup(void)
 	}
 	if (geteuid() != 0)
 		return false;
+	/* Root enables memory and pids below the v2 mount's root: where they
+	 * are enabled there already, or where that root is the host's (no
+	 * memory.max: a container's root has processes and cannot). */
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", v2);
 	v2_mem = v2[0] && file_has(path, "memory") && file_has(path, "pids");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", v2);
+	if (v2_mem && !(file_has(path, "memory") && file_has(path, "pids"))) {
+		snprintf(path, sizeof(path), "%s/memory.max", v2);
+		v2_mem = access(path, F_OK) != 0;
+	}
+	/* v1: a child of root's own memory cgroup, where it may write. */
+	if (v1[0] && v1own[0]) {
+		snprintf(path, sizeof(path), "%s%s", v1, strcmp(v1own, "/") ? v1own : "");
+		v1_mem = access(path, W_OK) == 0;
+	}
 	return v2_mem || v1_mem;
 }
 
