@@ -12,7 +12,9 @@
  *   root, v2       below <cgroup2 mount>/dkms-sandbox, with memory and
  *                  pids enabled there;
  *   root, v1       hybrid hosts: a child of the caller's cgroup in the v1
- *                  memory and pids hierarchies;
+ *                  memory hierarchy (processes: RLIMIT_NPROC, which counts
+ *                  the build uid's processes, and a build uid is the
+ *                  sandbox's alone; per user namespace since Linux 5.14);
  *   nowhere        a normal user without delegation: the rlimits of
  *                  limits.c, and one warning that names what is unbounded.
  * Swap is not the sandbox's: memory.swap.max / memsw are set to the same
@@ -46,8 +48,8 @@ static bool has_word(const char *text, const char *word, char sep)
 /* The three hierarchies a sandbox may use: where each is mounted, and the
  * caller's cgroup in it. Read once per process (a run costs no parse of
  * mountinfo): neither changes under a running caller. */
-enum { H_V2, H_MEMORY, H_PIDS, H_N };
-static const char *const h_controller[H_N] = {NULL, "memory", "pids"};
+enum { H_V2, H_MEMORY, H_N };
+static const char *const h_controller[H_N] = {NULL, "memory"};
 
 struct hierarchy {
 	char *target; /* mount point, or NULL */
@@ -202,14 +204,10 @@ static int set_v2(const char *dir, const struct dks_limits *l)
 	return l->processes ? write_knob(dir, "pids.max", v) : 0;
 }
 
-static int set_v1(const char *dir, const char *controller, const struct dks_limits *l)
+static int set_v1(const char *dir, const struct dks_limits *l)
 {
 	char v[32];
 
-	if (strcmp(controller, "pids") == 0) {
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->processes);
-		return l->processes ? write_knob(dir, "pids.max", v) : 0;
-	}
 	if (!l->memory)
 		return 0;
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory);
@@ -233,13 +231,12 @@ static int create_v2_below(const char *parent, bool enable, const struct dks_lim
 	if (!knob_has(parent, "cgroup.subtree_control", "memory") ||
 	    !knob_has(parent, "cgroup.subtree_control", "pids") || access(parent, W_OK) < 0)
 		return 0;
-	cg->dirs[0] = make_child(parent);
-	if (!cg->dirs[0])
+	cg->dir = make_child(parent);
+	if (!cg->dir)
 		return 0;
-	cg->n = 1;
 	cg->v2 = true;
-	if (set_v2(cg->dirs[0], l) < 0)
-		return dks_err(err, errno, "cgroup %s: cannot set memory.max/pids.max", cg->dirs[0]);
+	if (set_v2(cg->dir, l) < 0)
+		return dks_err(err, errno, "cgroup %s: cannot set memory.max/pids.max", cg->dir);
 	return 0;
 }
 
@@ -262,24 +259,16 @@ static int create_v2_root(const struct dks_limits *l, struct dks_cgroup *cg,
 	return create_v2_below(parent, true, l, cg, err);
 }
 
-/* Root on a hybrid host: children of its own v1 memory and pids cgroups. */
+/* Root on a hybrid host: a child of its own v1 memory cgroup. */
 static int create_v1(const struct dks_limits *l, struct dks_cgroup *cg, struct dks_error *err)
 {
-	static const int hs[] = {H_MEMORY, H_PIDS};
 	char own[PATH_MAX];
 
-	for (size_t i = 0; i < 2; i++) {
-		const char *controller = h_controller[hs[i]];
-
-		if (!own_dir(hs[i], own, sizeof(own)) || access(own, W_OK) < 0)
-			continue;
-		cg->dirs[cg->n] = make_child(own);
-		if (!cg->dirs[cg->n])
-			continue;
-		if (set_v1(cg->dirs[cg->n++], controller, l) < 0)
-			return dks_err(err, errno, "cgroup %s: cannot set the %s limit",
-				       cg->dirs[cg->n - 1], controller);
-	}
+	if (!l->memory || !own_dir(H_MEMORY, own, sizeof(own)) || access(own, W_OK) < 0)
+		return 0;
+	cg->dir = make_child(own);
+	if (cg->dir && set_v1(cg->dir, l) < 0)
+		return dks_err(err, errno, "cgroup %s: cannot set the memory limit", cg->dir);
 	return 0;
 }
 
@@ -308,15 +297,15 @@ int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup
 		return 0;
 	if (own_dir(H_V2, own, sizeof(own)))
 		ret = create_v2_below(own, false, l, cg, err);
-	if (ret == 0 && cg->n == 0 && geteuid() == 0)
+	if (ret == 0 && !cg->dir && geteuid() == 0)
 		ret = create_v2_root(l, cg, err);
-	if (ret == 0 && cg->n == 0 && geteuid() == 0)
+	if (ret == 0 && !cg->dir && geteuid() == 0)
 		ret = create_v1(l, cg, err);
 	if (ret < 0) {
 		dks_cgroup_destroy(cg);
 		return -1;
 	}
-	if (cg->n == 0)
+	if (!cg->dir)
 		warn_unbounded(warn_fd);
 	return 0;
 }
@@ -326,9 +315,8 @@ int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *
 	char v[32];
 
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	for (size_t i = 0; i < cg->n; i++)
-		if (write_knob(cg->dirs[i], "cgroup.procs", v) < 0)
-			return dks_err(err, errno, "cgroup %s: cannot move the sandbox in", cg->dirs[i]);
+	if (cg->dir && write_knob(cg->dir, "cgroup.procs", v) < 0)
+		return dks_err(err, errno, "cgroup %s: cannot move the sandbox in", cg->dir);
 	return 0;
 }
 
@@ -341,9 +329,9 @@ unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg)
 	const char *p;
 	ssize_t n;
 
-	if (!cg->n)
+	if (!cg->dir)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", cg->dirs[0],
+	snprintf(path, sizeof(path), "%s/%s", cg->dir,
 		 cg->v2 ? "memory.events" : "memory.oom_control");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || (n = read(fd, text, sizeof(text) - 1)) <= 0)
@@ -356,17 +344,15 @@ unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg)
 /* v2 only; in v1 the pid namespace's end kills as surely. */
 void dks_cgroup_kill(const struct dks_cgroup *cg)
 {
-	if (cg->v2 && cg->n)
-		write_knob(cg->dirs[0], "cgroup.kill", "1");
+	if (cg->v2 && cg->dir)
+		write_knob(cg->dir, "cgroup.kill", "1");
 }
 
 void dks_cgroup_destroy(struct dks_cgroup *cg)
 {
-	for (size_t i = 0; i < cg->n; i++) {
-		/* Every process is reaped by now; a last one may still be leaving. */
-		for (int k = 0; k < 100 && rmdir(cg->dirs[i]) < 0 && errno == EBUSY; k++)
-			usleep(1000);
-		free(cg->dirs[i]);
-	}
+	/* Every process is reaped by now; a last one may still be leaving. */
+	for (int k = 0; cg->dir && k < 100 && rmdir(cg->dir) < 0 && errno == EBUSY; k++)
+		usleep(1000);
+	free(cg->dir);
 	memset(cg, 0, sizeof(*cg));
 }

@@ -57,8 +57,9 @@ static void become_build_user(const struct dks_run_ctx *ctx)
 		dks_child_die(ctx, errno, "setresuid %u", (unsigned)ctx->uid);
 }
 
-/* init waits for the caller: its uid/gid maps written and, where cgroup
- * v2 is delegated, its cgroup joined. Nothing may fork before that. */
+/* init waits for the caller to write its uid/gid maps. It forks nothing
+ * before it has read its seccomp program, which the caller sends only
+ * once init is in the sandbox's cgroup (run.c, release_init). */
 static void await_caller(const struct dks_run_ctx *ctx)
 {
 	char ok = 0;

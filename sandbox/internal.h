@@ -201,12 +201,11 @@ void dks_child_send(const struct dks_run_ctx *ctx, const struct dks_msg *m);
  * by the caller into init's user namespace. */
 int dks_write_id_maps(pid_t pid, uid_t uid, gid_t gid, struct dks_error *err);
 
-/* cgroup.c: the sandbox's own cgroup with its memory and pids bounds
- * (v2 delegated, or root's v2, or root's v1 memory and pids); n == 0
- * where there is none (a warning then goes to @warn_fd, once). */
+/* cgroup.c: the sandbox's own cgroup with its memory (and, in v2, pids)
+ * bound: v2 delegated, or root's v2, or root's v1 memory; dir NULL where
+ * there is none (a warning then goes to @warn_fd, once). */
 struct dks_cgroup {
-	char *dirs[2];
-	size_t n;
+	char *dir;
 	bool v2;
 };
 int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup *cg,

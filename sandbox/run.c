@@ -240,7 +240,7 @@ static int finish(const struct dks_sandbox *sb, struct monitor *mon,
 	reap(mon->setup_pid, &ws);
 	if (mon->init_pid > 0)
 		reap(mon->init_pid, &ws);
-	res->cgroup = mon->cgroup.n > 0;
+	res->cgroup = mon->cgroup.dir != NULL;
 	oom = dks_cgroup_oom_kills(&mon->cgroup);
 	dks_cgroup_destroy(&mon->cgroup);
 	if (oom)
@@ -362,19 +362,21 @@ static int start_init_as_root(const struct dks_sandbox *sb, struct dks_run_ctx *
 	return 0;
 }
 
-/* Map the build user into init's user namespace, move init into its
- * cgroup, let it go on; then compile its seccomp program while it builds
- * the root filesystem. */
+/* Map the build user into init's user namespace and let it build the
+ * root filesystem; meanwhile move it into its cgroup (a migration waits
+ * for an RCU grace period: milliseconds on some hosts) and hand it its
+ * seccomp program. init forks nothing before it has read the whole
+ * program, so no process of the sandbox ever runs outside the cgroup. */
 static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *ctx,
 			struct monitor *mon, struct pipes *p, struct dks_error *err)
 {
 	if (dks_write_id_maps(mon->init_pid, ctx->uid, ctx->gid, err) < 0)
 		return -1;
-	if (dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
-		return -1;
 	if (write(p->ack[1], "\1", 1) != 1)
 		return dks_err(err, errno, "sandbox: cannot start init");
 	close_fd(&p->ack[1]);
+	if (dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
+		return -1;
 	if (sb->profile->bpf) {
 		/* Compiled at build time: 2.8 KiB, well below a pipe's buffer. */
 		if (write(p->bpf[1], sb->profile->bpf, sb->profile->bpf_len) !=
