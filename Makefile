@@ -67,7 +67,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb
 
 all: $(BIN)
 
@@ -180,13 +180,24 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/dkms-sandbox \
 		$(DESTDIR)$(SYSCONFDIR)/kernel/prerm.d/dkms-sandbox
 
+# The Debian package (debian/, dpkg-buildpackage on a copy of the checkout):
+# $(BUILD)/deb/dkms-sandbox_$(VERSION)_ARCH.deb. It is dkms: it Provides,
+# Conflicts with and Replaces Debian's (docs/migration.md).
+deb: deps
+	./tools/make-deb.sh $(BUILD)/deb $(VERSION)
+
+# The package's contents, control fields and lintian (errors), and its
+# unpacked `dkms` run on a temporary tree; nothing is installed.
+check-deb: deb
+	./tests/check-deb.sh $(BUILD)/deb $(VERSION)
+
 format:
 	clang-format -i $(COMMON_SRC) $(LIB_SRC) $(INST_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h installer/*.h tests/helpers/*.c profiles/*.c
 
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # The call graph between files is layered (tools/layers.c, whose table says
 # which room may use which). The rooms are the top directories: every .c and .S
