@@ -15,7 +15,8 @@ enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_
 
 static const struct option opts[] = {
 	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
-	{"kernel", required_argument, NULL, 'k'}, {"arch", required_argument, NULL, 'a'},
+	{"kernel", required_argument, NULL, 'k'}, {"kernelver", required_argument, NULL, 'k'}, /* dkms's */
+	{"arch", required_argument, NULL, 'a'},
 	{"all", no_argument, NULL, O_ALL}, {"force", no_argument, NULL, O_FORCE},
 	{"jobs", required_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, O_VERBOSE}, {"config", required_argument, NULL, 'c'},
