@@ -133,6 +133,17 @@ check "header_postinst.d/dkms and install.d/dkms call the postinst.d and prerm.d
 	"grep -q '/etc/kernel/postinst.d/dkms' '$x/etc/kernel/header_postinst.d/dkms' &&
 	 grep -q 'add) exec /etc/kernel/postinst.d/dkms' '$x/etc/kernel/install.d/dkms' &&
 	 grep -q 'remove) exec /etc/kernel/prerm.d/dkms' '$x/etc/kernel/install.d/dkms'"
+# common.postinst's decisions, in a mount namespace of its own where
+# /usr/src, /lib/modules, /boot and /etc/dkms are this test's (root only).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	rc=0
+	unshare -m --propagation private "$(dirname "$0")/check-deb-postinst.sh" "$cp" "$tmp" \
+		"$(readlink /proc/$$/ns/mnt)" > "$tmp/postinst.out" 2>&1 || rc=$?
+	cat "$tmp/postinst.out"
+	if [ "$rc" != 0 ]; then fail "common.postinst's runs (exit $rc)"; fi
+else
+	echo "skip common.postinst's runs (root and unshare needed)"
+fi
 check "bash completion parses" bash -n "$x/usr/share/bash-completion/completions/dkms-sandbox"
 
 if [ "$fails" -gt 0 ]; then
