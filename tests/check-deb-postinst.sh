@@ -58,89 +58,73 @@ ok() { echo "ok   common.postinst: $*"; }
 fail() { echo "FAIL common.postinst: $*"; fails=$((fails + 1)); }
 reset() { rm -rf "$state"; mkdir -p "$state"; : > "$state/calls"; }
 calls() { grep -c "$1" "$state/calls" || true; }
+run_cp() { rc=0; "$cp" "$@" > "$state/out" 2>&1 || rc=$?; }
+# expect STATUS DESCRIPTION: STATUS is the last condition's ($?)
+expect() {
+	if [ "$1" = 0 ]; then
+		ok "$2"
+	else
+		fail "$2 (exit $rc)"
+		cat "$state/out" "$state/calls"
+	fi
+}
+# Below, conditions are tested, not fatal.
+set +e
 
 # A first install: add, build and install for the running and the newest kernel.
 reset
-rc=0
-"$cp" hello 1.0 /usr/share/hello-dkms "" "" > "$state/out" 2>&1 || rc=$?
-if [ "$rc" = 0 ] && [ "$(calls '^dkms add -m hello -v 1.0$')" = 1 ] &&
+run_cp hello 1.0 /usr/share/hello-dkms "" ""
+[ "$rc" = 0 ] && [ "$(calls '^dkms add -m hello -v 1.0$')" = 1 ] &&
 	[ "$(calls "^dkms build -m hello -v 1.0 -k $cur\$")" = 1 ] &&
 	[ "$(calls "^dkms build -m hello -v 1.0 -k $new\$")" = 1 ] &&
 	[ "$(calls "^dkms install -m hello -v 1.0 -k $cur\$")" = 1 ] &&
 	[ "$(calls "^dkms install -m hello -v 1.0 -k $new\$")" = 1 ] &&
-	[ "$(calls '^dkms remove')" = 0 ] && grep -qx "Building for $cur and $new" "$state/out"; then
-	ok "first install: add, build and install for $cur and $new"
-else
-	fail "first install (exit $rc)"; cat "$state/out" "$state/calls"
-fi
+	[ "$(calls '^dkms remove')" = 0 ] && grep -qx "Building for $cur and $new" "$state/out"
+expect $? "first install: add, build and install for $cur and $new"
 
 # Again (an upgrade): the old add is removed first.
 : > "$state/calls"
-rc=0
-"$cp" hello 1.0 /usr/share/hello-dkms "" 1.0-1 > "$state/out" 2>&1 || rc=$?
-if [ "$rc" = 0 ] && head -n 2 "$state/calls" | grep -q '^dkms remove -m hello -v 1.0 --all$'; then
-	ok "reinstall: dkms remove --all first"
-else
-	fail "reinstall (exit $rc)"; cat "$state/out" "$state/calls"
-fi
+run_cp hello 1.0 /usr/share/hello-dkms "" 1.0-1
+[ "$rc" = 0 ] && head -n 2 "$state/calls" | grep -q '^dkms remove -m hello -v 1.0 --all$'
+expect $? "reinstall: dkms remove --all first"
 
 # A failed build: its exit code, nothing installed.
 reset
 echo 10 > "$state/build-rc"
-rc=0
-"$cp" hello 1.0 "" "" "" > "$state/out" 2>&1 || rc=$?
-if [ "$rc" = 10 ] && [ "$(calls '^dkms install')" = 0 ]; then
-	ok "failed build: exit 10, nothing installed"
-else
-	fail "failed build (exit $rc)"; cat "$state/out" "$state/calls"
-fi
+run_cp hello 1.0 "" "" ""
+[ "$rc" = 10 ] && [ "$(calls '^dkms install')" = 0 ]
+expect $? "failed build: exit 10, nothing installed"
 
 # BUILD_EXCLUSIVE (77): skipped, exit 0.
 reset
 echo 77 > "$state/build-rc"
-rc=0
-"$cp" hello 1.0 "" "" "" > "$state/out" 2>&1 || rc=$?
-if [ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 0 ] && grep -q '^Skipped\.$' "$state/out"; then
-	ok "build exit 77: Skipped., exit 0"
-else
-	fail "build exit 77 (exit $rc)"; cat "$state/out" "$state/calls"
-fi
+run_cp hello 1.0 "" "" ""
+[ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 0 ] && grep -q '^Skipped\.$' "$state/out"
+expect $? "build exit 77: Skipped., exit 0"
 
 # Headers missing for a kernel: that kernel is skipped.
 reset
 rm -rf "/lib/modules/$new/build"
-rc=0
-"$cp" hello 1.0 "" "" "" > "$state/out" 2>&1 || rc=$?
-if [ "$rc" = 0 ] && [ "$(calls "^dkms build.* -k $new\$")" = 0 ] &&
-	[ "$(calls "^dkms install.* -k $cur\$")" = 1 ] && grep -q 'headers for this kernel' "$state/out"; then
-	ok "no headers for $new: skipped, $cur installed"
-else
-	fail "no headers (exit $rc)"; cat "$state/out" "$state/calls"
-fi
+run_cp hello 1.0 "" "" ""
+[ "$rc" = 0 ] && [ "$(calls "^dkms build.* -k $new\$")" = 0 ] &&
+	[ "$(calls "^dkms install.* -k $cur\$")" = 1 ] && grep -q 'headers for this kernel' "$state/out"
+expect $? "no headers for $new: skipped, $cur installed"
 
 # A chroot (the running kernel not installed), first install: every kernel.
 reset
 rm -rf "/lib/modules/$cur"
 mkdir -p "/lib/modules/$new/build/include" /lib/modules/5.10.0-1-amd64/build/include
-rc=0
-"$cp" hello 1.0 "" "" "" > "$state/out" 2>&1 || rc=$?
-if [ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 2 ] &&
-	grep -qx "Building for 5.10.0-1-amd64 and $new" "$state/out"; then
-	ok "chroot: every kernel in /lib/modules"
-else
-	fail "chroot (exit $rc)"; cat "$state/out" "$state/calls"
-fi
+run_cp hello 1.0 "" "" ""
+[ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 2 ] &&
+	grep -qx "Building for 5.10.0-1-amd64 and $new" "$state/out"
+expect $? "chroot: every kernel in /lib/modules"
 
 # /etc/dkms/no-autoinstall: nothing.
 if [ -d /etc/dkms ]; then
 	reset
 	: > /etc/dkms/no-autoinstall
-	rc=0
-	"$cp" hello 1.0 "" "" "" > "$state/out" 2>&1 || rc=$?
-	if [ "$rc" = 0 ] && [ ! -s "$state/calls" ]; then
-		ok "/etc/dkms/no-autoinstall: nothing done"
-	else
-		fail "no-autoinstall (exit $rc)"
-	fi
+	run_cp hello 1.0 "" "" ""
+	[ "$rc" = 0 ] && [ ! -s "$state/calls" ]
+	expect $? "/etc/dkms/no-autoinstall: nothing done"
 fi
 exit "$fails"
