@@ -88,6 +88,10 @@ check "dkms status -m hello -v 1.0: added" sh -c "'$dkms' status -m hello -v 1.0
 check "dkms remove -m hello -v 1.0 --all" "$dkms" remove -m hello -v 1.0 --all $t
 # shellcheck disable=SC2086
 check "dkms status: empty" test -z "$("$dkms" status $t)"
+# Every default the shipped config.yaml comments out is a key the binary knows.
+sed 's/^#\([a-z_]*:\)/\1/' "$x/etc/dkms-sandbox/config.yaml" > "$tmp/config-all.yaml"
+check "config.yaml: its $(grep -c '^#[a-z_]*:' "$x/etc/dkms-sandbox/config.yaml") commented keys, uncommented, parse" \
+	"$dkms" status -c "$tmp/config-all.yaml" --dkmstree "$tmp/tree"
 
 # common.postinst and the kernel hooks, with stubs that log their arguments
 mkdir -p "$tmp/bin"
