@@ -63,7 +63,8 @@ for c in /etc/dkms-sandbox/config.yaml /etc/kernel/postinst.d/dkms /etc/kernel/p
 	/etc/kernel/header_postinst.d/dkms /etc/kernel/install.d/dkms; do
 	check "conffile $c" grep -qx "$c" "$tmp/control/conffiles"
 done
-check "postinst creates the build user" grep -q build-user.sh "$tmp/control/postinst"
+check "postinst creates the build user with the packaged build-user.sh" has -rwxr-xr-x \
+	"$(sed -n 's|^[[:space:]]*/\(usr/[^ ]*build-user\.sh\)$|\1|p' "$tmp/control/postinst")"
 check "postrm removes it on purge only if it made it" grep -q created-user "$tmp/control/postrm"
 
 # lintian, errors fail (warnings are printed)
