@@ -149,7 +149,8 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 else
 	echo "skip common.postinst's runs (root and unshare needed)"
 fi
-check "bash completion parses" bash -n "$x/usr/share/bash-completion/completions/dkms-sandbox"
+check "bash completion: dkms bu<TAB> is build" bash -c ". '$x/usr/share/bash-completion/completions/dkms-sandbox'
+	COMP_WORDS=(dkms bu); COMP_CWORD=1; _dkms_sandbox; [ \"\${COMPREPLY[*]}\" = build ] && complete -p dkms"
 
 if [ "$fails" -gt 0 ]; then
 	echo "check-deb: $fails failed"
