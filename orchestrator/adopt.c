@@ -11,6 +11,7 @@
 #include "build.h"
 #include "dks/fileio.h"
 #include "dks/handoff.h"
+#include "dks/installer.h"
 #include "dks/spec.h"
 
 /* Into place, hooks first: the manifest's presence says the handoff is whole. */
@@ -68,7 +69,10 @@ int dks_adopt_build(struct dks_ctx *ctx, const char *m, const char *v,
 	if (ret < 0)
 		return dks_err_prefix(err, "%s/%s, %s, %s: built by dkms, and its spec cannot be "
 				      "read to take it over", m, v, t->kver, t->arch);
-	ret = write_handoff(spec, build, err);
+	snprintf(manifest, sizeof(manifest), "%s/module", build);
+	ret = dks_unsign_built(manifest, err);
+	if (ret == 0)
+		ret = write_handoff(spec, build, err);
 	if (ret == 0)
 		printf("%s/%s, %s, %s: taken over from dkms (manifest from %s)\n", m, v, t->kver,
 		       t->arch, spec->source ? spec->source : "its spec");

@@ -12,7 +12,8 @@
 #include "dks/kernel.h"
 
 /* When m/v is built for @t but its build has no manifest (dkms built it),
- * write the manifest and hooks from its spec; else nothing. Caller holds
+ * take dkms's signatures off its modules (we sign at install) and write
+ * the manifest and hooks from its spec; else nothing. Caller holds
  * the module's lock. 0, or -1 with @err filled (the spec's exit code). */
 int dks_adopt_build(struct dks_ctx *ctx, const char *m, const char *v,
 		    const struct dks_target *t, struct dks_error *err);

@@ -54,11 +54,11 @@ static void setup(struct fx *f)
 	free(dir);
 	free(kver);
 	machine_tree(f->machine, sizeof(f->machine));
-	sbt_must("chmod 755 %s && mkdir -p %s/dkms %s/src/hello-1.0 %s/lib/%s && "
-	   "cp %s/tests/modules/hello/* %s/src/hello-1.0/ && "
-	   "ln -s \"$(readlink -f /lib/modules/%s/build)\" %s/lib/%s/build",
-	   f->root, f->root, f->root, f->root, f->kver, getenv("DKS_SRCDIR"), f->root, f->kver,
-	   f->root, f->kver);
+	sbt_must("chown 0:0 %s && chmod 755 %s && mkdir -p %s/dkms %s/src/hello-1.0 %s/lib/%s && "
+		 "cp %s/tests/modules/hello/* %s/src/hello-1.0/ && "
+		 "ln -s \"$(readlink -f /lib/modules/%s/build)\" %s/lib/%s/build",
+		 f->root, f->root, f->root, f->root, f->root, f->kver, getenv("DKS_SRCDIR"), f->root, f->kver,
+		 f->root, f->kver);
 	sbt_must("printf 'PACKAGE_NAME=hello\\nPACKAGE_VERSION=1.0\\nBUILT_MODULE_NAME[0]=hello\\n"
 	   "DEST_MODULE_LOCATION[0]=/updates/dkms\\nAUTOINSTALL=yes\\n' > %s/src/hello-1.0/dkms.conf"
 	   " && chmod -R a+rX %s/src", f->root, f->root);
@@ -229,4 +229,27 @@ Test(takeover, unbuild_of_a_built_and_of_an_installed_module, .timeout = 300)
 	dkms_step(&f, "build");
 	dkms_step(&f, "install");
 	same_as_dkms(&f, "unbuild", k, "hello/1.0: added");
+}
+
+/* dkms built (and signed) it; we install it, signed with our key. */
+Test(takeover, install_of_a_build_dkms_made_and_signed, .timeout = 300)
+{
+	struct fx f;
+	char args[1024], out[65536], mod[1024];
+
+	setup(&f);
+	dkms_to(&f, "build");
+	snprintf(args, sizeof(args), "install -k %s --mok-key %s/mok.key --mok-cert %s/mok.pub",
+		 f.kver, f.root, f.root);
+	cr_assert_eq(ours(f.root, args, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "installed (signed)"), "%s", out);
+	/* dkms 3.0.10 would now say "Diff between built and installed": our
+	 * module/ holds the unsigned build (docs/tree.md). */
+	cr_assert_eq(ours(f.root, "status", out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, ": installed\n") && !strchr(out, '('), "%s", out);
+	snprintf(mod, sizeof(mod), "%s/lib/%s/updates/dkms/hello.ko", f.root, f.kver);
+	sbt_must("tail -c 28 %s | grep -q 'Module signature appended'", mod);
+	sbt_must("! tail -c 28 %s/dkms/hello/1.0/%s/*/module/hello.ko | grep -q 'Module signature'",
+		 f.root, f.kver);
+	machine_unchanged(&f);
 }
