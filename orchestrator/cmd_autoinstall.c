@@ -172,7 +172,8 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 			continue;
 		}
 		lock = dks_tree_lock(env->tree, x->m, &e);
-		if (lock < 0 || dks_install(env->tree, x->m, x->v, t, &o, &e) < 0) {
+		if (lock < 0 || dks_adopt_build(ctx, x->m, x->v, t, &e) < 0 ||
+		    dks_install(env->tree, x->m, x->v, t, &o, &e) < 0) {
 			dks_error_print(&e);
 			(*failures)++;
 		} else {
