@@ -253,3 +253,13 @@ Test(takeover, install_of_a_build_dkms_made_and_signed, .timeout = 300)
 		 f.root, f.kver);
 	machine_unchanged(&f);
 }
+
+/* dkms's added state holds an empty <v>/build/ that ours never has. */
+Test(takeover, remove_of_an_added_module, .timeout = 120)
+{
+	struct fx f;
+
+	setup(&f);
+	dkms_to(&f, "add");
+	same_as_dkms(&f, "remove", "--all", "");
+}
