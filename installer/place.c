@@ -323,7 +323,26 @@ static int fill_uninstall(plan_t *p, struct dks_txn *x, char **unused,
 	return ret < 0 ? -1 : uninstall_state(p, x, err);
 }
 
+/* Like dkms (`rmdir -p --ignore-fail-on-non-empty` of the location, from
+ * the kernel's dir): the location's dirs go when they are empty. */
+static void tidy_location(const plan_t *p, size_t i)
+{
+	char dir[PATH_MAX];
+	size_t top = (size_t)snprintf(dir, sizeof(dir), "%s/%s", p->t->install_tree, p->k->kver);
+
+	if (top >= sizeof(dir))
+		return;
+	snprintf(dir + top, sizeof(dir) - top, "%s",
+		 p->distro_location ? p->distro_location : p->e[i].location);
+	while (strlen(dir) > top && rmdir(dir) == 0)
+		*strrchr(dir, '/') = 0;
+}
+
 int dks_place_uninstall(plan_t *p, const struct dks_install_opts *o, struct dks_error *err)
 {
-	return transaction(p, o, fill_uninstall, err);
+	int ret = transaction(p, o, fill_uninstall, err);
+
+	for (size_t i = 0; ret == 0 && i < p->n; i++)
+		tidy_location(p, i);
+	return ret;
 }

@@ -312,6 +312,20 @@ bool dks_module_is_signed(const void *ko, size_t len)
 	       memcmp((const char *)ko + len - MAGIC_LEN, DKS_MODULE_SIG_MAGIC, MAGIC_LEN) == 0;
 }
 
+size_t dks_module_unsigned_len(const void *ko, size_t len)
+{
+	const unsigned char *info;
+	uint32_t be_len;
+
+	if (!dks_module_is_signed(ko, len) || len < MAGIC_LEN + SIG_INFO_LEN)
+		return 0;
+	info = (const unsigned char *)ko + len - MAGIC_LEN - SIG_INFO_LEN;
+	memcpy(&be_len, info + SIG_INFO_LEN - sizeof(be_len), sizeof(be_len));
+	if (info[2] != SIG_ID_PKCS7 || ntohl(be_len) > len - MAGIC_LEN - SIG_INFO_LEN)
+		return 0;
+	return len - MAGIC_LEN - SIG_INFO_LEN - ntohl(be_len);
+}
+
 /* The DER CMS SignedData of @ko, with sign-file's flags: detached, no
  * certificates, no signed attributes (the kernel refuses them), the
  * signer named by issuer and serial. */

@@ -43,6 +43,9 @@ void dks_signer_free(struct dks_signer *s);
 int dks_sign_module(const struct dks_signer *s, const char *hash, const void *ko, size_t len,
 		    void **out, size_t *out_len, struct dks_error *err);
 
+/* The length of @ko without its appended signature: 0 when it carries
+ * none, or a malformed one. */
+size_t dks_module_unsigned_len(const void *ko, size_t len);
 /* Does the image end with the signature marker? */
 bool dks_module_is_signed(const void *ko, size_t len);
 

@@ -494,6 +494,13 @@ static int write_hooks(const struct dks_spec *s, const char *staged, struct dks_
 	return close_synced(f, path, err);
 }
 
+int dks_build_write_handoff(const struct dks_spec *s, const char *dir, struct dks_error *err)
+{
+	if (write_manifest(s, dir, err) < 0)
+		return -1;
+	return write_hooks(s, dir, err);
+}
+
 /* The spec's modules, for the installer's collect. */
 static int collect(int dirfd, const struct dks_spec *s, const char *module_dir, const char *kver,
 		   struct dks_error *err)
@@ -554,9 +561,7 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
 	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
 		return -1;
-	if (write_manifest(js->spec, js->staged, err) < 0)
-		return -1;
-	return write_hooks(js->spec, js->staged, err);
+	return dks_build_write_handoff(js->spec, js->staged, err);
 }
 
 /* Under the module's lock: the new build, or only the failed build's log. */

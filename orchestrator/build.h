@@ -44,6 +44,10 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 		   const struct dks_target *target, struct dks_spec **out,
 		   struct dks_error *err);
 
+/* The installer's handoff (dks/handoff.h: the manifest and the hooks)
+ * from @s, written into @dir (neither may exist there yet). */
+int dks_build_write_handoff(const struct dks_spec *s, const char *dir, struct dks_error *err);
+
 /* The last @lines lines of a log on stderr, headed by its path. */
 void dks_print_log_tail(const char *path, int lines);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "build.h"
 #include "dks/cleanup.h"
 #include "dks/termsafe.h"
@@ -171,7 +172,8 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 			continue;
 		}
 		lock = dks_tree_lock(env->tree, x->m, &e);
-		if (lock < 0 || dks_install(env->tree, x->m, x->v, t, &o, &e) < 0) {
+		if (lock < 0 || dks_adopt_build(ctx, x->m, x->v, t, &e) < 0 ||
+		    dks_install(env->tree, x->m, x->v, t, &o, &e) < 0) {
 			dks_error_print(&e);
 			(*failures)++;
 		} else {
@@ -229,7 +231,9 @@ static int uninstall_all(struct dks_ctx *ctx, const struct dks_target *t, struct
 		if (st[i].state != DKS_INSTALLED || strcmp(st[i].kver, t->kver) != 0)
 			continue;
 		lock = dks_tree_lock(&ctx->tree, st[i].module, err);
-		ret = lock < 0 ? -1 : dks_uninstall(&ctx->tree, st[i].module, st[i].version, t, &o, err);
+		ret = lock < 0 ? -1 : dks_adopt_build(ctx, st[i].module, st[i].version, t, err);
+		if (ret == 0)
+			ret = dks_uninstall(&ctx->tree, st[i].module, st[i].version, t, &o, err);
 		if (lock >= 0)
 			dks_tree_unlock(lock);
 	}

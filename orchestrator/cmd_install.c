@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "build.h"
 #include "cli.h"
 #include "dks/cleanup.h"
@@ -72,9 +73,12 @@ static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct 
 	lock = dks_tree_lock(&ctx->tree, m, err);
 	if (lock < 0)
 		return -1;
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = install ? dks_install(&ctx->tree, m, v, &t[i], &o, err)
-			      : dks_uninstall(&ctx->tree, m, v, &t[i], &o, err);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		ret = dks_adopt_build(ctx, m, v, &t[i], err);
+		if (ret == 0)
+			ret = install ? dks_install(&ctx->tree, m, v, &t[i], &o, err)
+				      : dks_uninstall(&ctx->tree, m, v, &t[i], &o, err);
+	}
 	dks_tree_unlock(lock);
 	return ret;
 }

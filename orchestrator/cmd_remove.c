@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "adopt.h"
 #include "cli.h"
 #include "dks/kernel.h"
 #include "dks/installer.h"
@@ -45,6 +46,8 @@ static int uninstall_first(struct dks_ctx *ctx, const char *m, const char *v, co
 	snprintf(spec, sizeof(spec), "%s/%s", kver, arch);
 	o = dks_ctx_install_opts(ctx);
 	ret = dks_target_bare(spec, NULL, ctx->cfg.install_tree, &t, err);
+	if (ret == 0)
+		ret = dks_adopt_build(ctx, m, v, &t, err);
 	if (ret == 0)
 		ret = dks_uninstall(&ctx->tree, m, v, &t, &o, err);
 	dks_target_clear(&t);

@@ -4,7 +4,7 @@
  * command line. Every path is configurable so that tests never touch the
  * machine's /lib/modules or /var/lib/dkms.
  *
- *     dkmstree: /var/lib/dkms-sandbox
+ *     dkmstree: /var/lib/dkms    # dkms's own: a drop-in takes its tree over (docs/tree.md)
  *     sourcetree: /usr/src
  *     installtree: /lib/modules
  *     toolchain: host            # or an image name (issue 5) / a directory
@@ -24,7 +24,7 @@
 #include "dks/error.h"
 
 #define DKS_DEFAULT_CONFIG DKS_SYSCONFDIR "/dkms-sandbox/config.yaml"
-#define DKS_DEFAULT_DKMSTREE "/var/lib/dkms-sandbox"
+#define DKS_DEFAULT_DKMSTREE "/var/lib/dkms"
 #define DKS_DEFAULT_SOURCETREE "/usr/src"
 #define DKS_DEFAULT_INSTALLTREE "/lib/modules"
 

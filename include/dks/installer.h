@@ -14,6 +14,7 @@
  *             config asks, place everything in one journalled transaction
  *             (a same-named module is kept in original_module/ and put
  *             back on uninstall), depmod; roll back when depmod fails
+ *   unsign    a build dkms made and signed: its modules back to unsigned
  *   state     is m/v installed for a kernel (the kernel-<kver>-<arch> link)
  *
  * It runs no module code and evaluates no dkms.conf. The module's install
@@ -78,6 +79,12 @@ int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		   const char *arch);
 bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);
+
+/* A build dkms made (taken over, docs/tree.md): each *.ko of @module_dir
+ * that carries an appended signature (dkms signs at build time) is
+ * replaced by its bytes without it, so that install validates and signs
+ * it like ours. Other files are left alone. 0, or -1 with @err filled. */
+int dks_unsign_built(const char *module_dir, struct dks_error *err);
 
 /* One built module to collect: <built_location>/<built_name>.ko in the
  * build directory, copied to <module_dir>/<dest_name>.ko. */

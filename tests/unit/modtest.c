@@ -10,18 +10,6 @@
 #include "modtest.h"
 #include "sbtest.h"
 
-static void must(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void must(const char *fmt, ...)
-{
-	char cmd[4096], out[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(sbt_sh(out, sizeof(out), "%s", cmd), 0, "%s: %s", cmd, out);
-}
-
 void mt_tree_make(struct mt_tree *t)
 {
 	char *dir = sbt_mkdtemp(NULL), *kver = sbt_installed_kernel();
@@ -29,7 +17,7 @@ void mt_tree_make(struct mt_tree *t)
 
 	snprintf(t->root, sizeof(t->root), "%s", dir);
 	snprintf(t->kver, sizeof(t->kver), "%s", kver);
-	must("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib/%s && ln -s %s %s/lib/%s/build", dir,
+	sbt_must("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib/%s && ln -s %s %s/lib/%s/build", dir,
 	     dir, dir, dir, kver, headers, dir, kver);
 	snprintf(t->opts, sizeof(t->opts),
 		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib", dir, dir, dir);
@@ -53,7 +41,7 @@ void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra, c
 	char dir[512], path[1024], conf[2048];
 
 	snprintf(dir, sizeof(dir), "%s/src/%s-1.0", t->root, m);
-	must("mkdir -p %s", dir);
+	sbt_must("mkdir -p %s", dir);
 	snprintf(conf, sizeof(conf),
 		 "PACKAGE_NAME=\"%s\"\nPACKAGE_VERSION=\"1.0\"\n"
 		 "BUILT_MODULE_NAME[0]=\"hello\"\nDEST_MODULE_LOCATION[0]=\"/updates/dkms\"\n"
@@ -65,7 +53,7 @@ void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra, c
 		snprintf(path, sizeof(path), "%s/%s", dir, file);
 		write_text(path, text);
 	}
-	must("chmod -R a+rX %s", dir);
+	sbt_must("chmod -R a+rX %s", dir);
 }
 
 int mt_dks(const struct mt_tree *t, unsigned seconds, char *out, size_t size, const char *fmt, ...)

@@ -540,6 +540,17 @@ char *sbt_find_setid(const char *dir)
 	return found;
 }
 
+void sbt_must(const char *fmt, ...)
+{
+	char cmd[8192], out[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(sbt_sh(out, sizeof(out), "%s", cmd), 0, "failed: %s: %s", cmd, out);
+}
+
 char *sbt_installed_kernel(void)
 {
 	char *kver = NULL;

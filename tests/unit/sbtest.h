@@ -101,6 +101,8 @@ int sbt_set_test_user(struct dks_sandbox *sb, struct dks_error *err);
 /* mkdtemp under /tmp, owned by the build uid of @user, removed by
  * sbt_cleanup. malloc'd. */
 char *sbt_mkdtemp(const char *user);
+/* Run a shell command on the host (printf-style); assert that it exits 0. */
+void sbt_must(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Remove a tree (never following links). */
 void sbt_rmtree(const char *path);
 /* Write @text to @path, owned by @uid:@gid, mode @mode. */

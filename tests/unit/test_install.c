@@ -60,7 +60,8 @@ Test(install, status_suffixes_tell_originals_differences_and_missing_modules, .t
 	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "already installed") != NULL, "a second install: %s", t.out);
 	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
-	sh(&t, "echo original > %s", ko);
+	/* uninstall removed updates/dkms/ (empty, as dkms's rmdir -p). */
+	sh(&t, "mkdir -p \"$(dirname %s)\" && echo original > %s", ko, ko);
 	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, ": installed (Original modules exist)\n") != NULL, "%s", t.out);

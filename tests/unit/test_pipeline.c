@@ -34,20 +34,6 @@ struct run {
 	char out[65536];
 };
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed: %s", cmd);
-}
-
 /* Temporary trees; the install tree links KVER/build to the real headers
  * of every installed kernel (make deps installs two). */
 static void make_trees(struct trees *t)
@@ -62,7 +48,7 @@ static void make_trees(struct trees *t)
 	t->kver2[0] = 0;
 	snprintf(t->root, sizeof(t->root), "%s", dir);
 	free(dir);
-	sh("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib", t->root, t->root, t->root, t->root);
+	sbt_must("chmod 755 %s && mkdir -p %s/dkms %s/src %s/lib", t->root, t->root, t->root, t->root);
 	d = opendir("/lib/modules");
 	cr_assert_not_null(d);
 	while ((de = readdir(d))) {
@@ -71,7 +57,7 @@ static void make_trees(struct trees *t)
 		snprintf(build, sizeof(build), "/lib/modules/%s/build/Makefile", de->d_name);
 		if (de->d_name[0] == '.' || access(build, F_OK) != 0)
 			continue;
-		sh("mkdir %s/lib/%s && ln -s \"$(readlink -f /lib/modules/%s/build)\" %s/lib/%s/build",
+		sbt_must("mkdir %s/lib/%s && ln -s \"$(readlink -f /lib/modules/%s/build)\" %s/lib/%s/build",
 		   t->root, de->d_name, de->d_name, t->root, de->d_name);
 		if (strcmp(de->d_name, t->kver) != 0)
 			snprintf(t->kver2, sizeof(t->kver2), "%s", de->d_name);
@@ -125,7 +111,7 @@ static void corpus(const struct trees *t, const char *pkg, const char *module, c
 			continue;
 		found = true;
 		snprintf(version, size, "%s", base + strlen(module) + 1);
-		sh("cp -a %s %s/src/ && chmod -R a+rX %s/src", line, t->root, t->root);
+		sbt_must("cp -a %s %s/src/ && chmod -R a+rX %s/src", line, t->root, t->root);
 	}
 	cr_assert_eq(pclose(p), 0, "%s failed", cmd);
 	cr_assert(found, "%s: no source dir %s-<version>", pkg, module);
@@ -201,7 +187,7 @@ static void hello_module(const struct trees *t, const char *m, const char *v, co
 	FILE *f;
 
 	snprintf(dir, sizeof(dir), "%s/src/%s-%s", t->root, m, v);
-	sh("mkdir -p %s && cp %s/tests/modules/hello/* %s/ && chmod -R a+rX %s", dir,
+	sbt_must("mkdir -p %s && cp %s/tests/modules/hello/* %s/ && chmod -R a+rX %s", dir,
 	   getenv("DKS_SRCDIR"), dir, dir);
 	snprintf(conf, sizeof(conf), "%s/dkms.conf", dir);
 	f = fopen(conf, "w");
@@ -209,7 +195,7 @@ static void hello_module(const struct trees *t, const char *m, const char *v, co
 	fprintf(f, "PACKAGE_NAME=\"%s\"\nPACKAGE_VERSION=\"%s\"\nBUILT_MODULE_NAME[0]=\"hello\"\n"
 		   "DEST_MODULE_LOCATION[0]=\"/updates/dkms\"\n%s\n", m, v, extra ? extra : "");
 	fclose(f);
-	sh("chmod a+r %s", conf);
+	sbt_must("chmod a+r %s", conf);
 }
 
 Test(pipeline, add_build_status_unbuild_remove, .timeout = 300)
@@ -266,7 +252,7 @@ Test(pipeline, failed_build_is_exit_10_with_log_tail_and_path, .timeout = 300)
 
 	make_trees(&t);
 	hello_module(&t, "broken", "1.0", NULL);
-	sh("echo 'this is not C;' >> %s/src/broken-1.0/hello.c", t.root);
+	sbt_must("echo 'this is not C;' >> %s/src/broken-1.0/hello.c", t.root);
 	dks(&r, &t, "build broken/1.0 -k %s", t.kver);
 	cr_expect_eq(r.status, 10, "%s", r.out);
 	snprintf(log, sizeof(log), "%s/dkms/broken/1.0/%s/x86_64/log/make.log", t.root, t.kver);
@@ -336,10 +322,10 @@ Test(pipeline, a_build_cannot_take_the_hosts_disk, .timeout = 300)
 	dks(&r, &t, "build filler/1.0 -k %s --profile %s", t.kver, prof);
 	cr_expect_eq(r.status, 0, "%s", r.out);
 	snprintf(ko, sizeof(ko), "%s/dkms/filler/1.0/%s/x86_64/log/make.log", t.root, t.kver);
-	sh("! grep -q '^KEPT-256M$\\|^BIG-256M$' %s || { cat %s; false; }", ko, ko);
+	sbt_must("! grep -q '^KEPT-256M$\\|^BIG-256M$' %s || { cat %s; false; }", ko, ko);
 	snprintf(ko, sizeof(ko), "%s/dkms/filler/1.0/%s/x86_64/module/hello.ko", t.root, t.kver);
 	cr_expect_eq(access(ko, F_OK), 0, "the module was not committed:\n%s", r.out);
-	sh("! ls -d %s/dkms/filler/1.0/.build-* 2>/dev/null", t.root);
+	sbt_must("! ls -d %s/dkms/filler/1.0/.build-* 2>/dev/null", t.root);
 }
 
 /* dkms.conf is shell: evaluated only inside the sandbox. */
@@ -352,7 +338,7 @@ Test(pipeline, hostile_dkms_conf_is_contained, .timeout = 120)
 	make_trees(&t);
 	snprintf(marker, sizeof(marker), "%s/pwned", t.root);
 	hello_module(&t, "hostile", "1.0", NULL);
-	sh("chmod 777 %s && printf 'touch %s; echo x > /tmp/pwned-dks-test; cat /etc/shadow\\n' "
+	sbt_must("chmod 777 %s && printf 'touch %s; echo x > /tmp/pwned-dks-test; cat /etc/shadow\\n' "
 	   ">> %s/src/hostile-1.0/dkms.conf", t.root, marker, t.root);
 	dks(&r, &t, "add hostile/1.0");
 	cr_expect_eq(access(marker, F_OK), -1, "the dkms.conf wrote %s on the host", marker);
@@ -378,7 +364,7 @@ static void second_kernel(const struct trees *t, char *kver, size_t size)
 	cr_assert_eq(fscanf(p, "%255s %1023s", kver, root), 2, "fetch-kernel.sh printed nothing");
 	pclose(p);
 	(void)size;
-	sh("mkdir -p %s/lib/%s && ln -s %s/usr/src/linux-headers-%s %s/lib/%s/build && chmod -R a+rX %s",
+	sbt_must("mkdir -p %s/lib/%s && ln -s %s/usr/src/linux-headers-%s %s/lib/%s/build && chmod -R a+rX %s",
 	   t->root, kver, root, kver, t->root, kver, root);
 }
 
@@ -435,7 +421,7 @@ static void parallel_module(const struct trees *t, const char *m)
 	      "$(T):\n\t@echo \"start $$(date +%s%N)\"; sleep 0.3; echo \"end $$(date +%s%N)\"\n"
 	      ".PHONY: all $(T)\n", f);
 	fclose(f);
-	sh("chmod a+r %s", mk);
+	sbt_must("chmod a+r %s", mk);
 }
 
 static int max_overlap(const struct trees *t)
@@ -522,7 +508,7 @@ Test(pipeline, add_copies_a_source_dir_into_the_source_tree, .timeout = 120)
 
 	make_trees(&t);
 	hello_module(&t, "elsewhere", "2.0", NULL);
-	sh("mv %s/src/elsewhere-2.0 %s/outside", t.root, t.root);
+	sbt_must("mv %s/src/elsewhere-2.0 %s/outside", t.root, t.root);
 	dks(&r, &t, "add %s/outside/dkms.conf", t.root);
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	snprintf(copied, sizeof(copied), "%s/src/elsewhere-2.0/hello.c", t.root);
@@ -543,7 +529,7 @@ Test(pipeline, ixgbevf_recipe_is_accepted_with_its_source_in_the_tree, .timeout 
 	char placed[600];
 
 	make_trees(&t);
-	sh("mkdir -p %s/src/ixgbevf-3.2.2/src && echo '/* stand-in */' > "
+	sbt_must("mkdir -p %s/src/ixgbevf-3.2.2/src && echo '/* stand-in */' > "
 	   "%s/src/ixgbevf-3.2.2/src/ixgbevf_main.c && chmod -R a+rX %s/src", t.root, t.root, t.root);
 	dks(&r, &t, "add %s/recipes/ixgbevf.yaml", getenv("DKS_SRCDIR"));
 	cr_assert_eq(r.status, 0, "%s", r.out);
@@ -597,7 +583,7 @@ Test(pipeline, patches_and_pre_build_shape_the_module, .timeout = 300)
 	make_trees(&t);
 	hello_module(&t, "patched", "1.0",
 		     "PATCH[0]=\"desc.patch\"\nPRE_BUILD=\"pre.sh\"");
-	sh("cd %s/src/patched-1.0 && mkdir patches && cp hello.c hello.c.orig && "
+	sbt_must("cd %s/src/patched-1.0 && mkdir patches && cp hello.c hello.c.orig && "
 	   "sed -i 's/^MODULE_LICENSE/MODULE_DESCRIPTION(\"patched by dkms\");\\nMODULE_LICENSE/' hello.c && "
 	   "(diff -u hello.c.orig hello.c | sed 's|^--- hello.c.orig|--- a/hello.c|; s|^+++ hello.c|+++ b/hello.c|' "
 	   "> patches/desc.patch; true) && mv hello.c.orig hello.c && "
