@@ -144,6 +144,7 @@ static int load_signer(const plan_t *p, const struct dks_kernel_facts *f,
 {
 	const char *key = o->mok_key ? o->mok_key : DKS_DEFAULT_MOK_KEY;
 	const char *cert = o->mok_cert ? o->mok_cert : DKS_DEFAULT_MOK_CERT;
+	char why[PATH_MAX + 32];
 
 	*s = NULL;
 	if (!f->sig_enabled) {
@@ -155,8 +156,9 @@ static int load_signer(const plan_t *p, const struct dks_kernel_facts *f,
 		return unsigned_ok(p, f, o, "sign: never", err);
 	if (access(key, F_OK) != 0 && o->make_key && o->make_key(o->make_key_arg, key, cert, err) < 0)
 		return -1;
+	snprintf(why, sizeof(why), "no signing key %s", key);
 	if (access(key, F_OK) != 0)
-		return unsigned_ok(p, f, o, "no signing key", err);
+		return unsigned_ok(p, f, o, why, err);
 	return dks_signer_load(key, cert, s, err);
 }
 

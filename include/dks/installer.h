@@ -10,7 +10,9 @@
  *   install   for a built m/v and one kernel: read the manifest the build
  *             wrote (dks/handoff.h), validate every module (ELF, .modinfo,
  *             vermagic, CRCs), sign it in-process when the kernel checks
- *             signatures and a key is given, compress it as the kernel's
+ *             signatures (the caller makes a missing key: make_key), or
+ *             refuse it unsigned for a kernel that enforces signatures
+ *             (installer/enforce.h), compress it as the kernel's
  *             config asks, place everything in one journalled transaction
  *             (a same-named module is kept in original_module/ and put
  *             back on uninstall), depmod; roll back when depmod fails
