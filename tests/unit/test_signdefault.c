@@ -194,3 +194,35 @@ Test(signdefault, kernel_without_module_sig_installs_unsigned_and_makes_no_key, 
 	cr_expect(strstr(t.out, "mok.") == NULL && strstr(t.out, "Module signature") == NULL,
 		  "a key was made or the module signed: %s", t.out);
 }
+
+/* The kernel hooks' path (autoinstall, as a kernel's postinst runs it)
+ * signs by default too. Fails on the old code: unsigned, no key. */
+Test(signdefault, autoinstall_makes_the_key_and_signs, .timeout = 300)
+{
+	struct it t;
+	char args[512];
+
+	setup_keyless(&t);
+	sh(&t, "echo 'AUTOINSTALL=yes' >> %s/src/hello-1.0/dkms.conf", t.root);
+	cr_assert_eq(dks(&t, "add hello/1.0"), 0, "%s", t.out);
+	snprintf(args, sizeof(args), "autoinstall -k %.255s", t.kver);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_expect_eq(count(t.out, "mokutil --import"), 1, "%s", t.out);
+	cr_expect_eq(signature_verifies(&t, t.kver), 0, "%s", t.out);
+}
+
+/* A certificate without its key is never overwritten (it may be
+ * enrolled): an error naming it, nothing placed. Fails on the old code:
+ * it installed unsigned. */
+Test(signdefault, a_certificate_without_its_key_is_kept_and_refused, .timeout = 300)
+{
+	struct it t;
+
+	setup_keyless(&t);
+	sh(&t, "echo enrolled > %s/keys/mok.pub", t.root);
+	cr_expect_eq(hello_on(&t, "install", t.kver, ""), 6, "%s", t.out);
+	cr_expect(strstr(t.out, "keys/mok.pub: already exists") != NULL, "%s", t.out);
+	cr_expect_neq(installed_file(&t, t.kver), 0, "a module was placed");
+	sh(&t, "ls %s/keys; cat %s/keys/mok.pub", t.root, t.root);
+	cr_expect_str_eq(t.out, "mok.pub\nenrolled\n", "the certificate was replaced");
+}
