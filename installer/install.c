@@ -13,6 +13,7 @@
 #include "dks/cleanup.h"
 #include "dks/handoff.h"
 #include "distro.h"
+#include "enforce.h"
 #include "sign.h"
 #include "validate.h"
 #include "dks/fileio.h"
@@ -119,12 +120,31 @@ static int plan_for(plan_t *p, const struct dks_tree *t, const char *m, const ch
 	return k->config ? dks_kernel_compression(k->config, &p->comp, err) : 0;
 }
 
-/* The key, when the kernel checks signatures; else unsigned, said once. */
-static int load_signer(const struct dks_kernel_facts *f, const struct dks_install_opts *o,
-		       struct dks_signer **s, struct dks_error *err)
+/* No signature: refused (nothing placed) when the kernel would refuse
+ * the module at load time, else installed unsigned, said once. */
+static int unsigned_ok(const plan_t *p, const struct dks_kernel_facts *f,
+		       const struct dks_install_opts *o, const char *why, struct dks_error *err)
+{
+	const char *enforced = dks_sig_enforced(f, o->host_root);
+
+	if (enforced)
+		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0,
+				    "%s: refused: the module would be unsigned (%s) and kernel %s "
+				    "enforces module signatures (%s)",
+				    p->what, why, f->release, enforced);
+	printf("%s: installing unsigned (%s)\n", p->what, why);
+	return 0;
+}
+
+/* The key, when the kernel checks signatures (made on first use by the
+ * caller's make_key); else unsigned, when the kernel allows it. */
+static int load_signer(const plan_t *p, const struct dks_kernel_facts *f,
+		       const struct dks_install_opts *o, struct dks_signer **s,
+		       struct dks_error *err)
 {
 	const char *key = o->mok_key ? o->mok_key : DKS_DEFAULT_MOK_KEY;
 	const char *cert = o->mok_cert ? o->mok_cert : DKS_DEFAULT_MOK_CERT;
+	char why[PATH_MAX + 32];
 
 	*s = NULL;
 	if (!f->sig_enabled) {
@@ -132,14 +152,15 @@ static int load_signer(const struct dks_kernel_facts *f, const struct dks_instal
 		       f->release);
 		return 0;
 	}
-	if (!o->mok_key && access(key, F_OK) != 0) {
-		printf("no signing key (%s): installing unsigned; give --mok-key/--mok-cert or run "
-		       "dkms-sandbox generate-mok\n", key);
-		return 0;
-	}
+	if (o->sign == DKS_SIGN_NEVER)
+		return unsigned_ok(p, f, o, "sign: never", err);
+	if (access(key, F_OK) != 0 && o->make_key && o->make_key(o->make_key_arg, key, cert, err) < 0)
+		return -1;
+	snprintf(why, sizeof(why), "no signing key %s", key);
+	if (access(key, F_OK) != 0)
+		return unsigned_ok(p, f, o, why, err);
 	return dks_signer_load(key, cert, s, err);
 }
-
 
 /* Everything is prepared (validated, signed, compressed) before the first
  * file is placed: a refusal leaves the install tree as it was. */
@@ -193,7 +214,7 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 	int ret = dks_kernel_facts_load(p->k->headers, &f, err);
 
 	if (ret == 0)
-		ret = load_signer(&f, o, &s, err);
+		ret = load_signer(p, &f, o, &s, err);
 	if (ret == 0)
 		ret = prepare_all(p, &f, s, err);
 	if (ret == 0)

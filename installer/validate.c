@@ -291,6 +291,7 @@ static int facts_from_config(const char *headers, const char *config, struct dks
 	k->machine = a->machine;
 	k->modversions = cfg_yes(config, "CONFIG_MODVERSIONS");
 	k->sig_enabled = cfg_yes(config, "CONFIG_MODULE_SIG");
+	k->sig_force = cfg_yes(config, "CONFIG_MODULE_SIG_FORCE");
 	hash = cfg_find(config, "CONFIG_MODULE_SIG_HASH", &n);
 	if (hash && !(k->sig_hash = cfg_unquote(hash, n)))
 		return dks_err(err, ENOMEM, "%s", headers);

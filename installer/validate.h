@@ -21,6 +21,7 @@ struct dks_kernel_facts {
 	char *vermagic;    /* "6.1.0-56-amd64 SMP preempt mod_unload modversions " */
 	bool modversions;  /* CONFIG_MODVERSIONS */
 	bool sig_enabled;  /* CONFIG_MODULE_SIG */
+	bool sig_force;    /* CONFIG_MODULE_SIG_FORCE */
 	char *sig_hash;    /* CONFIG_MODULE_SIG_HASH ("sha256"), or NULL */
 	char *symvers;     /* path of Module.symvers */
 	unsigned short machine; /* EM_X86_64 ... from the kernel's arch */

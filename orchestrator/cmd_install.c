@@ -124,7 +124,7 @@ int cmd_generate_mok(int argc, char **argv)
 	const char *cert = ctx.cfg.mok_cert ? ctx.cfg.mok_cert : DKS_DEFAULT_MOK_CERT;
 
 	if (ret == 0)
-		ret = dks_generate_mok(key, cert, "dkms-sandbox module signing key", &err);
+		ret = dks_generate_mok(key, cert, DKS_MOK_COMMON_NAME, &err);
 	if (ret == 0)
 		printf("key %s, certificate %s (enrol it: mokutil --import %s)\n", key, cert, cert);
 	ret = ret < 0 ? dks_fail(&err) : 0;

@@ -39,6 +39,11 @@ static const char *check_name_or_path(const char *s)
 	return strchr(s, '/') ? check_path(s) : NULL;
 }
 
+static const char *check_sign(const char *s)
+{
+	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 ? NULL : "must be auto or never";
+}
+
 /* ---- one table: every key a configuration may hold ---- */
 
 #define AT(member) DKS_YAML_AT(struct dks_config, member)
@@ -61,6 +66,8 @@ static const struct dks_yaml_key config_keys[] = {
     {"mok_cert", DKS_YAML_STRING, AT(mok_cert), .flags = NULLABLE, .check = check_path},
     {"os_release", DKS_YAML_STRING, AT(os_release), .flags = DKS_YAML_NONEMPTY,
      .check = check_path},
+    {"sign", DKS_YAML_STRING, AT(sign), .flags = NULLABLE, .check = check_sign},
+    {"host_root", DKS_YAML_STRING, AT(host_root), .flags = NULLABLE, .check = check_path},
     {NULL},
 };
 
@@ -177,5 +184,7 @@ void dks_config_clear(struct dks_config *c)
 	free(c->mok_key);
 	free(c->mok_cert);
 	free(c->os_release);
+	free(c->sign);
+	free(c->host_root);
 	memset(c, 0, sizeof(*c));
 }

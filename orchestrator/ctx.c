@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signkey.h"
 #include "dks/installer.h"
 #include "dks/toolchain.h"
 
@@ -109,6 +110,10 @@ struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx)
 					   .force = ctx->cli.force};
 	return (struct dks_install_opts){.mok_key = ctx->cfg.mok_key,
 					 .mok_cert = ctx->cfg.mok_cert,
+					 .sign = ctx->cfg.sign && strcmp(ctx->cfg.sign, "never") == 0
+						     ? DKS_SIGN_NEVER : DKS_SIGN_AUTO,
+					 .make_key = dks_signkey_make,
+					 .host_root = ctx->cfg.host_root,
 					 .os_release = ctx->cfg.os_release,
 					 .no_depmod = ctx->cli.no_depmod,
 					 .force = ctx->cli.force,

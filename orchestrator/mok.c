@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,25 +138,49 @@ static int write_bio(int fd, const char *path, BIO *bio, struct dks_error *err)
 	return 0;
 }
 
-/* Both files are created before either is written: a failure removes only
- * what this call created, never an existing key. */
+/* @path's temporary name, beside it (link() cannot cross file systems). */
+static void tmp_name(char *buf, size_t size, const char *path)
+{
+	snprintf(buf, size, "%s.new-%ld", path, (long)getpid());
+}
+
+/* @tmp, written, at @path: link() fails rather than replace an existing
+ * file, and the file appears whole, never half-written. */
+static int link_new(const char *tmp, const char *path, struct dks_error *err)
+{
+	if (link(tmp, path) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return dks_err(err, 0, "%s: already exists (refusing to overwrite it)", path);
+	return dks_err(err, errno, "%s: cannot create", path);
+}
+
+/* Both written under temporary names, then linked into place, the key
+ * last: whoever sees the key sees a whole pair (an install that finds it
+ * does not take the lock a first install makes it under). A failure
+ * removes only what this call created, never an existing key. */
 static int write_pair(const char *key_path, BIO *key_pem, const char *cert_path, BIO *cert_der,
 		      struct dks_error *err)
 {
-	cleanup_close int kfd = create_new(key_path, 0600, err);
-	cleanup_close int cfd = -1;
+	char ktmp[PATH_MAX], ctmp[PATH_MAX];
+	cleanup_close int kfd = -1, cfd = -1;
+	int ret = -1;
 
-	if (kfd < 0)
-		return -1;
-	cfd = create_new(cert_path, 0644, err);
-	if (cfd < 0 || write_bio(kfd, key_path, key_pem, err) < 0 ||
-	    write_bio(cfd, cert_path, cert_der, err) < 0) {
-		unlink(key_path);
-		if (cfd >= 0)
+	tmp_name(ktmp, sizeof(ktmp), key_path);
+	tmp_name(ctmp, sizeof(ctmp), cert_path);
+	unlink(ktmp); /* left by a killed run of this pid */
+	unlink(ctmp);
+	kfd = create_new(ktmp, 0600, err);
+	cfd = kfd < 0 ? -1 : create_new(ctmp, 0644, err);
+	if (cfd >= 0 && write_bio(kfd, ktmp, key_pem, err) == 0 &&
+	    write_bio(cfd, ctmp, cert_der, err) == 0 && link_new(ctmp, cert_path, err) == 0) {
+		ret = link_new(ktmp, key_path, err);
+		if (ret < 0)
 			unlink(cert_path);
-		return -1;
 	}
-	return 0;
+	unlink(ktmp);
+	unlink(ctmp);
+	return ret;
 }
 
 static int generate_mok(const char *key_path, const char *cert_path, const char *common_name,

@@ -15,6 +15,10 @@
  *     mok_cert: /var/lib/dkms/mok.pub  # and its certificate
  *     os_release: /etc/os-release      # whose distribution decides where
  *                                      # modules are installed (install)
+ *     sign: auto      # sign when the kernel checks signatures, making the
+ *                     # key on first use; never: install unsigned (refused
+ *                     # for a kernel that enforces signatures)
+ *     host_root: /    # where /proc and /sys of the running kernel are read
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -41,6 +45,9 @@ struct dks_config {
 	char *os_release; /* the os-release file of dkms's distribution rule
 			   * (DKS_OS_RELEASE); another one installs in the
 			   * layout of that distribution */
+	char *sign;       /* "auto" (NULL) or "never": include/dks/installer.h */
+	char *host_root;  /* NULL: "/"; where the running kernel's lockdown
+			   * and sig_enforce are read (tests move it) */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -10,7 +10,9 @@
  *   install   for a built m/v and one kernel: read the manifest the build
  *             wrote (dks/handoff.h), validate every module (ELF, .modinfo,
  *             vermagic, CRCs), sign it in-process when the kernel checks
- *             signatures and a key is given, compress it as the kernel's
+ *             signatures (the caller makes a missing key: make_key), or
+ *             refuse it unsigned for a kernel that enforces signatures
+ *             (installer/enforce.h), compress it as the kernel's
  *             config asks, place everything in one journalled transaction
  *             (a same-named module is kept in original_module/ and put
  *             back on uninstall), depmod; roll back when depmod fails
@@ -53,8 +55,26 @@ struct dks_install_point {
 typedef int (*dks_install_hook_fn)(void *arg, const char *name,
 				   const struct dks_install_point *at, struct dks_error *err);
 
+/* Called when a kernel checks signatures (CONFIG_MODULE_SIG) and the key
+ * file is missing: the caller may make one at @key and @cert (dkms 3's
+ * first-install key). The installer never makes a key itself. 0 or -1. */
+typedef int (*dks_install_key_fn)(void *arg, const char *key, const char *cert,
+				  struct dks_error *err);
+
+/* sign: auto (sign when the kernel checks signatures, with a key made on
+ * first use) or never (install unsigned; refused where the kernel
+ * enforces signatures). */
+enum dks_sign_policy { DKS_SIGN_AUTO = 0, DKS_SIGN_NEVER };
+
 struct dks_install_opts {
-	const char *mok_key, *mok_cert; /* NULL: dkms's defaults, when they exist */
+	const char *mok_key, *mok_cert; /* NULL: dkms's defaults */
+	enum dks_sign_policy sign;
+	dks_install_key_fn make_key; /* NULL: a missing key means unsigned */
+	void *make_key_arg;
+	/* The root the running kernel's state is read under (its release in
+	 * proc/sys/kernel/osrelease, sys/kernel/security/lockdown,
+	 * sys/module/module/parameters/sig_enforce); NULL: "/". */
+	const char *host_root;
 	/* The os-release whose distribution decides the location (dkms's
 	 * override_dest_module_location); NULL: DKS_OS_RELEASE. */
 	const char *os_release;

@@ -5,6 +5,9 @@
 
 #include "dks/error.h"
 
+/* The certificate's CN, for generate-mok and the first-install key. */
+#define DKS_MOK_COMMON_NAME "dkms-sandbox module signing key"
+
 /* dkms generate_mok: RSA-2048, sha256, self-signed X.509 with the
  * module-signing extended key usage (1.3.6.1.4.1.2312.16.1.2); the key
  * written 0600 (PEM), the certificate DER (mok.pub, for mokutil --import).

@@ -388,9 +388,11 @@ table "$work/st" dkms-sandbox dkms "status of 30 modules x 2 kernels:" "(target 
 
 # install of the built v4l2loopback for one kernel, without depmod (dkms's
 # depmod -a would touch the machine's /lib/modules): dkms-sandbox validates,
-# signs when a key is there, and places in a journalled transaction; dkms
-# 3.0.10 copies (it signed at build time).
-INST_DKS="\"$DKS_BIN\" install v4l2loopback/0.12.7 -k $k2 --force --no-depmod $DKS_T"
+# signs, and places in a journalled transaction; dkms 3.0.10 copies (it
+# signed at build time). The key is the bench's own (made by the first
+# install, as dkms 3 makes its own): never the machine's /var/lib/dkms.
+INST_DKS="\"$DKS_BIN\" install v4l2loopback/0.12.7 -k $k2 --force --no-depmod $DKS_T \
+--mok-key $work/dks-mok.key --mok-cert $work/dks-mok.pub"
 INST_DKMS="dkms install -m v4l2loopback -v 0.12.7 -k $k2 --force --no-depmod $DKMS_T \
 --kernelsourcedir $work/dkms/lib/$k2/build"
 check_runs "dkms-sandbox install" "$INST_DKS"

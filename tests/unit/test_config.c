@@ -38,8 +38,20 @@ static void expect_defaults(const struct dks_config *c)
 	cr_expect_str_eq(c->toolchain, "host");
 	cr_expect_str_eq(c->profile, "default");
 	cr_expect_null(c->build_user);
+	cr_expect_null(c->sign);
+	cr_expect_null(c->host_root);
 	cr_expect_eq(c->jobs, 0);
 	cr_expect_str_eq(c->os_release, "/etc/os-release");
+}
+
+/* Loading @text must succeed; @c is the caller's to clear. */
+static void load_ok(const char *text, struct dks_config *c)
+{
+	struct dks_error err = {0};
+	char *path = config_file(text);
+
+	cr_assert_eq(dks_config_load(path, c, &err), 0, "%s", err.msg);
+	free(path);
 }
 
 /* Loading @text must fail with "<file>:<line>: " and @reason. */
@@ -122,29 +134,23 @@ Test(config, file_overrides_every_key)
 
 Test(config, one_key_leaves_the_others_default)
 {
-	struct dks_error err = {0};
 	struct dks_config c;
-	char *path = config_file("profile: /etc/dkms-sandbox/profiles/mine.yaml\n");
 
-	cr_assert_eq(dks_config_load(path, &c, &err), 0, "%s", err.msg);
+	load_ok("profile: /etc/dkms-sandbox/profiles/mine.yaml\n", &c);
 	cr_expect_str_eq(c.profile, "/etc/dkms-sandbox/profiles/mine.yaml");
 	cr_expect_str_eq(c.dkms_tree, DKS_DEFAULT_DKMSTREE);
 	cr_expect_str_eq(c.toolchain, "host");
 	dks_config_clear(&c);
-	free(path);
 }
 
 Test(config, null_build_user_and_toolchain_mean_the_default)
 {
-	struct dks_error err = {0};
 	struct dks_config c;
-	char *path = config_file("build_user: ~\ntoolchain:\n");
 
-	cr_assert_eq(dks_config_load(path, &c, &err), 0, "%s", err.msg);
+	load_ok("build_user: ~\ntoolchain:\n", &c);
 	cr_expect_null(c.build_user);
 	cr_expect_null(c.toolchain);
 	dks_config_clear(&c);
-	free(path);
 }
 
 Test(config, unknown_key_names_file_and_line)
@@ -175,6 +181,20 @@ Test(config, relative_paths_are_rejected)
 	load_fails("toolchain: images/bookworm\n", 1, "'toolchain' must be an absolute path");
 	load_fails("os_release: etc/os-release\n", 1, "'os_release' must be an absolute path");
 	load_fails("os_release: ~\n", 1, "'os_release' must not be empty");
+}
+
+/* sign: auto (the default, NULL) or never; host_root: an absolute path.
+ * Fails on the old code: neither key existed. */
+Test(config, sign_is_auto_or_never_and_host_root_absolute)
+{
+	struct dks_config c;
+
+	load_ok("sign: never\nhost_root: /srv/host\n", &c);
+	cr_expect_str_eq(c.sign, "never");
+	cr_expect_str_eq(c.host_root, "/srv/host");
+	dks_config_clear(&c);
+	load_fails("sign: sometimes\n", 1, "'sign' must be auto or never");
+	load_fails("host_root: host\n", 1, "'host_root' must be an absolute path");
 }
 
 Test(config, duplicate_key_and_bad_yaml_name_the_line)
