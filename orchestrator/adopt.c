@@ -35,9 +35,8 @@ static int write_handoff(const struct dks_spec *s, const char *build, struct dks
 	char tmp[PATH_MAX];
 	int ret;
 
-	if (strlen(build) + 16 > sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s/.adopt-XXXXXX", build) >= (int)sizeof(tmp))
 		return dks_err(err, ENAMETOOLONG, "%s", build);
-	snprintf(tmp, sizeof(tmp), "%s/.adopt-XXXXXX", build);
 	if (!mkdtemp(tmp))
 		return dks_err(err, errno, "cannot create %s", tmp);
 	ret = dks_build_write_handoff(s, tmp, err);
