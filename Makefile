@@ -67,7 +67,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e
 
 all: $(BIN)
 
@@ -190,6 +190,13 @@ deb: deps
 # unpacked `dkms` run on a temporary tree; nothing is installed.
 check-deb: deb
 	./tests/check-deb.sh $(BUILD)/deb $(VERSION)
+
+# End to end, as root: the .deb in a Debian 12 container (mmdebstrap root,
+# cached in /var/cache/dkms-sandbox-e2e; pivot_root into an overlay) with
+# Debian's v4l2loopback-dkms, a second kernel's headers, its removal and a
+# package whose build fails. Needs the network (apt); see tests/e2e.sh.
+check-e2e: deb
+	./tests/e2e.sh $(BUILD)/deb $(VERSION)
 
 format:
 	clang-format -i $(COMMON_SRC) $(LIB_SRC) $(INST_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h installer/*.h tests/helpers/*.c profiles/*.c

@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make check-e2e: the Debian package end to end, on real Debian packages, in
+# a Debian 12 container (run as root):
+#   1. a bookworm root filesystem made by mmdebstrap from this machine's apt
+#      sources, cached in $E2E_CACHE/rootfs-HASH (HASH: the suite, package
+#      list and sources); apt's .debs are cached in $E2E_CACHE/archives;
+#   2. a container: private mount + pid namespaces, an overlayfs over the
+#      cached root (upper in a temp dir) made the root by pivot_root (not
+#      chroot: dkms-sandbox creates user namespaces, which a chroot forbids;
+#      not a user namespace: the container's root is real root so that
+#      dkms-sandbox can switch to its build uids); the host's network;
+#   3. inside (tests/e2e-inner.sh): the built .deb and linux-headers-amd64,
+#      then Debian's v4l2loopback-dkms, built, signed and installed by the
+#      sandbox; a second headers package; its removal; a package whose build
+#      fails (openrazer-driver-dkms).
+# Nothing is written to the host's /lib/modules, /var/lib/dkms, /usr/src or
+# /etc: all of it happens in the overlay's upper dir, removed at the end.
+# Usage: tests/e2e.sh DEBDIR VERSION
+set -euo pipefail
+
+debdir=$1
+version=$2
+cache=${E2E_CACHE:-/var/cache/dkms-sandbox-e2e}
+sources=${E2E_SOURCES:-/etc/apt/sources.list.d/debian.sources}
+suite=bookworm
+include=ca-certificates,kmod,mount   # mount: umount after pivot_root
+here=$(cd "$(dirname "$0")" && pwd)
+
+t0=$(date +%s)
+ts=$t0
+# "step NAME": prints how long the previous step took.
+step() {
+	local now
+	now=$(date +%s)
+	echo "e2e: [$((now - ts))s] $1" >&2
+	ts=$now
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "e2e: must run as root (mmdebstrap, namespaces, pivot_root)" >&2
+	exit 1
+fi
+deb=$debdir/dkms-sandbox_${version}_$(dpkg --print-architecture).deb
+[ -f "$deb" ] || { echo "e2e: no $deb (make deb)" >&2; exit 1; }
+[ -f "$sources" ] || { echo "e2e: no apt sources $sources (E2E_SOURCES=...)" >&2; exit 1; }
+
+# 1. The cached root filesystem, keyed by what it is made of.
+hash=$( { echo "$suite apt $include"; cat "$sources"; } | sha256sum | cut -c1-12)
+rootfs=$cache/rootfs-$hash
+mkdir -p "$cache/archives/partial"
+if [ ! -d "$rootfs" ]; then
+	step "building $rootfs with mmdebstrap"
+	rm -rf "$rootfs.tmp"
+	# Lists kept: the container needs no apt-get update.
+	mmdebstrap --quiet --variant=apt --include="$include" --format=directory \
+		--skip=cleanup/apt/lists "$suite" "$rootfs.tmp" "$sources"
+	mv "$rootfs.tmp" "$rootfs"
+	step "rootfs built"
+else
+	step "reusing $rootfs"
+fi
+
+# 2. The container's upper dir, removed on exit; the mounts live in the
+# container's mount namespace and disappear with it.
+work=$(mktemp -d /var/tmp/dkms-sandbox-e2e.XXXXXX)
+cleanup() {
+	rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/upper/root/e2e" "$work/upper/etc" "$work/ovl" "$work/root"
+cp "$deb" "$work/upper/root/e2e/"
+cp "$here/e2e-inner.sh" "$work/upper/root/e2e/inner.sh"
+cp -L /etc/resolv.conf "$work/upper/etc/resolv.conf"
+
+# The host's module trees, fingerprinted: compared after the run.
+host_state() {
+	find /lib/modules /var/lib/dkms /usr/src /etc/dkms /etc/kernel \
+		-printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum
+}
+host_before=$(host_state)
+
+step "entering the container"
+rc=0
+unshare --mount --pid --fork --propagation private \
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ROOTFS="$rootfs" WORK="$work" \
+	CACHE="$cache" /bin/bash -euc '
+r=$WORK/root
+mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$WORK/upper,workdir=$WORK/ovl" "$r"
+mount -t proc proc "$r/proc"
+# /sys read-only, with the host'"'"'s cgroup tree under it.
+mount --rbind /sys "$r/sys"
+mount -o remount,bind,ro "$r/sys"
+mount --rbind /dev "$r/dev"
+mount -t tmpfs -o mode=755 tmpfs "$r/run"
+mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
+mount --bind "$CACHE/archives" "$r/var/cache/apt/archives"
+mkdir -p "$r/.oldroot"
+cd "$r"
+pivot_root . .oldroot
+umount -l /.oldroot
+rmdir /.oldroot
+cd /
+exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+	DEBIAN_FRONTEND=noninteractive /bin/bash /root/e2e/inner.sh
+' || rc=$?
+step "container exited with $rc"
+if [ "$(host_state)" != "$host_before" ]; then
+	echo "e2e: FAIL: the host's /lib/modules, /var/lib/dkms, /usr/src, /etc/dkms or /etc/kernel changed" >&2
+	rc=1
+else
+	echo "e2e: ok: the host's /lib/modules, /var/lib/dkms, /usr/src, /etc/dkms, /etc/kernel unchanged" >&2
+fi
+if grep -qs " $work/" /proc/mounts; then
+	echo "e2e: FAIL: mounts left under $work" >&2
+	rc=1
+fi
+echo "e2e: total $(($(date +%s) - t0))s" >&2
+if [ "$rc" != 0 ]; then
+	echo "e2e: FAILED" >&2
+	exit 1
+fi
+echo "e2e: all checks passed" >&2
