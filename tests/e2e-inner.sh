@@ -150,6 +150,8 @@ sed -n '/Setting up openrazer-driver-dkms/,$p' /root/e2e/openrazer.log | head -n
 echo "----"
 step "openrazer-driver-dkms"
 
+# The archive cache keeps only what can still be downloaded (no network).
+apt-get -qq autoclean
 # With a warm archive cache, apt downloads nothing.
 echo "e2e(in): apt downloaded $(cat /root/e2e/*.log | grep -c '^Get:[0-9]* http') package(s) in this run"
 echo "e2e(in): $fails failed check(s)"

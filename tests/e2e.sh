@@ -48,7 +48,16 @@ deb=$debdir/dkms-sandbox_${version}_$(dpkg --print-architecture).deb
 # 1. The cached root filesystem, keyed by what it is made of.
 hash=$( { echo "$suite apt $include"; cat "$sources"; } | sha256sum | cut -c1-12)
 rootfs=$cache/rootfs-$hash
+# Its package lists are those of the day it was made: it is remade when
+# older than $E2E_MAX_AGE days (the archive drops superseded packages).
+max_age=${E2E_MAX_AGE:-7}
 mkdir -p "$cache/archives/partial"
+exec 9>"$cache/lock"
+flock 9 # one run at a time builds or uses the cache
+if [ -d "$rootfs" ] && [ -n "$(find "$rootfs" -maxdepth 0 -mtime +"$max_age")" ]; then
+	step "$rootfs is older than $max_age days: remade"
+	rm -rf "$rootfs"
+fi
 if [ ! -d "$rootfs" ]; then
 	step "building $rootfs with mmdebstrap"
 	rm -rf "$rootfs.tmp"
@@ -56,6 +65,8 @@ if [ ! -d "$rootfs" ]; then
 	mmdebstrap --quiet --variant=apt --include="$include" --format=directory \
 		--skip=cleanup/apt/lists "$suite" "$rootfs.tmp" "$sources"
 	mv "$rootfs.tmp" "$rootfs"
+	# Roots made from other sources or package lists are not used again.
+	find "$cache" -maxdepth 1 -name 'rootfs-*' ! -path "$rootfs" -exec rm -rf {} +
 	step "rootfs built"
 else
 	step "reusing $rootfs"
