@@ -13,7 +13,8 @@
 #   3. inside (tests/e2e-inner.sh): the built .deb and linux-headers-amd64,
 #      then Debian's v4l2loopback-dkms, built, signed and installed by the
 #      sandbox; a second headers package; its removal; a package whose build
-#      fails (openrazer-driver-dkms).
+#      fails (openrazer-driver-dkms), whose outcome must be the same as in
+#      a first container where Debian's own dkms installs it.
 # Nothing is written to the host's /lib/modules, /var/lib/dkms, /usr/src or
 # /etc: all of it happens in the overlay's upper dir, removed at the end.
 # Usage: tests/e2e.sh DEBDIR VERSION
@@ -72,17 +73,21 @@ else
 	step "reusing $rootfs"
 fi
 
-# 2. The container's upper dir, removed on exit; the mounts live in the
-# container's mount namespace and disappear with it.
+# 2. The containers' upper dirs, removed on exit; the mounts live in each
+# container's mount namespace and disappear with it (unshare --kill-child:
+# if this script is killed, the container's pid 1, hence all of it, is too).
 work=$(mktemp -d /var/tmp/dkms-sandbox-e2e.XXXXXX)
+cpid=
 cleanup() {
+	if [ -n "$cpid" ]; then
+		# SIGKILL: unshare blocks TERM and INT while it waits for its child
+		kill -KILL "$cpid" 2>/dev/null || true
+		wait "$cpid" 2>/dev/null || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/upper/root/e2e" "$work/upper/etc" "$work/ovl" "$work/root"
-cp "$deb" "$work/upper/root/e2e/"
-cp "$here/e2e-inner.sh" "$work/upper/root/e2e/inner.sh"
-cp -L /etc/resolv.conf "$work/upper/etc/resolv.conf"
+trap 'exit 130' INT TERM
 
 # The host's module trees, fingerprinted: compared after the run.
 host_state() {
@@ -91,13 +96,19 @@ host_state() {
 }
 host_before=$(host_state)
 
-step "entering the container"
-rc=0
-unshare --mount --pid --fork --propagation private \
-	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ROOTFS="$rootfs" WORK="$work" \
-	CACHE="$cache" /bin/bash -euc '
-r=$WORK/root
-mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$WORK/upper,workdir=$WORK/ovl" "$r"
+# container MODE: runs inner.sh MODE as pid 1's child in a fresh overlay
+# over the cached root, in $work/MODE; returns its status.
+container() {
+	local d=$work/$1 r=0
+	mkdir -p "$d/upper/root/e2e" "$d/upper/etc" "$d/ovl" "$d/root"
+	cp "$deb" "$d/upper/root/e2e/"
+	cp "$here/e2e-inner.sh" "$d/upper/root/e2e/inner.sh"
+	cp -L /etc/resolv.conf "$d/upper/etc/resolv.conf"
+	unshare --mount --pid --fork --kill-child --propagation private \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ROOTFS="$rootfs" D="$d" \
+		CACHE="$cache" MODE="$1" /bin/bash -euc '
+r=$D/root
+mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$D/upper,workdir=$D/ovl" "$r"
 mount -t proc proc "$r/proc"
 # /sys read-only, with the host'"'"'s cgroup tree under it.
 mount --rbind /sys "$r/sys"
@@ -113,9 +124,39 @@ umount -l /.oldroot
 rmdir /.oldroot
 cd /
 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-	DEBIAN_FRONTEND=noninteractive /bin/bash /root/e2e/inner.sh
-' || rc=$?
-step "container exited with $rc"
+	DEBIAN_FRONTEND=noninteractive /bin/bash /root/e2e/inner.sh "$MODE"
+' &
+	cpid=$!
+	wait "$cpid" || r=$?
+	cpid=
+	return "$r"
+}
+
+# Debian's own dkms, for reference: what a failing build leaves.
+step "reference container (Debian's dkms)"
+rc=0
+container reference || rc=$?
+step "reference container exited with $rc"
+ref=$(cat "$work/reference/upper/root/e2e/openrazer.result" 2>/dev/null || true)
+echo "e2e: with Debian's dkms, openrazer-driver-dkms: ${ref:-(no result)}" >&2
+if [ "$rc" != 0 ] || [ -z "$ref" ]; then
+	echo "e2e: FAIL: the reference run" >&2
+	rc=1
+fi
+
+step "sandbox container (dkms-sandbox)"
+rc2=0
+container sandbox || rc2=$?
+step "sandbox container exited with $rc2"
+[ "$rc2" = 0 ] || rc=1
+got=$(cat "$work/sandbox/upper/root/e2e/openrazer.result" 2>/dev/null || true)
+echo "e2e: with dkms-sandbox, openrazer-driver-dkms: ${got:-(no result)}" >&2
+if [ -n "$ref" ] && [ "$got" = "$ref" ]; then
+	echo "e2e: ok: a failing build leaves dpkg as Debian's dkms does" >&2
+else
+	echo "e2e: FAIL: a failing build leaves dpkg otherwise than Debian's dkms" >&2
+	rc=1
+fi
 if [ "$(host_state)" != "$host_before" ]; then
 	echo "e2e: FAIL: the host's /lib/modules, /var/lib/dkms, /usr/src, /etc/dkms or /etc/kernel changed" >&2
 	rc=1
