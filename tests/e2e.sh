@@ -42,6 +42,9 @@ if [ "$(id -u)" != 0 ]; then
 	echo "e2e: must run as root (mmdebstrap, namespaces, pivot_root)" >&2
 	exit 1
 fi
+for tool in mmdebstrap unshare pivot_root flock; do
+	command -v "$tool" >/dev/null || { echo "e2e: no $tool (make deps installs mmdebstrap)" >&2; exit 1; }
+done
 deb=$debdir/dkms-sandbox_${version}_$(dpkg --print-architecture).deb
 [ -f "$deb" ] || { echo "e2e: no $deb (make deb)" >&2; exit 1; }
 [ -f "$sources" ] || { echo "e2e: no apt sources $sources (E2E_SOURCES=...)" >&2; exit 1; }
