@@ -124,6 +124,9 @@ check "v4l2loopback.ko installed under /lib/modules/$kver/updates/dkms" [ -n "$k
 check "$ko is signed (signer: $(modinfo -F signer "$ko" 2>/dev/null))" signed "$ko"
 check "the MOK key was generated: /var/lib/dkms/mok.key, mok.pub" \
 	test -s /var/lib/dkms/mok.key -a -s /var/lib/dkms/mok.pub
+echo "---- v4l2loopback-dkms: the postinst's output"
+sed -n '/Setting up v4l2loopback-dkms/,$p' /root/e2e/v4l2.log | head -n 30
+echo "----"
 echo "e2e(in): dkms status:"
 dkms status | sed 's/^/    /'
 step "v4l2loopback-dkms installed"
