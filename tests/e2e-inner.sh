@@ -77,6 +77,18 @@ if [ "$mode" = reference ]; then
 	check "apt-get installs Debian's dkms and linux-headers-amd64" [ "$rc" = 0 ] ||
 		{ showlog ref-dkms; exit 1; }
 	check "dkms is Debian's" sh -c '[ ! -e /usr/sbin/dkms-sandbox ] && head -c 2 /usr/sbin/dkms | grep -q "#!"'
+	# Its status line for v4l2loopback, which tests/e2e.sh compares with
+	# dkms-sandbox's; then removed, so that both runs reach openrazer alike.
+	rc=0
+	apt v4l2 install -y --no-install-recommends v4l2loopback-dkms || rc=$?
+	check "Debian's dkms: apt-get install v4l2loopback-dkms" [ "$rc" = 0 ] || showlog v4l2
+	dkms status >/root/e2e/v4l2.status
+	echo "---- v4l2loopback-dkms with Debian's dkms: the postinst's output"
+	sed -n '/Setting up v4l2loopback-dkms/,$p' /root/e2e/v4l2.log | head -n 30
+	echo "----"
+	rc=0
+	apt remove-v4l2 remove -y v4l2loopback-dkms || rc=$?
+	check "Debian's dkms: apt-get remove v4l2loopback-dkms" [ "$rc" = 0 ] || showlog remove-v4l2
 	openrazer
 	step "openrazer-driver-dkms with Debian's dkms: $(cat /root/e2e/openrazer.result)"
 	apt-get -qq autoclean
@@ -124,6 +136,7 @@ check "v4l2loopback.ko installed under /lib/modules/$kver/updates/dkms" [ -n "$k
 check "$ko is signed (signer: $(modinfo -F signer "$ko" 2>/dev/null))" signed "$ko"
 check "the MOK key was generated: /var/lib/dkms/mok.key, mok.pub" \
 	test -s /var/lib/dkms/mok.key -a -s /var/lib/dkms/mok.pub
+dkms status >/root/e2e/v4l2.status
 echo "---- v4l2loopback-dkms: the postinst's output"
 sed -n '/Setting up v4l2loopback-dkms/,$p' /root/e2e/v4l2.log | head -n 30
 echo "----"

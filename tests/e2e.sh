@@ -154,6 +154,15 @@ step "sandbox container exited with $rc2"
 [ "$rc2" = 0 ] || rc=1
 got=$(cat "$work/sandbox/upper/root/e2e/openrazer.result" 2>/dev/null || true)
 echo "e2e: with dkms-sandbox, openrazer-driver-dkms: ${got:-(no result)}" >&2
+# dkms status after installing v4l2loopback-dkms, with each.
+if [ -s "$work/reference/upper/root/e2e/v4l2.status" ] &&
+	cmp -s "$work/reference/upper/root/e2e/v4l2.status" "$work/sandbox/upper/root/e2e/v4l2.status"; then
+	echo "e2e: ok: dkms status prints Debian's dkms's lines: $(cat "$work/sandbox/upper/root/e2e/v4l2.status")" >&2
+else
+	echo "e2e: FAIL: dkms status differs from Debian's dkms's:" >&2
+	diff "$work/reference/upper/root/e2e/v4l2.status" "$work/sandbox/upper/root/e2e/v4l2.status" >&2 || true
+	rc=1
+fi
 if [ -n "$ref" ] && [ "$got" = "$ref" ]; then
 	echo "e2e: ok: a failing build leaves dpkg as Debian's dkms does" >&2
 else
