@@ -8,7 +8,7 @@
 #
 #   -b, --binary PATH    dkms-sandbox to test (default: build/dkms-sandbox
 #                        next to this script's tests/, else dkms-sandbox in PATH)
-#   -k, --kernel KVER    kernel to build for (default: the newest 6.1 release
+#   -k, --kernel KVER    kernel to build for (default: the newest release
 #                        with headers in /lib/modules)
 #   -o, --out DIR        results (default: ./corpus-sweep.out)
 #   -c, --corpus DIR     where fetch-corpus.sh unpacks (default:
@@ -124,8 +124,8 @@ fi
 binary=$(readlink -f "$binary")
 [ -x "$binary" ] || die "$binary is not executable"
 if [ -z "$kver" ]; then
-	# The newest 6.1 release with headers (sort -V: -57 after -56).
-	kver=$(for d in /lib/modules/6.1.*; do
+	# The newest release with headers (sort -V: -57 after -56).
+	kver=$(for d in /lib/modules/*; do
 		[ -e "$d/build/Makefile" ] && basename "$d"
 	done | sort -V | tail -1)
 fi
