@@ -206,3 +206,60 @@ int dks_compress(enum dks_compression c, const void *in, size_t len, void **out,
 	}
 	return dks_err(err, EINVAL, "unknown compression %d", (int)c);
 }
+
+/* ---- reading an installed module back (the version check) ---------------- */
+
+static int decompress_xz(const void *in, size_t len, size_t max, void **out, size_t *out_len,
+			 struct dks_error *err)
+{
+	uint64_t memlimit = 256ULL << 20;
+	/* xz does not say its size: a module shrinks 3 to 5 times; 64 is a
+	 * margin, not a limit anyone reaches. */
+	size_t in_pos = 0, pos = 0, cap = len < (max - (1 << 20)) / 64 ? 64 * len + (1 << 20) : max;
+	cleanup_free uint8_t *buf = malloc(cap);
+	lzma_ret r;
+
+	if (!buf)
+		return dks_err(err, ENOMEM, "xz: %zu bytes", cap);
+	r = lzma_stream_buffer_decode(&memlimit, 0, NULL, in, &in_pos, len, buf, &pos, cap);
+	if (r != LZMA_OK)
+		return dks_err(err, 0, "xz: not a module of at most %zu bytes (liblzma error %d)",
+			       cap, (int)r);
+	*out = steal_pointer(&buf);
+	*out_len = pos;
+	return 0;
+}
+
+static int decompress_zstd(const void *in, size_t len, size_t max, void **out, size_t *out_len,
+			   struct dks_error *err)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(in, len);
+	cleanup_free void *buf = NULL;
+	size_t n;
+
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > max)
+		return dks_err(err, 0, "zstd: no frame of a known size of at most %zu bytes", max);
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return dks_err(err, ENOMEM, "zstd: %llu bytes", size);
+	n = ZSTD_decompress(buf, size, in, len);
+	if (ZSTD_isError(n))
+		return dks_err(err, 0, "zstd: %s", ZSTD_getErrorName(n));
+	*out = steal_pointer(&buf);
+	*out_len = n;
+	return 0;
+}
+
+int dks_decompress(enum dks_compression c, const void *in, size_t len, size_t max, void **out,
+		   size_t *out_len, struct dks_error *err)
+{
+	if (c != DKS_COMPRESS_NONE && dks_lazylib_load(err) < 0)
+		return -1;
+	switch (c) {
+	case DKS_COMPRESS_XZ: return decompress_xz(in, len, max, out, out_len, err);
+	case DKS_COMPRESS_ZSTD: return decompress_zstd(in, len, max, out, out_len, err);
+	case DKS_COMPRESS_GZIP: return dks_err(err, 0, "gzip: not read back");
+	case DKS_COMPRESS_NONE: break;
+	}
+	return dks_err(err, 0, "not compressed");
+}

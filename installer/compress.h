@@ -24,4 +24,10 @@ const char *dks_compression_ext(enum dks_compression c);
 int dks_compress(enum dks_compression c, const void *in, size_t len, void **out, size_t *out_len,
 		 struct dks_error *err);
 
+/* Decompress a module read back from an install tree (xz or zstd; gzip,
+ * which Debian's kmod cannot read, is refused), at most @max bytes out.
+ * 0, or -1 with @err filled. */
+int dks_decompress(enum dks_compression c, const void *in, size_t len, size_t max, void **out,
+		   size_t *out_len, struct dks_error *err);
+
 #endif

@@ -92,6 +92,9 @@ static int prepare(plan_t *p, size_t i, const struct dks_kernel_facts *f,
 
 	snprintf(path, sizeof(path), "%s/module/%s.ko", p->build, e->dest);
 	snprintf(what, sizeof(what), "%s.ko", e->dest);
+	if (access(path, F_OK) < 0 && errno == ENOENT) /* deleted by hand: dkms's words */
+		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0, "%s: Missing module %s in %s/module",
+				    p->what, e->dest, p->build);
 	if (slurp(path, &ko, &len, &p->rec.e[i].built, err) < 0 ||
 	    dks_module_validate(ko, len, e->built, f, what, err) < 0)
 		return -1;
@@ -213,6 +216,8 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 	struct dks_signer *s = NULL;
 	int ret = dks_kernel_facts_load(p->k->headers, &f, err);
 
+	if (ret == 0)
+		ret = dks_version_check(p, o, err);
 	if (ret == 0)
 		ret = load_signer(p, &f, o, &s, err);
 	if (ret == 0)

@@ -59,4 +59,11 @@ int dks_shadow_scan(struct dks_install_plan *p, struct dks_error *err);
  * /lib/modules). 0, or DKS_EXIT_INSTALL_FAILED with @err filled. */
 int dks_depmod(const struct dks_tree *t, const char *kver, struct dks_error *err);
 
+/* vercheck.c: dkms's check_version_sanity(): each module of @p against
+ * the same-named one already in the kernel's install tree; refused
+ * (DKS_EXIT_INSTALL_FAILED) when that one is newer or the same module.
+ * Skipped with o->force or o->force_version_override. */
+int dks_version_check(const struct dks_install_plan *p, const struct dks_install_opts *o,
+		      struct dks_error *err);
+
 #endif

@@ -755,3 +755,51 @@ int dks_module_validate(const void *ko, size_t len, const char *expected,
 		return -1;
 	return check_sections(&v);
 }
+
+/* ---- version and srcversion (the install's version check) ----------------- */
+
+/* @key's value in a .modinfo section, printable ASCII, into @out (cut to
+ * @size); "" when absent. The first entry counts, as modinfo's. */
+static void modinfo_value(const char *sec, size_t n, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	out[0] = 0;
+	for (size_t off = 0; off < n;) {
+		const char *s = sec + off, *end = memchr(s, '\0', n - off);
+		size_t len = end ? (size_t)(end - s) : n - off;
+
+		if (len > klen && strncmp(s, key, klen) == 0 && s[klen] == '=') {
+			size_t i = 0;
+
+			for (const char *p = s + klen + 1; p < s + len && i + 1 < size; p++)
+				out[i++] = *p > ' ' && *p < 0x7f ? *p : '?';
+			out[i] = 0;
+			return;
+		}
+		off += len + 1;
+	}
+}
+
+int dks_module_verinfo(const void *ko, size_t len, struct dks_verinfo *vi)
+{
+	static const char *const names[] = {".modinfo"};
+	struct dks_kernel_facts any = {0};
+	struct dks_error ignored = {0};
+	struct vctx v = {{ko, len, false, 0, 0, 0, 0}, NULL, &any, "module", &ignored};
+	struct sec s = {0};
+	bool have = false;
+
+	*vi = (struct dks_verinfo){0};
+	if (check_ident(&v) < 0)
+		return -1;
+	v.e.msb = v.e.p[EI_DATA] == ELFDATA2MSB;
+	any.machine = (unsigned short)EHDR(&v.e, e_machine); /* whatever it is built for */
+	if (check_header(&v) < 0 || scan_sections(&v, names, &s, &have, 1) < 0 || !have)
+		return -1;
+	modinfo_value((const char *)v.e.p + s.off, s.size, "version", vi->version,
+		      sizeof(vi->version));
+	modinfo_value((const char *)v.e.p + s.off, s.size, "srcversion", vi->srcversion,
+		      sizeof(vi->srcversion));
+	return 0;
+}

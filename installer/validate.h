@@ -37,4 +37,15 @@ void dks_kernel_facts_clear(struct dks_kernel_facts *k);
 int dks_module_validate(const void *ko, size_t len, const char *expected,
 			const struct dks_kernel_facts *k, const char *what, struct dks_error *err);
 
+/* A module's MODULE_VERSION and srcversion, as modinfo prints them
+ * (printable, cut; "" when absent). */
+struct dks_verinfo {
+	char version[128], srcversion[64];
+};
+
+/* Read them from a module's bytes (any ELF machine; only its headers and
+ * .modinfo are looked at, every offset checked). 0, or -1 when it is no
+ * ELF module. */
+int dks_module_verinfo(const void *ko, size_t len, struct dks_verinfo *vi);
+
 #endif

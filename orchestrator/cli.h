@@ -31,6 +31,7 @@ struct dks_cli {
 	size_t n_kernels;
 	const char *arch;
 	bool all, force, quiet, verbose, json;
+	bool force_version_override; /* install: no version check (dkms's option) */
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */
@@ -59,7 +60,8 @@ int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 void dks_ctx_close(struct dks_ctx *ctx);
 /* The profile (cfg.profile or "default"), loaded once. */
 int dks_ctx_profile(struct dks_ctx *ctx, struct dks_error *err);
-/* m/v from the options (-m/-v or module/version); both required. */
+/* m/v from the options (-m/-v or module/version); both required, and m/v
+ * not broken (DKS_EXIT_BROKEN, dkms 3.4's check before every verb on it). */
 int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 		   struct dks_error *err);
 /* The installer's options: keys from the configuration (the options
@@ -82,5 +84,6 @@ int cmd_match(int argc, char **argv);
 int cmd_autoinstall(int argc, char **argv);
 int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);
+int cmd_kernel_preinst(int argc, char **argv);
 
 #endif

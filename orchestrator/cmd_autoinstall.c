@@ -45,6 +45,13 @@ static int newest(const struct dks_ctx *ctx, struct candidate **out, size_t *n,
 		return -1;
 	*out = calloc(ns + 1, sizeof(**out));
 	for (size_t i = 0; *out && i < ns; i++) {
+		if (st[i].state == DKS_BROKEN) { /* dkms: said, and left alone */
+			struct dks_error e = {0};
+
+			dks_tree_check_intact(&ctx->tree, st[i].module, st[i].version, &e);
+			dks_error_print(&e);
+			continue;
+		}
 		if (*n && strcmp((*out)[*n - 1].m, st[i].module) == 0) {
 			if (dks_version_cmp(st[i].version, (*out)[*n - 1].v) > 0) {
 				free((*out)[*n - 1].v);
@@ -141,20 +148,24 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 {
 	struct dks_install_opts o = dks_ctx_install_opts(ctx);
 	struct dks_job *jobs = calloc(n + 1, sizeof(*jobs));
-	size_t k = 0, *idx = calloc(n + 1, sizeof(*idx));
+	size_t k = 0, nj = 0, *idx = calloc(n + 1, sizeof(*idx));
 	int before = *failures;
 
+	/* Built already for this kernel (and not installed): installed as it
+	 * is, like dkms's autoinstall, never built again. */
 	for (size_t i = 0; jobs && idx && i < n; i++)
 		if (!c[i].done && ready(c, n, &c[i], failures)) {
-			idx[k] = i;
-			jobs[k++] = (struct dks_job){.module = c[i].m, .version = c[i].v, .target = t};
+			idx[k++] = i;
+			if (!dks_tree_is_built(env->tree, c[i].m, c[i].v, t->kver, t->arch))
+				jobs[nj++] = (struct dks_job){.module = c[i].m, .version = c[i].v,
+							      .target = t};
 		}
-	if (k) {
+	if (nj) {
 		struct dks_error e = {0};
 
 		/* A failed job said why (the loop below counts it); only the
 		 * scheduler's own failure is left to say. */
-		if (dks_build_all(env, jobs, k, NULL, &e) < 0)
+		if (dks_build_all(env, jobs, nj, NULL, &e) < 0)
 			dks_error_print(&e);
 	}
 	for (size_t j = 0; j < k; j++) {

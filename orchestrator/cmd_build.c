@@ -68,7 +68,8 @@ static int plan(const struct dks_ctx *ctx, const struct targets *ts, struct dks_
 	for (size_t i = 0; i < ctx->cli.n_mods; i++) {
 		const char *m = ctx->cli.mods[i][0], *v = ctx->cli.mods[i][1];
 
-		if (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0)
+		if (dks_tree_check_intact(&ctx->tree, m, v, err) < 0 ||
+		    dks_tree_ensure_added(&ctx->tree, m, v, err) < 0)
 			return -1;
 		for (size_t k = 0; k < ts->n; k++) {
 			if (!ctx->cli.force &&

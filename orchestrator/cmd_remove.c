@@ -11,10 +11,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "adopt.h"
 #include "cli.h"
-#include "dks/kernel.h"
-#include "dks/installer.h"
+#include "unbuild.h"
 
 /* "KVER[/ARCH]" -> kver, arch (the host's when not given). */
 static void split(const char *spec, char *kver, size_t size, const char **arch, char *buf,
@@ -32,28 +30,6 @@ static void split(const char *spec, char *kver, size_t size, const char **arch, 
 	*arch = buf;
 }
 
-/* An installed build is uninstalled before it goes (it needs no headers). */
-static int uninstall_first(struct dks_ctx *ctx, const char *m, const char *v, const char *kver,
-			   const char *arch, struct dks_error *err)
-{
-	char spec[2 * DKS_TREE_NAME_MAX + 2];
-	struct dks_target t = {0};
-	struct dks_install_opts o;
-	int ret;
-
-	if (!dks_installed(&ctx->tree, m, v, kver, arch))
-		return 0;
-	snprintf(spec, sizeof(spec), "%s/%s", kver, arch);
-	o = dks_ctx_install_opts(ctx);
-	ret = dks_target_bare(spec, NULL, ctx->cfg.install_tree, &t, err);
-	if (ret == 0)
-		ret = dks_adopt_build(ctx, m, v, &t, err);
-	if (ret == 0)
-		ret = dks_uninstall(&ctx->tree, m, v, &t, &o, err);
-	dks_target_clear(&t);
-	return ret;
-}
-
 static int unbuild_kernels(struct dks_ctx *ctx, const char *m, const char *v,
 			   struct dks_error *err)
 {
@@ -66,8 +42,7 @@ static int unbuild_kernels(struct dks_ctx *ctx, const char *m, const char *v,
 			printf("%s/%s, %s, %s: not built\n", m, v, kver, arch);
 			continue;
 		}
-		if (uninstall_first(ctx, m, v, kver, arch, err) < 0 ||
-		    dks_tree_unbuild(&ctx->tree, m, v, kver, arch, err) < 0)
+		if (dks_unbuild_build(ctx, m, v, kver, arch, err) < 0)
 			return -1;
 		printf("%s/%s, %s, %s: unbuilt\n", m, v, kver, arch);
 	}
@@ -84,9 +59,8 @@ static int unbuild_all(struct dks_ctx *ctx, const char *m, const char *v,
 	if (dks_tree_status(&ctx->tree, m, v, &st, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; ret == 0 && i < n; i++)
-		if (st[i].kver && st[i].arch &&
-		    (ret = uninstall_first(ctx, m, v, st[i].kver, st[i].arch, err)) == 0)
-			ret = dks_tree_unbuild(&ctx->tree, m, v, st[i].kver, st[i].arch, err);
+		if (st[i].kver && st[i].arch)
+			ret = dks_unbuild_build(ctx, m, v, st[i].kver, st[i].arch, err);
 	dks_status_free(st, n);
 	return ret;
 }

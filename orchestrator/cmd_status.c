@@ -3,7 +3,8 @@
  * dkms-sandbox status [MODULE[/VERSION]] [-k KVER] [--json] [--verbose]
  * dkms's lines, read from the tree: no dkms.conf, no process. --verbose
  * adds our notes (the in-tree modules an installed one shadows) after
- * dkms's line, which stays byte-exact without it.
+ * dkms's line, which stays byte-exact without it. A broken m/v gets
+ * dkms's error line on stderr; the exit code stays 0, as dkms's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,15 +12,78 @@
 #include <string.h>
 
 #include "cli.h"
+#include "suffix.h"
 
-static bool wanted(const struct dks_ctx *ctx, const struct dks_status *s)
+static bool kernel_wanted(const struct dks_ctx *ctx, const char *kver)
 {
-	if (ctx->cli.n_kernels == 0)
-		return true;
-	for (size_t i = 0; i < ctx->cli.n_kernels; i++)
-		if (s->kver && strncmp(ctx->cli.kernels[i], s->kver, strlen(s->kver)) == 0)
+	for (size_t i = 0; kver && i < ctx->cli.n_kernels; i++)
+		if (strncmp(ctx->cli.kernels[i], kver, strlen(kver)) == 0)
 			return true;
 	return false;
+}
+
+/* Lines [*i, end) of one m/v (status sorts them together). */
+static size_t group_end(const struct dks_status *st, size_t n, size_t i)
+{
+	size_t e = i + 1;
+
+	while (e < n && strcmp(st[e].module, st[i].module) == 0 &&
+	       strcmp(st[e].version, st[i].version) == 0)
+		e++;
+	return e;
+}
+
+/* dkms's status -k K: the lines of K; an m/v built only for other kernels
+ * is "m/v: added" for K; added and broken lines stay. Shallow copies: @st
+ * owns the strings. */
+static size_t for_kernels(const struct dks_ctx *ctx, const struct dks_status *st, size_t n,
+			  struct dks_status *kept)
+{
+	size_t k = 0;
+
+	for (size_t i = 0, e; i < n; i = e) {
+		size_t first = k;
+
+		e = group_end(st, n, i);
+		for (size_t j = i; j < e; j++)
+			if (!st[j].kver || kernel_wanted(ctx, st[j].kver))
+				kept[k++] = st[j];
+		if (k == first)
+			kept[k++] = (struct dks_status){.module = st[i].module,
+							.version = st[i].version,
+							.state = DKS_ADDED};
+	}
+	return k;
+}
+
+/* dkms's error after a broken line (stdout first, so that a terminal
+ * shows them in dkms's order). */
+static void say_broken(const struct dks_status *s)
+{
+	struct dks_error e = {0};
+
+	fflush(stdout);
+	dks_err(&e, 0,
+		"%s/%s: Missing the module source directory or the symbolic link pointing to it. "
+		"Manual intervention is required!",
+		s->module, s->version);
+	dks_error_print(&e);
+}
+
+static int print_lines(const struct dks_ctx *ctx, const struct dks_status *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *line = dks_status_line(&s[i]);
+		const char *notes = ctx->cli.verbose ? s[i].notes : "";
+		int rc = line ? printf("%s%s\n", line, notes) : -1;
+
+		free(line);
+		if (rc < 0)
+			return -1;
+		if (s[i].state == DKS_BROKEN)
+			say_broken(&s[i]);
+	}
+	return 0;
 }
 
 /* A status nobody received (a full disk, a closed pipe) is a failure: a
@@ -28,25 +92,25 @@ static int print(const struct dks_ctx *ctx, const struct dks_status *st, size_t 
 		 struct dks_error *err)
 {
 	struct dks_status *kept = calloc(n + 1, sizeof(*kept));
-	size_t k = 0;
+	size_t k = n;
 	int ret = 0;
 
 	if (!kept)
 		return dks_err(err, ENOMEM, "status");
-	for (size_t i = 0; i < n; i++)
-		if (wanted(ctx, &st[i]))
-			kept[k++] = st[i]; /* shallow: st owns the strings */
+	if (ctx->cli.n_kernels)
+		k = for_kernels(ctx, st, n, kept);
+	else if (n)
+		memcpy(kept, st, n * sizeof(*st));
+	if (ctx->cfg.status_wording && strcmp(ctx->cfg.status_wording, "3.0") == 0)
+		for (size_t i = 0; i < k; i++)
+			dks_suffix_words_30(&kept[i]);
 	if (ctx->cli.json) {
 		ret = dks_status_json(stdout, kept, k);
+		for (size_t i = 0; i < k; i++)
+			if (kept[i].state == DKS_BROKEN)
+				say_broken(&kept[i]);
 	} else {
-		for (size_t i = 0; ret == 0 && i < k; i++) {
-			char *line = dks_status_line(&kept[i]);
-			const char *notes = ctx->cli.verbose ? kept[i].notes : "";
-
-			if (!line || printf("%s%s\n", line, notes) < 0)
-				ret = -1;
-			free(line);
-		}
+		ret = print_lines(ctx, kept, k);
 	}
 	free(kept);
 	if (ret < 0 || fflush(stdout) == EOF || ferror(stdout))

@@ -44,6 +44,11 @@ static const char *check_sign(const char *s)
 	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 ? NULL : "must be auto or never";
 }
 
+static const char *check_wording(const char *s)
+{
+	return strcmp(s, "3.4") == 0 || strcmp(s, "3.0") == 0 ? NULL : "must be \"3.4\" or \"3.0\"";
+}
+
 /* ---- one table: every key a configuration may hold ---- */
 
 #define AT(member) DKS_YAML_AT(struct dks_config, member)
@@ -68,6 +73,8 @@ static const struct dks_yaml_key config_keys[] = {
      .check = check_path},
     {"sign", DKS_YAML_STRING, AT(sign), .flags = NULLABLE, .check = check_sign},
     {"host_root", DKS_YAML_STRING, AT(host_root), .flags = NULLABLE, .check = check_path},
+    {"status_wording", DKS_YAML_STRING, AT(status_wording), .flags = NULLABLE,
+     .check = check_wording},
     {NULL},
 };
 
@@ -186,5 +193,6 @@ void dks_config_clear(struct dks_config *c)
 	free(c->os_release);
 	free(c->sign);
 	free(c->host_root);
+	free(c->status_wording);
 	memset(c, 0, sizeof(*c));
 }

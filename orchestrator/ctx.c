@@ -89,7 +89,7 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 	*v = ctx->cli.version;
 	if (!*m || !*v)
 		return dks_err(err, 0, "give the module as module/version or -m MODULE -v VERSION");
-	return 0;
+	return dks_tree_check_intact(&ctx->tree, *m, *v, err);
 }
 
 int dks_fail(const struct dks_error *err)
@@ -117,6 +117,7 @@ struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx)
 					 .os_release = ctx->cfg.os_release,
 					 .no_depmod = ctx->cli.no_depmod,
 					 .force = ctx->cli.force,
+					 .force_version_override = ctx->cli.force_version_override,
 					 .hook = dks_install_hook,
 					 .hook_arg = &ctx->hooks};
 }

@@ -21,6 +21,7 @@ static const struct verb verbs[] = {
 	{"match", cmd_match, "install on -k KVER every module installed on --templatekernel KVER"},
 	{"autoinstall", cmd_autoinstall, "build and install every AUTOINSTALL module for -k KVER (exit 11 on failures)"},
 	{"kernel_postinst", cmd_kernel_postinst, "the kernel postinst hook: autoinstall for exactly one -k KVER"},
+	{"kernel_preinst", cmd_kernel_preinst, "the kernel preinst hook: drop the AUTOINSTALL builds of exactly one -k KVER"},
 	{"kernel_prerm", cmd_kernel_prerm, "the kernel prerm hook: uninstall every module of exactly one -k KVER"},
 	{"generate-mok", cmd_generate_mok, "make a module signing key and certificate (--mok-key/--mok-cert)"},
 	{"generate_mok", cmd_generate_mok, NULL}, /* dkms's spelling */

@@ -11,7 +11,7 @@
 
 enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_VERBOSE,
        O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE, O_MOK_KEY, O_MOK_CERT,
-       O_NO_DEPMOD, O_TEMPLATE, O_OS_RELEASE };
+       O_NO_DEPMOD, O_TEMPLATE, O_OS_RELEASE, O_FORCE_VERSION };
 
 static const struct option opts[] = {
 	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
@@ -32,6 +32,7 @@ static const struct option opts[] = {
 	{"no-depmod", no_argument, NULL, O_NO_DEPMOD},
 	{"templatekernel", required_argument, NULL, O_TEMPLATE},
 	{"os-release", required_argument, NULL, O_OS_RELEASE},
+	{"force-version-override", no_argument, NULL, O_FORCE_VERSION},
 	{NULL, 0, NULL, 0}};
 
 static int parse_jobs(const char *s, int *out, struct dks_error *err)
@@ -88,6 +89,7 @@ static int one_opt(struct dks_cli *c, int o, const char *verb, struct dks_error 
 	case 'q': c->quiet = true; return 0;
 	case O_ALL: c->all = true; return 0;
 	case O_FORCE: c->force = true; return 0;
+	case O_FORCE_VERSION: c->force_version_override = true; return 0;
 	case O_VERBOSE: c->verbose = true; return 0;
 	case O_JSON: c->json = true; return 0;
 	case O_NO_DEPMOD: c->no_depmod = true; return 0;

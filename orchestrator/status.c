@@ -109,39 +109,17 @@ static int list_dir(int dirfd, const char *name, struct names *ns)
 
 /* ---- one build ---- */
 
-static bool is_module_file(const char *name)
-{
-	static const char *const suffixes[] = {".ko", ".ko.xz", ".ko.zst", ".ko.gz"};
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t s = strlen(suffixes[i]);
-
-		if (len > s && strcmp(name + len - s, suffixes[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Does <afd>/module hold a module file? 1, 0, or -1 with errno. */
+/* Is <afd>/module a directory? 1, 0, or -1 with errno. dkms's
+ * is_module_built(): the dir, not what is in it. A module deleted from it
+ * by hand leaves m/v built, with the "missing" suffix (suffix.c), and an
+ * install refused (exit 6), not a rebuild. */
 static int has_module(int afd)
 {
-	int fd = open_dir(afd, "module");
-	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
 	struct stat st;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((errno = 0, e = readdir(d)))
-		if (is_module_file(e->d_name) &&
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
-			return 1;
-	return errno ? -1 : 0;
+	if (fstatat(afd, "module", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return absent(errno) ? 0 : -1;
+	return S_ISDIR(st.st_mode);
 }
 
 /* Is @afd still the dir named <kfd>/<arch>, and still linked? */
@@ -154,7 +132,7 @@ static bool still_current(int kfd, const char *arch, int afd)
 	       a.st_ino == b.st_ino;
 }
 
-/* Is <kfd>/<arch> a build (module/ holding a module)? 1, 0, or -1 with
+/* Is <kfd>/<arch> a build (module/ there)? 1, 0, or -1 with
  * errno. A commit swaps <arch> with a new build in one rename and then
  * deletes the old one, maybe while we read it: a read counts only when
  * <arch> still names the dir we read, and that dir is still linked. */
@@ -286,9 +264,8 @@ static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char
 			state = DKS_INSTALLED;
 		if (push(sc->lines, sc->m, v, kver, arch, state) < 0)
 			return scan_fail(sc, v, kver);
-		if (state == DKS_INSTALLED)
-			dks_installed_suffix(sc->t, sc->m, kver, arch,
-					     &sc->lines->v[sc->lines->n - 1]);
+		dks_build_suffix(sc->t, sc->m, v, kver, arch, state == DKS_INSTALLED,
+				 &sc->lines->v[sc->lines->n - 1]);
 	}
 	return 0;
 }
@@ -304,6 +281,26 @@ static enum source_state source_state(int vfd)
 	if (fstatat(vfd, "source", &st, 0) < 0 || !S_ISDIR(st.st_mode))
 		return SOURCE_DANGLING;
 	return SOURCE_OK;
+}
+
+/* dkms 3.4's is_module_broken(): the link dangles, or it is missing while
+ * <sourcetree>/<m>-<v>/ is there (someone deleted the link by hand). Ours
+ * also: missing while builds are left (dkms 3.4 shows nothing then, and
+ * every command says "not added": their installs would be forgotten). */
+static bool broken(const struct dks_tree *t, const char *m, const char *v,
+		   enum source_state src, bool had_builds)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (src == SOURCE_DANGLING)
+		return true;
+	if (src == SOURCE_OK)
+		return false;
+	if (had_builds)
+		return true;
+	return snprintf(dir, sizeof(dir), "%s/%s-%s", t->source_tree, m, v) < (int)sizeof(dir) &&
+	       stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int scan_version(const struct scan *sc, const char *v)
@@ -331,12 +328,32 @@ static int scan_version(const struct scan *sc, const char *v)
 			   ? 0
 			   : scan_fail(sc, v, NULL);
 	/* Like dkms: without its source, m/v is broken, whatever it built.
-	 * A version dir with neither source nor builds is what a remove
-	 * that was interrupted leaves: nothing to report. */
+	 * A version dir with neither source nor builds nor a source dir in
+	 * the source tree is what a remove that was interrupted leaves:
+	 * nothing to report. */
 	truncate_lines(sc->lines, before);
-	if (src == SOURCE_DANGLING || had_builds)
+	if (broken(sc->t, sc->m, v, src, had_builds))
 		if (push(sc->lines, sc->m, v, NULL, NULL, DKS_BROKEN) < 0)
 			return scan_fail(sc, v, NULL);
+	return 0;
+}
+
+int dks_tree_check_intact(const struct dks_tree *t, const char *m, const char *v,
+			  struct dks_error *err)
+{
+	struct dks_status *st = NULL;
+	size_t n = 0;
+	bool is_broken;
+
+	if (dks_tree_status(t, m, v, &st, &n, err) < 0)
+		return -1;
+	is_broken = n && st[0].state == DKS_BROKEN;
+	dks_status_free(st, n);
+	if (is_broken)
+		return dks_err_code(err, DKS_EXIT_BROKEN, 0,
+				    "%s/%s is broken! Missing the source directory or the symbolic "
+				    "link pointing to it. Manual intervention is required!",
+				    m, v);
 	return 0;
 }
 

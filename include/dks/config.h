@@ -48,6 +48,7 @@ struct dks_config {
 	char *sign;       /* "auto" (NULL) or "never": include/dks/installer.h */
 	char *host_root;  /* NULL: "/"; where the running kernel's lockdown
 			   * and sig_enforce are read (tests move it) */
+	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

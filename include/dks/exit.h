@@ -16,6 +16,7 @@
 #define DKS_EXIT_ALREADY_ADDED 3 /* add: already added; unbuild/remove/match: not added */
 #define DKS_EXIT_NO_CONF 4       /* no dkms.conf (dkms 3.0.10) */
 #define DKS_EXIT_HOOK_USAGE 4    /* kernel_postinst/kernel_prerm: not exactly one -k */
+#define DKS_EXIT_BROKEN 4        /* m/v is broken: its source link is gone (dkms 3.4) */
 #define DKS_EXIT_PATCH_MISSING 5 /* build: patch missing, or absolute, or with .. */
 #define DKS_EXIT_PATCH_FAILED 6  /* build: a patch failed */
 #define DKS_EXIT_INSTALL_FAILED 6 /* install: module refused, or depmod failed: rolled back */
@@ -24,6 +25,7 @@
 #define DKS_EXIT_MAKE_FAILED 10  /* build: make, PRE_BUILD or POST_BUILD failed */
 #define DKS_EXIT_AUTOINSTALL 11  /* autoinstall: a module failed */
 #define DKS_EXIT_BUILD_DEPENDS 13 /* build: a BUILD_DEPENDS module is not built */
+#define DKS_EXIT_KERNEL_HOOK 14  /* kernel_preinst: a module could not be dropped */
 #define DKS_EXIT_NO_HEADERS 21   /* no kernel headers for -k KVER */
 #define DKS_EXIT_EXCLUDED 77     /* build: skipped by BUILD_EXCLUSIVE_* */
 #define DKS_EXIT_PRE_INSTALL 101 /* install: PRE_INSTALL failed */

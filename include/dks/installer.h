@@ -79,7 +79,8 @@ struct dks_install_opts {
 	 * override_dest_module_location); NULL: DKS_OS_RELEASE. */
 	const char *os_release;
 	bool no_depmod;
-	bool force; /* install again what is installed already */
+	bool force; /* install again what is installed already; no version check */
+	bool force_version_override; /* no version check (installer/vercheck.c) */
 	dks_install_hook_fn hook; /* NULL: no hooks */
 	void *hook_arg;
 };

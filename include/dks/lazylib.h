@@ -109,13 +109,16 @@
 	X(crypto, i2d_X509_bio) \
 	X(lzma, lzma_lzma_preset) \
 	X(lzma, lzma_stream_buffer_bound) \
+	X(lzma, lzma_stream_buffer_decode) \
 	X(lzma, lzma_stream_buffer_encode) \
 	X(zstd, ZSTD_CCtx_setParameter) \
 	X(zstd, ZSTD_compress2) \
 	X(zstd, ZSTD_compressBound) \
 	X(zstd, ZSTD_createCCtx) \
+	X(zstd, ZSTD_decompress) \
 	X(zstd, ZSTD_freeCCtx) \
 	X(zstd, ZSTD_getErrorName) \
+	X(zstd, ZSTD_getFrameContentSize) \
 	X(zstd, ZSTD_isError) \
 	X(z, deflate) \
 	X(z, deflateBound) \
@@ -211,13 +214,16 @@ int dks_lazylib_load(struct dks_error *err);
 #define i2d_X509_bio (dks_lazylib()->i2d_X509_bio)
 #define lzma_lzma_preset (dks_lazylib()->lzma_lzma_preset)
 #define lzma_stream_buffer_bound (dks_lazylib()->lzma_stream_buffer_bound)
+#define lzma_stream_buffer_decode (dks_lazylib()->lzma_stream_buffer_decode)
 #define lzma_stream_buffer_encode (dks_lazylib()->lzma_stream_buffer_encode)
 #define ZSTD_CCtx_setParameter (dks_lazylib()->ZSTD_CCtx_setParameter)
 #define ZSTD_compress2 (dks_lazylib()->ZSTD_compress2)
 #define ZSTD_compressBound (dks_lazylib()->ZSTD_compressBound)
 #define ZSTD_createCCtx (dks_lazylib()->ZSTD_createCCtx)
+#define ZSTD_decompress (dks_lazylib()->ZSTD_decompress)
 #define ZSTD_freeCCtx (dks_lazylib()->ZSTD_freeCCtx)
 #define ZSTD_getErrorName (dks_lazylib()->ZSTD_getErrorName)
+#define ZSTD_getFrameContentSize (dks_lazylib()->ZSTD_getFrameContentSize)
 #define ZSTD_isError (dks_lazylib()->ZSTD_isError)
 #define deflate (dks_lazylib()->deflate)
 #define deflateBound (dks_lazylib()->deflateBound)

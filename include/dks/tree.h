@@ -94,6 +94,11 @@ struct dks_status {
 int dks_tree_status(const struct dks_tree *t, const char *m, const char *v,
 		    struct dks_status **out, size_t *n, struct dks_error *err);
 void dks_status_free(struct dks_status *s, size_t n);
+/* dkms's module_is_broken_and_die(): m/v broken (its source link dangles,
+ * or is gone while its source dir or builds are left) is DKS_EXIT_BROKEN
+ * with dkms's words; else 0. Reads like status. */
+int dks_tree_check_intact(const struct dks_tree *t, const char *m, const char *v,
+			  struct dks_error *err);
 /* "m/v, kver, arch: built" (dkms's exact line). malloc'd. */
 char *dks_status_line(const struct dks_status *s);
 /* status --json: an array of {"module", "version", "kernel", "arch",
