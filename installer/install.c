@@ -217,11 +217,12 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 	int ret = dks_kernel_facts_load(p->k->headers, &f, err);
 
 	if (ret == 0)
-		ret = dks_version_check(p, o, err);
-	if (ret == 0)
 		ret = load_signer(p, &f, o, &s, err);
 	if (ret == 0)
 		ret = prepare_all(p, &f, s, err);
+	/* After validation: the built modules it reads passed it. */
+	if (ret == 0)
+		ret = dks_version_check(p, o, err);
 	if (ret == 0)
 		ret = dks_shadow_scan(p, err);
 	if (ret == 0)
