@@ -6,8 +6,10 @@
  * (vt: one file whose MODULE_VERSION the test chooses), in temporary trees
  * (insttest.h). Where Debian's dkms 3.0.10 gives the same output, the
  * test runs it on the same tree and compares (it only reads the tree and
- * sources our dkms.conf for status; the machine's /var/lib/dkms is
- * checked unchanged).
+ * sources our dkms.conf for status; its add, build and install with
+ * --dkmstree/--sourcetree/--installtree and --no-depmod, traced with
+ * strace, wrote only below those trees and /tmp; the machine's
+ * /var/lib/dkms is checked unchanged).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -345,6 +347,38 @@ Test(states, status_wording_30_gives_debian_dkms_words, .timeout = 300)
 	cr_expect_eq(dks(&t, "status vt"), 1, "%s", t.out);
 	expect_out(&t, "config.yaml:");
 	expect_out(&t, "status_wording");
+}
+
+/* A tree Debian's dkms made (add, build, install; its own key, no depmod,
+ * temporary trees): with status_wording "3.0" our line is its line. */
+Test(states, status_wording_30_prints_what_debian_dkms_prints, .timeout = 300)
+{
+	struct it t;
+	char *machine, *theirs;
+
+	setup(&t);
+	sh(&t, "ls -la --time-style=full-iso /var/lib/dkms");
+	machine = strdup(t.out);
+	vt_source(&t, "1.0", "1.0", "");
+	cr_assert_eq(access(DKMS, X_OK), 0, DKMS " is not installed (make deps installs it)");
+	cr_assert_eq(sh(&t, "cd %s && for v in add build install; do mok_signing_key=$PWD/dk.key "
+			    "mok_certificate=$PWD/dk.pub " DKMS " $v -m vt -v 1.0 -k %s --dkmstree "
+			    "$PWD/dkms --sourcetree $PWD/src --installtree $PWD/root/lib/modules "
+			    "--no-depmod || exit 1; done && mkdir -p dkms/vt/original_module/%s/x86_64",
+			t.root, t.kver, t.kver),
+		     0, "%s", t.out);
+	cr_assert_eq(debian_status(&t, ""), 0, "%s", t.out);
+	theirs = strdup(t.out);
+	cr_expect(strstr(theirs, ": installed (original_module exists)\n"), "%s", theirs);
+	dks(&t, "status");
+	expect_out(&t, ": installed (Original modules exist)\n");
+	sh(&t, "echo 'status_wording: \"3.0\"' >> %s/config.yaml", t.root);
+	dks(&t, "status");
+	cr_expect_str_eq(t.out, theirs);
+	sh(&t, "ls -la --time-style=full-iso /var/lib/dkms");
+	cr_expect_str_eq(t.out, machine, "the machine's /var/lib/dkms changed");
+	free(theirs);
+	free(machine);
 }
 
 /* ---- autoinstall, kernel_preinst ---- */
