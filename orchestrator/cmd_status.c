@@ -14,15 +14,22 @@
 #include "cli.h"
 #include "suffix.h"
 
-static bool kernel_wanted(const struct dks_ctx *ctx, const char *kver)
+/* Is the line of kver/arch one of -k KVER[/ARCH]? (The whole release:
+ * -k 6.1.0-57-amd64-rt is not 6.1.0-57-amd64.) */
+static bool kernel_wanted(const struct dks_ctx *ctx, const struct dks_status *s)
 {
-	for (size_t i = 0; kver && i < ctx->cli.n_kernels; i++)
-		if (strncmp(ctx->cli.kernels[i], kver, strlen(kver)) == 0)
+	for (size_t i = 0; s->kver && i < ctx->cli.n_kernels; i++) {
+		const char *k = ctx->cli.kernels[i];
+		size_t n = strlen(s->kver);
+
+		if (strncmp(k, s->kver, n) == 0 &&
+		    (k[n] == 0 || (k[n] == '/' && strcmp(k + n + 1, s->arch) == 0)))
 			return true;
+	}
 	return false;
 }
 
-/* Lines [*i, end) of one m/v (status sorts them together). */
+/* Lines [i, end) of one m/v (status sorts them together). */
 static size_t group_end(const struct dks_status *st, size_t n, size_t i)
 {
 	size_t e = i + 1;
@@ -46,7 +53,7 @@ static size_t for_kernels(const struct dks_ctx *ctx, const struct dks_status *st
 
 		e = group_end(st, n, i);
 		for (size_t j = i; j < e; j++)
-			if (!st[j].kver || kernel_wanted(ctx, st[j].kver))
+			if (!st[j].kver || kernel_wanted(ctx, &st[j]))
 				kept[k++] = st[j];
 		if (k == first)
 			kept[k++] = (struct dks_status){.module = st[i].module,
