@@ -333,6 +333,16 @@ static int symlink_atomic(int dirfd, const char *target, const char *name, const
 	return sync_dir(dirfd, where, err);
 }
 
+/* Is m/v's source link there but pointing at no directory? */
+static bool source_dangles(const struct dks_tree *t, const char *m, const char *v)
+{
+	cleanup_close int vfd = OPEN_DIR(t, false, m, v);
+	struct stat st;
+
+	return vfd >= 0 && fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (fstatat(vfd, "source", &st, 0) < 0 || !S_ISDIR(st.st_mode));
+}
+
 /* dkms builds a module whose source is in the source tree without an
  * explicit add: so do we. */
 int dks_tree_ensure_added(const struct dks_tree *t, const char *m, const char *v,
@@ -358,7 +368,9 @@ int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct 
 
 	if (check_names(m, v, NULL, NULL, err) < 0)
 		return -1;
-	if (dks_tree_is_added(t, m, v))
+	/* A link that dangles (m/v broken) is made again, as dkms 3.4's add
+	 * does: only a source that is there makes m/v added. */
+	if (dks_tree_is_added(t, m, v) && !source_dangles(t, m, v))
 		return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "%s/%s: already added", m, v);
 	if (asprintf(&src, "%s/%s-%s", t->source_tree, m, v) < 0)
 		return dks_err(err, ENOMEM, "%s/%s", m, v);

@@ -276,6 +276,15 @@ Test(states, a_module_whose_source_is_gone_is_broken, .timeout = 300)
 	cr_expect_eq(sh(&t, "%s autoinstall -k %s %s", getenv("DKS_BIN"), t.kver, t.opts), 0,
 		     "dkms: a broken module is said and skipped: %s", t.out);
 	expect_out(&t, "vt/1.0 is broken!");
+	/* add, as dkms 3.4's: the dangling link is no "already added" (3);
+	 * without the source it is "no source" (2); with it, the link again. */
+	cr_expect_eq(dks(&t, "add vt/1.0"), 2, "%s", t.out);
+	sh(&t, "mv %s/dkms/vt/1.0/source %s/dkms/vt/1.0/old && ln -s %s/nowhere "
+	       "%s/dkms/vt/1.0/source", t.root, t.root, t.root, t.root);
+	vt_source(&t, "1.0", "1.0", "");
+	cr_expect_eq(dks(&t, "add vt/1.0"), 0, "%s", t.out);
+	dks(&t, "status vt");
+	cr_expect(strstr(t.out, ": built\n") && !strstr(t.out, "broken"), "%s", t.out);
 }
 
 /* ---- status -k (dkms 3.0.10 prints the same: compared) ---- */
