@@ -14,19 +14,18 @@
 #include "cli.h"
 #include "suffix.h"
 
-/* Is the line of kver/arch one of -k KVER[/ARCH]? (The whole release:
- * -k 6.1.0-57-amd64-rt is not 6.1.0-57-amd64.) */
-static bool kernel_wanted(const struct dks_ctx *ctx, const struct dks_status *s)
+/* Is the line of kver/arch the one @spec (-k KVER[/ARCH], or NULL for
+ * any kernel) and @arch (-a, or NULL) ask for? The whole release:
+ * -k 6.1.0-57-amd64-rt is not 6.1.0-57-amd64. */
+static bool wanted(const char *spec, const char *arch, const struct dks_status *s)
 {
-	for (size_t i = 0; s->kver && i < ctx->cli.n_kernels; i++) {
-		const char *k = ctx->cli.kernels[i];
-		size_t n = strlen(s->kver);
+	size_t n = strlen(s->kver);
 
-		if (strncmp(k, s->kver, n) == 0 &&
-		    (k[n] == 0 || (k[n] == '/' && strcmp(k + n + 1, s->arch) == 0)))
-			return true;
-	}
-	return false;
+	if (spec && (strncmp(spec, s->kver, n) != 0 || (spec[n] && spec[n] != '/')))
+		return false;
+	if (spec && spec[n] == '/')
+		arch = spec + n + 1;
+	return !arch || strcmp(arch, s->arch) == 0;
 }
 
 /* Lines [i, end) of one m/v (status sorts them together). */
@@ -40,26 +39,38 @@ static size_t group_end(const struct dks_status *st, size_t n, size_t i)
 	return e;
 }
 
-/* dkms's status -k K: the lines of K; an m/v built only for other kernels
- * is "m/v: added" for K; added and broken lines stay. Shallow copies: @st
- * owns the strings. */
-static size_t for_kernels(const struct dks_ctx *ctx, const struct dks_status *st, size_t n,
-			  struct dks_status *kept)
+/* dkms's status for one -k (@spec; NULL with -a alone): the lines of that
+ * kernel and arch; an m/v built only for others is "m/v: added"; added
+ * and broken lines stay. Shallow copies (@st owns the strings) appended at
+ * kept[k]; the new count. */
+static size_t for_kernel(const char *spec, const char *arch, const struct dks_status *st,
+			 size_t n, struct dks_status *kept, size_t k)
 {
-	size_t k = 0;
-
 	for (size_t i = 0, e; i < n; i = e) {
 		size_t first = k;
 
 		e = group_end(st, n, i);
 		for (size_t j = i; j < e; j++)
-			if (!st[j].kver || kernel_wanted(ctx, &st[j]))
+			if (!st[j].kver || wanted(spec, arch, &st[j]))
 				kept[k++] = st[j];
 		if (k == first)
 			kept[k++] = (struct dks_status){.module = st[i].module,
 							.version = st[i].version,
 							.state = DKS_ADDED};
 	}
+	return k;
+}
+
+/* dkms prints the status of each -k in turn (-a alone: one round). */
+static size_t for_kernels(const struct dks_ctx *ctx, const struct dks_status *st, size_t n,
+			  struct dks_status *kept)
+{
+	size_t k = 0;
+
+	if (!ctx->cli.n_kernels)
+		return for_kernel(NULL, ctx->cli.arch, st, n, kept, 0);
+	for (size_t i = 0; i < ctx->cli.n_kernels; i++)
+		k = for_kernel(ctx->cli.kernels[i], ctx->cli.arch, st, n, kept, k);
 	return k;
 }
 
@@ -98,13 +109,13 @@ static int print_lines(const struct dks_ctx *ctx, const struct dks_status *s, si
 static int print(const struct dks_ctx *ctx, const struct dks_status *st, size_t n,
 		 struct dks_error *err)
 {
-	struct dks_status *kept = calloc(n + 1, sizeof(*kept));
-	size_t k = n;
+	size_t rounds = ctx->cli.n_kernels ? ctx->cli.n_kernels : 1, k = n;
+	struct dks_status *kept = calloc(n * rounds + 1, sizeof(*kept));
 	int ret = 0;
 
 	if (!kept)
 		return dks_err(err, ENOMEM, "status");
-	if (ctx->cli.n_kernels)
+	if (ctx->cli.n_kernels || ctx->cli.arch)
 		k = for_kernels(ctx, st, n, kept);
 	else if (n)
 		memcpy(kept, st, n * sizeof(*st));

@@ -300,7 +300,7 @@ static int debian_status(struct it *t, const char *args)
 Test(states, status_k_prints_the_added_lines_dkms_prints, .timeout = 300)
 {
 	struct it t;
-	char *theirs = NULL, args[2048], *machine, ks[5][300];
+	char *theirs = NULL, *machine, ks[8][600];
 
 	setup(&t);
 	sh(&t, "ls -la --time-style=full-iso /var/lib/dkms");
@@ -309,20 +309,22 @@ Test(states, status_k_prints_the_added_lines_dkms_prints, .timeout = 300)
 	vt_source(&t, "2.0", "2.0", "");
 	cr_assert_eq(vt(&t, "build", "1.0", ""), 0, "%s", t.out);
 	cr_assert_eq(dks(&t, "add vt/2.0"), 0, "%s", t.out);
-	/* -k K, another kernel, K/ARCH, K with another arch, a longer release. */
-	snprintf(ks[0], sizeof(ks[0]), "%.255s", t.kver);
-	snprintf(ks[1], sizeof(ks[1]), "%.255s", t.other);
-	snprintf(ks[2], sizeof(ks[2]), "%.255s/x86_64", t.kver);
-	snprintf(ks[3], sizeof(ks[3]), "%.255s/aarch64", t.kver);
-	snprintf(ks[4], sizeof(ks[4]), "%.255s-rt", t.kver);
-	for (size_t i = 0; i < 5; i++) {
-		snprintf(args, sizeof(args), "-k %s", ks[i]);
-		cr_assert_eq(debian_status(&t, args), 0, "%s", t.out);
+	/* -k K, another kernel, K/ARCH, K with another arch, a longer
+	 * release, two kernels (dkms: one round each), -a with and without -k. */
+	snprintf(ks[0], sizeof(ks[0]), "-k %.255s", t.kver);
+	snprintf(ks[1], sizeof(ks[1]), "-k %.255s", t.other);
+	snprintf(ks[2], sizeof(ks[2]), "-k %.255s/x86_64", t.kver);
+	snprintf(ks[3], sizeof(ks[3]), "-k %.255s/aarch64", t.kver);
+	snprintf(ks[4], sizeof(ks[4]), "-k %.255s-rt", t.kver);
+	snprintf(ks[5], sizeof(ks[5]), "-k %.255s -k %.255s", t.kver, t.other);
+	snprintf(ks[6], sizeof(ks[6]), "-k %.255s -a aarch64", t.kver);
+	snprintf(ks[7], sizeof(ks[7]), "-a aarch64");
+	for (size_t i = 0; i < 8; i++) {
+		cr_assert_eq(debian_status(&t, ks[i]), 0, "%s", t.out);
 		free(theirs);
 		theirs = strdup(t.out);
-		snprintf(args, sizeof(args), "status -k %s", ks[i]);
-		cr_assert_eq(sh(&t, "%s %s %s 2>&1", getenv("DKS_BIN"), args, t.opts), 0);
-		cr_expect_str_eq(t.out, theirs, "status -k %s", ks[i]);
+		cr_assert_eq(sh(&t, "%s status %s %s 2>&1", getenv("DKS_BIN"), ks[i], t.opts), 0);
+		cr_expect_str_eq(t.out, theirs, "status %s", ks[i]);
 	}
 	cr_expect_str_eq(theirs, "vt/1.0: added\nvt/2.0: added\n");
 	sh(&t, "ls -la --time-style=full-iso /var/lib/dkms");
