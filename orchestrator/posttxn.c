@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dkms's post_transaction (cli.h): a command the admin names in
+ * framework.conf (update-initramfs -u, say), run as root after a
+ * transaction, exactly when dkms runs it.
+ *
+ * It is the one framework value that runs as root, so it is honoured only
+ * from the admin's own files: every framework file read (a later drop-in
+ * could otherwise forge what an earlier one set, an earlier one redefine
+ * what a later one runs), and every directory above each, must be root's
+ * and writable by nobody else; a sticky directory (/tmp) is allowed, since
+ * there only an entry's owner may rename or remove it. Otherwise one line
+ * says which file is not, and nothing runs. A dkms.conf and the per-module
+ * overrides cannot set it: their driver prints only dkms.conf directives.
+ * Its output goes through the terminal filter: what it prints cannot act
+ * on the terminal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dks/cleanup.h"
+#include "dks/termsafe.h"
+
+static bool safe_stat(const struct stat *st)
+{
+	bool sticky_dir = S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
+
+	return st->st_uid == 0 && (sticky_dir || !(st->st_mode & (S_IWGRP | S_IWOTH)));
+}
+
+/* @path (not followed) and every directory above it, followed. */
+static const char *unsafe_in_chain(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, size, "%s", path);
+	if (lstat(buf, &st) < 0 || !safe_stat(&st))
+		return buf;
+	while ((slash = strrchr(buf, '/'))) {
+		slash[slash == buf] = '\0';
+		if (stat(buf, &st) < 0 || !safe_stat(&st))
+			return buf;
+		if (slash == buf)
+			break;
+	}
+	return NULL;
+}
+
+/* The first path of the framework files (as named, and as resolved) that
+ * someone other than root could change, or NULL. */
+static const char *unsafe_file(const struct dks_framework *fw, char *buf, size_t size)
+{
+	for (size_t i = 0; i < fw->n_files; i++) {
+		cleanup_free char *real = realpath(fw->files[i], NULL);
+
+		if (fw->files[i][0] != '/' || !real)
+			return fw->files[i];
+		if (unsafe_in_chain(fw->files[i], buf, size) || unsafe_in_chain(real, buf, size))
+			return buf;
+	}
+	return NULL;
+}
+
+/* The command's output, filtered, onto our stdout and, raw, into dkms's
+ * log file (<dkms_tree>/post_transaction.log). */
+static void relay(int in, int log)
+{
+	struct dks_termsafe ts = {0};
+	char buf[4096], out[DKS_TERMSAFE_OUT(sizeof(buf))];
+	ssize_t n;
+	size_t m;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n <= 0)
+			continue;
+		if (log >= 0 && write(log, buf, (size_t)n) < 0)
+			log = -1;
+		m = dks_termsafe_feed(&ts, buf, (size_t)n, out);
+		fwrite(out, 1, m, stdout);
+	}
+	m = dks_termsafe_finish(&ts, out);
+	fwrite(out, 1, m, stdout);
+	fflush(stdout);
+}
+
+static void child(const char *cmd, const char *kver, int out)
+{
+	int null = open("/dev/null", O_RDONLY);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(127);
+	/* As in dkms, where it is eval'd with $kernelver set. */
+	setenv("kernelver", kver, 1);
+	execl("/bin/bash", "bash", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+static int run(const struct dks_ctx *ctx, const char *cmd, const char *kver)
+{
+	char log[PATH_MAX];
+	cleanup_close int lfd = -1;
+	int p[2], status = 0;
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/post_transaction.log", ctx->cfg.dkms_tree);
+	lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		child(cmd, kver, p[1]);
+	close(p[1]);
+	if (pid > 0)
+		relay(p[0], lfd);
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void dks_ctx_post_transaction(const struct dks_ctx *ctx)
+{
+	const char *cmd = dks_framework_get(&ctx->fw, FW_post_transaction);
+	char buf[PATH_MAX], kver[256] = "";
+	const char *bad;
+	int rc;
+
+	if (!cmd)
+		return;
+	bad = unsafe_file(&ctx->fw, buf, sizeof(buf));
+	if (bad) {
+		dks_warn("post_transaction not run: %s is not root's, or others may write it", bad);
+		return;
+	}
+	if (ctx->cli.n_kernels == 1)
+		snprintf(kver, sizeof(kver), "%.*s", (int)strcspn(ctx->cli.kernels[0], "/"),
+			 ctx->cli.kernels[0]);
+	printf("Executing post-transaction command...\n");
+	rc = run(ctx, cmd, kver);
+	if (rc != 0)
+		dks_warn("post_transaction failed (%s %d)", rc < 0 ? "error" : "exit status",
+			 rc < 0 ? -rc : rc);
+}
