@@ -83,8 +83,9 @@ const char dks_dkmsconf_driver[] =
 	/* As dkms's read_conf: the overrides after the conf, in the same
 	 * shell, so that they see its values and may change any directive. */
 	"for __dks_f in \"${__dks_over[@]}\"; do\n"
-	"	bash -n <(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
-	"	. <(sed 's/\\r$//' \"$__dks_f\")\n"
+	"	__dks_text=$(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
+	"	bash -n <<<\"$__dks_text\" || exit 2\n"
+	"	. <(printf '%s\\n' \"$__dks_text\")\n"
 	"done\n"
 	"__dks_emit >&\"$__dks_out\"\n"
 	"exit 0\n";

@@ -27,7 +27,8 @@ enum how {
 	JOBS,      /* the number of parallel jobs */
 	TRY_SIGN,  /* true | false | not_in_chroot */
 	NOTE,      /* done otherwise here: one warning says how */
-	ELSEWHERE, /* read by its user (post_transaction, common.postinst) */
+	ELSEWHERE, /* read where it is used (post_transaction, common.postinst), or
+		    * accepted with nothing to do (verbose, continue_on_error) */
 };
 
 #define CFG(member) offsetof(struct dks_config, member)
@@ -96,7 +97,7 @@ static int jobs_value(const struct dks_framework *fw, struct dks_config *c, stru
 	size_t n = strlen(v);
 	long j;
 
-	if (n == 0 || n > 4 || strspn(v, "0123456789") != n)
+	if (n == 0 || n > 9 || strspn(v, "0123456789") != n)
 		return bad_value(fw, FW_parallel_jobs, "must be a whole number", err);
 	j = strtol(v, NULL, 10);
 	if (j > FW_JOBS_MAX)

@@ -45,9 +45,11 @@ static const char driver[] =
 	"		[[ -v $__dks_n ]] && __dks_old[$__dks_n]=${!__dks_n}\n"
 	"	done\n"
 	"	__dks_before=$(compgen -v)\n"
-	"	bash -n <(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
+	/* A file the build uid cannot read is an error, not an empty file. */
+	"	__dks_text=$(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
+	"	bash -n <<<\"$__dks_text\" || exit 2\n"
 	"	set --\n"
-	"	. <(sed 's/\\r$//' \"$__dks_f\") >/dev/null\n"
+	"	. <(printf '%s\\n' \"$__dks_text\") >/dev/null\n"
 	"	for __dks_n in $__dks_keys; do\n"
 	"		[[ -v $__dks_n ]] || continue\n"
 	"		[[ -v __dks_old[$__dks_n] && ${__dks_old[$__dks_n]} == \"${!__dks_n}\" ]] && continue\n"
