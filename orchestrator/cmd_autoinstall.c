@@ -290,8 +290,9 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	if (ret == 0)
 		ret = h == PRERM ? uninstall_all(&ctx, &t, &err)
 				 : autoinstall(&ctx, &t, &installed, &err);
-	/* As dkms's framework.conf says: after an autoinstall that installed
-	 * something (docs/framework.md: dkms 3.4's own test never sees it). */
+	/* As dkms: after an autoinstall that found a module installed, now or
+	 * before (its installed_modules; docs/framework.md: dkms 3.4's own
+	 * test reads a variable local to autoinstall and never fires). */
 	if (ret == 0 && installed)
 		dks_ctx_post_transaction(&ctx);
 	ret = ret < 0 ? dks_fail(&err) : 0;

@@ -84,7 +84,7 @@ const char dks_dkmsconf_driver[] =
 	 * shell, so that they see its values and may change any directive. */
 	"for __dks_f in \"${__dks_over[@]}\"; do\n"
 	"	__dks_text=$(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
-	"	bash -n <<<\"$__dks_text\" || exit 2\n"
+	"	bash -n <<<\"$__dks_text\" || { echo \"in $__dks_f\" >&2; exit 2; }\n"
 	"	. <(printf '%s\\n' \"$__dks_text\")\n"
 	"done\n"
 	"__dks_emit >&\"$__dks_out\"\n"

@@ -47,7 +47,7 @@ static const char driver[] =
 	"	__dks_before=$(compgen -v)\n"
 	/* A file the build uid cannot read is an error, not an empty file. */
 	"	__dks_text=$(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
-	"	bash -n <<<\"$__dks_text\" || exit 2\n"
+	"	bash -n <<<\"$__dks_text\" || { echo \"in $__dks_f\" >&2; exit 2; }\n"
 	"	set --\n"
 	"	. <(printf '%s\\n' \"$__dks_text\") >/dev/null\n"
 	"	for __dks_n in $__dks_keys; do\n"

@@ -154,6 +154,18 @@ Test(framework, unreadable_file_is_an_error_naming_it)
 		  t.out);
 }
 
+Test(framework, syntax_error_is_an_error_naming_the_file)
+{
+	struct it t;
+
+	fw_setup(&t);
+	put(&t, "framework.conf.d/broken.conf", "if then\n");
+	cr_expect_eq(fw(&t, "status"), 1, "%s", t.out);
+	cr_expect(strstr(t.out, "syntax error") && strstr(t.out, "in ") &&
+		      strstr(t.out, "/etc/framework.conf.d/broken.conf\n"),
+		  "%s", t.out);
+}
+
 /* Debian's framework.conf is all comments: nothing runs for it (here: the
  * profile, needed only to evaluate, is never loaded). */
 Test(framework, comment_only_files_start_no_sandbox)
@@ -215,6 +227,27 @@ Test(framework, post_transaction_runs_as_root_after_remove_not_after_add, .timeo
 	   t.root, t.root);
 	cr_expect(strncmp(t.out, "ran []\n0\n", 9) == 0, "ran as root: %s", t.out);
 	cr_expect(strstr(t.out, "visible") != NULL, "dkms's log: %s", t.out);
+}
+
+/* After an autoinstall only when a module is installed for the kernel
+ * (installed now or before: dkms's installed_modules), with $kernelver
+ * the -k kernel. */
+Test(framework, post_transaction_runs_after_an_autoinstall_that_installed, .timeout = 300)
+{
+	struct it t;
+	char want[300];
+
+	fw_setup(&t);
+	post_transaction(&t, "framework.conf.d/initramfs.conf");
+	cr_assert_eq(fw(&t, "add hello/1.0"), 0, "%s", t.out);
+	cr_assert_eq(fw(&t, "autoinstall -k %s", t.kver), 0, "%s", t.out);
+	cr_expect(!exists(&t, "ran"), "no AUTOINSTALL module, nothing run: %s", t.out);
+	cr_assert_eq(sh(&t, "echo AUTOINSTALL=yes >> %s/src/hello-1.0/dkms.conf", t.root), 0, "%s",
+		     t.out);
+	cr_assert_eq(fw(&t, "autoinstall -k %s", t.kver), 0, "%s", t.out);
+	snprintf(want, sizeof(want), "ran [%s]\n", t.kver);
+	sh(&t, "cat %s/ran", t.root);
+	cr_expect_str_eq(t.out, want);
 }
 
 /* Each way a file or a directory above it could be someone else's: the
@@ -350,4 +383,14 @@ Test(framework, override_changes_make, .timeout = 300)
 	snprintf(log, sizeof(log), "%s/dkms/hello/1.0/build/make.log", t.root);
 	sh(&t, "cat %s %s/dkms/hello/1.0/%s/*/log/make.log 2>/dev/null", log, t.root, t.kver);
 	cr_expect(strstr(t.out, "made-by-the-override") != NULL, "%s", t.out);
+}
+
+Test(framework, override_with_a_syntax_error_is_a_bad_conf_naming_it)
+{
+	struct it t;
+
+	fw_setup(&t);
+	put(&t, "hello-1.0.conf", "MAKE[0]=(\\n");
+	cr_expect_eq(fw(&t, "add hello/1.0"), 8, "%s", t.out);
+	cr_expect(strstr(t.out, "/etc/hello-1.0.conf\n") != NULL, "%s", t.out);
 }
