@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The environment of a DKMS verb: options, configuration, tree, profile. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,19 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	return 0;
 }
 
+/* dkms sources them as root: as root, a framework file (or a directory
+ * above it) that someone else may change is refused, never read. */
+static int trust_framework(const struct dks_ctx *ctx, struct dks_error *err)
+{
+	char buf[PATH_MAX];
+	const char *bad = geteuid() == 0 ? dks_framework_untrusted(&ctx->fw, buf, sizeof(buf)) : NULL;
+
+	if (!bad)
+		return 0;
+	return dks_err(err, 0, "%s: not root's, or others may write it: dkms's configuration is not "
+			       "read from it as root (chown root, chmod go-w)", bad);
+}
+
 /* dkms's framework files, evaluated in the sandbox that the YAML
  * configuration and the options describe (its profile and build user; the
  * host's toolchain: bash is all it needs). $kernelver is the one -k. */
@@ -61,7 +75,7 @@ static int framework_of(struct dks_ctx *ctx, struct dks_error *err)
 	path = c->dkmsframework ? c->dkmsframework
 	       : first.dkms_framework ? first.dkms_framework : DKS_DEFAULT_FRAMEWORK;
 	pname = c->profile ? c->profile : first.profile;
-	if (dks_framework_find(path, &ctx->fw, &needed, err) < 0)
+	if (dks_framework_find(path, &ctx->fw, &needed, err) < 0 || trust_framework(ctx, err) < 0)
 		return -1;
 	if (!needed)
 		return 0;

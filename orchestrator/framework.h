@@ -7,9 +7,10 @@
  * dkms 3.4's keys come back; framework.c checks them as configuration and
  * lays them under the YAML configuration.
  *
- *     framework.c        the files, the comment-only fast path, the values
- *                        checked and applied to a struct dks_config
- *       -> framework_eval.c   the driver, the sandbox run, the records
+ *     framework.c        the files, the comment-only fast path
+ *     framework_eval.c   the driver, the sandbox run, the records
+ *     framework_apply.c  the values checked and applied to a struct dks_config
+ *     framework_trust.c  whether the files are root's own
  */
 #ifndef DKS_FRAMEWORK_H
 #define DKS_FRAMEWORK_H
@@ -78,6 +79,11 @@ int dks_framework_eval(const struct dks_eval_opts *o, const char *kver, struct d
  * and key (exit 1). The keys the sandbox does differently say so once. */
 int dks_framework_apply(const struct dks_framework *fw, struct dks_config *c,
 			struct dks_error *err);
+
+/* framework_trust.c: the first path among @fw->files and the directories
+ * above them that is not root's or that others may write, in @buf; NULL
+ * when all are root's own. */
+const char *dks_framework_untrusted(const struct dks_framework *fw, char *buf, size_t size);
 
 /* The value of @key when a file set it non-empty, else NULL. */
 const char *dks_framework_get(const struct dks_framework *fw, enum dks_fw_key key);

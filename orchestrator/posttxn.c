@@ -4,13 +4,13 @@
  * framework.conf (update-initramfs -u, say), run as root after a
  * transaction, exactly when dkms runs it.
  *
- * It is the one framework value that runs as root, so it is honoured only
- * from the admin's own files: every framework file read (a later drop-in
- * could otherwise forge what an earlier one set, an earlier one redefine
- * what a later one runs), and every directory above each, must be root's
- * and writable by nobody else; a sticky directory (/tmp) is allowed, since
- * there only an entry's owner may rename or remove it. Otherwise one line
- * says which file is not, and nothing runs. A dkms.conf and the per-module
+ * It runs as root, so it is honoured only from the admin's own files:
+ * every framework file read (a later drop-in could otherwise forge what an
+ * earlier one set, an earlier one redefine what a later one runs) must be
+ * root's, and so every directory above it (framework_trust.c). As root an
+ * untrusted file already stopped the command (ctx.c); this check is for
+ * the other callers. Otherwise one line says which file is not, and
+ * nothing runs. A dkms.conf and the per-module
  * overrides cannot set it: their driver prints only dkms.conf directives.
  * Its output goes through the terminal filter: what it prints cannot act
  * on the terminal.
@@ -30,47 +30,6 @@
 #include "cli.h"
 #include "dks/cleanup.h"
 #include "dks/termsafe.h"
-
-static bool safe_stat(const struct stat *st)
-{
-	bool sticky_dir = S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
-
-	return st->st_uid == 0 && (sticky_dir || !(st->st_mode & (S_IWGRP | S_IWOTH)));
-}
-
-/* @path (not followed) and every directory above it, followed. */
-static const char *unsafe_in_chain(const char *path, char *buf, size_t size)
-{
-	struct stat st;
-	char *slash;
-
-	snprintf(buf, size, "%s", path);
-	if (lstat(buf, &st) < 0 || !safe_stat(&st))
-		return buf;
-	while ((slash = strrchr(buf, '/'))) {
-		slash[slash == buf] = '\0';
-		if (stat(buf, &st) < 0 || !safe_stat(&st))
-			return buf;
-		if (slash == buf)
-			break;
-	}
-	return NULL;
-}
-
-/* The first path of the framework files (as named, and as resolved) that
- * someone other than root could change, or NULL. */
-static const char *unsafe_file(const struct dks_framework *fw, char *buf, size_t size)
-{
-	for (size_t i = 0; i < fw->n_files; i++) {
-		cleanup_free char *real = realpath(fw->files[i], NULL);
-
-		if (fw->files[i][0] != '/' || !real)
-			return fw->files[i];
-		if (unsafe_in_chain(fw->files[i], buf, size) || unsafe_in_chain(real, buf, size))
-			return buf;
-	}
-	return NULL;
-}
 
 /* The command's output, filtered, onto our stdout and, raw, into dkms's
  * log file (<dkms_tree>/post_transaction.log). */
@@ -139,7 +98,7 @@ void dks_ctx_post_transaction(const struct dks_ctx *ctx)
 
 	if (!cmd)
 		return;
-	bad = unsafe_file(&ctx->fw, buf, sizeof(buf));
+	bad = dks_framework_untrusted(&ctx->fw, buf, sizeof(buf));
 	if (bad) {
 		dks_warn("post_transaction not run: %s is not root's, or others may write it", bad);
 		return;
