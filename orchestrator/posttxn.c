@@ -12,8 +12,8 @@
  * the other callers. Otherwise one line says which file is not, and
  * nothing runs. A dkms.conf and the per-module
  * overrides cannot set it: their driver prints only dkms.conf directives.
- * Its output goes through the terminal filter: what it prints cannot act
- * on the terminal.
+ * Its output goes to dkms's log file and, through the terminal filter, to
+ * our stdout: what it prints cannot act on the terminal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,20 +31,18 @@
 #include "dks/cleanup.h"
 #include "dks/termsafe.h"
 
-/* The command's output, filtered, onto our stdout and, raw, into dkms's
- * log file (<dkms_tree>/post_transaction.log). */
-static void relay(int in, int log)
+/* What the command wrote, read back from its log file, filtered onto our
+ * stdout: what it prints cannot act on the terminal. */
+static void show_output(int fd)
 {
 	struct dks_termsafe ts = {0};
 	char buf[4096], out[DKS_TERMSAFE_OUT(sizeof(buf))];
+	off_t off = 0;
 	ssize_t n;
 	size_t m;
 
-	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-		if (n <= 0)
-			continue;
-		if (log >= 0 && write(log, buf, (size_t)n) < 0)
-			log = -1;
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		off += n;
 		m = dks_termsafe_feed(&ts, buf, (size_t)n, out);
 		fwrite(out, 1, m, stdout);
 	}
@@ -55,7 +53,7 @@ static void relay(int in, int log)
 
 static void child(const char *cmd, const char *kver, int out)
 {
-	int null = open("/dev/null", O_RDONLY);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(127);
@@ -65,27 +63,29 @@ static void child(const char *cmd, const char *kver, int out)
 	_exit(127);
 }
 
+/* As dkms: the output goes to <dkms_tree>/post_transaction.log, emptied
+ * first (a memfd when the tree has no room for it), and we wait for the
+ * command only, not for what it leaves running. */
 static int run(const struct dks_ctx *ctx, const char *cmd, const char *kver)
 {
 	char log[PATH_MAX];
-	cleanup_close int lfd = -1;
-	int p[2], status = 0;
+	cleanup_close int fd = -1;
+	int status = 0;
 	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/post_transaction.log", ctx->cfg.dkms_tree);
-	lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (pipe2(p, O_CLOEXEC) < 0)
+	fd = open(log, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fd = memfd_create("post_transaction", MFD_CLOEXEC);
+	if (fd < 0)
 		return -errno;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
-		child(cmd, kver, p[1]);
-	close(p[1]);
-	if (pid > 0)
-		relay(p[0], lfd);
-	close(p[0]);
+		child(cmd, kver, fd);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return -errno;
+	show_output(fd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
