@@ -36,8 +36,9 @@ int cmd_framework(int argc, char **argv)
 	struct dks_error err = {0};
 	struct dks_ctx ctx;
 	int ret = dks_ctx_open(argc, argv, "framework", &ctx, &err);
-	/* The one argument, a key, is parsed as a module name. */
-	const char *name = ctx.cli.module;
+	/* The one argument, a key, is parsed as a module name (or as a path,
+	 * when a file of that name is in the current directory). */
+	const char *name = ctx.cli.module ? ctx.cli.module : ctx.cli.path;
 	int k = ret == 0 && name ? key_of(name, &err) : 0;
 
 	if (ret == 0 && k >= 0 && name)
