@@ -89,7 +89,8 @@ static int run_sandbox(struct run *r, struct dks_error *err)
 	/* The files the shell reads, read-only: it may read them, never
 	 * change them, and sees nothing else of the host but the toolchain. */
 	for (size_t i = 0; i < j->n_ro; i++)
-		if (dks_sandbox_add_bind(r->sb, j->ro[i], NULL, false, err) < 0)
+		if (dks_sandbox_add_bind(r->sb, j->ro[i], j->ro_at ? j->ro_at[i] : NULL, false,
+					 err) < 0)
 			return -1;
 	dks_sandbox_set_timeout(r->sb, r->timeout);
 	if (dks_sandbox_set_cwd(r->sb, j->cwd ? j->cwd : "/", err) < 0)

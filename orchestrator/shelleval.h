@@ -22,7 +22,9 @@ struct dks_shell_job {
 	int exit_code;     /* the code of any failure (8: bad dkms.conf) */
 	const struct dks_eval_opts *o; /* profile, toolchain, build user, timeout */
 	const char *kver, *headers; /* headers bound for kver; NULL: none */
-	const char *const *ro;  /* host paths bound read-only at the same path */
+	const char *const *ro;  /* host paths bound read-only */
+	const char *const *ro_at; /* where each is seen inside (NULL, or a NULL
+				   * entry: at the same path) */
 	size_t n_ro;
 	const char *cwd;        /* NULL: / */
 	char *const *argv;      /* "bash", "-c", driver, ... */
