@@ -19,8 +19,9 @@
 
 TestSuite(framework, .fini = sbt_cleanup);
 
-/* The trees of insttest.h, named by a framework file instead of options;
- * config.yaml names only the os-release and the conf dir. */
+/* The trees and key of insttest.h, named by a framework file instead of
+ * options (never dkms's /var/lib/dkms/mok.key); config.yaml names only the
+ * os-release and the conf dir. */
 static void fw_setup(struct it *t)
 {
 	setup(t);
@@ -28,7 +29,9 @@ static void fw_setup(struct it *t)
 			   "grep '^os_release:' config.yaml > fw.yaml && "
 			   "echo \"dkms_confdir: $PWD/etc\" >> fw.yaml && "
 			   "printf '# trees\\ndkms_tree=%%s/dkms\\nsource_tree=%%s/src\\n"
-			   "install_tree=%%s/root/lib/modules\\n' $PWD $PWD $PWD > etc/framework.conf",
+			   "install_tree=%%s/root/lib/modules\\nmok_signing_key=%%s/keys/mok.key\\n"
+			   "mok_certificate=%%s/keys/mok.pub\\n' $PWD $PWD $PWD $PWD $PWD "
+			   "> etc/framework.conf",
 			t->root),
 		     0, "%s", t->out);
 }
