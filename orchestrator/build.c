@@ -81,7 +81,10 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
 	struct dks_eval_opts o = {.profile = env->profile, .toolchain = env->cfg->toolchain,
 				  .kernel_headers = target->headers,
-				  .build_user = env->cfg->build_user};
+				  .build_user = env->cfg->build_user,
+				  .conf_dir = env->cfg->dkms_confdir ? env->cfg->dkms_confdir
+								      : DKS_DEFAULT_DKMS_CONFDIR,
+				  .module = m, .version = v};
 	struct dks_spec_target st;
 	char path[PATH_MAX];
 

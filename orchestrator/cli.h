@@ -12,6 +12,7 @@
 #include "dks/profile.h"
 #include "dks/tree.h"
 #include "dks/installer.h"
+#include "framework.h"
 #include "hooks.h"
 
 #define DKS_MAX_KERNELS 64
@@ -38,6 +39,7 @@ struct dks_cli {
 	const char *os_release;         /* --os-release: install's distribution rule */
 	bool no_depmod;
 	const char *kernelsourcedir, *config;
+	const char *dkmsframework; /* --dkmsframework: dkms's framework.conf */
 	const char *dkmstree, *sourcetree, *installtree, *toolchain, *profile, *user;
 };
 
@@ -48,6 +50,7 @@ struct dks_ctx {
 	struct dks_tree tree;
 	struct dks_profile *profile;
 	struct dks_hook_env hooks; /* the install hooks' sandbox (dks_ctx_install_opts) */
+	struct dks_framework fw;   /* dkms's framework.conf, as evaluated */
 };
 
 int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,
@@ -65,6 +68,10 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 /* The installer's options: keys from the configuration (the options
  * override it), --no-depmod, --force. */
 struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx);
+/* After a transaction dkms follows with post_transaction (install,
+ * uninstall, unbuild, remove; autoinstall that installed something): run
+ * it as root when the admin's own files set it (posttxn.c). */
+void dks_ctx_post_transaction(const struct dks_ctx *ctx);
 /* Print the error and return its exit code. */
 int dks_fail(const struct dks_error *err);
 
@@ -82,5 +89,6 @@ int cmd_match(int argc, char **argv);
 int cmd_autoinstall(int argc, char **argv);
 int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);
+int cmd_framework(int argc, char **argv);
 
 #endif

@@ -66,7 +66,9 @@ static int check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
 				      .source_tree = DKS_IN_SOURCE_TREE,
 				      .install_tree = DKS_IN_INSTALL_TREE, .jobs = ctx->cfg.jobs};
 	o = (struct dks_eval_opts){.profile = ctx->profile, .toolchain = ctx->cfg.toolchain,
-				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user};
+				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user,
+				   .conf_dir = ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir
+								     : DKS_DEFAULT_DKMS_CONFDIR};
 	ret = dks_dkmsconf_eval(conf, dir, &st, &o, spec, err);
 	dks_target_clear(&t);
 	return ret;

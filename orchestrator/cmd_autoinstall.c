@@ -10,9 +10,11 @@
  * depends on), installs them, reports skips, and exits 11 when any failed
  * (dkms's code).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -187,7 +189,8 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 	return k + (size_t)(*failures - before);
 }
 
-static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)
+static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, size_t *installed,
+		       struct dks_error *err)
 {
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
 				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
@@ -201,6 +204,8 @@ static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, struct d
 	while (round_of(ctx, &env, c, n, t, &failures, &skips))
 		;
 	pending = 0;
+	for (size_t i = 0; i < n; i++)
+		*installed += c[i].ok;
 	for (size_t i = 0; i < n; i++)
 		if (!c[i].done) {
 			printf("%s/%s: BUILD_DEPENDS cannot be met (a cycle?)\n", c[i].m, c[i].v);
@@ -243,16 +248,36 @@ static int uninstall_all(struct dks_ctx *ctx, const struct dks_target *t, struct
 
 enum hook { AUTOINSTALL, POSTINST, PRERM };
 
+/* dkms 3.4: <confdir>/no-autoinstall turns autoinstall (and so
+ * kernel_postinst) into one line and exit 0. */
+static bool autoinstall_disabled(const struct dks_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/no-autoinstall",
+		 ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir : DKS_DEFAULT_DKMS_CONFDIR);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	printf("Automatic installation of modules has been disabled.\n");
+	return true;
+}
+
 static int run(int argc, char **argv, const char *verb, enum hook h)
 {
 	struct dks_error err = {0};
 	struct dks_ctx ctx;
 	struct dks_target t = {0};
+	size_t installed = 0;
 	int ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
 
 	/* dkms: the kernel hooks take exactly one -k (exit 4 otherwise). */
 	if (ret == 0 && h != AUTOINSTALL && ctx.cli.n_kernels != 1)
 		ret = dks_err_code(&err, DKS_EXIT_HOOK_USAGE, 0, "%s: give exactly one -k KVER", verb);
+	if (ret == 0 && h != PRERM && autoinstall_disabled(&ctx)) {
+		dks_ctx_close(&ctx);
+		return 0;
+	}
 	if (ret == 0 && h == PRERM)
 		ret = dks_target_bare(ctx.cli.kernels[0], ctx.cli.kernelsourcedir,
 				      ctx.cfg.install_tree, &t, &err);
@@ -263,7 +288,13 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	if (ret == 0 && h != PRERM)
 		ret = dks_ctx_profile(&ctx, &err);
 	if (ret == 0)
-		ret = h == PRERM ? uninstall_all(&ctx, &t, &err) : autoinstall(&ctx, &t, &err);
+		ret = h == PRERM ? uninstall_all(&ctx, &t, &err)
+				 : autoinstall(&ctx, &t, &installed, &err);
+	/* As dkms: after an autoinstall that found a module installed, now or
+	 * before (its installed_modules; docs/framework.md: dkms 3.4's own
+	 * test reads a variable local to autoinstall and never fires). */
+	if (ret == 0 && installed)
+		dks_ctx_post_transaction(&ctx);
 	ret = ret < 0 ? dks_fail(&err) : 0;
 	dks_target_clear(&t);
 	dks_ctx_close(&ctx);

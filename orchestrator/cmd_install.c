@@ -99,6 +99,8 @@ static int run(int argc, char **argv, const char *verb, bool install)
 		ret = targets(&ctx, &t, &n, &err);
 	if (ret == 0)
 		ret = install_on(&ctx, m, v, t, n, install, &err);
+	if (ret == 0)
+		dks_ctx_post_transaction(&ctx);
 	ret = ret < 0 ? dks_fail(&err) : 0;
 	dks_targets_free(t, n);
 	dks_ctx_close(&ctx);

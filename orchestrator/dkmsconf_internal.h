@@ -6,6 +6,8 @@
  *       -> dkmsconf_spec.c     records -> struct dks_spec (dkms's rules)
  *            -> dkmsconf_records.c   read the untrusted records, strictly
  *
+ *     dkmsconf_override.c    which of the admin's override files exist
+ *
  * Calls go down this list only, never back up. What they share: the list of
  * directives (which also makes the driver's word lists), the directives as
  * read from the records, and the "FILE: message" helpers.
@@ -100,5 +102,17 @@ int dks_dkmsconf_bad(const char *conf, struct dks_error *err, int code, const ch
 /* @s for a one-line message in @buf: control characters become '?', long
  * values are cut. */
 const char *dks_dkmsconf_shown(const char *s, char *buf, size_t size);
+
+/* ---- the admin's overrides (dkmsconf_override.c) ---- */
+
+#define DKS_OVERRIDES_MAX 6
+
+/* dkms's override files for @m/@v on @kver/@arch that exist in @dir, in
+ * dkms's order (read_conf: <m>.conf, <m>-<v>.conf, <m>-<v>-<kver>.conf,
+ * <m>-<v>-<kver>-<arch>.conf, <m>--<kver>.conf, <m>--<kver>-<arch>.conf),
+ * as real paths (malloc'd) in @out. An unusable name gives none. */
+int dks_dkmsconf_overrides(const char *dir, const char *m, const char *v, const char *kver,
+			   const char *arch, char *out[DKS_OVERRIDES_MAX], size_t *n,
+			   struct dks_error *err);
 
 #endif

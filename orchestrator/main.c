@@ -25,6 +25,7 @@ static const struct verb verbs[] = {
 	{"generate-mok", cmd_generate_mok, "make a module signing key and certificate (--mok-key/--mok-cert)"},
 	{"generate_mok", cmd_generate_mok, NULL}, /* dkms's spelling */
 	{"status", cmd_status, "show dkms's status lines (--json for JSON); reads the tree only"},
+	{"framework", cmd_framework, "print what dkms's framework.conf files set, as evaluated (KEY: one value)"},
 	{"toolchain", cmd_toolchain, "import | list | remove | verify toolchain images (docs/toolchains.md)"},
 	{"sandbox", cmd_sandbox, "run a command in a fresh build sandbox (sandbox run --help)"},
 };

@@ -11,7 +11,7 @@
 
 enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_VERBOSE,
        O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE, O_MOK_KEY, O_MOK_CERT,
-       O_NO_DEPMOD, O_TEMPLATE, O_OS_RELEASE };
+       O_NO_DEPMOD, O_TEMPLATE, O_OS_RELEASE, O_FRAMEWORK };
 
 static const struct option opts[] = {
 	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
@@ -32,6 +32,7 @@ static const struct option opts[] = {
 	{"no-depmod", no_argument, NULL, O_NO_DEPMOD},
 	{"templatekernel", required_argument, NULL, O_TEMPLATE},
 	{"os-release", required_argument, NULL, O_OS_RELEASE},
+	{"dkmsframework", required_argument, NULL, O_FRAMEWORK},
 	{NULL, 0, NULL, 0}};
 
 static int parse_jobs(const char *s, int *out, struct dks_error *err)
@@ -63,6 +64,7 @@ static int string_opt(struct dks_cli *c, int o, const char *arg)
 	case O_MOK_CERT: c->mok_cert = arg; return 1;
 	case O_TEMPLATE: c->templatekernel = arg; return 1;
 	case O_OS_RELEASE: c->os_release = arg; return 1;
+	case O_FRAMEWORK: c->dkmsframework = arg; return 1;
 	}
 	return 0;
 }
