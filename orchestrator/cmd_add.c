@@ -25,6 +25,7 @@
 #include "dks/recipe.h"
 #include "dks/spec.h"
 #include "hooks.h"
+#include "prebuild.h"
 #include "dks/installer.h"
 
 /* The kernel a dkms.conf is checked against at add time: the running one
@@ -69,6 +70,9 @@ static int check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
 				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user};
 	ret = dks_dkmsconf_eval(conf, dir, &st, &o, spec, err);
 	dks_target_clear(&t);
+	/* dkms warns at add (zero modules, deprecated directives). */
+	for (size_t i = 0; ret == 0 && i < (*spec)->n_warnings; i++)
+		dks_warn("%s", (*spec)->warnings[i]);
 	return ret;
 }
 
@@ -165,10 +169,16 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, cha
 		*strrchr(dir, '/') = 0;
 	snprintf(conf, sizeof(conf), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
 	if (S_ISDIR(st.st_mode) && access(conf, F_OK) == 0)
-		return add_recipe(ctx, conf, m, v, post_add, err);
+		return dks_prebuild_recipe(conf, err) < 0 ? -1
+							  : add_recipe(ctx, conf, m, v, post_add, err);
 	snprintf(conf, sizeof(conf), "%s", S_ISDIR(st.st_mode) ? dir : real);
 	if (S_ISDIR(st.st_mode))
 		strncat(conf, "/dkms.conf", sizeof(conf) - strlen(conf) - 1);
+	/* dkms 3.x: a directory without dkms.conf is not a source tree; the
+	 * argument is then no module/version either (exit 1). */
+	if (S_ISDIR(st.st_mode) && access(conf, F_OK) < 0)
+		return dks_err(err, 0, "Arguments <module> and <module-version> are not specified "
+				       "(%s holds no dkms.conf)", path);
 	ret = check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);
@@ -198,7 +208,7 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, char **p
 		return -1;
 	snprintf(file, sizeof(file), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
 	if (access(file, F_OK) == 0) {
-		ret = dks_recipe_load(file, &r, err);
+		ret = dks_prebuild_recipe(file, err) < 0 ? -1 : dks_recipe_load(file, &r, err);
 		if (ret == 0 && dks_recipe_post_add(r))
 			*post_add = strdup(dks_recipe_post_add(r));
 		dks_recipe_free(r);
