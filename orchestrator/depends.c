@@ -19,6 +19,7 @@
 #include "depends.h"
 #include "dks/cleanup.h"
 #include "dks/exit.h"
+#include "dks/treename.h"
 
 static int installed_for(const struct dks_tree *t, const char *dep, const char *kver,
 			 const char *arch, bool *yes, struct dks_error *err)
@@ -111,4 +112,55 @@ int dks_depends_record(const struct dks_tree *t, const struct dks_spec *s, const
 			return dks_err(err, errno, "%s", path);
 	}
 	return 0;
+}
+
+/* The version of @dep m/v's build for @kver/@arch was built against, or
+ * NULL (no .dep_ file: not built with BUILD_DEPENDS_REBUILD on @dep). */
+static char *recorded(const struct dks_tree *t, const struct dks_status *s, const char *dep)
+{
+	cleanup_free char *path = NULL;
+	cleanup_close int fd = -1;
+	char buf[DKS_TREE_NAME_MAX + 2];
+	ssize_t n;
+
+	if (asprintf(&path, "%s/%s/%s/%s/%s/.dep_%s", t->dkms_tree, s->module, s->version, s->kver,
+		     s->arch, dep) < 0)
+		return NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strdup(buf);
+}
+
+int dks_depends_stale(const struct dks_tree *t, const char *dep, const char *kver,
+		      const char *arch, struct dks_status **out, size_t *n, struct dks_error *err)
+{
+	cleanup_free char *now = built_version(t, dep, kver, arch, err);
+	struct dks_status *st = NULL;
+	size_t ns = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!now)
+		return err->msg[0] ? -1 : 0;
+	if (dks_tree_status(t, NULL, NULL, &st, &ns, err) < 0)
+		return -1;
+	*out = calloc(ns + 1, sizeof(**out));
+	for (size_t i = 0; *out && i < ns; i++) {
+		cleanup_free char *then = NULL;
+
+		if (!st[i].kver || strcmp(st[i].kver, kver) != 0 || !st[i].arch ||
+		    strcmp(st[i].arch, arch) != 0 || strcmp(st[i].module, dep) == 0)
+			continue;
+		then = recorded(t, &st[i], dep);
+		if (then && strcmp(then, now) != 0) {
+			(*out)[(*n)++] = st[i]; /* moved */
+			st[i] = (struct dks_status){0};
+		}
+	}
+	dks_status_free(st, ns);
+	return *out ? 0 : dks_err(err, ENOMEM, "%s", dep);
 }

@@ -21,4 +21,10 @@ int dks_depends_check(const struct dks_tree *t, const struct dks_spec *s, const 
 int dks_depends_record(const struct dks_tree *t, const struct dks_spec *s, const char *kver,
 		       const char *arch, const char *dir, bool force, struct dks_error *err);
 
+/* The builds for @kver/@arch made against another version of @dep than
+ * the newest one built for it now (their .dep_@dep says so): dkms
+ * rebuilds them after installing @dep. *out: free with dks_status_free. */
+int dks_depends_stale(const struct dks_tree *t, const char *dep, const char *kver,
+		      const char *arch, struct dks_status **out, size_t *n, struct dks_error *err);
+
 #endif

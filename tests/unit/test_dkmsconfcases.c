@@ -337,10 +337,11 @@ Test(dkmsconfcases, dependencies_autoinstall_cannot_meet_fail_it, .timeout = 300
 	expect_status(&t, "needy/1.0, ");
 }
 
-Test(dkmsconfcases, build_depends_rebuild_records_the_dependency_version, .timeout = 300)
+Test(dkmsconfcases, build_depends_rebuild_records_and_follows_the_dependency_version,
+     .timeout = 400)
 {
 	struct it t;
-	char dep[600];
+	char dep[600], args[600];
 
 	setup(&t);
 	package_of(&t, "base", "base", "");
@@ -356,6 +357,21 @@ Test(dkmsconfcases, build_depends_rebuild_records_the_dependency_version, .timeo
 	cr_expect_eq(on(&t, "build", "child", NULL), 0, "%s", t.out);
 	cr_expect_eq(sh(&t, "cat %s", dep), 0, "%s", t.out);
 	cr_expect_str_eq(t.out, "1.0\n");
+	/* A new version of the dependency installed: child is rebuilt against
+	 * it, and installed again (dkms's check_and_rebuild_dependent_modules). */
+	cr_expect_eq(on(&t, "install", "child", NULL), 0, "%s", t.out);
+	cr_assert_eq(sh(&t, "cd %s/src && cp -r base-1.0 base-2.0 && "
+			   "sed -i 's/^PACKAGE_VERSION=1.0/PACKAGE_VERSION=2.0/' base-2.0/dkms.conf",
+			t.root), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, "add base/2.0"), 0, "%s", t.out);
+	snprintf(args, sizeof(args), "install base/2.0 -k %s", t.kver);
+	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
+	expect_out(&t, "Rebuilding module child/1.0 due to updated dependencies");
+	cr_expect_eq(sh(&t, "cat %s", dep), 0, "%s", t.out);
+	cr_expect_str_eq(t.out, "2.0\n");
+	expect_status(&t, "child/1.0, ");
+	cr_expect(strstr(t.out, "child/1.0, ") && strstr(strstr(t.out, "child/1.0, "), ": installed"),
+		  "%s", t.out);
 	package_of(&t, "badflag", "badflag", "BUILD_DEPENDS_REBUILD=always\n");
 	cr_expect_eq(dks(&t, "add badflag/1.0"), 8, "%s", t.out);
 	expect_out(&t, "Unsupported BUILD_DEPENDS_REBUILD value 'always'");
