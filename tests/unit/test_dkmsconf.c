@@ -570,6 +570,9 @@ Test(dkmsconf, sparse_module_arrays_are_exit_8, .timeout = 60)
 	assert_fails(&e, DKS_EXIT_BAD_CONF, "No 'BUILT_MODULE_NAME' directive specified for record #1");
 	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=a\nDEST_MODULE_LOCATION[1]=/extra\n");
 	assert_fails(&e, DKS_EXIT_BAD_CONF, "for record #1");
+	/* A high index is refused, not allocated. */
+	ev_conf(&e, MINIMAL "DEST_MODULE_LOCATION[99999999]=/extra\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "100000000 module records: at most 64");
 	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME=a\nMAKE[0]=make\nMAKE[5]=\"make other\"\n");
 	assert_fails(&e, DKS_EXIT_BAD_CONF, "MAKE[5]");
 	ev_free(&e);
@@ -1148,4 +1151,48 @@ Test(dkmsconf, excluded_v4l2loopback_conf_says_why, .timeout = 300)
 	assert_ok(&e);
 	cr_expect_null(e.spec->excl_kernel, "%s", e.spec->excl_kernel);
 	ev_free(&e);
+}
+
+/* dkms 3.4's per-module BUILD_EXCLUSIVE_*[i]: each element checked as the
+ * package's; dks_spec_exclude_modules() drops the modules excluded by
+ * their own element, and 77 only when none is left. */
+Test(dkmsconf, per_module_build_exclusive_is_checked_and_drops_modules)
+{
+	const struct dks_spec_target t = {.kver = "6.1.0-9-amd64", .arch = "x86_64"};
+	struct dks_error err = {0};
+	struct dks_spec *s;
+	struct recs r;
+
+	parse_fails(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), "A", "BUILD_EXCLUSIVE_KERNEL", "1",
+			 "(", "E", NULL),
+		    8, "BUILD_EXCLUSIVE_KERNEL[1] '(' is not a valid regular expression");
+	parse_fails(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), "A", "BUILD_EXCLUSIVE_ARCH", "1",
+			 "x\ny", "E", NULL),
+		    8, "BUILD_EXCLUSIVE_ARCH[1]");
+	parse_fails(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), "A", "BUILD_EXCLUSIVE_CONFIG", "1",
+			 "CONFIG_A;rm", "E", NULL),
+		    8, "BUILD_EXCLUSIVE_CONFIG[1]: 'CONFIG_A;rm' is not CONFIG_X");
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), MOD("2", "c"), "A",
+			  "BUILD_EXCLUSIVE_ARCH", "1", "^arm", "A", "BUILD_EXCLUSIVE_KERNEL_MIN", "2",
+			  "5.0", "E", NULL));
+	cr_expect_null(s->excl_arch, "element 1 is module 1's, not the package's");
+	cr_expect_str_eq(s->modules[1].excl.arch, "^arm");
+	cr_assert_eq(dks_spec_exclude_modules(s, &t, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(s->n_modules, 2);
+	cr_expect_str_eq(s->modules[0].built_name, "a");
+	cr_expect_str_eq(s->modules[1].built_name, "c");
+	dks_spec_free(s);
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), "A", "BUILD_EXCLUSIVE_KERNEL", "0",
+			  "^5\\.", "A", "BUILD_EXCLUSIVE_KERNEL", "1", ".*", "E", NULL));
+	cr_expect_str_eq(s->excl_kernel, "^5\\.", "element 0 is the package's");
+	cr_expect_lt(dks_spec_exclude_modules(s, &t, NULL, &err), 0);
+	cr_expect_eq(err.exit_code, DKS_EXIT_EXCLUDED, "%s", err.msg);
+	dks_spec_free(s);
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), MOD("1", "b"), "A", "BUILD_EXCLUSIVE_KERNEL_MAX",
+			  "1", "3.99", "S", "OBSOLETE_BY", "4.0", "E", NULL));
+	cr_expect_null(s->excl_kernel_max, "OBSOLETE_BY yields to a module's own MAX");
+	dks_spec_free(s);
+	s = parse_ok(recs(&r, PKG, MOD("0", "a"), "S", "OBSOLETE_BY", "4.0", "E", NULL));
+	cr_expect_str_eq(s->excl_kernel_max, "4.0", "OBSOLETE_BY is a BUILD_EXCLUSIVE_KERNEL_MAX");
+	dks_spec_free(s);
 }
