@@ -595,24 +595,21 @@ static int set_exclusive(struct parse *p, struct dks_error *err)
 	return 0;
 }
 
-/* dkms 3.4 warns when any element of these is set ("Deprecated feature:
- * X (FILE)"), and ignores them; a CLEAN other than true too. */
+/* dkms warns when any element of these is set ("Deprecated feature: X
+ * (FILE)"), and ignores them. dkms 3.4 also warns for a CLEAN other than
+ * true; Debian's 3.0.10 does not, and nearly every Debian package sets
+ * CLEAN: no warning here (a line per package in every apt run). */
 static int set_deprecated(struct parse *p, struct dks_error *err)
 {
 	static const enum dkmsconf_directive deprecated[] = {
-	    D_CLEAN, D_REMAKE_INITRD, D_MODULES_CONF, D_MODULES_CONF_OBSOLETES,
-	    D_MODULES_CONF_ALIAS_TYPE, D_MODULES_CONF_OBSOLETE_ONLY, D_OBSOLETE_BY};
-	const char *clean = p->v[D_CLEAN].set ? p->v[D_CLEAN].val : NULL;
+	    D_REMAKE_INITRD, D_MODULES_CONF, D_MODULES_CONF_OBSOLETES, D_MODULES_CONF_ALIAS_TYPE,
+	    D_MODULES_CONF_OBSOLETE_ONLY, D_OBSOLETE_BY};
 
 	for (size_t i = 0; i < sizeof(deprecated) / sizeof(deprecated[0]); i++) {
 		enum dkmsconf_directive d = deprecated[i];
 
-		if (!p->v[d].set && !p->v[d].n)
-			continue;
-		if (d == D_CLEAN && (strcmp(clean, "true") == 0 || strcmp(clean, "/bin/true") == 0 ||
-				     strcmp(clean, "/usr/bin/true") == 0))
-			continue;
-		if (add_warning(p, err, "Deprecated feature: %s%s", dks_dkmsconf_directive_names[d],
+		if ((p->v[d].set || p->v[d].n) &&
+		    add_warning(p, err, "Deprecated feature: %s%s", dks_dkmsconf_directive_names[d],
 				d == D_OBSOLETE_BY ? ": use BUILD_EXCLUSIVE_KERNEL_MAX instead"
 						   : "") < 0)
 			return -1;
