@@ -37,6 +37,7 @@
  * tree-state cases, not dkms.conf ones.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,13 +137,17 @@ Test(dkmsconfcases, add_of_a_directory_without_dkms_conf_is_exit_1, .timeout = 1
 }
 
 /* One upstream case: a package (@mods) with @conf; `add` exits @code and
- * says @needle (NULL: any words). */
+ * says @needle (NULL: any words). With @ref, Debian's dkms 3.0.10 adds the
+ * same directory and must exit @code too (the cases it checks as 3.4). */
 static void add_case(struct it *t, const char *m, const char *mods, const char *conf, int code,
-		     const char *needle)
+		     const char *needle, bool ref)
 {
-	char args[300];
+	char args[600];
 
 	package(t, m, mods, conf);
+	snprintf(args, sizeof(args), "%s/src/%s-1.0", t->root, m);
+	if (ref)
+		cr_expect_eq(debian_dkms_add(t, args), code, "Debian's dkms, %s: %s", m, t->out);
 	snprintf(args, sizeof(args), "add %s/1.0", m);
 	cr_expect_eq(dks(t, args), code, "%s: %s", m, t->out);
 	if (needle)
@@ -154,21 +159,21 @@ Test(dkmsconfcases, empty_and_invalid_dkms_conf_are_exit_8_at_add, .timeout = 12
 	struct it t;
 
 	setup(&t);
-	add_case(&t, "empty", "empty", "", 8, NULL);
+	add_case(&t, "empty", "empty", "", 8, NULL, true);
 	add_case(&t, "comment", "comment", "# nothing but a comment\n", 8,
-		 "No 'PACKAGE_NAME' directive specified");
+		 "No 'PACKAGE_NAME' directive specified", false);
 	/* upstream's dkms_conf_test_invalid: its first error is record #0's. */
 	add_case(&t, "invalid", "bar",
 		 PKG("invalid") "DEST_MODULE_NAME[0]=bar.ko\nDEST_MODULE_LOCATION=/wrong/path\n"
 				"BUILT_MODULE_NAME[1]=bar.o\nDEST_MODULE_NAME[1]=foo\n"
 				"AUTOINSTALL=maybe\n",
-		 8, "No 'BUILT_MODULE_NAME' directive specified for record #0");
+		 8, "No 'BUILT_MODULE_NAME' directive specified for record #0", true);
 	add_case(&t, "maybe", "maybe", PKG("maybe") "DEST_MODULE_LOCATION[0]=/updates\nAUTOINSTALL=maybe\n",
-		 8, "Unsupported AUTOINSTALL value 'maybe'");
+		 8, "Unsupported AUTOINSTALL value 'maybe'", false);
 	add_case(&t, "nodest", "nodest", PKG("nodest") "BUILT_MODULE_NAME[0]=nodest\n", 8,
-		 "No 'DEST_MODULE_LOCATION' directive specified for record #0");
+		 "No 'DEST_MODULE_LOCATION' directive specified for record #0", true);
 	add_case(&t, "wrongdest", "wrongdest", PKG("wrongdest") "DEST_MODULE_LOCATION[0]=/wrong/path\n",
-		 8, "does not begin with '/kernel', '/updates', or '/extra' in record #0");
+		 8, "does not begin with '/kernel', '/updates', or '/extra' in record #0", true);
 	cr_expect_eq(dks(&t, "status"), 0, "%s", t.out);
 	cr_expect_eq(t.out[0], '\0', "nothing was added: %s", t.out);
 }
@@ -182,16 +187,16 @@ Test(dkmsconfcases, sparse_arrays_and_duplicates_are_exit_8_at_add, .timeout = 1
 		 PKG("sparse") "BUILT_MODULE_NAME[1]=s1\nDEST_MODULE_LOCATION[1]=/kernel/extra\n"
 			       "BUILT_MODULE_NAME[3]=s3\nDEST_MODULE_LOCATION[3]=/kernel/extra\n"
 			       "DEST_MODULE_LOCATION[4]=/oops\n",
-		 8, "No 'BUILT_MODULE_NAME' directive specified for record #0");
+		 8, "No 'BUILT_MODULE_NAME' directive specified for record #0", true);
 	add_case(&t, "dup", "dup",
 		 PKG("dup") "BUILT_MODULE_NAME[0]=dup\nDEST_MODULE_LOCATION[0]=/kernel/extra\n"
 			    "BUILT_MODULE_NAME[1]=dup\nDEST_MODULE_LOCATION[1]=/kernel/extra\n",
-		 8, "Duplicate module 'dup' in 'BUILT_MODULE_NAME[1]'");
+		 8, "Duplicate module 'dup' in 'BUILT_MODULE_NAME[1]'", false);
 	add_case(&t, "dupdest", "a b",
 		 PKG("dupdest") "BUILT_MODULE_NAME[0]=a\nDEST_MODULE_LOCATION[0]=/kernel/extra\n"
 				"BUILT_MODULE_NAME[1]=b\nDEST_MODULE_NAME[1]=a\n"
 				"DEST_MODULE_LOCATION[1]=/kernel/extra\n",
-		 8, "Duplicate module 'a' in 'DEST_MODULE_NAME[1]'");
+		 8, "Duplicate module 'a' in 'DEST_MODULE_NAME[1]'", false);
 }
 
 Test(dkmsconfcases, zero_modules_and_deprecated_directives_warn_and_add, .timeout = 300)
@@ -199,12 +204,12 @@ Test(dkmsconfcases, zero_modules_and_deprecated_directives_warn_and_add, .timeou
 	struct it t;
 
 	setup(&t);
-	add_case(&t, "zero", "zero", PKG("zero"), 0, "Zero modules specified.");
+	add_case(&t, "zero", "zero", PKG("zero"), 0, "Zero modules specified.", false);
 	expect_status(&t, "zero/1.0: added");
 	add_case(&t, "old", "old",
 		 PKG("old") "BUILT_MODULE_NAME[0]=old\nDEST_MODULE_LOCATION[0]=/kernel/extra\n"
 			    "AUTOINSTALL=yes\nREMAKE_INITRD=yes\nCLEAN=\"make clean\"\nOBSOLETE_BY=99.0\n",
-		 0, "Deprecated feature: REMAKE_INITRD");
+		 0, "Deprecated feature: REMAKE_INITRD", false);
 	expect_out(&t, "Deprecated feature: OBSOLETE_BY: use BUILD_EXCLUSIVE_KERNEL_MAX instead");
 	/* dkms 3.4 warns for CLEAN too, Debian's 3.0.10 does not (every Debian
 	 * package sets it): the reference's way here. */
