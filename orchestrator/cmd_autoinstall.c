@@ -23,6 +23,7 @@
 #include "dks/kernel.h"
 #include "dks/spec.h"
 #include "dks/installer.h"
+#include "rebuild.h"
 
 
 struct candidate {
@@ -233,6 +234,10 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 		}
 		if (lock >= 0)
 			dks_tree_unlock(lock);
+		/* dkms 3.4: an install rebuilds what was built against another
+		 * version of it (BUILD_DEPENDS_REBUILD). */
+		if (x->ok && dks_rebuild_dependents(ctx, x->m, t, &e) < 0)
+			dks_error_print(&e);
 	}
 	free(jobs);
 	free(idx);

@@ -31,15 +31,16 @@ static int installed_for(const struct dks_tree *t, const char *dep, const char *
 	if (dks_tree_status(t, dep, NULL, &st, &n, err) < 0)
 		return -1;
 	for (size_t k = 0; k < n; k++)
-		*yes |= st[k].state == DKS_INSTALLED && st[k].kver && strcmp(st[k].kver, kver) == 0 &&
+		*yes |= st[k].state == DKS_INSTALLED && st[k].kver &&
+			strcmp(st[k].kver, kver) == 0 &&
 			(!arch || !st[k].arch || strcmp(st[k].arch, arch) == 0);
 	dks_status_free(st, n);
 	return 0;
 }
 
 int dks_depends_check(const struct dks_tree *t, const struct dks_spec *s, const char *m,
-			 const char *v, const char *kver, const char *arch, bool force,
-			 struct dks_error *err)
+		      const char *v, const char *kver, const char *arch, bool force,
+		      struct dks_error *err)
 {
 	char missing[512] = "";
 	size_t len = 0;
@@ -57,13 +58,14 @@ int dks_depends_check(const struct dks_tree *t, const struct dks_spec *s, const 
 		return 0;
 	if (force) {
 		dks_warn("Trying to build module %s/%s for kernel %s (%s) despite of missing "
-			 "BUILD_DEPENDS:%s.", m, v, kver, arch ? arch : "?", missing);
+			 "BUILD_DEPENDS:%s.",
+			 m, v, kver, arch ? arch : "?", missing);
 		return 0;
 	}
 	return dks_err_code(err, DKS_EXIT_BUILD_DEPENDS, 0,
 			    "Aborting build of module %s/%s for kernel %s (%s) due to missing "
-			    "BUILD_DEPENDS:%s. You may override by specifying --force.", m, v, kver,
-			    arch ? arch : "?", missing);
+			    "BUILD_DEPENDS:%s. You may override by specifying --force.",
+			    m, v, kver, arch ? arch : "?", missing);
 }
 
 /* The newest version of @dep with a build for @kver/@arch, or NULL. */
@@ -135,8 +137,8 @@ static char *recorded(const struct dks_tree *t, const struct dks_status *s, cons
 	return strdup(buf);
 }
 
-int dks_depends_stale(const struct dks_tree *t, const char *dep, const char *kver,
-		      const char *arch, struct dks_status **out, size_t *n, struct dks_error *err)
+int dks_depends_stale(const struct dks_tree *t, const char *dep, const char *kver, const char *arch,
+		      struct dks_status **out, size_t *n, struct dks_error *err)
 {
 	cleanup_free char *now = built_version(t, dep, kver, arch, err);
 	struct dks_status *st = NULL;

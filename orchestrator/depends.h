@@ -24,7 +24,7 @@ int dks_depends_record(const struct dks_tree *t, const struct dks_spec *s, const
 /* The builds for @kver/@arch made against another version of @dep than
  * the newest one built for it now (their .dep_@dep says so): dkms
  * rebuilds them after installing @dep. *out: free with dks_status_free. */
-int dks_depends_stale(const struct dks_tree *t, const char *dep, const char *kver,
-		      const char *arch, struct dks_status **out, size_t *n, struct dks_error *err);
+int dks_depends_stale(const struct dks_tree *t, const char *dep, const char *kver, const char *arch,
+		      struct dks_status **out, size_t *n, struct dks_error *err);
 
 #endif

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "prebuild.h"
 #include "dks/cleanup.h"
 #include "dks/exit.h"
 #include "dks/termsafe.h"
+#include "prebuild.h"
 
 /* dkms: fewer than two entries in the source (ls | wc -l < 2). */
 int dks_prebuild_source(const char *src, struct dks_error *err)
@@ -38,7 +38,8 @@ int dks_prebuild_source(const char *src, struct dks_error *err)
 	if (n < 2)
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0,
 				    "The directory %s does not appear to have module source "
-				    "located within it. Build halted.", src);
+				    "located within it. Build halted.",
+				    src);
 	return 0;
 }
 
@@ -78,6 +79,7 @@ int dks_prebuild_recipe(const char *path, struct dks_error *err)
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0,
 				    "%s: a symbolic link: refused (the host reads a module's "
-				    "recipe only as a file of its own)", path);
+				    "recipe only as a file of its own)",
+				    path);
 	return 0;
 }

@@ -20,11 +20,14 @@
 
 #define REBUILD_DEPTH 8
 
-static int rebuild_one(struct dks_ctx *ctx, const struct dks_status *s, struct dks_target *t,
+static int rebuild_one(struct dks_ctx *ctx, const struct dks_status *s, const struct dks_target *t,
 		       struct dks_error *err)
 {
-	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
-				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
+	struct dks_build_env env = {.cfg = &ctx->cfg,
+				    .tree = &ctx->tree,
+				    .profile = ctx->profile,
+				    .jobserver = {-1, -1},
+				    .jobs = ctx->cfg.jobs};
 	struct dks_job job = {.module = s->module, .version = s->version, .target = t};
 	struct dks_install_opts o;
 	int lock, ret;
@@ -44,7 +47,7 @@ static int rebuild_one(struct dks_ctx *ctx, const struct dks_status *s, struct d
 	return ret;
 }
 
-static int rebuild_from(struct dks_ctx *ctx, const char *dep, struct dks_target *t, int depth,
+static int rebuild_from(struct dks_ctx *ctx, const char *dep, const struct dks_target *t, int depth,
 			struct dks_error *err)
 {
 	struct dks_status *st = NULL;
@@ -65,14 +68,15 @@ static int rebuild_from(struct dks_ctx *ctx, const char *dep, struct dks_target 
 		if (rebuild_one(ctx, &st[i], t, &e) < 0 ||
 		    rebuild_from(ctx, st[i].module, t, depth + 1, &e) < 0) {
 			if (!e.reported)
-				dks_warn("%s/%s: not rebuilt: %s", st[i].module, st[i].version, e.msg);
+				dks_warn("%s/%s: not rebuilt: %s", st[i].module, st[i].version,
+					 e.msg);
 		}
 	}
 	dks_status_free(st, n);
 	return 0;
 }
 
-int dks_rebuild_dependents(struct dks_ctx *ctx, const char *dep, struct dks_target *t,
+int dks_rebuild_dependents(struct dks_ctx *ctx, const char *dep, const struct dks_target *t,
 			   struct dks_error *err)
 {
 	return rebuild_from(ctx, dep, t, 0, err);

@@ -10,7 +10,7 @@
 /* After @dep was installed for @t: rebuild (and reinstall) the builds for
  * @t made against another version of it. 0 unless the tree could not be
  * read; a failed rebuild is a warning line. */
-int dks_rebuild_dependents(struct dks_ctx *ctx, const char *dep, struct dks_target *t,
+int dks_rebuild_dependents(struct dks_ctx *ctx, const char *dep, const struct dks_target *t,
 			   struct dks_error *err);
 
 #endif

@@ -9,28 +9,28 @@
  * Also: links in a source tree that add copies (the hostile ones too).
  * All in temporary trees (insttest.h).
  *
- * Upstream's cases (run_test.sh, by the module it uses) and where ours are:
- *   1  add of a dir without dkms.conf         add_of_a_directory_without_dkms_conf_is_exit_1
- *   8  add: empty, invalid conf               empty_and_invalid_dkms_conf_are_exit_8_at_add
- *   8  add: sparse arrays, duplicate built/dest names
- *                                             sparse_arrays_and_duplicates_are_exit_8_at_add
- *   8  build: defaulted BUILT_MODULE_NAME, no module source
- *                                             defaulted_name_without_module_source_is_exit_8_at_build
- *   5  build: missing patch, ../x, a/../x     missing_or_climbing_patches_are_exit_5_at_build
- *   77 build: BUILD_EXCLUSIVE, per-module [0] (kernel version, config)
- *                                             element_0_of_build_exclusive_excludes_the_package
- *   -  per-module config exclusive (one built)
- *                                             a_module_excluded_by_its_own_entry_is_skipped_not_the_package
- *   13 build, 11 autoinstall: circular       circular_dependencies_fail_autoinstall_and_build
- *   13 build: unsatisfied BUILD_DEPENDS (dependencies_test, dependencies_rebuild_test)
- *                                             build_depends_rebuild_records_and_follows_the_dependency_version,
- *                                             pipeline::build_depends_is_exit_13_unless_forced
- *   11 autoinstall: dependency on a no-autoinstall module; deferred (0) on an unknown one
- *                                             dependencies_autoinstall_cannot_meet_fail_it
- *   11 autoinstall: dependency on a failing module
- *                                             install::autoinstall_goes_on_past_a_failure_and_skips_its_dependents
- *   -  zero modules, CRLF, deprecated directives (expected output, exit 0)
- *                                             zero_modules_..., crlf_conf_with_a_dest_name_installs
+ * Upstream's cases (run_test.sh, by its module) and ours:
+ *   1  add of a dir without dkms.conf: add_of_a_directory_without_dkms_conf_is_exit_1
+ *   8  add, empty and invalid conf: empty_and_invalid_dkms_conf_are_exit_8_at_add
+ *   8  add, sparse arrays, duplicate built/dest names:
+ *      sparse_arrays_and_duplicates_are_exit_8_at_add
+ *   8  build, defaulted BUILT_MODULE_NAME and no module source:
+ *      defaulted_name_without_module_source_is_exit_8_at_build
+ *   5  build, missing patch, ../x, a/../x: missing_or_climbing_patches_are_exit_5_at_build
+ *   77 build, BUILD_EXCLUSIVE and the per-module [0] cases (kernel version, config):
+ *      element_0_of_build_exclusive_excludes_the_package
+ *   -  per-module config exclusive, one of two built:
+ *      a_module_excluded_by_its_own_entry_is_skipped_not_the_package
+ *   13 build and 11 autoinstall, circular: circular_dependencies_fail_autoinstall_and_build
+ *   13 build, unsatisfied BUILD_DEPENDS (dependencies_test, dependencies_rebuild_test):
+ *      build_depends_rebuild_records_and_follows_the_dependency_version,
+ *      pipeline::build_depends_is_exit_13_unless_forced
+ *   11 autoinstall, a dependency on a no-autoinstall module; deferred (0), an unknown one:
+ *      dependencies_autoinstall_cannot_meet_fail_it
+ *   11 autoinstall, a dependency on a failing module:
+ *      install::autoinstall_goes_on_past_a_failure_and_skips_its_dependents
+ *   -  zero modules, CRLF, deprecated directives (exit 0, expected output):
+ *      zero_modules_and_deprecated_directives_warn_and_add, crlf_conf_with_a_dest_name_installs
  * The others (no source 2, already added 3, no headers 21, autoinstall and
  * kernel hook arguments 4/5, match 2, downgrade and missing built module 6,
  * os-release 4, broken 4, dkms_autoinstaller 1) are command-line and
@@ -168,7 +168,8 @@ Test(dkmsconfcases, empty_and_invalid_dkms_conf_are_exit_8_at_add, .timeout = 12
 				"BUILT_MODULE_NAME[1]=bar.o\nDEST_MODULE_NAME[1]=foo\n"
 				"AUTOINSTALL=maybe\n",
 		 8, "No 'BUILT_MODULE_NAME' directive specified for record #0", true);
-	add_case(&t, "maybe", "maybe", PKG("maybe") "DEST_MODULE_LOCATION[0]=/updates\nAUTOINSTALL=maybe\n",
+	add_case(&t, "maybe", "maybe",
+		 PKG("maybe") "DEST_MODULE_LOCATION[0]=/updates\nAUTOINSTALL=maybe\n",
 		 8, "Unsupported AUTOINSTALL value 'maybe'", false);
 	add_case(&t, "nodest", "nodest", PKG("nodest") "BUILT_MODULE_NAME[0]=nodest\n", 8,
 		 "No 'DEST_MODULE_LOCATION' directive specified for record #0", true);
