@@ -206,7 +206,8 @@ static int eval_paths(struct eval *e, const char *source_dir, const struct dks_s
 	if (source_dir && below(e->conf, source_dir) && !below(e->rconf, e->rsource))
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0,
 				    "%s: a link out of its source directory %s: refused (nothing "
-				    "outside a module's source is read for it)", e->conf, source_dir);
+				    "outside a module's source is read for it)",
+				    e->conf, source_dir);
 	guess_module(e, e->rsource ? e->rsource : source_dir ? source_dir : "");
 	return find_headers(e, t, o, err);
 }

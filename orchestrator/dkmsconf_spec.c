@@ -220,9 +220,9 @@ static int set_dest_location(const struct parse *p, unsigned long i, char **dst,
 
 	snprintf(what, sizeof(what), "DEST_MODULE_LOCATION[%lu]", i);
 	if (!v)
-		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"No 'DEST_MODULE_LOCATION' directive specified for record #%lu",
-					i);
+		return dks_dkmsconf_bad(
+		    p->conf, err, DKS_EXIT_BAD_CONF,
+		    "No 'DEST_MODULE_LOCATION' directive specified for record #%lu", i);
 	if (check_line(p, what, v, err) < 0)
 		return -1;
 	if (strncmp(v, "/kernel", 7) != 0 && strncmp(v, "/updates", 8) != 0 &&
@@ -250,12 +250,13 @@ static int check_module_name(const struct parse *p, const char *directive, unsig
 
 	if (!v)
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"No '%s' directive specified for record #%lu", directive, i);
+					"No '%s' directive specified for record #%lu", directive,
+					i);
 	if ((len > 2 && strcmp(v + len - 2, ".o") == 0) ||
 	    (len > 3 && strcmp(v + len - 3, ".ko") == 0))
-		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"'%s' directive ends in '.o' or '.ko' in record #%lu ('%s')",
-					directive, i, v);
+		return dks_dkmsconf_bad(
+		    p->conf, err, DKS_EXIT_BAD_CONF,
+		    "'%s' directive ends in '.o' or '.ko' in record #%lu ('%s')", directive, i, v);
 	snprintf(what, sizeof(what), "%s[%lu]", directive, i);
 	return check_name(p, what, v, err);
 }
@@ -274,8 +275,8 @@ static bool strip_of(const struct parse *p, unsigned long i)
 static int read_excl(const struct parse *p, unsigned long i, struct dks_spec_excl *x,
 		     struct dks_error *err);
 
-static int fill_module(const struct parse *p, unsigned long i, size_t n,
-		       struct dks_spec_module *m, struct dks_error *err)
+static int fill_module(const struct parse *p, unsigned long i, size_t n, struct dks_spec_module *m,
+		       struct dks_error *err)
 {
 	/* dkms: a package of one module may leave its name out: the package's. */
 	const char *built = elem(p, D_BUILT_MODULE_NAME, i);
@@ -316,8 +317,7 @@ static int module_count(const struct parse *p, size_t *n, struct dks_error *err)
 			max = last_index(&p->v[per_module[i]]);
 	if (max > DKS_HANDOFF_MODULES)
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"%lu module records: at most %d", max,
-					DKS_HANDOFF_MODULES);
+					"%lu module records: at most %d", max, DKS_HANDOFF_MODULES);
 	*n = max;
 	return 0;
 }
@@ -463,17 +463,16 @@ static int set_scripts(struct parse *p, struct dks_error *err)
 
 /* dkms 3.4: a yes/no directive is empty, yes or no (any case); "no" is
  * off like empty; anything else is a bad dkms.conf. */
-static int yes_no(const struct parse *p, enum dkmsconf_directive d, bool *on,
-		  struct dks_error *err)
+static int yes_no(const struct parse *p, enum dkmsconf_directive d, bool *on, struct dks_error *err)
 {
 	const char *v = scalar(p, d);
 	char b[80];
 
 	*on = v && strcasecmp(v, "yes") == 0;
 	if (v && !*on && strcasecmp(v, "no") != 0)
-		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF, "Unsupported %s value '%s'",
-					dks_dkmsconf_directive_names[d],
-					dks_dkmsconf_shown(v, b, sizeof(b)));
+		return dks_dkmsconf_bad(
+		    p->conf, err, DKS_EXIT_BAD_CONF, "Unsupported %s value '%s'",
+		    dks_dkmsconf_directive_names[d], dks_dkmsconf_shown(v, b, sizeof(b)));
 	return 0;
 }
 
@@ -514,7 +513,8 @@ static int add_config_word(const struct parse *p, const char *what, struct dks_s
 	    strspn(w + (w[0] == '!'), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 				      "0123456789_") != name)
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"%s: '%.*s' is not CONFIG_X or !CONFIG_X", what, (int)len, w);
+					"%s: '%.*s' is not CONFIG_X or !CONFIG_X", what, (int)len,
+					w);
 	v = realloc(x->config, (x->n_config + 1) * sizeof(*v));
 	if (!v)
 		return dks_err(err, ENOMEM, "%s", p->conf);
@@ -560,9 +560,10 @@ static int read_excl(const struct parse *p, unsigned long i, struct dks_spec_exc
 		bool regex = d[k] == D_BUILD_EXCLUSIVE_KERNEL || d[k] == D_BUILD_EXCLUSIVE_ARCH;
 		char what[64];
 
-		snprintf(what, sizeof(what), i ? "%s[%lu]" : "%s", dks_dkmsconf_directive_names[d[k]],
-			 i);
-		if (check_line(p, what, v, err) < 0 || (v && regex && match(p, what, v, "", err) < 0))
+		snprintf(what, sizeof(what), i ? "%s[%lu]" : "%s",
+			 dks_dkmsconf_directive_names[d[k]], i);
+		if (check_line(p, what, v, err) < 0 ||
+		    (v && regex && match(p, what, v, "", err) < 0))
 			return -1;
 		if (dup_opt(p, v, dst[k], err) < 0)
 			return -1;
@@ -601,9 +602,12 @@ static int set_exclusive(struct parse *p, struct dks_error *err)
  * CLEAN: no warning here (a line per package in every apt run). */
 static int set_deprecated(struct parse *p, struct dks_error *err)
 {
-	static const enum dkmsconf_directive deprecated[] = {
-	    D_REMAKE_INITRD, D_MODULES_CONF, D_MODULES_CONF_OBSOLETES, D_MODULES_CONF_ALIAS_TYPE,
-	    D_MODULES_CONF_OBSOLETE_ONLY, D_OBSOLETE_BY};
+	static const enum dkmsconf_directive deprecated[] = {D_REMAKE_INITRD,
+							     D_MODULES_CONF,
+							     D_MODULES_CONF_OBSOLETES,
+							     D_MODULES_CONF_ALIAS_TYPE,
+							     D_MODULES_CONF_OBSOLETE_ONLY,
+							     D_OBSOLETE_BY};
 
 	for (size_t i = 0; i < sizeof(deprecated) / sizeof(deprecated[0]); i++) {
 		enum dkmsconf_directive d = deprecated[i];

@@ -54,10 +54,11 @@ static void package(struct it *t, const char *m, const char *mods, const char *c
 {
 	char path[512];
 
-	cr_assert_eq(sh(t, "cd %s/src && mkdir -p %s-1.0 && cd %s-1.0 && "
-			   "cp %s/tests/modules/hello/Makefile . && : > Kbuild && "
-			   "for x in %s; do cp %s/tests/modules/hello/hello.c $x.c && "
-			   "echo \"obj-m += $x.o\" >> Kbuild; done",
+	cr_assert_eq(sh(t,
+			"cd %s/src && mkdir -p %s-1.0 && cd %s-1.0 && "
+			"cp %s/tests/modules/hello/Makefile . && : > Kbuild && "
+			"for x in %s; do cp %s/tests/modules/hello/hello.c $x.c && "
+			"echo \"obj-m += $x.o\" >> Kbuild; done",
 			t->root, m, m, getenv("DKS_SRCDIR"), mods, getenv("DKS_SRCDIR")),
 		     0, "%s", t->out);
 	snprintf(path, sizeof(path), "%s/src/%s-1.0/dkms.conf", t->root, m);
@@ -70,13 +71,15 @@ static void package(struct it *t, const char *m, const char *mods, const char *c
 static void package_of(struct it *t, const char *m, const char *mods, const char *extra)
 {
 	char conf[4096], name[64];
-	size_t len = (size_t)snprintf(conf, sizeof(conf), "PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\n", m);
+	size_t len =
+	    (size_t)snprintf(conf, sizeof(conf), "PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\n", m);
 	int i = 0;
 
 	for (const char *p = mods; sscanf(p, "%63s", name) == 1; i++) {
-		len += (size_t)snprintf(conf + len, sizeof(conf) - len,
-					"BUILT_MODULE_NAME[%d]=%s\nDEST_MODULE_LOCATION[%d]=/updates/dkms\n",
-					i, name, i);
+		len += (size_t)snprintf(
+		    conf + len, sizeof(conf) - len,
+		    "BUILT_MODULE_NAME[%d]=%s\nDEST_MODULE_LOCATION[%d]=/updates/dkms\n", i, name,
+		    i);
 		p = strstr(p, name) + strlen(name);
 	}
 	snprintf(conf + len, sizeof(conf) - len, "%s", extra);
@@ -111,10 +114,13 @@ static void expect_status(struct it *t, const char *needle)
  * file in /tmp and nothing else for a refused add). */
 static int debian_dkms_add(struct it *t, const char *dir)
 {
-	cr_assert_eq(access("/usr/sbin/dkms", X_OK), 0,
-		     "Debian's dkms (/usr/sbin/dkms, the reference; make deps installs it) is missing");
-	return sh(t, "mkdir -p %s/ref/dkms %s/ref/src && /usr/sbin/dkms add %s --dkmstree %s/ref/dkms "
-		     "--sourcetree %s/ref/src", t->root, t->root, dir, t->root, t->root);
+	cr_assert_eq(
+	    access("/usr/sbin/dkms", X_OK), 0,
+	    "Debian's dkms (/usr/sbin/dkms, the reference; make deps installs it) is missing");
+	return sh(t,
+		  "mkdir -p %s/ref/dkms %s/ref/src && /usr/sbin/dkms add %s --dkmstree %s/ref/dkms "
+		  "--sourcetree %s/ref/src",
+		  t->root, t->root, dir, t->root, t->root);
 }
 
 Test(dkmsconfcases, add_of_a_directory_without_dkms_conf_is_exit_1, .timeout = 120)
@@ -125,8 +131,9 @@ Test(dkmsconfcases, add_of_a_directory_without_dkms_conf_is_exit_1, .timeout = 1
 
 	setup(&t);
 	snprintf(dir, sizeof(dir), "%s/noconf", t.root);
-	cr_assert_eq(sh(&t, "mkdir %s && echo 'int x;' > %s/x.c && chmod -R a+rX %s", dir, dir,
-			dir), 0, "%s", t.out);
+	cr_assert_eq(
+	    sh(&t, "mkdir %s && echo 'int x;' > %s/x.c && chmod -R a+rX %s", dir, dir, dir), 0,
+	    "%s", t.out);
 	ref = debian_dkms_add(&t, dir);
 	cr_expect_eq(ref, 1, "Debian's dkms: %s", t.out);
 	snprintf(args, sizeof(args), "add %s", dir);
@@ -169,12 +176,13 @@ Test(dkmsconfcases, empty_and_invalid_dkms_conf_are_exit_8_at_add, .timeout = 12
 				"AUTOINSTALL=maybe\n",
 		 8, "No 'BUILT_MODULE_NAME' directive specified for record #0", true);
 	add_case(&t, "maybe", "maybe",
-		 PKG("maybe") "DEST_MODULE_LOCATION[0]=/updates\nAUTOINSTALL=maybe\n",
-		 8, "Unsupported AUTOINSTALL value 'maybe'", false);
+		 PKG("maybe") "DEST_MODULE_LOCATION[0]=/updates\nAUTOINSTALL=maybe\n", 8,
+		 "Unsupported AUTOINSTALL value 'maybe'", false);
 	add_case(&t, "nodest", "nodest", PKG("nodest") "BUILT_MODULE_NAME[0]=nodest\n", 8,
 		 "No 'DEST_MODULE_LOCATION' directive specified for record #0", true);
-	add_case(&t, "wrongdest", "wrongdest", PKG("wrongdest") "DEST_MODULE_LOCATION[0]=/wrong/path\n",
-		 8, "does not begin with '/kernel', '/updates', or '/extra' in record #0", true);
+	add_case(&t, "wrongdest", "wrongdest",
+		 PKG("wrongdest") "DEST_MODULE_LOCATION[0]=/wrong/path\n", 8,
+		 "does not begin with '/kernel', '/updates', or '/extra' in record #0", true);
 	cr_expect_eq(dks(&t, "status"), 0, "%s", t.out);
 	cr_expect_eq(t.out[0], '\0', "nothing was added: %s", t.out);
 }
@@ -209,7 +217,8 @@ Test(dkmsconfcases, zero_modules_and_deprecated_directives_warn_and_add, .timeou
 	expect_status(&t, "zero/1.0: added");
 	add_case(&t, "old", "old",
 		 PKG("old") "BUILT_MODULE_NAME[0]=old\nDEST_MODULE_LOCATION[0]=/kernel/extra\n"
-			    "AUTOINSTALL=yes\nREMAKE_INITRD=yes\nCLEAN=\"make clean\"\nOBSOLETE_BY=99.0\n",
+			    "AUTOINSTALL=yes\nREMAKE_INITRD=yes\nCLEAN=\"make "
+			    "clean\"\nOBSOLETE_BY=99.0\n",
 		 0, "Deprecated feature: REMAKE_INITRD", false);
 	expect_out(&t, "Deprecated feature: OBSOLETE_BY: use BUILD_EXCLUSIVE_KERNEL_MAX instead");
 	/* dkms 3.4 warns for CLEAN too, Debian's 3.0.10 does not (every Debian
@@ -231,8 +240,9 @@ Test(dkmsconfcases, crlf_conf_with_a_dest_name_installs, .timeout = 300)
 	cr_expect_eq(dks(&t, "add crlf/1.0"), 0, "%s", t.out);
 	cr_expect_eq(on(&t, "install", "crlf", NULL), 0, "%s", t.out);
 	expect_status(&t, "crlf/1.0, ");
-	cr_expect_eq(sh(&t, "find %s/root/lib/modules/%s -name 'dos.ko*' | grep -c .", t.root, t.kver),
-		     0, "installed as dos.ko: %s", t.out);
+	cr_expect_eq(
+	    sh(&t, "find %s/root/lib/modules/%s -name 'dos.ko*' | grep -c .", t.root, t.kver), 0,
+	    "installed as dos.ko: %s", t.out);
 }
 
 /* ---- build: the source, the patches ---------------------------------------------------- */
@@ -267,8 +277,8 @@ Test(dkmsconfcases, missing_or_climbing_patches_are_exit_5_at_build, .timeout = 
 		snprintf(name, sizeof(name), "patch%zu", i);
 		snprintf(conf, sizeof(conf),
 			 "PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=%s\n"
-			 "DEST_MODULE_LOCATION[0]=/kernel/extra\nPATCH[0]=\"%s\"\n", name, name,
-			 bad[i]);
+			 "DEST_MODULE_LOCATION[0]=/kernel/extra\nPATCH[0]=\"%s\"\n",
+			 name, name, bad[i]);
 		package(&t, name, name, conf);
 		cr_expect_eq(sh(&t, "echo 'not a patch' > %s/src/badpath.patch", t.root), 0);
 		snprintf(conf, sizeof(conf), "add %s/1.0", name);
@@ -305,23 +315,26 @@ Test(dkmsconfcases, element_0_of_build_exclusive_excludes_the_package, .timeout 
 /* upstream's dkms_per_module_config_exclusive_test, and an arch variant:
  * the module whose own entry excludes the kernel is left out, the others
  * are built and installed. */
-Test(dkmsconfcases, a_module_excluded_by_its_own_entry_is_skipped_not_the_package,
-     .timeout = 300)
+Test(dkmsconfcases, a_module_excluded_by_its_own_entry_is_skipped_not_the_package, .timeout = 300)
 {
 	struct it t;
 
 	setup(&t);
 	package_of(&t, "pm", "mod1 mod2 mod3",
-			  "BUILD_EXCLUSIVE_CONFIG[0]=\"CONFIG_MODULES !CONFIG_NONEXISTENT_CONFIG\"\n"
-			  "BUILD_EXCLUSIVE_CONFIG[1]=\"!CONFIG_MODULES CONFIG_NONEXISTENT_CONFIG\"\n"
-			  "BUILD_EXCLUSIVE_ARCH[2]=\"^none$\"\n");
+		   "BUILD_EXCLUSIVE_CONFIG[0]=\"CONFIG_MODULES !CONFIG_NONEXISTENT_CONFIG\"\n"
+		   "BUILD_EXCLUSIVE_CONFIG[1]=\"!CONFIG_MODULES CONFIG_NONEXISTENT_CONFIG\"\n"
+		   "BUILD_EXCLUSIVE_ARCH[2]=\"^none$\"\n");
 	cr_expect_eq(dks(&t, "add pm/1.0"), 0, "%s", t.out);
 	cr_expect_eq(on(&t, "install", "pm", NULL), 0, "%s", t.out);
 	expect_status(&t, "pm/1.0, ");
-	cr_expect_eq(sh(&t, "cd %s/root/lib/modules/%s && find . -name 'mod*.ko*' | sed 's|.*/||' | "
-			   "sort | tr '\\n' ' '", t.root, t.kver), 0);
+	cr_expect_eq(sh(&t,
+			"cd %s/root/lib/modules/%s && find . -name 'mod*.ko*' | sed 's|.*/||' | "
+			"sort | tr '\\n' ' '",
+			t.root, t.kver),
+		     0);
 	cr_expect(strncmp(t.out, "mod1.ko", 7) == 0 && strstr(t.out, "mod2") == NULL &&
-		  strstr(t.out, "mod3") == NULL, "only mod1 installed: %s", t.out);
+		      strstr(t.out, "mod3") == NULL,
+		  "only mod1 installed: %s", t.out);
 }
 
 /* ---- BUILD_DEPENDS ---------------------------------------------------------------------- */
@@ -395,9 +408,11 @@ Test(dkmsconfcases, build_depends_rebuild_records_and_follows_the_dependency_ver
 	/* A new version of the dependency installed: child is rebuilt against
 	 * it, and installed again (dkms's check_and_rebuild_dependent_modules). */
 	cr_expect_eq(on(&t, "install", "child", NULL), 0, "%s", t.out);
-	cr_assert_eq(sh(&t, "cd %s/src && cp -r base-1.0 base-2.0 && "
-			   "sed -i 's/^PACKAGE_VERSION=1.0/PACKAGE_VERSION=2.0/' base-2.0/dkms.conf",
-			t.root), 0, "%s", t.out);
+	cr_assert_eq(sh(&t,
+			"cd %s/src && cp -r base-1.0 base-2.0 && "
+			"sed -i 's/^PACKAGE_VERSION=1.0/PACKAGE_VERSION=2.0/' base-2.0/dkms.conf",
+			t.root),
+		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "add base/2.0"), 0, "%s", t.out);
 	snprintf(args, sizeof(args), "install base/2.0 -k %s", t.kver);
 	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
@@ -405,7 +420,8 @@ Test(dkmsconfcases, build_depends_rebuild_records_and_follows_the_dependency_ver
 	cr_expect_eq(sh(&t, "cat %s", dep), 0, "%s", t.out);
 	cr_expect_str_eq(t.out, "2.0\n");
 	expect_status(&t, "child/1.0, ");
-	cr_expect(strstr(t.out, "child/1.0, ") && strstr(strstr(t.out, "child/1.0, "), ": installed"),
+	cr_expect(strstr(t.out, "child/1.0, ") &&
+		      strstr(strstr(t.out, "child/1.0, "), ": installed"),
 		  "%s", t.out);
 	package_of(&t, "badflag", "badflag", "BUILD_DEPENDS_REBUILD=always\n");
 	cr_expect_eq(dks(&t, "add badflag/1.0"), 8, "%s", t.out);
@@ -427,15 +443,20 @@ Test(dkmsconfcases, add_copies_links_as_links_and_never_follows_them, .timeout =
 	setup(&t);
 	snprintf(dir, sizeof(dir), "%s/outside/links-1.0", t.root);
 	package_of(&t, "links", "links", "");
-	cr_assert_eq(sh(&t, "mkdir -p %s/outside && mv %s/src/links-1.0 %s && cd %s && "
-			   "ln -s /usr/share/doc/dkms/changelog.Debian.gz README.gz && "
-			   "ln -s /etc/shadow shadow && ln -s /etc etc && ln -s loop2 loop1 && "
-			   "ln -s loop1 loop2 && ln -s Kbuild inside && ln -s ../../../../etc up",
-			t.root, t.root, dir, dir), 0, "%s", t.out);
+	cr_assert_eq(sh(&t,
+			"mkdir -p %s/outside && mv %s/src/links-1.0 %s && cd %s && "
+			"ln -s /usr/share/doc/dkms/changelog.Debian.gz README.gz && "
+			"ln -s /etc/shadow shadow && ln -s /etc etc && ln -s loop2 loop1 && "
+			"ln -s loop1 loop2 && ln -s Kbuild inside && ln -s ../../../../etc up",
+			t.root, t.root, dir, dir),
+		     0, "%s", t.out);
 	snprintf(args, sizeof(args), "add %s", dir);
 	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
-	cr_expect_eq(sh(&t, "cd %s/src/links-1.0 && for l in README.gz shadow etc loop1 loop2 inside "
-			   "up; do printf '%%s ' $(readlink $l); done", t.root), 0, "%s", t.out);
+	cr_expect_eq(sh(&t,
+			"cd %s/src/links-1.0 && for l in README.gz shadow etc loop1 loop2 inside "
+			"up; do printf '%%s ' $(readlink $l); done",
+			t.root),
+		     0, "%s", t.out);
 	cr_expect_str_eq(t.out, "/usr/share/doc/dkms/changelog.Debian.gz /etc/shadow /etc loop2 "
 				"loop1 Kbuild ../../../../etc ");
 	cr_expect_eq(on(&t, "build", "links", NULL), 0, "%s", t.out);
@@ -444,17 +465,18 @@ Test(dkmsconfcases, add_copies_links_as_links_and_never_follows_them, .timeout =
 /* The host reads a module's dkms.conf (and recipe) only as files of the
  * source: a dkms.conf that is a link to /etc/shadow is refused before
  * anything reads it, and no line of it shows up. */
-Test(dkmsconfcases, a_dkms_conf_or_recipe_linked_out_of_the_source_is_refused,
-     .timeout = 120)
+Test(dkmsconfcases, a_dkms_conf_or_recipe_linked_out_of_the_source_is_refused, .timeout = 120)
 {
 	struct it t;
 	char dir[512], args[600];
 
 	setup(&t);
 	snprintf(dir, sizeof(dir), "%s/src/evil-1.0", t.root);
-	cr_assert_eq(sh(&t, "mkdir %s && cp %s/tests/modules/hello/* %s && "
-			   "ln -s /etc/shadow %s/dkms.conf && chmod -R a+rX %s", dir,
-			getenv("DKS_SRCDIR"), dir, dir, dir), 0, "%s", t.out);
+	cr_assert_eq(sh(&t,
+			"mkdir %s && cp %s/tests/modules/hello/* %s && "
+			"ln -s /etc/shadow %s/dkms.conf && chmod -R a+rX %s",
+			dir, getenv("DKS_SRCDIR"), dir, dir, dir),
+		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "add evil/1.0"), 8, "%s", t.out);
 	expect_out(&t, "a link out of its source directory");
 	cr_expect(strstr(t.out, "root:") == NULL, "a line of /etc/shadow: %s", t.out);
