@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,48 @@ static int name_version(const struct dks_spec *s, char *m, char *v, struct dks_e
 	return 0;
 }
 
+/* PATH/dkms.conf: the directory resolved, the file's own name kept, so
+ * that a dkms.conf that is a link out of its directory is seen as one
+ * (dks_dkmsconf_eval refuses it) and its target's directory never becomes
+ * the source. */
+static int conf_in_dir(const char *path, char *dir, size_t dsize, char *conf, size_t csize,
+		       struct dks_error *err)
+{
+	cleanup_free char *copy = strdup(path);
+	char *slash = copy ? strrchr(copy, '/') : NULL;
+	cleanup_free char *parent = NULL;
+
+	if (!copy)
+		return dks_err(err, ENOMEM, "%s", path);
+	if (slash)
+		*slash = '\0';
+	parent = realpath(!slash ? "." : slash == copy ? "/" : copy, NULL);
+	if (!parent)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
+	snprintf(dir, dsize, "%s", parent);
+	snprintf(conf, csize, "%s/%s", strcmp(parent, "/") ? parent : "", slash ? slash + 1 : copy);
+	return 0;
+}
+
+/* Where the source and its file are for add PATH: @conf is the recipe
+ * (1) or the dkms.conf (0) of @dir. A directory without either is dkms's
+ * usage error (1): not a source tree, and no module/version either. */
+static int locate(const char *path, const char *real, bool is_dir, char *dir, size_t dsize,
+		  char *conf, size_t csize, struct dks_error *err)
+{
+	if (!is_dir)
+		return conf_in_dir(path, dir, dsize, conf, csize, err);
+	snprintf(dir, dsize, "%s", real);
+	snprintf(conf, csize, "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
+	if (access(conf, F_OK) == 0)
+		return dks_prebuild_recipe(conf, err) < 0 ? -1 : 1;
+	snprintf(conf, csize, "%s/dkms.conf", dir);
+	if (access(conf, F_OK) < 0)
+		return dks_err(err, 0, "Arguments <module> and <module-version> are not specified "
+				       "(%s holds no dkms.conf)", path);
+	return 0;
+}
+
 /* A source directory, or the dkms.conf in one. */
 static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, char **post_add,
 		    struct dks_error *err)
@@ -164,21 +207,9 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, cha
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
 	if (is_recipe(real))
 		return add_recipe(ctx, real, m, v, post_add, err);
-	snprintf(dir, sizeof(dir), "%s", real);
-	if (!S_ISDIR(st.st_mode))
-		*strrchr(dir, '/') = 0;
-	snprintf(conf, sizeof(conf), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
-	if (S_ISDIR(st.st_mode) && access(conf, F_OK) == 0)
-		return dks_prebuild_recipe(conf, err) < 0 ? -1
-							  : add_recipe(ctx, conf, m, v, post_add, err);
-	snprintf(conf, sizeof(conf), "%s", S_ISDIR(st.st_mode) ? dir : real);
-	if (S_ISDIR(st.st_mode))
-		strncat(conf, "/dkms.conf", sizeof(conf) - strlen(conf) - 1);
-	/* dkms 3.x: a directory without dkms.conf is not a source tree; the
-	 * argument is then no module/version either (exit 1). */
-	if (S_ISDIR(st.st_mode) && access(conf, F_OK) < 0)
-		return dks_err(err, 0, "Arguments <module> and <module-version> are not specified "
-				       "(%s holds no dkms.conf)", path);
+	ret = locate(path, real, S_ISDIR(st.st_mode), dir, sizeof(dir), conf, sizeof(conf), err);
+	if (ret != 0)
+		return ret < 0 ? -1 : add_recipe(ctx, conf, m, v, post_add, err);
 	ret = check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);

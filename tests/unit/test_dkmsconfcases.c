@@ -483,6 +483,10 @@ Test(dkmsconfcases, a_dkms_conf_or_recipe_linked_out_of_the_source_is_refused, .
 	snprintf(args, sizeof(args), "add %s", dir);
 	cr_expect_eq(dks(&t, args), 8, "%s", t.out);
 	cr_expect(strstr(t.out, "root:") == NULL, "a line of /etc/shadow: %s", t.out);
+	/* PATH/dkms.conf: the link is not resolved into /etc as the source. */
+	snprintf(args, sizeof(args), "add %s/dkms.conf", dir);
+	cr_expect_eq(dks(&t, args), 8, "%s", t.out);
+	expect_out(&t, "a link out of its source directory");
 	cr_assert_eq(sh(&t, "rm %s/dkms.conf && ln -s /etc/shadow %s/dkms-sandbox.yaml", dir, dir),
 		     0);
 	cr_expect_eq(dks(&t, "add evil/1.0"), 8, "%s", t.out);
