@@ -175,16 +175,6 @@ static void evaluate(struct dks_build_env *env, struct candidate *c, size_t n,
 	}
 }
 
-static bool failed_build(const struct dks_tree *tr, const struct candidate *x,
-			 const struct dks_target *t)
-{
-	char log[4096];
-
-	snprintf(log, sizeof(log), "%s/%s/%s/%s/%s/log/make.log", tr->dkms_tree, x->m, x->v,
-		 t->kver, t->arch);
-	return access(log, F_OK) == 0;
-}
-
 /* One round: every candidate whose dependencies are done, built in
  * parallel, then installed. Returns how many were handled (built, or
  * failed for a dependency). */
@@ -194,12 +184,14 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 	struct dks_install_opts o = dks_ctx_install_opts(ctx);
 	struct dks_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t k = 0, *idx = calloc(n + 1, sizeof(*idx));
-	int before = *failures;
+	int before = *failures, *codes = calloc(n + 1, sizeof(*codes));
 
-	for (size_t i = 0; jobs && idx && i < n; i++)
+	for (size_t i = 0; jobs && idx && codes && i < n; i++)
 		if (!c[i].done && ready(c, n, &c[i], failures)) {
 			idx[k] = i;
-			jobs[k++] = (struct dks_job){.module = c[i].m, .version = c[i].v, .target = t};
+			jobs[k] = (struct dks_job){.module = c[i].m, .version = c[i].v, .target = t,
+						   .code = &codes[k]};
+			k++;
 		}
 	if (k) {
 		struct dks_error e = {0};
@@ -215,13 +207,11 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 		int lock;
 
 		x->done = true;
-		if (!dks_tree_is_built(env->tree, x->m, x->v, t->kver, t->arch)) {
-			/* The build said why; a failed one left its log. */
-			if (failed_build(env->tree, x, t))
-				(*failures)++;
-			else
-				x->skipped = true;
+		if (codes[j] != 0 || !dks_tree_is_built(env->tree, x->m, x->v, t->kver, t->arch)) {
+			/* The build said why: skipped (77, BUILD_EXCLUSIVE) or failed. */
+			x->skipped = codes[j] == DKS_EXIT_EXCLUDED;
 			*skips += x->skipped;
+			*failures += !x->skipped;
 			continue;
 		}
 		lock = dks_tree_lock(env->tree, x->m, &e);
@@ -241,6 +231,7 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 	}
 	free(jobs);
 	free(idx);
+	free(codes);
 	return k + (size_t)(*failures - before);
 }
 

@@ -493,3 +493,29 @@ Test(dkmsconfcases, a_dkms_conf_or_recipe_linked_out_of_the_source_is_refused, .
 	expect_out(&t, "a symbolic link: refused");
 	cr_expect(strstr(t.out, "root:") == NULL, "a line of /etc/shadow: %s", t.out);
 }
+
+/* autoinstall tells a refused build from a skipped one by its exit code:
+ * a missing patch (5, refused before any log is written) fails it (11),
+ * only BUILD_EXCLUSIVE (77) is a skip. */
+Test(dkmsconfcases, autoinstall_counts_a_refused_build_as_failed_not_skipped, .timeout = 300)
+{
+	struct it t;
+	char args[600];
+
+	setup(&t);
+	snprintf(args, sizeof(args), "autoinstall -k %s", t.kver);
+	package_of(&t, "badpatch", "badpatch", "AUTOINSTALL=yes\nPATCH[0]=missing.patch\n");
+	cr_expect_eq(dks(&t, "add badpatch/1.0"), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, args), 11, "%s", t.out);
+	expect_out(&t, "Patch missing.patch as specified in dkms.conf cannot be found");
+	cr_expect_eq(dks(&t, "remove badpatch/1.0 --all"), 0, "%s", t.out);
+	package_of(&t, "excl", "excl", "AUTOINSTALL=yes\nBUILD_EXCLUSIVE_KERNEL=\"^99\\.\"\n");
+	cr_expect_eq(dks(&t, "add excl/1.0"), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, args), 0, "only skipped: %s", t.out);
+	/* dkms: a skipped dependency leaves its dependent to the build's own
+	 * BUILD_DEPENDS check, which fails (13): autoinstall fails. */
+	package_of(&t, "after", "after", "AUTOINSTALL=yes\nBUILD_DEPENDS=excl\n");
+	cr_expect_eq(dks(&t, "add after/1.0"), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, args), 11, "%s", t.out);
+	expect_out(&t, "due to missing BUILD_DEPENDS: excl.");
+}
