@@ -175,13 +175,43 @@ static void evaluate(struct dks_build_env *env, struct candidate *c, size_t n,
 	}
 }
 
+/* After @x's build ended with @code: install it (and rebuild what was
+ * built against another version of it, dkms 3.4's do_install), or count
+ * it skipped (77, BUILD_EXCLUSIVE) or failed (the build said why). */
+static void after_build(struct dks_ctx *ctx, const struct dks_tree *tree, struct candidate *x,
+			const struct dks_target *t, int code, int *failures, int *skips)
+{
+	struct dks_install_opts o = dks_ctx_install_opts(ctx);
+	struct dks_error e = {0};
+	int lock;
+
+	x->done = true;
+	if (code != 0 || !dks_tree_is_built(tree, x->m, x->v, t->kver, t->arch)) {
+		x->skipped = code == DKS_EXIT_EXCLUDED;
+		*skips += x->skipped;
+		*failures += !x->skipped;
+		return;
+	}
+	lock = dks_tree_lock(tree, x->m, &e);
+	if (lock < 0 || dks_adopt_build(ctx, x->m, x->v, t, &e) < 0 ||
+	    dks_install(tree, x->m, x->v, t, &o, &e) < 0) {
+		dks_error_print(&e);
+		(*failures)++;
+	} else {
+		x->ok = true;
+	}
+	if (lock >= 0)
+		dks_tree_unlock(lock);
+	if (x->ok && dks_rebuild_dependents(ctx, x->m, t, &e) < 0)
+		dks_error_print(&e);
+}
+
 /* One round: every candidate whose dependencies are done, built in
  * parallel, then installed. Returns how many were handled (built, or
  * failed for a dependency). */
 static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct candidate *c,
 		       size_t n, const struct dks_target *t, int *failures, int *skips)
 {
-	struct dks_install_opts o = dks_ctx_install_opts(ctx);
 	struct dks_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t k = 0, *idx = calloc(n + 1, sizeof(*idx));
 	int before = *failures, *codes = calloc(n + 1, sizeof(*codes));
@@ -196,39 +226,13 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 	if (k) {
 		struct dks_error e = {0};
 
-		/* A failed job said why (the loop below counts it); only the
+		/* A failed job said why (after_build counts it); only the
 		 * scheduler's own failure is left to say. */
 		if (dks_build_all(env, jobs, k, NULL, &e) < 0)
 			dks_error_print(&e);
 	}
-	for (size_t j = 0; j < k; j++) {
-		struct candidate *x = &c[idx[j]];
-		struct dks_error e = {0};
-		int lock;
-
-		x->done = true;
-		if (codes[j] != 0 || !dks_tree_is_built(env->tree, x->m, x->v, t->kver, t->arch)) {
-			/* The build said why: skipped (77, BUILD_EXCLUSIVE) or failed. */
-			x->skipped = codes[j] == DKS_EXIT_EXCLUDED;
-			*skips += x->skipped;
-			*failures += !x->skipped;
-			continue;
-		}
-		lock = dks_tree_lock(env->tree, x->m, &e);
-		if (lock < 0 || dks_adopt_build(ctx, x->m, x->v, t, &e) < 0 ||
-		    dks_install(env->tree, x->m, x->v, t, &o, &e) < 0) {
-			dks_error_print(&e);
-			(*failures)++;
-		} else {
-			x->ok = true;
-		}
-		if (lock >= 0)
-			dks_tree_unlock(lock);
-		/* dkms 3.4: an install rebuilds what was built against another
-		 * version of it (BUILD_DEPENDS_REBUILD). */
-		if (x->ok && dks_rebuild_dependents(ctx, x->m, t, &e) < 0)
-			dks_error_print(&e);
-	}
+	for (size_t j = 0; j < k; j++)
+		after_build(ctx, env->tree, &c[idx[j]], t, codes[j], failures, skips);
 	free(jobs);
 	free(idx);
 	free(codes);
