@@ -30,6 +30,7 @@ struct dks_build_env {
 struct dks_job {
 	const char *module, *version;
 	const struct dks_target *target;
+	int *code; /* dks_build_all: the job's exit code here (0, 77, ...), or NULL */
 };
 
 /* Run one job to the end: evaluate the spec, build in a sandbox, collect,

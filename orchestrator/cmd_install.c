@@ -20,6 +20,7 @@
 #include "dks/kernel.h"
 #include "dks/mok.h"
 #include "dks/installer.h"
+#include "rebuild.h"
 
 static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
 		   struct dks_error *err)
@@ -80,6 +81,8 @@ static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct 
 				      : dks_uninstall(&ctx->tree, m, v, &t[i], &o, err);
 	}
 	dks_tree_unlock(lock);
+	for (size_t i = 0; ret == 0 && install && i < n; i++)
+		ret = dks_rebuild_dependents(ctx, m, &t[i], err);
 	return ret;
 }
 

@@ -182,6 +182,17 @@ static int find_headers(struct eval *e, const struct dks_spec_target *t,
 	return 0;
 }
 
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* A module's own dkms.conf (named inside its source) that is a link out
+ * of the source is refused: its target would be bound into the sandbox
+ * and its lines shown in errors (a link to /etc/shadow). An
+ * administrator's conf named elsewhere is taken where it is. */
 static int eval_paths(struct eval *e, const char *source_dir, const struct dks_spec_target *t,
 		      const struct dks_eval_opts *o, struct dks_error *err)
 {
@@ -192,19 +203,17 @@ static int eval_paths(struct eval *e, const char *source_dir, const struct dks_s
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, errno, "%s", e->conf);
 	if (source_dir && !(e->rsource = realpath(source_dir, NULL)))
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", source_dir);
+	if (source_dir && below(e->conf, source_dir) && !below(e->rconf, e->rsource))
+		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0,
+				    "%s: a link out of its source directory %s: refused (nothing "
+				    "outside a module's source is read for it)",
+				    e->conf, source_dir);
 	guess_module(e, e->rsource ? e->rsource : source_dir ? source_dir : "");
 	if (o->module && o->version) {
 		snprintf(e->module, sizeof(e->module), "%s", o->module);
 		snprintf(e->version, sizeof(e->version), "%s", o->version);
 	}
 	return find_headers(e, t, o, err);
-}
-
-static bool below(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
 /* The files the shell reads, read-only: the source dir (with the conf,
@@ -263,24 +272,6 @@ static int eval_run(struct eval *e, const struct dks_spec_target *t, const struc
 	return dks_shell_eval(&j, out, len, err);
 }
 
-/* dkms checks at build time that each patch is in patches/; we know the
- * source now, so say it now (exit 5). */
-static int check_patches(const struct eval *e, const struct dks_spec *s, struct dks_error *err)
-{
-	for (size_t i = 0; e->rsource && i < s->n_patches; i++) {
-		cleanup_free char *path = NULL;
-		struct stat st;
-
-		if (asprintf(&path, "%s/patches/%s", e->rsource, s->patches[i].file) < 0)
-			return dks_err(err, ENOMEM, "%s", e->conf);
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			return dks_err_code(err, DKS_EXIT_PATCH_MISSING, 0,
-					    "%s: PATCH %s: no such file %s", e->conf,
-					    s->patches[i].file, path);
-	}
-	return 0;
-}
-
 int dks_dkmsconf_eval(const char *conf, const char *source_dir, const struct dks_spec_target *t,
 		      const struct dks_eval_opts *o, struct dks_spec **out, struct dks_error *err)
 {
@@ -297,10 +288,6 @@ int dks_dkmsconf_eval(const char *conf, const char *source_dir, const struct dks
 	    eval_run(&e, t, o, &records, &len, err) < 0 ||
 	    dks_dkmsconf_parse(records, len, conf, t, &s, err) < 0)
 		return -1;
-	if (check_patches(&e, s, err) < 0) {
-		dks_spec_free(s);
-		return -1;
-	}
 	*out = s;
 	return 0;
 }

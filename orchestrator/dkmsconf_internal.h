@@ -24,7 +24,9 @@
  * The directives dkms reads (dkms 3.x), scalars and arrays. One list makes
  * both the parser's table and the driver's word lists, so they cannot
  * disagree. REMAKE_INITRD and MODULES_CONF* are deprecated: only their
- * presence matters (a warning).
+ * presence matters (a warning). BUILD_EXCLUSIVE_* are arrays (dkms 3.4):
+ * element 0 (the plain variable) applies to the package, element i >= 1
+ * to module i only.
  */
 #define DKS_SCALARS(X)                                                                             \
 	X(PACKAGE_NAME)                                                                            \
@@ -37,11 +39,7 @@
 	X(POST_INSTALL)                                                                            \
 	X(POST_REMOVE)                                                                             \
 	X(AUTOINSTALL)                                                                             \
-	X(BUILD_EXCLUSIVE_KERNEL)                                                                  \
-	X(BUILD_EXCLUSIVE_KERNEL_MIN)                                                              \
-	X(BUILD_EXCLUSIVE_KERNEL_MAX)                                                              \
-	X(BUILD_EXCLUSIVE_ARCH)                                                                    \
-	X(BUILD_EXCLUSIVE_CONFIG)                                                                  \
+	X(BUILD_DEPENDS_REBUILD)                                                                   \
 	X(NO_WEAK_MODULES)                                                                         \
 	X(OBSOLETE_BY)                                                                             \
 	X(REMAKE_INITRD)
@@ -56,6 +54,11 @@
 	X(PATCH)                                                                                   \
 	X(PATCH_MATCH)                                                                             \
 	X(BUILD_DEPENDS)                                                                           \
+	X(BUILD_EXCLUSIVE_KERNEL)                                                                  \
+	X(BUILD_EXCLUSIVE_KERNEL_MIN)                                                              \
+	X(BUILD_EXCLUSIVE_KERNEL_MAX)                                                              \
+	X(BUILD_EXCLUSIVE_ARCH)                                                                    \
+	X(BUILD_EXCLUSIVE_CONFIG)                                                                  \
 	X(MODULES_CONF)                                                                            \
 	X(MODULES_CONF_ALIAS_TYPE)                                                                 \
 	X(MODULES_CONF_OBSOLETES)                                                                  \
