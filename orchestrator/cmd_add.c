@@ -169,6 +169,8 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, cha
 	snprintf(conf, sizeof(conf), "%s", S_ISDIR(st.st_mode) ? dir : real);
 	if (S_ISDIR(st.st_mode))
 		strncat(conf, "/dkms.conf", sizeof(conf) - strlen(conf) - 1);
+	if (ctx->cli.conf) /* dkms's -c */
+		snprintf(conf, sizeof(conf), "%s", ctx->cli.conf);
 	ret = check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);
@@ -204,7 +206,11 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, char **p
 		dks_recipe_free(r);
 		return ret;
 	}
-	snprintf(file, sizeof(file), "%s/dkms.conf", dir);
+	/* dkms's -c: that file instead of the module's */
+	if (ctx->cli.conf)
+		snprintf(file, sizeof(file), "%s", ctx->cli.conf);
+	else
+		snprintf(file, sizeof(file), "%s/dkms.conf", dir);
 	ret = check_conf(ctx, file, dir, &spec, err);
 	if (ret == 0 && (strcmp(spec->name, m) || strcmp(spec->version, v)))
 		ret = dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: declares %s/%s, not %s/%s", file,

@@ -250,9 +250,7 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	struct dks_target t = {0};
 	int ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
 
-	/* dkms: the kernel hooks take exactly one -k (exit 4 otherwise). */
-	if (ret == 0 && h != AUTOINSTALL && ctx.cli.n_kernels != 1)
-		ret = dks_err_code(&err, DKS_EXIT_HOOK_USAGE, 0, "%s: give exactly one -k KVER", verb);
+	/* The kernel hooks have exactly one -k here (argrules.c: 4 otherwise). */
 	if (ret == 0 && h == PRERM)
 		ret = dks_target_bare(ctx.cli.kernels[0], ctx.cli.kernelsourcedir,
 				      ctx.cfg.install_tree, &t, &err);

@@ -29,6 +29,10 @@ static int add_target(struct targets *ts, const char *spec, const struct dks_ctx
 	if (dks_target_resolve(spec, ctx->cli.kernelsourcedir, ctx->cfg.install_tree,
 			       &ts->t[ts->n], err) < 0)
 		return -1;
+	if (dks_ctx_kernel_config(ctx, &ts->t[ts->n], err) < 0) {
+		dks_target_clear(&ts->t[ts->n]);
+		return -1;
+	}
 	if (ctx->cli.arch && strcmp(ctx->cli.arch, ts->t[ts->n].arch) != 0) {
 		free(ts->t[ts->n].arch);
 		ts->t[ts->n].arch = strdup(ctx->cli.arch);
@@ -101,7 +105,8 @@ int cmd_build(int argc, char **argv)
 	} else {
 		struct dks_build_env env = {.cfg = &ctx.cfg, .tree = &ctx.tree,
 					    .profile = ctx.profile, .jobserver = {-1, -1},
-					    .jobs = ctx.cfg.jobs, .force = ctx.cli.force};
+					    .jobs = ctx.cfg.jobs, .force = ctx.cli.force,
+					    .verbose = ctx.cli.verbose, .conf = ctx.cli.conf};
 
 		struct dks_build_summary sum = {0};
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The environment of a DKMS verb: options, configuration, tree, profile. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,28 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	return 0;
 }
 
+/* -q: dkms's `exec >/dev/null 2>&1`, errors included. */
+static void quiet(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
 int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 		 struct dks_error *err)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0 ||
-	    dks_config_load(ctx->cli.config, &ctx->cfg, err) < 0 ||
+	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0)
+		return -1;
+	if (ctx->cli.quiet)
+		quiet();
+	if (dks_config_load(ctx->cli.sandbox_config, &ctx->cfg, err) < 0 ||
 	    apply_options(&ctx->cli, &ctx->cfg, err) < 0)
 		return -1;
 	/* --toolchain / toolchain: NAME means an imported image. */
@@ -89,6 +106,20 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 	*v = ctx->cli.version;
 	if (!*m || !*v)
 		return dks_err(err, 0, "give the module as module/version or -m MODULE -v VERSION");
+	return 0;
+}
+
+int dks_ctx_kernel_config(const struct dks_ctx *ctx, struct dks_target *t, struct dks_error *err)
+{
+	char *path;
+
+	if (!ctx->cli.kernel_config)
+		return 0;
+	path = realpath(ctx->cli.kernel_config, NULL);
+	if (!path)
+		return dks_err(err, errno, "--config %s", ctx->cli.kernel_config);
+	free(t->config);
+	t->config = path;
 	return 0;
 }
 
