@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* dkms-sandbox: the command line. Verbs are dispatched from a table; the
  * verb may stand anywhere among the options, as with dkms. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,18 +117,23 @@ static int no_verb(int argc, char **argv)
 	return 1;
 }
 
-/* The verb's own argv: the verb first, then every other argument. */
+/* The verb's own argv: the verb first, then every other argument in
+ * order; for toolchain, whose own words (import NAME FILE) follow it, the
+ * options given before it go last. */
 static int dispatch(const struct verb *v, int argc, char **argv, int at)
 {
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	bool words = strcmp(v->name, "toolchain") == 0;
 	int n = 0;
 
 	if (!args)
 		return 1;
 	args[n++] = argv[at];
-	for (int i = 1; i < argc; i++)
+	for (int i = words ? at + 1 : 1; i < argc; i++)
 		if (i != at)
 			args[n++] = argv[i];
+	for (int i = 1; words && i < at; i++)
+		args[n++] = argv[i];
 	n = v->run(n, args);
 	free(args);
 	return n;

@@ -214,6 +214,15 @@ Test(dkmscli, every_kernel_form_names_the_kernel)
 		says(&r, forms[i], 21, "kernel 0.0.0-nope: no headers");
 }
 
+/* toolchain's own words follow it; options may still come first. */
+Test(dkmscli, options_before_toolchain_leave_its_words_in_place)
+{
+	struct run r;
+
+	cr_expect_eq(ours(&r, "--profile default toolchain list"), 0, "%s", r.out);
+	cr_expect(strstr(r.out, "NAME"), "%s", r.out);
+}
+
 Test(dkmscli, verb_help_exits_0_with_the_verbs_usage)
 {
 	const char *const verbs[] = {"add", "build", "unbuild", "remove", "install", "uninstall",
