@@ -182,7 +182,8 @@ static int positional(struct dks_cli *c, const char *arg, const char *verb,
 	if (!toolchain && dks_cli_is_verb(arg))
 		return dks_err_code(err, DKS_EXIT_TWO_ACTIONS, 0,
 				    "cannot specify more than one action: %s and %s", verb, arg);
-	if (is_path(arg) && (!toolchain || c->module)) {
+	/* toolchain import NAME FILE|DIR: any file or directory after NAME */
+	if (toolchain ? c->module && access(arg, F_OK) == 0 : is_path(arg)) {
 		c->path = arg;
 		return 0;
 	}
