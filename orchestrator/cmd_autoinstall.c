@@ -190,7 +190,8 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)
 {
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
-				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
+				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
+				    .verbose = ctx->cli.verbose};
 	struct candidate *c = NULL;
 	size_t n = 0, pending;
 	int failures = 0, skips = 0;

@@ -214,6 +214,28 @@ Test(dkmscli, every_kernel_form_names_the_kernel)
 		says(&r, forms[i], 21, "kernel 0.0.0-nope: no headers");
 }
 
+/* dkms's pairing: one -a for every -k; or one per -k in order, a -k K/A
+ * counting as one (unbuild says each kernel and arch it looked at). */
+Test(dkmscli, arches_pair_with_kernels_as_dkms_pairs_them)
+{
+	char *dir = sbt_mkdtemp(NULL), out[4096];
+	const char *const cases[][2] = {
+	    {"-k k1 -k k2 -a a1", "k1, a1: not built\nhello/1.0, k2, a1: not built"},
+	    {"-k k1/a1 -k k2 -a a2", "k1, a1: not built\nhello/1.0, k2, a2: not built"},
+	    {"--arch=a3 --kernelver k1", "k1, a3: not built\n"},
+	};
+
+	sbt_must("mkdir -p %s/t/hello/1.0 %s/src/hello-1.0 && ln -s %s/src/hello-1.0 "
+		 "%s/t/hello/1.0/source", dir, dir, dir, dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_eq(sbt_sh(out, sizeof(out), "%s unbuild hello/1.0 %s --dkmstree %s/t "
+				    "--sourcetree %s/src --installtree %s", getenv("DKS_BIN"),
+				    cases[i][0], dir, dir, dir), 0, "%s: %s", cases[i][0], out);
+		cr_expect(strstr(out, cases[i][1]), "%s: %s", cases[i][0], out);
+	}
+	free(dir);
+}
+
 /* toolchain's own words follow it; options may still come first. */
 Test(dkmscli, options_before_toolchain_leave_its_words_in_place)
 {
