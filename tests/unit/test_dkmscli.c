@@ -322,15 +322,19 @@ Test(dkmscli, sandbox_config_is_the_yaml_and_c_is_not)
 
 	sbt_must("mkdir -p %s/t/hello/1.0 %s/src/hello-1.0 && ln -s %s/src/hello-1.0 "
 		 "%s/t/hello/1.0/source && echo 'dkmstree: %s/t' > %s/c.yaml && "
-		 "echo 'no_such_key: 1' > %s/bad.yaml", dir, dir, dir, dir, dir, dir, dir);
+		 "echo 'no_such_key: 1' > %s/bad.yaml && "
+		 "printf 'sourcetree: %s/src\ninstalltree: %s\n' >> %s/c.yaml",
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --sandbox-config %s/c.yaml", getenv("DKS_BIN"),
 			    dir), 0, "%s", out);
 	cr_expect_str_eq(out, "hello/1.0: added\n");
-	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --dkmstree %s/t --sandbox-config %s/bad.yaml",
-			    getenv("DKS_BIN"), dir, dir), 1, "%s", out);
+	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --dkmstree %s/t --sourcetree %s/src "
+			    "--installtree %s --sandbox-config %s/bad.yaml", getenv("DKS_BIN"), dir,
+			    dir, dir, dir), 1, "%s", out);
 	cr_expect(strstr(out, "no_such_key"), "%s", out);
-	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --dkmstree %s/t -c %s/bad.yaml",
-			    getenv("DKS_BIN"), dir, dir), 0, "-c read the YAML: %s", out);
+	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --dkmstree %s/t --sourcetree %s/src "
+			    "--installtree %s -c %s/bad.yaml", getenv("DKS_BIN"), dir, dir, dir, dir),
+		     0, "-c read the YAML: %s", out);
 	free(dir);
 }
 
