@@ -4,9 +4,11 @@
  *     [--kernelsourcedir DIR] [--force] [-j N]
  * Every module for every kernel, in parallel, one jobserver for all.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "build.h"
 #include "cli.h"
@@ -46,12 +48,10 @@ static int resolve_targets(const struct dks_ctx *ctx, struct targets *ts, struct
 {
 	if (ctx->cli.all)
 		return dks_targets_installed(ctx->cfg.install_tree, &ts->t, &ts->n, err);
-	if (ctx->cli.n_kernels == 0) {
-		ts->t = calloc(1, sizeof(*ts->t));
-		if (!ts->t || dks_target_running(ctx->cfg.install_tree, ts->t, err) < 0)
-			return -1;
-		ts->n = 1;
-		return 0;
+	if (ctx->cli.n_kernels == 0) { /* the running one, with -a's arch as dkms */
+		struct utsname u;
+
+		return uname(&u) < 0 ? dks_err(err, errno, "uname") : add_target(ts, u.release, ctx, err);
 	}
 	if (ctx->cli.kernelsourcedir && ctx->cli.n_kernels > 1)
 		return dks_err(err, 0, "build: --kernelsourcedir goes with exactly one -k");
