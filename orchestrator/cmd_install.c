@@ -146,9 +146,12 @@ static int match_args(const struct dks_ctx *ctx, struct dks_error *err)
 
 	if (!c->templatekernel || c->n_kernels != 1)
 		return dks_err(err, 0, "match: usage: match --templatekernel KVER -k KVER [MODULE]");
-	if (strcmp(c->templatekernel, c->kernels[0]) == 0)
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "match: the templatekernel and the specified kernel version are the same: %s",
-				    c->kernels[0]);
+	/* -k KVER, or KVER/ARCH once paired with -a */
+	if (strncmp(c->templatekernel, c->kernels[0], strcspn(c->kernels[0], "/")) == 0 &&
+	    strlen(c->templatekernel) == strcspn(c->kernels[0], "/"))
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
+				    "match: the templatekernel and the specified kernel version are "
+				    "the same: %s", c->templatekernel);
 	snprintf(dir, sizeof(dir), "%s/%s", ctx->tree.dkms_tree, c->module ? c->module : "");
 	if (c->module && (dks_tree_check_name("module", c->module, err) < 0 ||
 			  access(dir, F_OK) != 0))

@@ -62,7 +62,8 @@ static const struct dks_opt opts[] = {
     {"--no-depmod", 0, OPT_NO_DEPMOD, NULL},
     {"--modprobe-on-install", 0, OPT_MODPROBE, NULL},
     {"--debug", 0, OPT_NOTED,
-     "traces dkms's own shell; dkms-sandbox has none to trace: no effect (--verbose shows make's output)"},
+     "traces dkms's own shell; dkms-sandbox has none to trace: no effect "
+     "(--verbose shows make's output)"},
     {"-j", ARG, OPT_JOBS, NULL},
     {"--help", 0, OPT_HELP, NULL},
     {"-h", 0, OPT_HELP, NULL},

@@ -103,6 +103,8 @@ Test(dkmscli, match_with_the_template_as_its_kernel_is_refused_with_2)
 
 	snprintf(args, sizeof(args), "match --templatekernel=%s -k %s", k, k);
 	refused(args, 2, "the templatekernel and the specified kernel version are the same");
+	snprintf(args, sizeof(args), "match --templatekernel %s -k %s -a any", k, k);
+	refused(args, 2, "the templatekernel and the specified kernel version are the same");
 	free(k);
 }
 
