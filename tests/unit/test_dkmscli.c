@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "insttest.h"
 #include "modtest.h"
 #include "sbtest.h"
 
@@ -401,4 +402,19 @@ Test(dkmscli, verbose_shows_make_output_live_and_sanitized, .timeout = 300)
 			    cmd, t.opts), 0, "%s", out);
 	cr_expect(strstr(out, "LOUD-MARK ?]0;pwned?"), "a terminal gets it sanitized: %s", out);
 	cr_expect_null(strstr(out, "\033]0;"), "%s", out);
+}
+
+/* --modprobe-on-install loads only for the running kernel's /lib/modules:
+ * an install anywhere else says, in one line, that nothing was loaded. */
+Test(dkmscli, modprobe_on_install_loads_nothing_outside_lib_modules, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	cr_assert_eq(hello_on(&t, "install", t.kver, "--modprobe-on-install"), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "--modprobe-on-install: "), "%s", t.out);
+	cr_expect(strstr(t.out, "nothing loaded"), "%s", t.out);
+	cr_assert_eq(hello_on(&t, "uninstall", t.kver, ""), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
+	cr_expect_null(strstr(t.out, "modprobe"), "without the option: %s", t.out);
 }
