@@ -212,7 +212,7 @@ int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,
 		const char *val = NULL;
 		const struct dks_opt *o;
 
-		if (argv[i][0] != '-' || !argv[i][1]) {
+		if (argv[i][0] != '-') { /* dkms: "-" too is an (unknown) option */
 			if (positional(c, argv[i], verb, err) < 0)
 				return -1;
 			continue;

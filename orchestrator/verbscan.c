@@ -30,7 +30,7 @@ static int next(int argc, char **argv, int i)
 	const char *val;
 	const struct dks_opt *o;
 
-	if (argv[i][0] != '-' || !argv[i][1])
+	if (argv[i][0] != '-')
 		return i + 1;
 	o = dks_opt_find(argv[i], &val);
 	if (o && (o->flags & DKS_OPT_ARG) && !val && i + 1 < argc)
@@ -40,7 +40,7 @@ static int next(int argc, char **argv, int i)
 
 static bool is_option(const char *arg)
 {
-	return arg[0] == '-' && arg[1];
+	return arg[0] == '-';
 }
 
 /* The first argument that is not an option (a verb, if @verb). */

@@ -128,6 +128,8 @@ Test(dkmscli, an_unknown_option_is_refused_with_2)
 {
 	refused("status --frobnicate", 2, "unknown option: --frobnicate");
 	refused("--frobnicate status", 2, "unknown option: --frobnicate");
+	refused("status -kfoo", 2, "unknown option: -kfoo"); /* dkms: no attached values */
+	refused("status - ", 2, "unknown option: - (");
 }
 
 Test(dkmscli, two_actions_are_refused_with_4)
