@@ -38,9 +38,34 @@ static unsigned rules_of(const char *verb)
 	return 0;
 }
 
+static bool yaml_name(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+/* -c and --config named our YAML before they became dkms's: an old
+ * command line would now run without its configuration (its trees, its
+ * signing key) and fall back to the machine's. Refused, not guessed. */
+static int old_config(const struct dks_cli *c, struct dks_error *err)
+{
+	const char *yaml = yaml_name(c->conf)		 ? c->conf
+			   : yaml_name(c->kernel_config) ? c->kernel_config
+							 : NULL;
+
+	if (!yaml)
+		return 0;
+	return dks_err(err, 0, "%s: -c is dkms's dkms.conf and --config the kernel's .config; "
+		       "dkms-sandbox's YAML configuration is --sandbox-config FILE", yaml);
+}
+
 /* dkms.in's "Sanity checking", before the verb runs. */
 static int global_rules(const struct dks_cli *c, struct dks_error *err)
 {
+	if (old_config(c, err) < 0)
+		return -1;
 	if (c->binaries_only && c->source_only)
 		return dks_err_code(err, DKS_EXIT_BOTH_ONLY, 0,
 				    "you have specified both --binaries-only and --source-only");

@@ -327,9 +327,9 @@ Test(dkmscli, sandbox_config_is_the_yaml_and_c_is_not)
 
 	sbt_must("mkdir -p %s/t/hello/1.0 %s/src/hello-1.0 && ln -s %s/src/hello-1.0 "
 		 "%s/t/hello/1.0/source && echo 'dkmstree: %s/t' > %s/c.yaml && "
-		 "echo 'no_such_key: 1' > %s/bad.yaml && "
+		 "echo 'no_such_key: 1' > %s/bad.yaml && cp %s/bad.yaml %s/bad.conf && "
 		 "printf 'sourcetree: %s/src\ninstalltree: %s\n' >> %s/c.yaml",
-		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --sandbox-config %s/c.yaml", getenv("DKS_BIN"),
 			    dir), 0, "%s", out);
 	cr_expect_str_eq(out, "hello/1.0: added\n");
@@ -338,8 +338,12 @@ Test(dkmscli, sandbox_config_is_the_yaml_and_c_is_not)
 			    dir, dir, dir), 1, "%s", out);
 	cr_expect(strstr(out, "no_such_key"), "%s", out);
 	cr_expect_eq(sbt_sh(out, sizeof(out), "%s status --dkmstree %s/t --sourcetree %s/src "
-			    "--installtree %s -c %s/bad.yaml", getenv("DKS_BIN"), dir, dir, dir, dir),
-		     0, "-c read the YAML: %s", out);
+			    "--installtree %s -c %s/bad.conf", getenv("DKS_BIN"), dir, dir, dir, dir),
+		     0, "-c read a YAML: %s", out);
+	/* The old spellings of --sandbox-config are refused, never ignored:
+	 * the command would run with the machine's trees and key instead. */
+	refused("status -c /etc/dkms-sandbox/config.yaml", 1, "--sandbox-config FILE");
+	refused("install hello/1.0 --config=x.yml", 1, "--sandbox-config FILE");
 	free(dir);
 }
 
