@@ -93,6 +93,8 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 	if (!src)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: not added", m, v);
 	spec_target(env, target, &st);
+	if (env->conf) /* dkms's -c: the administrator's file, still evaluated in a sandbox */
+		return dks_dkmsconf_eval(env->conf, src, &st, &o, out, err);
 	snprintf(path, sizeof(path), "%s/%s", src, DKS_RECIPE_IN_SOURCE);
 	if (access(path, F_OK) == 0)
 		return dks_prebuild_recipe(path, err) < 0 ? -1 : recipe_spec(path, &st, out, err);
@@ -244,6 +246,8 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	build_dir_in(j, in_build, sizeof(in_build));
 	dks_sandbox_set_profile(sb, env->profile);
 	dks_sandbox_set_stdio(sb, d->null_fd, d->log_fd, d->log_fd);
+	if (env->verbose) /* make's output live, sanitized for a terminal */
+		dks_sandbox_set_tee(sb, STDOUT_FILENO);
 	if (dks_sandbox_set_kernel(sb, j->target->kver, j->target->headers, err) < 0) {
 		if (err->reason == DKS_SANDBOX_NO_HEADERS)
 			err->exit_code = DKS_EXIT_NO_HEADERS; /* dkms: 21 */

@@ -179,8 +179,8 @@ static int conf_in_dir(const char *path, char *dir, size_t dsize, char *conf, si
 /* Where the source and its file are for add PATH: @conf is the recipe
  * (1) or the dkms.conf (0) of @dir. A directory without either is dkms's
  * usage error (1): not a source tree, and no module/version either. */
-static int locate(const char *path, const char *real, bool is_dir, char *dir, size_t dsize,
-		  char *conf, size_t csize, struct dks_error *err)
+static int locate(const char *path, const char *real, bool is_dir, bool conf_given, char *dir,
+		  size_t dsize, char *conf, size_t csize, struct dks_error *err)
 {
 	if (!is_dir)
 		return conf_in_dir(path, dir, dsize, conf, csize, err);
@@ -189,7 +189,7 @@ static int locate(const char *path, const char *real, bool is_dir, char *dir, si
 	if (access(conf, F_OK) == 0)
 		return dks_prebuild_recipe(conf, err) < 0 ? -1 : 1;
 	snprintf(conf, csize, "%s/dkms.conf", dir);
-	if (access(conf, F_OK) < 0)
+	if (!conf_given && access(conf, F_OK) < 0)
 		return dks_err(err, 0, "Arguments <module> and <module-version> are not specified "
 				       "(%s holds no dkms.conf)", path);
 	return 0;
@@ -209,9 +209,12 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, cha
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
 	if (is_recipe(real))
 		return add_recipe(ctx, real, m, v, post_add, err);
-	ret = locate(path, real, S_ISDIR(st.st_mode), dir, sizeof(dir), conf, sizeof(conf), err);
+	ret = locate(path, real, S_ISDIR(st.st_mode), ctx->cli.conf != NULL, dir, sizeof(dir),
+		     conf, sizeof(conf), err);
 	if (ret != 0)
 		return ret < 0 ? -1 : add_recipe(ctx, conf, m, v, post_add, err);
+	if (ctx->cli.conf) /* dkms's -c */
+		snprintf(conf, sizeof(conf), "%s", ctx->cli.conf);
 	ret = check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);
@@ -247,7 +250,11 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, char **p
 		dks_recipe_free(r);
 		return ret;
 	}
-	snprintf(file, sizeof(file), "%s/dkms.conf", dir);
+	/* dkms's -c: that file instead of the module's */
+	if (ctx->cli.conf)
+		snprintf(file, sizeof(file), "%s", ctx->cli.conf);
+	else
+		snprintf(file, sizeof(file), "%s/dkms.conf", dir);
 	ret = check_conf(ctx, file, dir, &spec, err);
 	if (ret == 0 && (strcmp(spec->name, m) || strcmp(spec->version, v)))
 		ret = dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: declares %s/%s, not %s/%s", file,

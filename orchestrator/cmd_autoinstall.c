@@ -245,7 +245,8 @@ static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, size_t *
 		       struct dks_error *err)
 {
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
-				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
+				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
+				    .verbose = ctx->cli.verbose};
 	struct candidate *c = NULL;
 	size_t n = 0, pending;
 	int failures = 0, skips = 0;
@@ -323,9 +324,7 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	size_t installed = 0;
 	int ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
 
-	/* dkms: the kernel hooks take exactly one -k (exit 4 otherwise). */
-	if (ret == 0 && h != AUTOINSTALL && ctx.cli.n_kernels != 1)
-		ret = dks_err_code(&err, DKS_EXIT_HOOK_USAGE, 0, "%s: give exactly one -k KVER", verb);
+	/* The kernel hooks have exactly one -k here (argrules.c: 4 otherwise). */
 	if (ret == 0 && h != PRERM && autoinstall_disabled(&ctx)) {
 		dks_ctx_close(&ctx);
 		return 0;

@@ -2,6 +2,7 @@
 /* The environment of a DKMS verb: options, configuration, tree, profile. */
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,7 @@ static int framework_of(struct dks_ctx *ctx, struct dks_error *err)
 	bool needed = false;
 	int rc;
 
-	if (dks_config_load(c->config, &first, err) < 0)
+	if (dks_config_load(c->sandbox_config, &first, err) < 0)
 		return -1;
 	path = c->dkmsframework ? c->dkmsframework
 	       : first.dkms_framework ? first.dkms_framework : DKS_DEFAULT_FRAMEWORK;
@@ -99,16 +100,33 @@ static int framework_under(struct dks_config *cfg, void *fw, struct dks_error *e
 static int load_config(struct dks_ctx *ctx, struct dks_error *err)
 {
 	if (framework_of(ctx, err) < 0 ||
-	    dks_config_load_under(ctx->cli.config, framework_under, &ctx->fw, &ctx->cfg, err) < 0)
+	    dks_config_load_under(ctx->cli.sandbox_config, framework_under, &ctx->fw, &ctx->cfg, err) < 0)
 		return -1;
 	return apply_options(&ctx->cli, &ctx->cfg, err);
+}
+
+/* -q: dkms's `exec >/dev/null 2>&1`, errors included. */
+static void quiet(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
 }
 
 int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 		 struct dks_error *err)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0 || load_config(ctx, err) < 0)
+	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0)
+		return -1;
+	if (ctx->cli.quiet)
+		quiet();
+	if (load_config(ctx, err) < 0)
 		return -1;
 	/* --toolchain / toolchain: NAME means an imported image. */
 	if (ctx->cfg.toolchain) {
@@ -150,6 +168,20 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 	*v = ctx->cli.version;
 	if (!*m || !*v)
 		return dks_err(err, 0, "give the module as module/version or -m MODULE -v VERSION");
+	return 0;
+}
+
+int dks_ctx_kernel_config(const struct dks_ctx *ctx, struct dks_target *t, struct dks_error *err)
+{
+	char *path;
+
+	if (!ctx->cli.kernel_config)
+		return 0;
+	path = realpath(ctx->cli.kernel_config, NULL);
+	if (!path)
+		return dks_err(err, errno, "--config %s", ctx->cli.kernel_config);
+	free(t->config);
+	t->config = path;
 	return 0;
 }
 

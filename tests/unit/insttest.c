@@ -40,7 +40,7 @@ void setup(struct it *t)
 	snprintf(t->other, sizeof(t->other), "%.255s", t->out);
 	snprintf(t->opts, sizeof(t->opts),
 		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/root/lib/modules "
-		 "--config %s/config.yaml",
+		 "--sandbox-config %s/config.yaml",
 		 t->root, t->root, t->root, t->root);
 	/* The key's directories must be root's (key hygiene): so is this one. */
 	/* The keys come from the configuration file; generate-mok takes them as options. */
