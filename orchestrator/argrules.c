@@ -99,7 +99,7 @@ static int verb_rules_check(const struct dks_cli *c, const char *verb, unsigned 
 				    "parameters on the command line", verb);
 	if ((r & NEEDS_MV) && !c->path && (!c->module || !c->version))
 		return dks_err_code(err, DKS_EXIT_FAILURE, 0,
-				    "arguments <module> and <module-version> are not specified "
+				    "Arguments <module> and <module-version> are not specified "
 				    "(%s <module>/<module-version>, %s -m <module>/<module-version> "
 				    "or %s -m <module> -v <module-version>)", verb, verb, verb);
 	return 0;

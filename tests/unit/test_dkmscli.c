@@ -117,11 +117,11 @@ Test(dkmscli, a_verb_without_module_and_version_is_refused_with_1)
 	char args[256];
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		refused(verbs[i], 1, "arguments <module> and <module-version> are not specified");
+		refused(verbs[i], 1, "Arguments <module> and <module-version> are not specified");
 		snprintf(args, sizeof(args), "%s -m hello", verbs[i]);
-		refused(args, 1, "arguments <module> and <module-version> are not specified");
+		refused(args, 1, "Arguments <module> and <module-version> are not specified");
 	}
-	refused("add -v 1.0", 1, "arguments <module> and <module-version> are not specified");
+	refused("add -v 1.0", 1, "Arguments <module> and <module-version> are not specified");
 }
 
 Test(dkmscli, an_unknown_option_is_refused_with_2)

@@ -65,8 +65,8 @@ static int fw(struct it *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	sh(t, "%s %s -c %s/fw.yaml --dkmsframework %s/etc/framework.conf", getenv("DKS_BIN"), args,
-	   t->root, t->root);
+	sh(t, "%s %s --sandbox-config %s/fw.yaml --dkmsframework %s/etc/framework.conf",
+	   getenv("DKS_BIN"), args, t->root, t->root);
 	drop_sanitizer_lines(t->out);
 	return t->status;
 }
