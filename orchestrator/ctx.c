@@ -99,9 +99,15 @@ static int framework_under(struct dks_config *cfg, void *fw, struct dks_error *e
  * (docs/framework.md). */
 static int load_config(struct dks_ctx *ctx, struct dks_error *err)
 {
+	const char *modprobe;
+
 	if (framework_of(ctx, err) < 0 ||
 	    dks_config_load_under(ctx->cli.sandbox_config, framework_under, &ctx->fw, &ctx->cfg, err) < 0)
 		return -1;
+	/* dkms: any non-empty modprobe_on_install, as the option. */
+	modprobe = ctx->fw.val[FW_modprobe_on_install];
+	if (modprobe && *modprobe)
+		ctx->cli.modprobe_on_install = true;
 	return apply_options(&ctx->cli, &ctx->cfg, err);
 }
 

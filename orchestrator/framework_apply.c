@@ -49,7 +49,7 @@ static const struct rule {
      "ignored: modules are always copied (a link into the DKMS tree would let whoever writes "
      "the tree change an installed module)"},
     {FW_autoinstall_all_kernels, ELSEWHERE, 0, NULL},
-    {FW_modprobe_on_install, NOTE, 0, "ignored: dkms-sandbox never loads a module; run modprobe"},
+    {FW_modprobe_on_install, ELSEWHERE, 0, NULL}, /* ctx.c: as --modprobe-on-install */
     {FW_parallel_jobs, JOBS, 0, NULL},
     {FW_compress_gzip_opts, NOTE, 0,
      "ignored: modules are compressed in-process as the kernel's CONFIG_MODULE_COMPRESS_* asks"},

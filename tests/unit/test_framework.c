@@ -92,8 +92,13 @@ Test(framework, trees_and_mok_key_come_from_framework_conf, .timeout = 300)
 	snprintf(line, sizeof(line), "mok_signing_key=%s/fwkeys/k.key\\nmok_certificate=%s/fwkeys/k.pub\\n",
 		 t.root, t.root);
 	put(&t, "framework.conf.d/keys.conf", line);
+	put(&t, "framework.conf.d/modprobe.conf", "modprobe_on_install=true\n");
 	cr_assert_eq(fw(&t, "install hello/1.0 -k %s", t.kver), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "installed (signed)") != NULL, "%s", t.out);
+	/* modprobe_on_install is --modprobe-on-install: not the machine's
+	 * /lib/modules here, so it says it loads nothing. */
+	cr_expect(strstr(t.out, "--modprobe-on-install: ") && strstr(t.out, "nothing loaded"),
+		  "modprobe_on_install taken as the option: %s", t.out);
 	cr_expect(exists(&t, "dkms/hello/1.0/source"), "the framework's dkms_tree");
 	snprintf(line, sizeof(line), "root/lib/modules/%s/updates/dkms/hello.ko", t.kver);
 	cr_expect(exists(&t, line), "the framework's install_tree");
