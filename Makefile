@@ -135,7 +135,7 @@ check: deps
 
 check-run: $(BIN) $(TESTBIN) $(PROBE) $(CRASHBIN)
 	DKS_BIN=$(abspath $(BIN)) DKS_PROBE=$(abspath $(PROBE)) DKS_CRASHBIN=$(abspath $(CRASHBIN)) \
-	DKS_SRCDIR=$(CURDIR) $(TESTBIN) --jobs 2 $(TESTFLAGS)
+	DKS_SRCDIR=$(CURDIR) ./tests/hostguard.sh run $(TESTBIN) --jobs 2 $(TESTFLAGS)
 
 check-asan: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \

@@ -50,7 +50,8 @@ int dks_adopt_build(struct dks_ctx *ctx, const char *m, const char *v,
 		    const struct dks_target *t, struct dks_error *err)
 {
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree,
-				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
+				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
+				    .conf = ctx->cli.conf};
 	struct dks_spec *spec = NULL;
 	char build[PATH_MAX], manifest[PATH_MAX + 16];
 	int ret;

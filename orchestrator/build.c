@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "depends.h"
+#include "prebuild.h"
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 #include "dks/dkmsconf.h"
@@ -81,16 +83,21 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
 	struct dks_eval_opts o = {.profile = env->profile, .toolchain = env->cfg->toolchain,
 				  .kernel_headers = target->headers,
-				  .build_user = env->cfg->build_user};
+				  .build_user = env->cfg->build_user,
+				  .conf_dir = env->cfg->dkms_confdir ? env->cfg->dkms_confdir
+								      : DKS_DEFAULT_DKMS_CONFDIR,
+				  .module = m, .version = v};
 	struct dks_spec_target st;
 	char path[PATH_MAX];
 
 	if (!src)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: not added", m, v);
 	spec_target(env, target, &st);
+	if (env->conf) /* dkms's -c: the administrator's file, still evaluated in a sandbox */
+		return dks_dkmsconf_eval(env->conf, src, &st, &o, out, err);
 	snprintf(path, sizeof(path), "%s/%s", src, DKS_RECIPE_IN_SOURCE);
 	if (access(path, F_OK) == 0)
-		return recipe_spec(path, &st, out, err);
+		return dks_prebuild_recipe(path, err) < 0 ? -1 : recipe_spec(path, &st, out, err);
 	snprintf(path, sizeof(path), "%s/dkms.conf", src);
 	if (access(path, F_OK) < 0)
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: no dkms.conf or %s in %s", m,
@@ -239,6 +246,8 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	build_dir_in(j, in_build, sizeof(in_build));
 	dks_sandbox_set_profile(sb, env->profile);
 	dks_sandbox_set_stdio(sb, d->null_fd, d->log_fd, d->log_fd);
+	if (env->verbose) /* make's output live, sanitized for a terminal */
+		dks_sandbox_set_tee(sb, STDOUT_FILENO);
 	if (dks_sandbox_set_kernel(sb, j->target->kver, j->target->headers, err) < 0) {
 		if (err->reason == DKS_SANDBOX_NO_HEADERS)
 			err->exit_code = DKS_EXIT_NO_HEADERS; /* dkms: 21 */
@@ -334,29 +343,6 @@ void dks_print_log_tail(const char *path, int lines)
 		n && buf[n - 1] != '\n' ? "\n" : "");
 }
 
-/* Builds of m/v this one needs (BUILD_DEPENDS) must be there. */
-static int check_depends(const struct dks_build_env *env, const struct dks_spec *s,
-			 const struct dks_job *j, struct dks_error *err)
-{
-	for (size_t i = 0; i < s->n_build_depends; i++) {
-		struct dks_status *st = NULL;
-		size_t n = 0;
-		bool built = false;
-
-		if (dks_tree_status(env->tree, s->build_depends[i], NULL, &st, &n, err) < 0)
-			return -1;
-		for (size_t k = 0; k < n; k++)
-			built |= st[k].kver && strcmp(st[k].kver, j->target->kver) == 0 &&
-				 st[k].state != DKS_ADDED;
-		dks_status_free(st, n);
-		if (!built)
-			return dks_err_code(err, DKS_EXIT_BUILD_DEPENDS, 0,
-					    "%s/%s, %s: BUILD_DEPENDS %s is not built for this kernel",
-					    j->module, j->version, j->target->kver, s->build_depends[i]);
-	}
-	return 0;
-}
-
 /* An empty build directory in the tree, owned by the build user. */
 static char *make_build_dir(const struct dks_build_env *env, const struct dks_job *j,
 			    uid_t uid, gid_t gid, struct dks_error *err)
@@ -419,13 +405,20 @@ static int prepare_job(const struct dks_build_env *env, const struct dks_job *j,
 {
 	char log[PATH_MAX];
 
+	const struct dks_spec_target st = {.kver = j->target->kver, .arch = j->target->arch};
+	cleanup_free char *src = dks_tree_source_dir(env->tree, j->module, j->version);
+
 	if (dks_build_spec(env, j->module, j->version, j->target, &js->spec, err) < 0)
 		return -1;
 	for (size_t i = 0; i < js->spec->n_warnings; i++)
 		dks_warn("%s", js->spec->warnings[i]);
-	if (dks_spec_check_exclusive(js->spec, &(struct dks_spec_target){.kver = j->target->kver,
-				     .arch = j->target->arch}, j->target->config, err) != 0 ||
-	    check_depends(env, js->spec, j, err) < 0)
+	/* dkms's order: BUILD_EXCLUSIVE (77), the source (8), BUILD_DEPENDS
+	 * (13), the patches (5). */
+	if (dks_spec_exclude_modules(js->spec, &st, j->target->config, err) != 0 ||
+	    (src && dks_prebuild_source(src, err) < 0) ||
+	    dks_depends_check(env->tree, js->spec, j->module, j->version, j->target->kver,
+			      j->target->arch, env->force, err) < 0 ||
+	    (src && dks_prebuild_patches(js->spec, src, err) < 0))
 		return -1;
 	warn_compiler(env, j);
 	js->staged = dks_tree_stage(env->tree, j->module, j->version, j->target->kver,
@@ -559,7 +552,9 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	if (dirfd < 0)
 		return dks_err(err, errno, "%s/%s: the build directory", j->module, j->version);
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
-	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
+	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0 ||
+	    dks_depends_record(env->tree, js->spec, j->target->kver, j->target->arch, js->staged,
+			       env->force, err) < 0)
 		return -1;
 	return dks_build_write_handoff(js->spec, js->staged, err);
 }

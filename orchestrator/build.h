@@ -25,11 +25,14 @@ struct dks_build_env {
 	int jobserver[2]; /* this build's make jobserver pipe, or -1 (jobs.c) */
 	int jobs;         /* -j N: the run's; in a worker, its build's share */
 	bool force;
+	bool verbose;     /* --verbose: make's output on stdout too, live */
+	const char *conf; /* -c FILE: read instead of the module's dkms.conf */
 };
 
 struct dks_job {
 	const char *module, *version;
 	const struct dks_target *target;
+	int *code; /* dks_build_all: the job's exit code here (0, 77, ...), or NULL */
 };
 
 /* Run one job to the end: evaluate the spec, build in a sandbox, collect,

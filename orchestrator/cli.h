@@ -12,13 +12,15 @@
 #include "dks/profile.h"
 #include "dks/tree.h"
 #include "dks/installer.h"
+#include "framework.h"
 #include "hooks.h"
 
 #define DKS_MAX_KERNELS 64
 
-/* dkms's common options (facts.md): -m -v -k KVER[/ARCH]... -a --all
- * --force -j --kernelsourcedir --dkmstree --sourcetree --installtree -q
- * --verbose -c, and `module/version` or a path as the argument. */
+/* dkms 3.x's command line (dkms.in's own parser, docs/dkms-sandbox.8):
+ * options before or after the verb, in any order; -m M[/V] -v V,
+ * -k KVER[/ARCH]... -a ARCH... (paired as dkms pairs them), --all,
+ * `module/version`, a source directory or a dkms.conf as the argument. */
 #define DKS_MAX_MODULES 64
 
 struct dks_cli {
@@ -27,18 +29,28 @@ struct dks_cli {
 	size_t n_mods;
 	char *owned[DKS_MAX_MODULES]; /* module names split off "m/v" */
 	const char *path; /* add: a source dir, a dkms.conf, a recipe */
+	/* "KVER" or "KVER/ARCH" once parsed: -a paired with -k as dkms does */
 	const char *kernels[DKS_MAX_KERNELS];
 	size_t n_kernels;
-	const char *arch;
+	const char *arches[DKS_MAX_KERNELS]; /* while parsing: every -a and -k's /ARCH */
+	size_t n_arches;
+	char *owned_k[DKS_MAX_KERNELS]; /* the "KVER/ARCH" strings made by pairing */
+	const char *arch; /* the one -a for the default kernel (no -k) */
 	bool all, force, quiet, verbose, json;
-	bool force_version_override; /* install: no version check (dkms's option) */
+	bool force_version_override; /* install: no version check (installer/vercheck.c) */
+	bool modprobe_on_install;    /* install: modprobe as dkms does (modprobe.c) */
+	bool binaries_only, source_only; /* mktarball's; only checked (dkms: 8 for both) */
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */
 	const char *templatekernel;     /* match */
 	const char *os_release;         /* --os-release: install's distribution rule */
 	bool no_depmod;
-	const char *kernelsourcedir, *config;
+	const char *kernelsourcedir;
+	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
+	const char *sandbox_config; /* --sandbox-config FILE: our YAML (config.h) */
+	const char *kernel_config;  /* --config FILE: the kernel's .config (dkms's) */
+	const char *dkmsframework;  /* --dkmsframework FILE: dkms's framework.conf */
 	const char *dkmstree, *sourcetree, *installtree, *toolchain, *profile, *user;
 };
 
@@ -49,11 +61,25 @@ struct dks_ctx {
 	struct dks_tree tree;
 	struct dks_profile *profile;
 	struct dks_hook_env hooks; /* the install hooks' sandbox (dks_ctx_install_opts) */
+	struct dks_framework fw;   /* dkms's framework.conf, as evaluated */
 };
 
+/* argv[0] is the verb (main.c took it out from wherever it stood). */
 int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,
 		  struct dks_error *err);
 void dks_cli_clear(struct dks_cli *c);
+/* dkms.in's checks after its parser (argrules.c): -a/-k pairing, --all
+ * with -k or -a, a verb's module, --all and kernel-count rules. */
+int dks_cli_check(struct dks_cli *c, const char *verb, struct dks_error *err);
+/* One of dkms's verbs (dkms.in's action_re, and ours)? */
+bool dks_cli_is_verb(const char *word);
+/* Which verb argv names, wherever it stands (options and their values
+ * skipped), or NULL; its index in *at. */
+const char *dks_cli_find_verb(int argc, char **argv, int *at);
+/* The first argument that is not an option or an option's value. */
+const char *dks_cli_first_argument(int argc, char **argv);
+/* --help/-h or -V/--version among the options (not as a value)? */
+bool dks_cli_wants(int argc, char **argv, const char *s1, const char *s2);
 /* Parse, load the configuration (and apply the options), the profile. */
 int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 		 struct dks_error *err);
@@ -67,6 +93,17 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 /* The installer's options: keys from the configuration (the options
  * override it), --no-depmod, --force. */
 struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx);
+/* After a transaction dkms follows with post_transaction (install,
+ * uninstall, unbuild, remove; autoinstall that installed something): run
+ * it as root when the admin's own files set it (posttxn.c). */
+void dks_ctx_post_transaction(const struct dks_ctx *ctx);
+/* dkms's --config FILE: @t's .config (BUILD_EXCLUSIVE_CONFIG, the
+ * compression and compiler checks) is that file. */
+struct dks_target;
+int dks_ctx_kernel_config(const struct dks_ctx *ctx, struct dks_target *t, struct dks_error *err);
+/* install --modprobe-on-install: load what the devices ask for when
+ * @kver is the running kernel (modprobe.c). */
+void dks_modprobe_on_install(const struct dks_ctx *ctx, const char *kver);
 /* Print the error and return its exit code. */
 int dks_fail(const struct dks_error *err);
 
@@ -84,6 +121,7 @@ int cmd_match(int argc, char **argv);
 int cmd_autoinstall(int argc, char **argv);
 int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);
+int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
 
 #endif

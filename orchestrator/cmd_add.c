@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "dks/recipe.h"
 #include "dks/spec.h"
 #include "hooks.h"
+#include "prebuild.h"
 #include "dks/installer.h"
 
 /* The kernel a dkms.conf is checked against at add time: the running one
@@ -66,9 +68,14 @@ static int check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
 				      .source_tree = DKS_IN_SOURCE_TREE,
 				      .install_tree = DKS_IN_INSTALL_TREE, .jobs = ctx->cfg.jobs};
 	o = (struct dks_eval_opts){.profile = ctx->profile, .toolchain = ctx->cfg.toolchain,
-				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user};
+				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user,
+				   .conf_dir = ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir
+								     : DKS_DEFAULT_DKMS_CONFDIR};
 	ret = dks_dkmsconf_eval(conf, dir, &st, &o, spec, err);
 	dks_target_clear(&t);
+	/* dkms warns at add (zero modules, deprecated directives). */
+	for (size_t i = 0; ret == 0 && i < (*spec)->n_warnings; i++)
+		dks_warn("%s", (*spec)->warnings[i]);
 	return ret;
 }
 
@@ -146,6 +153,48 @@ static int name_version(const struct dks_spec *s, char *m, char *v, struct dks_e
 	return 0;
 }
 
+/* PATH/dkms.conf: the directory resolved, the file's own name kept, so
+ * that a dkms.conf that is a link out of its directory is seen as one
+ * (dks_dkmsconf_eval refuses it) and its target's directory never becomes
+ * the source. */
+static int conf_in_dir(const char *path, char *dir, size_t dsize, char *conf, size_t csize,
+		       struct dks_error *err)
+{
+	cleanup_free char *copy = strdup(path);
+	char *slash = copy ? strrchr(copy, '/') : NULL;
+	cleanup_free char *parent = NULL;
+
+	if (!copy)
+		return dks_err(err, ENOMEM, "%s", path);
+	if (slash)
+		*slash = '\0';
+	parent = realpath(!slash ? "." : slash == copy ? "/" : copy, NULL);
+	if (!parent)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
+	snprintf(dir, dsize, "%s", parent);
+	snprintf(conf, csize, "%s/%s", strcmp(parent, "/") ? parent : "", slash ? slash + 1 : copy);
+	return 0;
+}
+
+/* Where the source and its file are for add PATH: @conf is the recipe
+ * (1) or the dkms.conf (0) of @dir. A directory without either is dkms's
+ * usage error (1): not a source tree, and no module/version either. */
+static int locate(const char *path, const char *real, bool is_dir, bool conf_given, char *dir,
+		  size_t dsize, char *conf, size_t csize, struct dks_error *err)
+{
+	if (!is_dir)
+		return conf_in_dir(path, dir, dsize, conf, csize, err);
+	snprintf(dir, dsize, "%s", real);
+	snprintf(conf, csize, "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
+	if (access(conf, F_OK) == 0)
+		return dks_prebuild_recipe(conf, err) < 0 ? -1 : 1;
+	snprintf(conf, csize, "%s/dkms.conf", dir);
+	if (!conf_given && access(conf, F_OK) < 0)
+		return dks_err(err, 0, "Arguments <module> and <module-version> are not specified "
+				       "(%s holds no dkms.conf)", path);
+	return 0;
+}
+
 /* A source directory, or the dkms.conf in one. */
 static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, char **post_add,
 		    struct dks_error *err)
@@ -160,15 +209,12 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, cha
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s", path);
 	if (is_recipe(real))
 		return add_recipe(ctx, real, m, v, post_add, err);
-	snprintf(dir, sizeof(dir), "%s", real);
-	if (!S_ISDIR(st.st_mode))
-		*strrchr(dir, '/') = 0;
-	snprintf(conf, sizeof(conf), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
-	if (S_ISDIR(st.st_mode) && access(conf, F_OK) == 0)
-		return add_recipe(ctx, conf, m, v, post_add, err);
-	snprintf(conf, sizeof(conf), "%s", S_ISDIR(st.st_mode) ? dir : real);
-	if (S_ISDIR(st.st_mode))
-		strncat(conf, "/dkms.conf", sizeof(conf) - strlen(conf) - 1);
+	ret = locate(path, real, S_ISDIR(st.st_mode), ctx->cli.conf != NULL, dir, sizeof(dir),
+		     conf, sizeof(conf), err);
+	if (ret != 0)
+		return ret < 0 ? -1 : add_recipe(ctx, conf, m, v, post_add, err);
+	if (ctx->cli.conf) /* dkms's -c */
+		snprintf(conf, sizeof(conf), "%s", ctx->cli.conf);
 	ret = check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);
@@ -198,13 +244,17 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, char **p
 		return -1;
 	snprintf(file, sizeof(file), "%s/%s", dir, DKS_RECIPE_IN_SOURCE);
 	if (access(file, F_OK) == 0) {
-		ret = dks_recipe_load(file, &r, err);
+		ret = dks_prebuild_recipe(file, err) < 0 ? -1 : dks_recipe_load(file, &r, err);
 		if (ret == 0 && dks_recipe_post_add(r))
 			*post_add = strdup(dks_recipe_post_add(r));
 		dks_recipe_free(r);
 		return ret;
 	}
-	snprintf(file, sizeof(file), "%s/dkms.conf", dir);
+	/* dkms's -c: that file instead of the module's */
+	if (ctx->cli.conf)
+		snprintf(file, sizeof(file), "%s", ctx->cli.conf);
+	else
+		snprintf(file, sizeof(file), "%s/dkms.conf", dir);
 	ret = check_conf(ctx, file, dir, &spec, err);
 	if (ret == 0 && (strcmp(spec->name, m) || strcmp(spec->version, v)))
 		ret = dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: declares %s/%s, not %s/%s", file,

@@ -4,9 +4,11 @@
  *     [--kernelsourcedir DIR] [--force] [-j N]
  * Every module for every kernel, in parallel, one jobserver for all.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "build.h"
 #include "cli.h"
@@ -29,6 +31,10 @@ static int add_target(struct targets *ts, const char *spec, const struct dks_ctx
 	if (dks_target_resolve(spec, ctx->cli.kernelsourcedir, ctx->cfg.install_tree,
 			       &ts->t[ts->n], err) < 0)
 		return -1;
+	if (dks_ctx_kernel_config(ctx, &ts->t[ts->n], err) < 0) {
+		dks_target_clear(&ts->t[ts->n]);
+		return -1;
+	}
 	if (ctx->cli.arch && strcmp(ctx->cli.arch, ts->t[ts->n].arch) != 0) {
 		free(ts->t[ts->n].arch);
 		ts->t[ts->n].arch = strdup(ctx->cli.arch);
@@ -42,12 +48,10 @@ static int resolve_targets(const struct dks_ctx *ctx, struct targets *ts, struct
 {
 	if (ctx->cli.all)
 		return dks_targets_installed(ctx->cfg.install_tree, &ts->t, &ts->n, err);
-	if (ctx->cli.n_kernels == 0) {
-		ts->t = calloc(1, sizeof(*ts->t));
-		if (!ts->t || dks_target_running(ctx->cfg.install_tree, ts->t, err) < 0)
-			return -1;
-		ts->n = 1;
-		return 0;
+	if (ctx->cli.n_kernels == 0) { /* the running one, with -a's arch as dkms */
+		struct utsname u;
+
+		return uname(&u) < 0 ? dks_err(err, errno, "uname") : add_target(ts, u.release, ctx, err);
 	}
 	if (ctx->cli.kernelsourcedir && ctx->cli.n_kernels > 1)
 		return dks_err(err, 0, "build: --kernelsourcedir goes with exactly one -k");
@@ -102,7 +106,8 @@ int cmd_build(int argc, char **argv)
 	} else {
 		struct dks_build_env env = {.cfg = &ctx.cfg, .tree = &ctx.tree,
 					    .profile = ctx.profile, .jobserver = {-1, -1},
-					    .jobs = ctx.cfg.jobs, .force = ctx.cli.force};
+					    .jobs = ctx.cfg.jobs, .force = ctx.cli.force,
+					    .verbose = ctx.cli.verbose, .conf = ctx.cli.conf};
 
 		struct dks_build_summary sum = {0};
 

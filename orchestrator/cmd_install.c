@@ -20,6 +20,7 @@
 #include "dks/kernel.h"
 #include "dks/mok.h"
 #include "dks/installer.h"
+#include "rebuild.h"
 
 static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
 		   struct dks_error *err)
@@ -29,10 +30,12 @@ static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
 	if (!*t)
 		return dks_err(err, 0, "out of memory");
 	if (!ctx->cli.n_kernels)
-		return dks_target_running(ctx->cfg.install_tree, *t, err);
+		return dks_target_running(ctx->cfg.install_tree, *t, err) < 0
+			       ? -1 : dks_ctx_kernel_config(ctx, *t, err);
 	for (size_t i = 0; i < *n; i++)
 		if (dks_target_resolve(ctx->cli.kernels[i], ctx->cli.kernelsourcedir,
-				       ctx->cfg.install_tree, &(*t)[i], err) < 0)
+				       ctx->cfg.install_tree, &(*t)[i], err) < 0 ||
+		    dks_ctx_kernel_config(ctx, &(*t)[i], err) < 0)
 			return -1;
 	return 0;
 }
@@ -54,7 +57,8 @@ static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 	if (dks_ctx_profile(ctx, err) < 0)
 		return -1;
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
-				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs};
+				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
+				    .verbose = ctx->cli.verbose, .conf = ctx->cli.conf};
 	/* A failed build printed its line: the error comes back reported. */
 	return dks_build_all(&env, jobs, k, NULL, err);
 }
@@ -78,8 +82,12 @@ static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct 
 		if (ret == 0)
 			ret = install ? dks_install(&ctx->tree, m, v, &t[i], &o, err)
 				      : dks_uninstall(&ctx->tree, m, v, &t[i], &o, err);
+		if (ret == 0 && install)
+			dks_modprobe_on_install(ctx, t[i].kver);
 	}
 	dks_tree_unlock(lock);
+	for (size_t i = 0; ret == 0 && install && i < n; i++)
+		ret = dks_rebuild_dependents(ctx, m, &t[i], err);
 	return ret;
 }
 
@@ -99,6 +107,8 @@ static int run(int argc, char **argv, const char *verb, bool install)
 		ret = targets(&ctx, &t, &n, &err);
 	if (ret == 0)
 		ret = install_on(&ctx, m, v, t, n, install, &err);
+	if (ret == 0)
+		dks_ctx_post_transaction(&ctx);
 	ret = ret < 0 ? dks_fail(&err) : 0;
 	dks_targets_free(t, n);
 	dks_ctx_close(&ctx);
@@ -141,9 +151,12 @@ static int match_args(const struct dks_ctx *ctx, struct dks_error *err)
 
 	if (!c->templatekernel || c->n_kernels != 1)
 		return dks_err(err, 0, "match: usage: match --templatekernel KVER -k KVER [MODULE]");
-	if (strcmp(c->templatekernel, c->kernels[0]) == 0)
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "match: the template kernel and -k are the same: %s",
-				    c->kernels[0]);
+	/* -k KVER, or KVER/ARCH once paired with -a */
+	if (strncmp(c->templatekernel, c->kernels[0], strcspn(c->kernels[0], "/")) == 0 &&
+	    strlen(c->templatekernel) == strcspn(c->kernels[0], "/"))
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
+				    "match: the templatekernel and the specified kernel version are "
+				    "the same: %s", c->templatekernel);
 	snprintf(dir, sizeof(dir), "%s/%s", ctx->tree.dkms_tree, c->module ? c->module : "");
 	if (c->module && (dks_tree_check_name("module", c->module, err) < 0 ||
 			  access(dir, F_OK) != 0))

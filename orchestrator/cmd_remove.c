@@ -106,6 +106,8 @@ static int run(int argc, char **argv, const char *verb, bool remove)
 	}
 	if (lock >= 0)
 		dks_tree_unlock(lock);
+	if (ret == 0)
+		dks_ctx_post_transaction(&ctx);
 	ret = ret < 0 ? dks_fail(&err) : 0;
 	dks_ctx_close(&ctx);
 	return ret;

@@ -73,6 +73,9 @@ static const struct dks_yaml_key config_keys[] = {
      .check = check_path},
     {"sign", DKS_YAML_STRING, AT(sign), .flags = NULLABLE, .check = check_sign},
     {"host_root", DKS_YAML_STRING, AT(host_root), .flags = NULLABLE, .check = check_path},
+    {"dkms_framework", DKS_YAML_STRING, AT(dkms_framework), .flags = NULLABLE,
+     .check = check_path},
+    {"dkms_confdir", DKS_YAML_STRING, AT(dkms_confdir), .flags = NULLABLE, .check = check_path},
     {"status_wording", DKS_YAML_STRING, AT(status_wording), .flags = NULLABLE,
      .check = check_wording},
     {NULL},
@@ -153,6 +156,13 @@ static void config_clearp(struct dks_config *c)
 
 int dks_config_load(const char *path, struct dks_config *c, struct dks_error *err)
 {
+	return dks_config_load_under(path, NULL, NULL, c, err);
+}
+
+int dks_config_load_under(const char *path,
+			  int (*under)(struct dks_config *, void *, struct dks_error *), void *arg,
+			  struct dks_config *c, struct dks_error *err)
+{
 	__attribute__((cleanup(config_clearp))) struct dks_config cfg = {0};
 	cleanup_free char *text = NULL;
 	const char *file = path ? path : DKS_DEFAULT_CONFIG;
@@ -160,7 +170,8 @@ int dks_config_load(const char *path, struct dks_config *c, struct dks_error *er
 
 	/* Built aside and handed over whole: on failure @c is all NULL. */
 	memset(c, 0, sizeof(*c));
-	if (set_defaults(&cfg, err) < 0 || read_config(file, !path, &text, &len, err) < 0)
+	if (set_defaults(&cfg, err) < 0 || (under && under(&cfg, arg, err) < 0) ||
+	    read_config(file, !path, &text, &len, err) < 0)
 		return -1;
 	if (text && parse_config(text, len, file, &cfg, err) < 0)
 		return -1;
@@ -193,6 +204,8 @@ void dks_config_clear(struct dks_config *c)
 	free(c->os_release);
 	free(c->sign);
 	free(c->host_root);
+	free(c->dkms_framework);
+	free(c->dkms_confdir);
 	free(c->status_wording);
 	memset(c, 0, sizeof(*c));
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The environment of a DKMS verb: options, configuration, tree, profile. */
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +44,95 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	return 0;
 }
 
+/* dkms sources them as root: as root, a framework file (or a directory
+ * above it) that someone else may change is refused, never read. */
+static int trust_framework(const struct dks_ctx *ctx, struct dks_error *err)
+{
+	char buf[PATH_MAX];
+	const char *bad = geteuid() == 0 ? dks_framework_untrusted(&ctx->fw, buf, sizeof(buf)) : NULL;
+
+	if (!bad)
+		return 0;
+	return dks_err(err, 0, "%s: not root's, or others may write it: dkms's configuration is not "
+			       "read from it as root (chown root, chmod go-w)", bad);
+}
+
+/* dkms's framework files, evaluated in the sandbox that the YAML
+ * configuration and the options describe (its profile and build user; the
+ * host's toolchain: bash is all it needs). $kernelver is the one -k. */
+static int framework_of(struct dks_ctx *ctx, struct dks_error *err)
+{
+	__attribute__((cleanup(dks_config_clear))) struct dks_config first = {0};
+	const struct dks_cli *c = &ctx->cli;
+	struct dks_profile *prof = NULL;
+	struct dks_eval_opts o = {0};
+	char kver[256] = "";
+	const char *path, *pname;
+	bool needed = false;
+	int rc;
+
+	if (dks_config_load(c->sandbox_config, &first, err) < 0)
+		return -1;
+	path = c->dkmsframework ? c->dkmsframework
+	       : first.dkms_framework ? first.dkms_framework : DKS_DEFAULT_FRAMEWORK;
+	pname = c->profile ? c->profile : first.profile;
+	if (dks_framework_find(path, &ctx->fw, &needed, err) < 0 || trust_framework(ctx, err) < 0)
+		return -1;
+	if (!needed)
+		return 0;
+	if (c->n_kernels == 1)
+		snprintf(kver, sizeof(kver), "%.*s", (int)strcspn(c->kernels[0], "/"), c->kernels[0]);
+	if (pname && strcmp(pname, "default") != 0 && dks_profile_load(pname, &prof, err) < 0)
+		return -1;
+	o = (struct dks_eval_opts){.profile = prof, .build_user = c->user ? c->user : first.build_user};
+	rc = dks_framework_eval(&o, kver, &ctx->fw, err);
+	dks_profile_free(prof);
+	return rc;
+}
+
+static int framework_under(struct dks_config *cfg, void *fw, struct dks_error *err)
+{
+	return dks_framework_apply(fw, cfg, err);
+}
+
+/* Built-in defaults < dkms's framework.conf < config.yaml < the options
+ * (docs/framework.md). */
+static int load_config(struct dks_ctx *ctx, struct dks_error *err)
+{
+	const char *modprobe;
+
+	if (framework_of(ctx, err) < 0 ||
+	    dks_config_load_under(ctx->cli.sandbox_config, framework_under, &ctx->fw, &ctx->cfg, err) < 0)
+		return -1;
+	/* dkms: any non-empty modprobe_on_install, as the option. */
+	modprobe = ctx->fw.val[FW_modprobe_on_install];
+	if (modprobe && *modprobe)
+		ctx->cli.modprobe_on_install = true;
+	return apply_options(&ctx->cli, &ctx->cfg, err);
+}
+
+/* -q: dkms's `exec >/dev/null 2>&1`, errors included. */
+static void quiet(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
 int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 		 struct dks_error *err)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0 ||
-	    dks_config_load(ctx->cli.config, &ctx->cfg, err) < 0 ||
-	    apply_options(&ctx->cli, &ctx->cfg, err) < 0)
+	if (dks_cli_parse(argc, argv, verb, &ctx->cli, err) < 0)
+		return -1;
+	if (ctx->cli.quiet)
+		quiet();
+	if (load_config(ctx, err) < 0)
 		return -1;
 	/* --toolchain / toolchain: NAME means an imported image. */
 	if (ctx->cfg.toolchain) {
@@ -78,6 +162,7 @@ void dks_ctx_close(struct dks_ctx *ctx)
 {
 	dks_profile_free(ctx->profile);
 	dks_config_clear(&ctx->cfg);
+	dks_framework_clear(&ctx->fw);
 	dks_cli_clear(&ctx->cli);
 	memset(ctx, 0, sizeof(*ctx));
 }
@@ -90,6 +175,20 @@ int dks_ctx_module(const struct dks_ctx *ctx, const char **m, const char **v,
 	if (!*m || !*v)
 		return dks_err(err, 0, "give the module as module/version or -m MODULE -v VERSION");
 	return dks_tree_check_intact(&ctx->tree, *m, *v, err);
+}
+
+int dks_ctx_kernel_config(const struct dks_ctx *ctx, struct dks_target *t, struct dks_error *err)
+{
+	char *path;
+
+	if (!ctx->cli.kernel_config)
+		return 0;
+	path = realpath(ctx->cli.kernel_config, NULL);
+	if (!path)
+		return dks_err(err, errno, "--config %s", ctx->cli.kernel_config);
+	free(t->config);
+	t->config = path;
+	return 0;
 }
 
 int dks_fail(const struct dks_error *err)

@@ -6,6 +6,8 @@
  *       -> dkmsconf_spec.c     records -> struct dks_spec (dkms's rules)
  *            -> dkmsconf_records.c   read the untrusted records, strictly
  *
+ *     dkmsconf_override.c    which of the admin's override files exist
+ *
  * Calls go down this list only, never back up. What they share: the list of
  * directives (which also makes the driver's word lists), the directives as
  * read from the records, and the "FILE: message" helpers.
@@ -22,7 +24,9 @@
  * The directives dkms reads (dkms 3.x), scalars and arrays. One list makes
  * both the parser's table and the driver's word lists, so they cannot
  * disagree. REMAKE_INITRD and MODULES_CONF* are deprecated: only their
- * presence matters (a warning).
+ * presence matters (a warning). BUILD_EXCLUSIVE_* are arrays (dkms 3.4):
+ * element 0 (the plain variable) applies to the package, element i >= 1
+ * to module i only.
  */
 #define DKS_SCALARS(X)                                                                             \
 	X(PACKAGE_NAME)                                                                            \
@@ -35,11 +39,7 @@
 	X(POST_INSTALL)                                                                            \
 	X(POST_REMOVE)                                                                             \
 	X(AUTOINSTALL)                                                                             \
-	X(BUILD_EXCLUSIVE_KERNEL)                                                                  \
-	X(BUILD_EXCLUSIVE_KERNEL_MIN)                                                              \
-	X(BUILD_EXCLUSIVE_KERNEL_MAX)                                                              \
-	X(BUILD_EXCLUSIVE_ARCH)                                                                    \
-	X(BUILD_EXCLUSIVE_CONFIG)                                                                  \
+	X(BUILD_DEPENDS_REBUILD)                                                                   \
 	X(NO_WEAK_MODULES)                                                                         \
 	X(OBSOLETE_BY)                                                                             \
 	X(REMAKE_INITRD)
@@ -54,6 +54,11 @@
 	X(PATCH)                                                                                   \
 	X(PATCH_MATCH)                                                                             \
 	X(BUILD_DEPENDS)                                                                           \
+	X(BUILD_EXCLUSIVE_KERNEL)                                                                  \
+	X(BUILD_EXCLUSIVE_KERNEL_MIN)                                                              \
+	X(BUILD_EXCLUSIVE_KERNEL_MAX)                                                              \
+	X(BUILD_EXCLUSIVE_ARCH)                                                                    \
+	X(BUILD_EXCLUSIVE_CONFIG)                                                                  \
 	X(MODULES_CONF)                                                                            \
 	X(MODULES_CONF_ALIAS_TYPE)                                                                 \
 	X(MODULES_CONF_OBSOLETES)                                                                  \
@@ -100,5 +105,17 @@ int dks_dkmsconf_bad(const char *conf, struct dks_error *err, int code, const ch
 /* @s for a one-line message in @buf: control characters become '?', long
  * values are cut. */
 const char *dks_dkmsconf_shown(const char *s, char *buf, size_t size);
+
+/* ---- the admin's overrides (dkmsconf_override.c) ---- */
+
+#define DKS_OVERRIDES_MAX 6
+
+/* dkms's override files for @m/@v on @kver/@arch that exist in @dir, in
+ * dkms's order (read_conf: <m>.conf, <m>-<v>.conf, <m>-<v>-<kver>.conf,
+ * <m>-<v>-<kver>-<arch>.conf, <m>--<kver>.conf, <m>--<kver>-<arch>.conf),
+ * as real paths (malloc'd) in @out. An unusable name gives none. */
+int dks_dkmsconf_overrides(const char *dir, const char *m, const char *v, const char *kver,
+			   const char *arch, char *out[DKS_OVERRIDES_MAX], size_t *n,
+			   struct dks_error *err);
 
 #endif

@@ -28,6 +28,7 @@
 #include "dks/cleanup.h"
 #include "dks/dkmsconf.h"
 #include "dks/exit.h"
+#include "dks/handoff.h"
 
 struct parse {
 	const char *conf; /* for messages */
@@ -118,20 +119,12 @@ static int check_within(const struct parse *p, enum dkmsconf_directive d,
 	return 0;
 }
 
-static bool has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* Values used as one line (paths, versions, script names). */
 static int check_line(const struct parse *p, const char *what, const char *v, struct dks_error *err)
 {
 	char b[80];
 
-	if (v && has_control(v))
+	if (v && dks_has_control(v))
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF, "%s '%s' must be one line",
 					what, dks_dkmsconf_shown(v, b, sizeof(b)));
 	return 0;
@@ -143,20 +136,13 @@ static int check_name(const struct parse *p, const char *what, const char *v, st
 	char b[80];
 
 	if (!v)
-		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF, "no %s", what);
-	if (strpbrk(v, "/ \t") || has_control(v) || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
+					"No '%s' directive specified", what);
+	if (strpbrk(v, "/ \t") || dks_has_control(v) || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
 					"%s '%s' is not a valid name", what,
 					dks_dkmsconf_shown(v, b, sizeof(b)));
 	return 0;
-}
-
-static bool has_dotdot(const char *path)
-{
-	for (const char *c = path; (c = strstr(c, "..")); c += 2)
-		if ((c == path || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
-			return true;
-	return false;
 }
 
 /* 1: the POSIX ERE @re matches @s (unanchored, like bash's =~), 0: not. */
@@ -211,7 +197,7 @@ static int set_built_location(const struct parse *p, unsigned long i, char **dst
 	*dst = out;
 	if (check_line(p, what, v, err) < 0)
 		return -1;
-	if (has_dotdot(copy))
+	if (dks_path_has_dotdot(copy))
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
 					"%s '%s' leaves the build directory", what, v);
 	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -222,8 +208,9 @@ static int set_built_location(const struct parse *p, unsigned long i, char **dst
 	return 0;
 }
 
-/* DEST_MODULE_LOCATION: below /lib/modules/KVER. Debian's dkms installs
- * every module into /updates/dkms: that is the default. */
+/* DEST_MODULE_LOCATION: below /lib/modules/KVER. dkms 3.x requires it for
+ * every module, on every distribution, even where it then installs into
+ * its own place (Debian: /updates/dkms). */
 static int set_dest_location(const struct parse *p, unsigned long i, char **dst,
 			     struct dks_error *err)
 {
@@ -233,15 +220,18 @@ static int set_dest_location(const struct parse *p, unsigned long i, char **dst,
 
 	snprintf(what, sizeof(what), "DEST_MODULE_LOCATION[%lu]", i);
 	if (!v)
-		v = "/updates/dkms";
+		return dks_dkmsconf_bad(
+		    p->conf, err, DKS_EXIT_BAD_CONF,
+		    "No 'DEST_MODULE_LOCATION' directive specified for record #%lu", i);
 	if (check_line(p, what, v, err) < 0)
 		return -1;
 	if (strncmp(v, "/kernel", 7) != 0 && strncmp(v, "/updates", 8) != 0 &&
 	    strncmp(v, "/extra", 6) != 0)
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"%s '%s' does not begin with /kernel, /updates or /extra",
-					what, v);
-	if (has_dotdot(v))
+					"Directive 'DEST_MODULE_LOCATION' does not begin with "
+					"'/kernel', '/updates', or '/extra' in record #%lu ('%s')",
+					i, v);
+	if (dks_path_has_dotdot(v))
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
 					"%s '%s' must not contain '..'", what, v);
 	if (dup_opt(p, v, dst, err) < 0)
@@ -251,18 +241,24 @@ static int set_dest_location(const struct parse *p, unsigned long i, char **dst,
 	return 0;
 }
 
-static int check_module_name(const struct parse *p, const char *what, const char *v,
-			     struct dks_error *err)
+/* @v is BUILT_MODULE_NAME[i] or DEST_MODULE_NAME[i]: a name, without .o/.ko. */
+static int check_module_name(const struct parse *p, const char *directive, unsigned long i,
+			     const char *v, struct dks_error *err)
 {
 	size_t len = v ? strlen(v) : 0;
+	char what[64];
 
-	if (check_name(p, what, v, err) < 0)
-		return -1;
+	if (!v)
+		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
+					"No '%s' directive specified for record #%lu", directive,
+					i);
 	if ((len > 2 && strcmp(v + len - 2, ".o") == 0) ||
 	    (len > 3 && strcmp(v + len - 3, ".ko") == 0))
-		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
-					"%s '%s' must not end in .o or .ko", what, v);
-	return 0;
+		return dks_dkmsconf_bad(
+		    p->conf, err, DKS_EXIT_BAD_CONF,
+		    "'%s' directive ends in '.o' or '.ko' in record #%lu ('%s')", directive, i, v);
+	snprintf(what, sizeof(what), "%s[%lu]", directive, i);
+	return check_name(p, what, v, err);
 }
 
 /* dkms: STRIP[i] starting with n/N means no; an empty one takes STRIP[0];
@@ -276,20 +272,20 @@ static bool strip_of(const struct parse *p, unsigned long i)
 	return !v || !(v[0] == 'n' || v[0] == 'N' || strcmp(v, "0") == 0);
 }
 
-static int fill_module(const struct parse *p, unsigned long i, struct dks_spec_module *m,
+static int read_excl(const struct parse *p, unsigned long i, struct dks_spec_excl *x,
+		     struct dks_error *err);
+
+static int fill_module(const struct parse *p, unsigned long i, size_t n, struct dks_spec_module *m,
 		       struct dks_error *err)
 {
-	char what[64];
-	/* No BUILT_MODULE_NAME at all (see module_count): the package's name. */
-	const char *built =
-	    p->v[D_BUILT_MODULE_NAME].n ? elem(p, D_BUILT_MODULE_NAME, i) : p->s->name;
+	/* dkms: a package of one module may leave its name out: the package's. */
+	const char *built = elem(p, D_BUILT_MODULE_NAME, i);
 	const char *dest = elem(p, D_DEST_MODULE_NAME, i);
 
-	snprintf(what, sizeof(what), "BUILT_MODULE_NAME[%lu]", i);
-	if (check_module_name(p, what, built, err) < 0)
-		return -1;
-	snprintf(what, sizeof(what), "DEST_MODULE_NAME[%lu]", i);
-	if (dest && check_module_name(p, what, dest, err) < 0)
+	if (!built && n == 1)
+		built = p->s->name;
+	if (check_module_name(p, "BUILT_MODULE_NAME", i, built, err) < 0 ||
+	    (dest && check_module_name(p, "DEST_MODULE_NAME", i, dest, err) < 0))
 		return -1;
 	if (dup_opt(p, built, &m->built_name, err) < 0 ||
 	    dup_opt(p, dest ? dest : built, &m->dest_name, err) < 0 ||
@@ -297,63 +293,74 @@ static int fill_module(const struct parse *p, unsigned long i, struct dks_spec_m
 	    set_dest_location(p, i, &m->dest_location, err) < 0)
 		return -1;
 	m->strip = strip_of(p, i);
-	return 0;
+	return i == 0 ? 0 : read_excl(p, i, &m->excl, err);
 }
 
-/* How many modules: BUILT_MODULE_NAME[0..n-1]. As dkms, a package with no
- * BUILT_MODULE_NAME but exactly one DEST_MODULE_LOCATION has one module
- * named after the package. The other per-module arrays must not reach
- * past the names (dkms: "No 'BUILT_MODULE_NAME' ... for record #i"). */
+static unsigned long last_index(const struct dkmsconf_raw *r)
+{
+	return r->n ? r->el[r->n - 1].idx + 1 : 0;
+}
+
+/* How many modules, as dkms 3.4: one past the highest index set in any of
+ * the four per-module arrays (they may be sparse: a record with a gap is
+ * then missing its BUILT_MODULE_NAME, an error). Bounded: the installer
+ * takes at most DKS_HANDOFF_MODULES. */
 static int module_count(const struct parse *p, size_t *n, struct dks_error *err)
 {
 	static const enum dkmsconf_directive per_module[] = {
-	    D_BUILT_MODULE_LOCATION, D_DEST_MODULE_NAME, D_DEST_MODULE_LOCATION};
-	const struct dkmsconf_raw *dest = &p->v[D_DEST_MODULE_LOCATION];
+	    D_BUILT_MODULE_NAME, D_BUILT_MODULE_LOCATION, D_DEST_MODULE_NAME,
+	    D_DEST_MODULE_LOCATION};
+	unsigned long max = 0;
 
-	if (check_dense(p, D_BUILT_MODULE_NAME, err) < 0)
-		return -1;
-	*n = p->v[D_BUILT_MODULE_NAME].n;
-	if (*n == 0 && dest->n == 1 && dest->el[0].idx == 0)
-		*n = 1;
 	for (size_t i = 0; i < sizeof(per_module) / sizeof(per_module[0]); i++)
-		if (check_within(p, per_module[i], D_BUILT_MODULE_NAME, *n, err) < 0)
-			return -1;
+		if (last_index(&p->v[per_module[i]]) > max)
+			max = last_index(&p->v[per_module[i]]);
+	if (max > DKS_HANDOFF_MODULES)
+		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
+					"%lu module records: at most %d", max, DKS_HANDOFF_MODULES);
+	*n = max;
 	return 0;
 }
 
+/* dkms: a built module is its location and name; no two the same, and no
+ * two modules installed under one name. */
 static int check_unique(const struct parse *p, struct dks_error *err)
 {
 	const struct dks_spec *s = p->s;
 
 	for (size_t i = 0; i < s->n_modules; i++)
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(s->modules[i].built_name, s->modules[j].built_name) == 0)
+			const struct dks_spec_module *a = &s->modules[j], *b = &s->modules[i];
+
+			if (strcmp(a->built_name, b->built_name) == 0 &&
+			    strcmp(a->built_location, b->built_location) == 0)
 				return dks_dkmsconf_bad(
 				    p->conf, err, DKS_EXIT_BAD_CONF,
-				    "BUILT_MODULE_NAME[%zu] and [%zu] are both '%s'", j, i,
-				    s->modules[i].built_name);
-			if (strcmp(s->modules[i].dest_name, s->modules[j].dest_name) == 0)
+				    "Duplicate module '%s%s%s' in 'BUILT_MODULE_NAME[%zu]'",
+				    b->built_location, *b->built_location ? "/" : "", b->built_name,
+				    i);
+			if (strcmp(a->dest_name, b->dest_name) == 0)
 				return dks_dkmsconf_bad(
 				    p->conf, err, DKS_EXIT_BAD_CONF,
-				    "modules %zu and %zu are both installed as '%s'", j, i,
-				    s->modules[i].dest_name);
+				    "Duplicate module '%s' in 'DEST_MODULE_NAME[%zu]'",
+				    b->dest_name, i);
 		}
 	return 0;
 }
 
 static int set_modules(struct parse *p, struct dks_error *err)
 {
-	size_t n;
+	size_t n = 0;
 
 	if (module_count(p, &n, err) < 0)
 		return -1;
 	if (n == 0)
-		return add_warning(p, err, "no BUILT_MODULE_NAME: the package builds no modules");
+		return add_warning(p, err, "Zero modules specified.");
 	p->s->modules = calloc(n, sizeof(*p->s->modules));
 	if (!p->s->modules)
 		return dks_err(err, ENOMEM, "%s", p->conf);
 	for (; p->s->n_modules < n; p->s->n_modules++)
-		if (fill_module(p, p->s->n_modules, &p->s->modules[p->s->n_modules], err) < 0) {
+		if (fill_module(p, p->s->n_modules, n, &p->s->modules[p->s->n_modules], err) < 0) {
 			p->s->n_modules++; /* freed with the spec */
 			return -1;
 		}
@@ -386,19 +393,13 @@ static int set_make(struct parse *p, struct dks_error *err)
 	return dup_opt(p, make, &p->s->make, err);
 }
 
-static int add_patch(struct parse *p, size_t i, const char *file, struct dks_error *err)
+/* Kept as written: the build checks each (dkms refuses a missing patch or
+ * a '..' in its path at build time, exit 5, not at add). */
+static int add_patch(struct parse *p, const char *file, struct dks_error *err)
 {
 	struct dks_spec *s = p->s;
 	struct dks_spec_patch *pa;
-	char b[80];
 
-	/* Patches live in the source's patches/ directory: nothing else. */
-	if (file[0] == '/' || has_dotdot(file) || has_control(file))
-		return dks_dkmsconf_bad(
-		    p->conf, err, DKS_EXIT_PATCH_MISSING,
-		    "PATCH[%zu] '%s' must be a file below patches/ (no '/' at the start, no "
-		    "'..')",
-		    i, dks_dkmsconf_shown(file, b, sizeof(b)));
 	pa = realloc(s->patches, (s->n_patches + 1) * sizeof(*pa));
 	if (!pa)
 		return dks_err(err, ENOMEM, "%s", p->conf);
@@ -427,7 +428,7 @@ static int set_patches(struct parse *p, struct dks_error *err)
 		snprintf(what, sizeof(what), "PATCH_MATCH[%zu]", i);
 		if (re && (m = match(p, what, re, p->kver, err)) < 0)
 			return -1;
-		if (m && add_patch(p, i, file, err) < 0)
+		if (m && add_patch(p, file, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -460,25 +461,29 @@ static int set_scripts(struct parse *p, struct dks_error *err)
 	return dup_opt(p, scalar(p, D_CLEAN), &p->s->clean, err);
 }
 
-static bool is_negative(const char *v)
+/* dkms 3.4: a yes/no directive is empty, yes or no (any case); "no" is
+ * off like empty; anything else is a bad dkms.conf. */
+static int yes_no(const struct parse *p, enum dkmsconf_directive d, bool *on, struct dks_error *err)
 {
-	return strcasecmp(v, "no") == 0 || strcasecmp(v, "n") == 0 || strcasecmp(v, "false") == 0 ||
-	       strcmp(v, "0") == 0;
+	const char *v = scalar(p, d);
+	char b[80];
+
+	*on = v && strcasecmp(v, "yes") == 0;
+	if (v && !*on && strcasecmp(v, "no") != 0)
+		return dks_dkmsconf_bad(
+		    p->conf, err, DKS_EXIT_BAD_CONF, "Unsupported %s value '%s'",
+		    dks_dkmsconf_directive_names[d], dks_dkmsconf_shown(v, b, sizeof(b)));
+	return 0;
 }
 
 static int set_flags(struct parse *p, struct dks_error *err)
 {
-	const char *autoinstall = scalar(p, D_AUTOINSTALL);
 	size_t n = p->v[D_BUILD_DEPENDS].n;
 	char what[64];
 
-	/* dkms only tests that AUTOINSTALL and NO_WEAK_MODULES are non-empty. */
-	p->s->autoinstall = autoinstall != NULL;
-	p->s->no_weak_modules = scalar(p, D_NO_WEAK_MODULES) != NULL;
-	if (autoinstall && is_negative(autoinstall) &&
-	    add_warning(p, err,
-			"AUTOINSTALL='%s' enables autoinstall (dkms only checks that it is set)",
-			autoinstall) < 0)
+	if (yes_no(p, D_AUTOINSTALL, &p->s->autoinstall, err) < 0 ||
+	    yes_no(p, D_BUILD_DEPENDS_REBUILD, &p->s->build_depends_rebuild, err) < 0 ||
+	    yes_no(p, D_NO_WEAK_MODULES, &p->s->no_weak_modules, err) < 0)
 		return -1;
 	if (check_dense(p, D_BUILD_DEPENDS, err) < 0)
 		return -1;
@@ -496,9 +501,9 @@ static int set_flags(struct parse *p, struct dks_error *err)
 	return 0;
 }
 
-static int add_config_word(struct parse *p, const char *w, size_t len, struct dks_error *err)
+static int add_config_word(const struct parse *p, const char *what, struct dks_spec_excl *x,
+			   const char *w, size_t len, struct dks_error *err)
 {
-	struct dks_spec *s = p->s;
 	size_t name = len - (w[0] == '!');
 	char **v;
 
@@ -507,72 +512,110 @@ static int add_config_word(struct parse *p, const char *w, size_t len, struct dk
 	if (name == 0 ||
 	    strspn(w + (w[0] == '!'), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 				      "0123456789_") != name)
-		return dks_dkmsconf_bad(
-		    p->conf, err, DKS_EXIT_BAD_CONF,
-		    "BUILD_EXCLUSIVE_CONFIG: '%.*s' is not CONFIG_X or !CONFIG_X", (int)len, w);
-	v = realloc(s->excl_config, (s->n_excl_config + 1) * sizeof(*v));
+		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,
+					"%s: '%.*s' is not CONFIG_X or !CONFIG_X", what, (int)len,
+					w);
+	v = realloc(x->config, (x->n_config + 1) * sizeof(*v));
 	if (!v)
 		return dks_err(err, ENOMEM, "%s", p->conf);
-	s->excl_config = v;
-	if (!(v[s->n_excl_config] = strndup(w, len)))
+	x->config = v;
+	if (!(v[x->n_config] = strndup(w, len)))
 		return dks_err(err, ENOMEM, "%s", p->conf);
-	s->n_excl_config++;
+	x->n_config++;
 	return 0;
 }
 
-static int set_exclusive_config(struct parse *p, struct dks_error *err)
+static int read_excl_config(const struct parse *p, unsigned long i, struct dks_spec_excl *x,
+			    struct dks_error *err)
 {
-	const char *v = scalar(p, D_BUILD_EXCLUSIVE_CONFIG);
+	const char *v = elem(p, D_BUILD_EXCLUSIVE_CONFIG, i);
 	static const char blanks[] = " \t\n";
+	char what[64];
 
+	snprintf(what, sizeof(what), i ? "BUILD_EXCLUSIVE_CONFIG[%lu]" : "BUILD_EXCLUSIVE_CONFIG",
+		 i);
 	while (v && *(v += strspn(v, blanks))) {
 		size_t len = strcspn(v, blanks);
 
-		if (add_config_word(p, v, len, err) < 0)
+		if (add_config_word(p, what, x, v, len, err) < 0)
 			return -1;
 		v += len;
 	}
 	return 0;
 }
 
+/* BUILD_EXCLUSIVE_*[@i] into @x, each checked: one line; the regexes
+ * valid (bash's =~ fails with status 2 on a bad one: an error now, not a
+ * silent non-match at build time); the config words Kconfig symbols. */
+static int read_excl(const struct parse *p, unsigned long i, struct dks_spec_excl *x,
+		     struct dks_error *err)
+{
+	static const enum dkmsconf_directive d[] = {
+	    D_BUILD_EXCLUSIVE_KERNEL, D_BUILD_EXCLUSIVE_KERNEL_MIN, D_BUILD_EXCLUSIVE_KERNEL_MAX,
+	    D_BUILD_EXCLUSIVE_ARCH};
+	char **dst[] = {&x->kernel, &x->kernel_min, &x->kernel_max, &x->arch};
+
+	for (size_t k = 0; k < sizeof(d) / sizeof(d[0]); k++) {
+		const char *v = elem(p, d[k], i);
+		bool regex = d[k] == D_BUILD_EXCLUSIVE_KERNEL || d[k] == D_BUILD_EXCLUSIVE_ARCH;
+		char what[64];
+
+		snprintf(what, sizeof(what), i ? "%s[%lu]" : "%s",
+			 dks_dkmsconf_directive_names[d[k]], i);
+		if (check_line(p, what, v, err) < 0 ||
+		    (v && regex && match(p, what, v, "", err) < 0))
+			return -1;
+		if (dup_opt(p, v, dst[k], err) < 0)
+			return -1;
+	}
+	return read_excl_config(p, i, x, err);
+}
+
+/* The package's constraints: element 0 (dkms 3.4 reads the plain variable,
+ * which is element 0, for the whole package). OBSOLETE_BY, deprecated, is
+ * a BUILD_EXCLUSIVE_KERNEL_MAX when no module has one. */
 static int set_exclusive(struct parse *p, struct dks_error *err)
 {
 	struct dks_spec *s = p->s;
-	const char *kernel = scalar(p, D_BUILD_EXCLUSIVE_KERNEL);
-	const char *min = scalar(p, D_BUILD_EXCLUSIVE_KERNEL_MIN);
-	const char *max = scalar(p, D_BUILD_EXCLUSIVE_KERNEL_MAX);
-	const char *arch = scalar(p, D_BUILD_EXCLUSIVE_ARCH);
+	struct dks_spec_excl x = {0};
+	bool module_max = false;
+	int ret = read_excl(p, 0, &x, err);
 
-	/* Invalid regexes are errors now rather than silent non-matches
-	 * (bash's =~ fails with status 2) at build time. */
-	if ((kernel && match(p, "BUILD_EXCLUSIVE_KERNEL", kernel, "", err) < 0) ||
-	    (arch && match(p, "BUILD_EXCLUSIVE_ARCH", arch, "", err) < 0) ||
-	    check_line(p, "BUILD_EXCLUSIVE_KERNEL", kernel, err) < 0 ||
-	    check_line(p, "BUILD_EXCLUSIVE_KERNEL_MIN", min, err) < 0 ||
-	    check_line(p, "BUILD_EXCLUSIVE_KERNEL_MAX", max, err) < 0 ||
-	    check_line(p, "BUILD_EXCLUSIVE_ARCH", arch, err) < 0)
+	s->excl_kernel = x.kernel;
+	s->excl_kernel_min = x.kernel_min;
+	s->excl_kernel_max = x.kernel_max;
+	s->excl_arch = x.arch;
+	s->excl_config = x.config;
+	s->n_excl_config = x.n_config;
+	if (ret < 0)
 		return -1;
-	if (dup_opt(p, kernel, &s->excl_kernel, err) < 0 ||
-	    dup_opt(p, min, &s->excl_kernel_min, err) < 0 ||
-	    dup_opt(p, max, &s->excl_kernel_max, err) < 0 ||
-	    dup_opt(p, arch, &s->excl_arch, err) < 0)
-		return -1;
-	return set_exclusive_config(p, err);
+	for (size_t i = 0; i < s->n_modules; i++)
+		module_max |= s->modules[i].excl.kernel_max != NULL;
+	if (s->obsolete_by && !s->excl_kernel_max && !module_max)
+		return dup_opt(p, s->obsolete_by, &s->excl_kernel_max, err);
+	return 0;
 }
 
-/* dkms warns when any element of these is set, and ignores them. */
+/* dkms warns when any element of these is set ("Deprecated feature: X
+ * (FILE)"), and ignores them. dkms 3.4 also warns for a CLEAN other than
+ * true; Debian's 3.0.10 does not, and nearly every Debian package sets
+ * CLEAN: no warning here (a line per package in every apt run). */
 static int set_deprecated(struct parse *p, struct dks_error *err)
 {
-	static const enum dkmsconf_directive deprecated[] = {
-	    D_REMAKE_INITRD, D_MODULES_CONF, D_MODULES_CONF_ALIAS_TYPE, D_MODULES_CONF_OBSOLETES,
-	    D_MODULES_CONF_OBSOLETE_ONLY};
+	static const enum dkmsconf_directive deprecated[] = {D_REMAKE_INITRD,
+							     D_MODULES_CONF,
+							     D_MODULES_CONF_OBSOLETES,
+							     D_MODULES_CONF_ALIAS_TYPE,
+							     D_MODULES_CONF_OBSOLETE_ONLY,
+							     D_OBSOLETE_BY};
 
 	for (size_t i = 0; i < sizeof(deprecated) / sizeof(deprecated[0]); i++) {
 		enum dkmsconf_directive d = deprecated[i];
 
 		if ((p->v[d].set || p->v[d].n) &&
-		    add_warning(p, err, "%s is deprecated and ignored",
-				dks_dkmsconf_directive_names[d]) < 0)
+		    add_warning(p, err, "Deprecated feature: %s%s", dks_dkmsconf_directive_names[d],
+				d == D_OBSOLETE_BY ? ": use BUILD_EXCLUSIVE_KERNEL_MAX instead"
+						   : "") < 0)
 			return -1;
 	}
 	return 0;

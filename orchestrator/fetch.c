@@ -63,6 +63,12 @@ static const struct dks_extract_limits recipe_limits = {
 	.total_max = FETCH_TOTAL_MAX, .entry_max = FETCH_ENTRY_MAX,
 	.entries_max = FETCH_ENTRIES_MAX, .image = false};
 
+/* dkms add SOURCE_DIR: Debian's *-dkms sources hold links such as
+ * README.gz -> /usr/share/doc/...: kept as links (see sink_symlink). */
+static const struct dks_extract_limits source_dir_limits = {
+	.total_max = FETCH_TOTAL_MAX, .entry_max = FETCH_ENTRY_MAX,
+	.entries_max = FETCH_ENTRIES_MAX, .image = false, .links_out = true};
+
 __attribute__((format(printf, 4, 5))) static int refuse(struct sink *s, int errnum,
 							const char *entry, const char *fmt, ...)
 {
@@ -246,8 +252,12 @@ static int sink_symlink(struct sink *s, char *rel, const char *target)
 	/* In an image an absolute target means the image's own path: the
 	 * image is the sandbox's root, and nothing on the host follows it
 	 * (see dks_extract). */
+	/* A module source's link out of the tree (links_out) is copied as a
+	 * link: nothing on the host follows links in a source, and in the
+	 * build sandbox it dangles or reaches only what the sandbox may read. */
 	if (!target || !*target ||
-	    !((s->lim->image && *target == '/') || link_stays_inside(rel, target)))
+	    !((s->lim->image && *target == '/') || s->lim->links_out ||
+	      link_stays_inside(rel, target)))
 		return refuse(s, 0, rel, "symbolic link to '%s' leads outside the tree",
 			      target ? target : "");
 	if (sink_count(s, rel) < 0 || (dir = sink_parent(s, rel, &leaf)) < 0 ||
@@ -862,13 +872,14 @@ int dks_recipe_fetch_source(const struct dks_recipe *r, const char *dest, struct
 }
 
 /* dkms add SOURCE_DIR copies the source into the source tree: the same
- * careful copy as a recipe's directory source (no links out, no device
- * nodes, no set-id bits), into a temporary directory renamed into place. */
+ * careful copy as a recipe's directory source (no device nodes, no set-id
+ * bits; links copied as links, never followed, even those that lead out),
+ * into a temporary directory renamed into place. */
 int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error *err)
 {
 	__attribute__((cleanup(tmpdir_release))) struct tmpdir t = {NULL, -1, false};
 	cleanup_close int src = open(src_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	struct sink s = {.err = err, .what = src_dir, .lim = &recipe_limits};
+	struct sink s = {.err = err, .what = src_dir, .lim = &source_dir_limits};
 	char rel[PATH_MAX] = "";
 	struct stat st;
 
@@ -881,7 +892,7 @@ int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error 
 	s.root = t.fd;
 	s.skip_dev = st.st_dev;
 	s.skip_ino = st.st_ino;
-	if (copy_dir(&s, src, rel, 0, 0) < 0 || check_links(&s, t.fd, rel, 0) < 0)
+	if (copy_dir(&s, src, rel, 0, 0) < 0)
 		return -1;
 	return tmpdir_commit(&t, dest, err);
 }

@@ -180,6 +180,8 @@ static void finished(struct sched *s, struct worker *w, int status)
 	char what[64];
 
 	s->free_slots += w->share;
+	if (j->code)
+		*j->code = code;
 	if (code == 0) {
 		s->built++;
 		snprintf(what, sizeof(what), "built (%.1f s)", now() - w->start);

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* dkms's common options, shared by the DKMS verbs (cli.h). */
-#include <getopt.h>
+/*
+ * The command line of a verb (cli.h), parsed as dkms.in's own loop parses
+ * it: options and arguments in any order, the options of optable.c, an
+ * option's value the next argument even when it starts with '-' (dkms's
+ * read_arg), a missing value empty; an argument that is a source
+ * directory or a dkms.conf is a path, any other "m/v" (split at its first
+ * '/') or "m". The checks dkms makes after its loop are argrules.c's.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,32 +14,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-enum { O_DKMSTREE = 256, O_SOURCETREE, O_INSTALLTREE, O_KSRC, O_FORCE, O_ALL, O_VERBOSE,
-       O_JSON, O_TOOLCHAIN, O_PROFILE, O_USER, O_ARCH, O_MAX_SIZE, O_MOK_KEY, O_MOK_CERT,
-       O_NO_DEPMOD, O_TEMPLATE, O_OS_RELEASE, O_FORCE_VERSION };
-
-static const struct option opts[] = {
-	{"module", required_argument, NULL, 'm'}, {"version", required_argument, NULL, 'v'},
-	{"kernel", required_argument, NULL, 'k'}, {"kernelver", required_argument, NULL, 'k'}, /* dkms's */
-	{"arch", required_argument, NULL, 'a'},
-	{"all", no_argument, NULL, O_ALL}, {"force", no_argument, NULL, O_FORCE},
-	{"jobs", required_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, O_VERBOSE}, {"config", required_argument, NULL, 'c'},
-	{"kernelsourcedir", required_argument, NULL, O_KSRC},
-	{"dkmstree", required_argument, NULL, O_DKMSTREE},
-	{"sourcetree", required_argument, NULL, O_SOURCETREE},
-	{"installtree", required_argument, NULL, O_INSTALLTREE},
-	{"json", no_argument, NULL, O_JSON}, {"toolchain", required_argument, NULL, O_TOOLCHAIN},
-	{"profile", required_argument, NULL, O_PROFILE}, {"user", required_argument, NULL, O_USER},
-	{"max-size", required_argument, NULL, O_MAX_SIZE},
-	{"mok-key", required_argument, NULL, O_MOK_KEY},
-	{"mok-cert", required_argument, NULL, O_MOK_CERT},
-	{"no-depmod", no_argument, NULL, O_NO_DEPMOD},
-	{"templatekernel", required_argument, NULL, O_TEMPLATE},
-	{"os-release", required_argument, NULL, O_OS_RELEASE},
-	{"force-version-override", no_argument, NULL, O_FORCE_VERSION},
-	{NULL, 0, NULL, 0}};
+#include "dks/recipe.h"
+#include "optable.h"
 
 static int parse_jobs(const char *s, int *out, struct dks_error *err)
 {
@@ -46,87 +28,170 @@ static int parse_jobs(const char *s, int *out, struct dks_error *err)
 	return 0;
 }
 
-static int string_opt(struct dks_cli *c, int o, const char *arg)
+static int parse_size(const char *s, unsigned long long *out, struct dks_error *err)
 {
-	switch (o) {
-	case 'm': c->module = arg; return 1;
-	case 'v': c->version = arg; return 1;
-	case 'a': c->arch = arg; return 1;
-	case 'c': c->config = arg; return 1;
-	case O_KSRC: c->kernelsourcedir = arg; return 1;
-	case O_DKMSTREE: c->dkmstree = arg; return 1;
-	case O_SOURCETREE: c->sourcetree = arg; return 1;
-	case O_INSTALLTREE: c->installtree = arg; return 1;
-	case O_TOOLCHAIN: c->toolchain = arg; return 1;
-	case O_PROFILE: c->profile = arg; return 1;
-	case O_USER: c->user = arg; return 1;
-	case O_MOK_KEY: c->mok_key = arg; return 1;
-	case O_MOK_CERT: c->mok_cert = arg; return 1;
-	case O_TEMPLATE: c->templatekernel = arg; return 1;
-	case O_OS_RELEASE: c->os_release = arg; return 1;
-	}
-	return 0;
+	char *end;
+
+	*out = strtoull(s, &end, 10);
+	return *s && !*end && *out ? 0 : dks_err(err, 0, "--max-size '%s': a number of bytes", s);
 }
 
-static int one_opt(struct dks_cli *c, int o, const char *verb, struct dks_error *err)
-{
-	if (string_opt(c, o, optarg))
-		return 0;
-	switch (o) {
-	case 'k':
-		if (c->n_kernels >= DKS_MAX_KERNELS)
-			return dks_err(err, 0, "%s: too many -k", verb);
-		c->kernels[c->n_kernels++] = optarg;
-		return 0;
-	case 'j': return parse_jobs(optarg, &c->jobs, err);
-	case O_MAX_SIZE: {
-		char *end;
-
-		c->max_size = strtoull(optarg, &end, 10);
-		return *optarg && !*end && c->max_size ? 0
-			: dks_err(err, 0, "--max-size '%s': a number of bytes", optarg);
-	}
-	case 'q': c->quiet = true; return 0;
-	case O_ALL: c->all = true; return 0;
-	case O_FORCE: c->force = true; return 0;
-	case O_FORCE_VERSION: c->force_version_override = true; return 0;
-	case O_VERBOSE: c->verbose = true; return 0;
-	case O_JSON: c->json = true; return 0;
-	case O_NO_DEPMOD: c->no_depmod = true; return 0;
-	default: return dks_err(err, 0, "%s: bad option (dkms-sandbox --help)", verb);
-	}
-}
-
-/* "m/v", a module name, or a path (anything that exists, or starts with
- * '/' or '.'). */
-static int positional(struct dks_cli *c, const char *arg, const char *verb,
-		      struct dks_error *err)
+/* dkms's parse_moduleversion: "m/v" sets both, "m" the module alone. */
+static int module_version(struct dks_cli *c, const char *arg, struct dks_error *err)
 {
 	const char *slash = strchr(arg, '/');
-	struct stat st;
 
-	if (arg[0] == '/' || arg[0] == '.' || stat(arg, &st) == 0) {
-		c->path = arg;
-		return 0;
-	}
 	if (!slash) {
 		c->module = arg;
 		return 0;
 	}
-	if (strchr(slash + 1, '/') || slash == arg || !slash[1])
-		return dks_err(err, 0, "%s: '%s' is neither module/version nor a path", verb, arg);
-	if (c->n_mods >= DKS_MAX_MODULES)
-		return dks_err(err, 0, "%s: too many modules", verb);
-	c->owned[c->n_mods] = strndup(arg, (size_t)(slash - arg));
-	c->mods[c->n_mods][0] = c->owned[c->n_mods];
-	c->mods[c->n_mods][1] = slash + 1;
-	if (!c->mods[c->n_mods][0])
-		return dks_err(err, 0, "%s: out of memory", verb);
-	if (!c->module) {
-		c->module = c->mods[0][0];
-		c->version = c->mods[0][1];
-	}
+	free(c->owned[0]);
+	c->owned[0] = strndup(arg, (size_t)(slash - arg));
+	if (!c->owned[0])
+		return dks_err(err, 0, "out of memory");
+	c->module = c->owned[0];
+	c->version = slash + 1;
+	return 0;
+}
+
+/* build's further "m/v" arguments (ours: dkms builds one module), in
+ * mods[1..]; argrules.c puts the first one in mods[0]. */
+static int more_modules(struct dks_cli *c, const char *arg, struct dks_error *err)
+{
+	size_t i = c->n_mods + 1;
+
+	if (i >= DKS_MAX_MODULES)
+		return dks_err(err, 0, "build: more than %d modules", DKS_MAX_MODULES - 1);
+	c->owned[i] = strndup(arg, strcspn(arg, "/"));
+	if (!c->owned[i])
+		return dks_err(err, 0, "out of memory");
+	c->mods[i][0] = c->owned[i];
+	c->mods[i][1] = strchr(arg, '/') + 1;
 	c->n_mods++;
+	return 0;
+}
+
+/* dkms's parse_kernelarch: "k/a" adds a kernel and an arch. */
+static int kernel_arch(struct dks_cli *c, const char *arg, struct dks_error *err)
+{
+	const char *slash = strchr(arg, '/');
+
+	if (c->n_kernels >= DKS_MAX_KERNELS || c->n_arches >= DKS_MAX_KERNELS)
+		return dks_err(err, 0, "too many -k");
+	c->kernels[c->n_kernels++] = arg;
+	if (!slash)
+		return 0;
+	c->owned_k[c->n_kernels - 1] = strndup(arg, (size_t)(slash - arg));
+	if (!c->owned_k[c->n_kernels - 1])
+		return dks_err(err, 0, "out of memory");
+	c->kernels[c->n_kernels - 1] = c->owned_k[c->n_kernels - 1];
+	c->arches[c->n_arches++] = slash + 1;
+	return 0;
+}
+
+static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
+{
+	switch (id) {
+	case OPT_VERSION: return &c->version;
+	case OPT_TEMPLATE: return &c->templatekernel;
+	case OPT_CONF: return &c->conf;
+	case OPT_DKMSTREE: return &c->dkmstree;
+	case OPT_SOURCETREE: return &c->sourcetree;
+	case OPT_INSTALLTREE: return &c->installtree;
+	case OPT_KERNEL_CONFIG: return &c->kernel_config;
+	case OPT_KSRC: return &c->kernelsourcedir;
+	case OPT_FRAMEWORK: return &c->dkmsframework;
+	case OPT_SANDBOX_CONFIG: return &c->sandbox_config;
+	case OPT_TOOLCHAIN: return &c->toolchain;
+	case OPT_PROFILE: return &c->profile;
+	case OPT_USER: return &c->user;
+	case OPT_MOK_KEY: return &c->mok_key;
+	case OPT_MOK_CERT: return &c->mok_cert;
+	case OPT_OS_RELEASE: return &c->os_release;
+	default: return NULL;
+	}
+}
+
+static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
+{
+	switch (id) {
+	case OPT_QUIET: return &c->quiet;
+	case OPT_FORCE: return &c->force;
+	case OPT_FORCE_VERSION_OVERRIDE: return &c->force_version_override;
+	case OPT_ALL: return &c->all;
+	case OPT_VERBOSE: return &c->verbose;
+	case OPT_NO_DEPMOD: return &c->no_depmod;
+	case OPT_MODPROBE: return &c->modprobe_on_install;
+	case OPT_BINARIES_ONLY: return &c->binaries_only;
+	case OPT_SOURCE_ONLY: return &c->source_only;
+	case OPT_JSON: return &c->json;
+	default: return NULL;
+	}
+}
+
+static int one_opt(struct dks_cli *c, const struct dks_opt *o, const char *val,
+		   struct dks_error *err)
+{
+	const char **s = string_field(c, o->id);
+	bool *f = flag_field(c, o->id);
+
+	if (o->here)
+		dks_warn("%s: %s", o->name, o->here);
+	if (s)
+		*s = val;
+	else if (f)
+		*f = true;
+	else if (o->id == OPT_MODULE)
+		return module_version(c, val, err);
+	else if (o->id == OPT_KERNEL)
+		return kernel_arch(c, val, err);
+	else if (o->id == OPT_ARCH && c->n_arches < DKS_MAX_KERNELS)
+		c->arches[c->n_arches++] = val;
+	else if (o->id == OPT_JOBS)
+		return parse_jobs(val, &c->jobs, err);
+	else if (o->id == OPT_MAX_SIZE)
+		return parse_size(val, &c->max_size, err);
+	return 0; /* OPT_NOTED; --help and -V are main.c's */
+}
+
+/* dkms's rule: a dkms.conf, or a directory holding one (or, here, a
+ * recipe: a .yaml file or a directory with ours), is a source; any other
+ * existing file an archive (a recipe here). */
+static bool is_path(const char *arg)
+{
+	char conf[4096];
+	struct stat st;
+
+	if (stat(arg, &st) < 0)
+		return false;
+	if (!S_ISDIR(st.st_mode))
+		return true;
+	snprintf(conf, sizeof(conf), "%s/dkms.conf", arg);
+	if (access(conf, F_OK) == 0)
+		return true;
+	snprintf(conf, sizeof(conf), "%s/%s", arg, DKS_RECIPE_IN_SOURCE);
+	return access(conf, F_OK) == 0;
+}
+
+/* An argument that is not an option. */
+static int positional(struct dks_cli *c, const char *arg, const char *verb,
+		      struct dks_error *err)
+{
+	bool toolchain = strcmp(verb, "toolchain") == 0; /* NAME [FILE|DIR] */
+
+	if (!toolchain && dks_cli_is_verb(arg))
+		return dks_err_code(err, DKS_EXIT_TWO_ACTIONS, 0,
+				    "cannot specify more than one action: %s and %s", verb, arg);
+	/* toolchain import NAME FILE|DIR: any file or directory after NAME */
+	if (toolchain ? c->module && access(arg, F_OK) == 0 : is_path(arg)) {
+		c->path = arg;
+		return 0;
+	}
+	if (!c->module)
+		return module_version(c, arg, err);
+	if (strcmp(verb, "build") == 0 && strchr(arg, '/'))
+		return more_modules(c, arg, err);
+	dks_warn("%s: I do not know how to handle '%s' (ignored, as dkms does)", verb, arg);
 	return 0;
 }
 
@@ -134,33 +199,34 @@ void dks_cli_clear(struct dks_cli *c)
 {
 	for (size_t i = 0; i < DKS_MAX_MODULES; i++)
 		free(c->owned[i]);
+	for (size_t i = 0; i < DKS_MAX_KERNELS; i++)
+		free(c->owned_k[i]);
 	memset(c, 0, sizeof(*c));
 }
 
 int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,
 		  struct dks_error *err)
 {
-	int o;
-
 	memset(c, 0, sizeof(*c));
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "m:v:k:a:j:qc:", opts, NULL)) != -1)
-		if (one_opt(c, o, verb, err) < 0)
-			return -1;
-	for (; optind < argc; optind++) {
-		bool many = strcmp(verb, "build") == 0 && c->n_mods > 0;
-		bool named_path = strcmp(verb, "toolchain") == 0 && !c->path; /* NAME FILE */
+	for (int i = 1; i < argc; i++) {
+		const char *val = NULL;
+		const struct dks_opt *o;
 
-		if ((c->module && !many && !named_path) || c->path)
-			return dks_err(err, 0, "%s: unexpected argument '%s'", verb, argv[optind]);
-		if (positional(c, argv[optind], verb, err) < 0)
+		if (argv[i][0] != '-') { /* dkms: "-" too is an (unknown) option */
+			if (positional(c, argv[i], verb, err) < 0)
+				return -1;
+			continue;
+		}
+		o = dks_opt_find(argv[i], &val);
+		if (!o)
+			return dks_err_code(err, DKS_EXIT_BAD_OPTION, 0,
+					    "%s: unknown option: %s (dkms-sandbox %s --help)", verb,
+					    argv[i], verb);
+		/* dkms's read_arg: the next argument, whatever it is; none: "" */
+		if ((o->flags & DKS_OPT_ARG) && !val)
+			val = i + 1 < argc ? argv[++i] : "";
+		if (one_opt(c, o, val, err) < 0)
 			return -1;
 	}
-	if (c->module && c->version && c->n_mods == 0) {
-		c->mods[0][0] = c->module;
-		c->mods[0][1] = c->version;
-		c->n_mods = 1;
-	}
-	return 0;
+	return dks_cli_check(c, verb, err);
 }

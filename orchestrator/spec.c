@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The module spec (include/dks/spec.h): freeing it, comparing versions the
- * way dkms does, and deciding whether BUILD_EXCLUSIVE_* excludes a kernel.
+ * way dkms does, and deciding whether BUILD_EXCLUSIVE_* excludes a kernel
+ * (the package, or, with dkms 3.4's per-module arrays, single modules).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,16 +23,41 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
+static void module_clear(struct dks_spec_module *m)
+{
+	free(m->built_name);
+	free(m->built_location);
+	free(m->dest_name);
+	free(m->dest_location);
+	free(m->excl.kernel);
+	free(m->excl.kernel_min);
+	free(m->excl.kernel_max);
+	free(m->excl.arch);
+	free_strv(m->excl.config, m->excl.n_config);
+}
+
+bool dks_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+bool dks_path_has_dotdot(const char *path)
+{
+	for (const char *c = path; (c = strstr(c, "..")); c += 2)
+		if ((c == path || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return true;
+	return false;
+}
+
 void dks_spec_free(struct dks_spec *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_modules; i++) {
-		free(s->modules[i].built_name);
-		free(s->modules[i].built_location);
-		free(s->modules[i].dest_name);
-		free(s->modules[i].dest_location);
-	}
+	for (size_t i = 0; i < s->n_modules; i++)
+		module_clear(&s->modules[i]);
 	free(s->modules);
 	for (size_t i = 0; i < s->n_patches; i++)
 		free(s->patches[i].file);
@@ -265,5 +291,57 @@ int dks_spec_check_exclusive(const struct dks_spec *s, const struct dks_spec_tar
 	if (check_kernel(s, t, err) < 0 || check_arch(s, t, err) < 0 ||
 	    check_config(s, t, config, err) < 0)
 		return -1;
+	return 0;
+}
+
+static bool module_constrained(const struct dks_spec_module *m)
+{
+	return m->excl.kernel || m->excl.kernel_min || m->excl.kernel_max || m->excl.arch ||
+	       m->excl.n_config;
+}
+
+/* Module @m's own constraints, checked through a view of @s that carries
+ * them in place of the package's (read only, nothing owned). */
+static int check_module(const struct dks_spec *s, const struct dks_spec_module *m,
+			const struct dks_spec_target *t, const char *config, struct dks_error *err)
+{
+	struct dks_spec view = *s;
+
+	view.excl_kernel = m->excl.kernel;
+	view.excl_kernel_min = m->excl.kernel_min;
+	view.excl_kernel_max = m->excl.kernel_max;
+	view.excl_arch = m->excl.arch;
+	view.excl_config = m->excl.config;
+	view.n_excl_config = m->excl.n_config;
+	return dks_spec_check_exclusive(&view, t, config, err);
+}
+
+int dks_spec_exclude_modules(struct dks_spec *s, const struct dks_spec_target *t,
+			     const char *config, struct dks_error *err)
+{
+	struct dks_error why = {0};
+	size_t kept = 0, n = s->n_modules;
+
+	if (dks_spec_check_exclusive(s, t, config, err) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct dks_error e = {0};
+
+		if (!module_constrained(&s->modules[i]) ||
+		    check_module(s, &s->modules[i], t, config, &e) == 0) {
+			s->modules[kept++] = s->modules[i];
+			continue;
+		}
+		if (e.exit_code != DKS_EXIT_EXCLUDED) {
+			*err = e;
+			return -1;
+		}
+		why = e;
+		module_clear(&s->modules[i]);
+	}
+	s->n_modules = kept;
+	if (kept == 0 && n > 0 && why.exit_code == DKS_EXIT_EXCLUDED)
+		return dks_err_code(err, DKS_EXIT_EXCLUDED, 0,
+				    "%s (BUILD_EXCLUSIVE_*[i] excludes every module)", why.msg);
 	return 0;
 }

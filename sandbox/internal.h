@@ -88,6 +88,7 @@ struct dks_sandbox {
 	int pass[DKS_MAX_PASS_FDS]; /* become fds 3, 4, ... of the command */
 	size_t n_pass;
 	bool kill_at_output_limit;
+	int tee_fd; /* a copy of stdout and stderr goes here too, or -1 */
 };
 
 /* Messages from the sandbox (setup child, init) to the caller. Each is
@@ -167,6 +168,7 @@ struct dks_relay_stream {
 
 struct dks_relay {
 	struct dks_relay_stream s[2]; /* stdout, stderr (one when both are one file) */
+	struct dks_relay_stream tee;  /* dst -1, or where a copy of both goes */
 	size_t n;
 	int child[3];   /* the command's 0-2 */
 	int null_fd;

@@ -75,6 +75,8 @@ int dks_relay_open(const struct dks_sandbox *sb, struct dks_relay *r, struct dks
 	*r = (struct dks_relay){.null_fd = -1,
 				.cap = sb->profile->limits.output,
 				.kill_at_cap = sb->kill_at_output_limit};
+	r->tee = (struct dks_relay_stream){.rfd = -1, .wfd = -1, .dst = sb->tee_fd,
+					   .tty = sb->tee_fd >= 0 && isatty(sb->tee_fd), .last = '\n'};
 	r->child[0] = sb->fds[0];
 	if (isatty(sb->fds[0])) {
 		r->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -175,6 +177,8 @@ bool dks_relay_pump(struct dks_relay *r, size_t i)
 		return true;
 	if (n <= 0) {
 		finish(s);
+		if (r->tee.dst >= 0)
+			finish(&r->tee);
 		close_fd(&s->rfd);
 		return false;
 	}
@@ -183,6 +187,8 @@ bool dks_relay_pump(struct dks_relay *r, size_t i)
 	else
 		room = r->total < r->cap ? r->cap - r->total : 0;
 	put(s, buf, (uint64_t)n < room ? (size_t)n : (size_t)room);
+	if (r->tee.dst >= 0)
+		put(&r->tee, buf, (uint64_t)n < room ? (size_t)n : (size_t)room);
 	r->total += (uint64_t)n;
 	if ((uint64_t)n > room)
 		truncated(r, s);

@@ -20,6 +20,7 @@ int dks_sandbox_new(struct dks_sandbox **out, struct dks_error *err)
 	sb->fds[0] = 0;
 	sb->fds[1] = 1;
 	sb->fds[2] = 2;
+	sb->tee_fd = -1;
 	sb->uid_lock = -1;
 	sb->scratch_fd = -1;
 	*out = sb;
@@ -306,6 +307,11 @@ void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 	sb->fds[0] = in_fd;
 	sb->fds[1] = out_fd;
 	sb->fds[2] = err_fd;
+}
+
+void dks_sandbox_set_tee(struct dks_sandbox *sb, int fd)
+{
+	sb->tee_fd = fd;
 }
 
 void dks_sandbox_kill_at_output_limit(struct dks_sandbox *sb)

@@ -47,6 +47,7 @@ build) rc=\$(cat $state/build-rc 2>/dev/null || echo 0)
 	[ "\$rc" = 0 ] && echo built > $state/k-\$k
 	exit \$rc ;;
 install) echo installed > $state/k-\$k ;;
+framework) cat $state/all 2>/dev/null ;;
 esac
 exit 0
 STUB
@@ -109,6 +110,18 @@ run_cp hello 1.0 "" "" ""
 [ "$rc" = 0 ] && [ "$(calls "^dkms build.* -k $new\$")" = 0 ] &&
 	[ "$(calls "^dkms install.* -k $cur\$")" = 1 ] && grep -q 'headers for this kernel' "$state/out"
 expect $? "no headers for $new: skipped, $cur installed"
+
+# autoinstall_all_kernels, as dkms-sandbox evaluated framework.conf: every
+# kernel with a modules dir, the running one installed or not.
+reset
+echo yes > "$state/all"
+mkdir -p /lib/modules/5.99.0-9-test/build/include "/lib/modules/$new/build/include"
+run_cp hello 1.0 "" "" ""
+[ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 3 ] &&
+	[ "$(calls '^dkms framework autoinstall_all_kernels$')" = 1 ] &&
+	grep -qx "Building for 5.99.0-9-test, $cur and $new" "$state/out"
+expect $? "autoinstall_all_kernels (dkms framework): every kernel"
+rm -rf /lib/modules/5.99.0-9-test
 
 # A chroot (the running kernel not installed), first install: every kernel.
 reset

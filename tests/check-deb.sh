@@ -76,11 +76,12 @@ x=$tmp/root
 dpkg-deb -x "$deb" "$x"
 dkms=$x/usr/sbin/dkms
 check "dkms --help lists the verbs" sh -c "'$dkms' --help | grep -q kernel_postinst"
-check "dkms --version" sh -c "'$dkms' --version | grep -qx 'dkms-sandbox $version'"
+check "dkms --version: dkms's line" sh -c "'$dkms' --version | grep -qx 'dkms-3.0.10'"
+check "dkms-sandbox --version" sh -c "'$x/usr/sbin/dkms-sandbox' --version | grep -qx 'dkms-sandbox $version'"
 mkdir -p "$tmp/src/hello-1.0" "$tmp/tree"
 printf 'PACKAGE_NAME=hello\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=hello\nDEST_MODULE_LOCATION[0]=/updates\nAUTOINSTALL=yes\n' \
 	> "$tmp/src/hello-1.0/dkms.conf"
-t="-c $x/etc/dkms-sandbox/config.yaml --dkmstree $tmp/tree --sourcetree $tmp/src"
+t="--sandbox-config $x/etc/dkms-sandbox/config.yaml --dkmstree $tmp/tree --sourcetree $tmp/src"
 # shellcheck disable=SC2086
 check "dkms add -m hello -v 1.0 (the shipped config.yaml)" "$dkms" add -m hello -v 1.0 $t
 # shellcheck disable=SC2086
@@ -92,7 +93,7 @@ check "dkms status: empty" test -z "$("$dkms" status $t)"
 # Every default the shipped config.yaml comments out is a key the binary knows.
 sed 's/^#\([a-z_]*:\)/\1/' "$x/etc/dkms-sandbox/config.yaml" > "$tmp/config-all.yaml"
 check "config.yaml: its $(grep -c '^#[a-z_]*:' "$x/etc/dkms-sandbox/config.yaml") commented keys, uncommented, parse" \
-	"$dkms" status -c "$tmp/config-all.yaml" --dkmstree "$tmp/tree"
+	"$dkms" status --sandbox-config "$tmp/config-all.yaml" --dkmstree "$tmp/tree"
 
 # common.postinst and the kernel hooks, with stubs that log their arguments
 mkdir -p "$tmp/bin"

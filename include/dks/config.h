@@ -19,6 +19,9 @@
  *                     # key on first use; never: install unsigned (refused
  *                     # for a kernel that enforces signatures)
  *     host_root: /    # where /proc and /sys of the running kernel are read
+ *     dkms_framework: /etc/dkms/framework.conf  # dkms's own configuration
+ *                     # (and its .d/ *.conf), under this file (docs/framework.md)
+ *     dkms_confdir: /etc/dkms   # dkms's per-module overrides, no-autoinstall
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -31,6 +34,8 @@
 #define DKS_DEFAULT_DKMSTREE "/var/lib/dkms"
 #define DKS_DEFAULT_SOURCETREE "/usr/src"
 #define DKS_DEFAULT_INSTALLTREE "/lib/modules"
+#define DKS_DEFAULT_FRAMEWORK "/etc/dkms/framework.conf" /* dkms's, not ours */
+#define DKS_DEFAULT_DKMS_CONFDIR "/etc/dkms"
 
 struct dks_config {
 	char *dkms_tree;
@@ -48,6 +53,8 @@ struct dks_config {
 	char *sign;       /* "auto" (NULL) or "never": include/dks/installer.h */
 	char *host_root;  /* NULL: "/"; where the running kernel's lockdown
 			   * and sig_enforce are read (tests move it) */
+	char *dkms_framework; /* NULL: /etc/dkms/framework.conf */
+	char *dkms_confdir;   /* NULL: /etc/dkms */
 	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
 };
 
@@ -55,6 +62,11 @@ struct dks_config {
  * an explicit path must exist). @c is overwritten, not freed; on failure
  * it is left all NULL (dks_config_clear is safe on it either way). */
 int dks_config_load(const char *path, struct dks_config *c, struct dks_error *err);
+/* The same with a layer under the file: @under(c, @arg) runs on the
+ * defaults before the file is read (dkms's framework.conf). */
+int dks_config_load_under(const char *path,
+			  int (*under)(struct dks_config *, void *, struct dks_error *), void *arg,
+			  struct dks_config *c, struct dks_error *err);
 /* Replace one string field (command-line overrides). */
 int dks_config_set(char **field, const char *value, struct dks_error *err);
 void dks_config_clear(struct dks_config *c);

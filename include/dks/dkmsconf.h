@@ -31,10 +31,15 @@ struct dks_eval_opts {
 	const char *kernel_headers;        /* bind for -k (NULL: /lib/modules/KVER/build, or none) */
 	unsigned timeout;                  /* 0: DKS_DKMSCONF_TIMEOUT */
 	const char *build_user;            /* NULL: the sandbox's default */
+	/* dkms's per-module overrides: <conf_dir>/<module>.conf and the
+	 * versioned and kernel forms, sourced after the dkms.conf in the same
+	 * sandbox (NULL: none read). */
+	const char *conf_dir;
+	const char *module, *version;      /* NULL: from the source dir's name */
 };
 
 /* Evaluate the dkms.conf at @conf (inside @source_dir, bound read-only)
- * for @t in a sandbox, parse and validate the result. Errors name the
+ * for @t in a sandbox, then the overrides of @o->conf_dir that exist, parse and validate the result. Errors name the
  * file; exit codes are dkms's (8 bad dkms.conf, 5 bad patch path, ...). */
 int dks_dkmsconf_eval(const char *conf, const char *source_dir,
 		      const struct dks_spec_target *t, const struct dks_eval_opts *o,

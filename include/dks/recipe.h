@@ -51,6 +51,9 @@ int dks_copy_source_dir(const char *src_dir, const char *dest, struct dks_error 
 struct dks_extract_limits {
 	unsigned long long total_max, entry_max, entries_max;
 	bool image;
+	/* add SOURCE_DIR: a link whose target leaves the tree is kept as a
+	 * link (never followed on the host), not refused. */
+	bool links_out;
 };
 int dks_extract(const char *from, const char *dest, const struct dks_extract_limits *lim,
 		unsigned *skipped, struct dks_error *err);

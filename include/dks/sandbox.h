@@ -124,6 +124,11 @@ int dks_sandbox_setenv(struct dks_sandbox *sb, const char *name,
 void dks_sandbox_set_stdio(struct dks_sandbox *sb, int in_fd, int out_fd,
 			   int err_fd);
 
+/* A copy of everything relayed to stdout and stderr also goes to @fd
+ * (-1: none), with control characters replaced where it is a terminal:
+ * `build --verbose` shows make's output live while make.log gets it. */
+void dks_sandbox_set_tee(struct dks_sandbox *sb, int fd);
+
 /* Output past limits.output kills the sandbox instead of being dropped:
  * the outcome is DKS_SANDBOX_SIGNALED with SIGXFSZ, as for a file past
  * file_size (for captures whose caller refuses big output anyway). */

@@ -15,7 +15,16 @@
 #include "dks/exit.h"
 
 
+/* BUILD_EXCLUSIVE_* of one module (dkms 3.4: BUILD_EXCLUSIVE_*[i], i >= 1),
+ * on top of the package's. NULL = no constraint. */
+struct dks_spec_excl {
+	char *kernel, *kernel_min, *kernel_max, *arch;
+	char **config;
+	size_t n_config;
+};
+
 struct dks_spec_module {
+	struct dks_spec_excl excl;
 	char *built_name;     /* BUILT_MODULE_NAME[i]: "foo" (no .ko) */
 	char *built_location; /* BUILT_MODULE_LOCATION[i]: relative dir, "" = top */
 	char *dest_name;      /* DEST_MODULE_NAME[i], default built_name */
@@ -48,6 +57,7 @@ struct dks_spec {
 
 	bool autoinstall;
 	bool no_weak_modules;
+	bool build_depends_rebuild; /* BUILD_DEPENDS_REBUILD: rebuilt when a dependency is */
 	char **build_depends; /* module names, NULL-terminated */
 	size_t n_build_depends;
 	char *obsolete_by;
@@ -85,6 +95,19 @@ struct dks_spec_target {
  * NULL or a missing file: not checked (as dkms). */
 int dks_spec_check_exclusive(const struct dks_spec *s, const struct dks_spec_target *t,
 			     const char *config, struct dks_error *err);
+
+/* BUILD_EXCLUSIVE_* with dkms 3.4's per-module arrays: drop from @s the
+ * modules that the package's or their own constraints exclude for @t. 0
+ * when some module is left (or the package has no module and no
+ * constraint); else -1 as dks_spec_check_exclusive() (77: skipped). */
+int dks_spec_exclude_modules(struct dks_spec *s, const struct dks_spec_target *t,
+			     const char *config, struct dks_error *err);
+
+/* Has @s a control character (a value that must be one line)? */
+bool dks_has_control(const char *s);
+
+/* Has @path a ".." component (paths a spec names: locations, patches)? */
+bool dks_path_has_dotdot(const char *path);
 
 /* Compare kernel/module versions like dkms does (sort -V). */
 int dks_version_cmp(const char *a, const char *b);

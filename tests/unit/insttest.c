@@ -40,7 +40,7 @@ void setup(struct it *t)
 	snprintf(t->other, sizeof(t->other), "%.255s", t->out);
 	snprintf(t->opts, sizeof(t->opts),
 		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/root/lib/modules "
-		 "--config %s/config.yaml",
+		 "--sandbox-config %s/config.yaml",
 		 t->root, t->root, t->root, t->root);
 	/* The key's directories must be root's (key hygiene): so is this one. */
 	/* The keys come from the configuration file; generate-mok takes them as options. */
@@ -54,7 +54,7 @@ void setup(struct it *t)
 			   "touch root/lib/modules/$k/modules.order root/lib/modules/$k/modules.builtin "
 			   "root/lib/modules/$k/modules.builtin.modinfo; done && "
 			   "cp %s/tests/modules/hello/* src/hello-1.0/ && printf 'PACKAGE_NAME=hello\\n"
-			   "PACKAGE_VERSION=1.0\\nBUILT_MODULE_NAME[0]=hello\\n' > src/hello-1.0/dkms.conf && "
+			   "PACKAGE_VERSION=1.0\\nBUILT_MODULE_NAME[0]=hello\\nDEST_MODULE_LOCATION[0]=/updates/dkms\\n' > src/hello-1.0/dkms.conf && "
 			   "chmod -R a+rX src dkms root && %s generate-mok --mok-key keys/mok.key "
 			   "--mok-cert keys/mok.pub",
 			   t->root, debian, t->kver, t->other, getenv("DKS_SRCDIR"), getenv("DKS_BIN")),

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The machine's own DKMS state must never change under the tests: every
+# test points its trees at temporary directories. This records what is in
+# those paths before a run and fails the run, naming each entry that
+# appeared, vanished or changed, if anything did.
+#
+#   hostguard.sh run COMMAND...   run COMMAND between two fingerprints
+#
+# An entry is its path, type, mode, owner, size, mtime and inode; file
+# contents are not read (a change rewrites the mtime or the inode).
+set -u
+paths=(/var/lib/dkms /etc/dkms /etc/kernel /boot /lib/modules /usr/src /etc/modprobe.d
+       /etc/dkms-sandbox)
+
+fingerprint() {
+	local p
+	for p in "${paths[@]}"; do
+		[ -e "$p" ] || { echo "$p absent"; continue; }
+		find "$p" -xdev -printf '%p %y %m %U:%G %s %T@ %i\n' 2>/dev/null
+	done | LC_ALL=C sort
+}
+
+[ "${1:-}" = run ] && [ $# -ge 2 ] || { echo "usage: $0 run COMMAND..." >&2; exit 2; }
+shift
+before=$(mktemp) after=$(mktemp)
+trap 'rm -f "$before" "$after"' EXIT
+fingerprint >"$before"
+"$@"
+rc=$?
+fingerprint >"$after"
+if ! cmp -s "$before" "$after"; then
+	echo "hostguard: the tests changed the machine's own DKMS paths:" >&2
+	diff "$before" "$after" | grep '^[<>]' | head -40 >&2
+	[ $rc -ne 0 ] || rc=1
+fi
+exit $rc
