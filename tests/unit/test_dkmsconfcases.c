@@ -410,7 +410,11 @@ Test(dkmsconfcases, build_depends_rebuild_records_and_follows_the_dependency_ver
 	cr_expect_eq(on(&t, "install", "child", NULL), 0, "%s", t.out);
 	cr_assert_eq(sh(&t,
 			"cd %s/src && cp -r base-1.0 base-2.0 && "
-			"sed -i 's/^PACKAGE_VERSION=1.0/PACKAGE_VERSION=2.0/' base-2.0/dkms.conf",
+			"sed -i 's/^PACKAGE_VERSION=1.0/PACKAGE_VERSION=2.0/' base-2.0/dkms.conf && "
+			/* a new version of the module too: the same module again
+			 * would be refused by install's version check (states::) */
+			"sed -i 's/MODULE_VERSION(\"1.0\")/MODULE_VERSION(\"2.0\")/' base-2.0/*.c && "
+			"grep -q 'MODULE_VERSION(\"2.0\")' base-2.0/*.c",
 			t.root),
 		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "add base/2.0"), 0, "%s", t.out);
