@@ -30,7 +30,25 @@
  * it runs comes from the module; its exit code says which step failed. */
 static const char build_driver[] =
 	"set -u\n"
+	/* The module's source at its canonical path, writable: a copy of the
+	 * read-only original in a tmpfs of the sandbox's own (a MAKE may write
+	 * there; the host's copy never changes). Then dkms's build dir. */
+	"cp -dR --preserve=mode,timestamps,links \"$DKS_SRC_RO/.\" \"$DKS_SRC\" &&\n"
 	"cp -dR --preserve=mode,timestamps,links \"$DKS_SRC/.\" . || { echo 'dkms-sandbox: cannot copy the source' >&2; exit 8; }\n"
+	/* CC as dkms exports it: the compiler that built the kernel
+	 * (CONFIG_CC_VERSION_TEXT's first word, clang, ld.lld), if the
+	 * toolchain has it; .kernelvariables (Ubuntu) first. */
+	"unset CC KERNEL_CC\n"
+	"k=$DKS_KERNEL_DIR\n"
+	"if [ -f \"$k/.kernelvariables\" ]; then\n"
+	"  CC=$(printf 'include %s\\nshow-cc:\\n\\t@echo $(CC)\\n' \"$k/.kernelvariables\" | make -s -f - show-cc) && export CC\n"
+	"fi\n"
+	"if [ -f \"$k/.config\" ]; then\n"
+	"  t=$(grep -m1 '^CONFIG_CC_VERSION_TEXT=' \"$k/.config\"); t=${t#*=}; t=${t#\\\"}; t=${t%% *}\n"
+	"  grep -q '^CONFIG_CC_IS_CLANG=y' \"$k/.config\" && t=clang\n"
+	"  [ -n \"$t\" ] && command -v \"$t\" >/dev/null && export CC=$t KERNEL_CC=$t\n"
+	"  grep -q '^CONFIG_LD_IS_LLD=y' \"$k/.config\" && command -v ld.lld >/dev/null && export LD=ld.lld KERNEL_LD=ld.lld\n"
+	"fi\n"
 	"while IFS= read -r p; do\n"
 	"  [ -n \"$p\" ] || continue\n"
 	"  if [ ! -f \"patches/$p\" ]; then echo \"dkms-sandbox: patch $p is missing\" >&2; exit 5; fi\n"
@@ -83,7 +101,9 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 				  .kernel_headers = target->headers,
 				  .build_user = env->cfg->build_user};
 	struct dks_spec_target st;
+	struct strv deps = {0};
 	char path[PATH_MAX];
+	int ret;
 
 	if (!src)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: not added", m, v);
@@ -95,7 +115,16 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 	if (access(path, F_OK) < 0)
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: no dkms.conf or %s in %s", m,
 				    v, DKS_RECIPE_IN_SOURCE, src);
-	return dks_dkmsconf_eval(path, src, &st, &o, out, err);
+	/* A conf may look for the modules it reads (west-chamber: find /usr/src). */
+	if (dks_build_dep_paths(env->tree, m, NULL, &deps, err) < 0) {
+		strv_free(&deps);
+		return -1;
+	}
+	o.ro_binds = deps.v;
+	o.n_ro_binds = deps.n;
+	ret = dks_dkmsconf_eval(path, src, &st, &o, out, err);
+	strv_free(&deps);
+	return ret;
 }
 
 /* 'single quotes' for a path put into a command line. */
@@ -188,6 +217,7 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 	if (!make || !patches || !strip)
 		return dks_err(err, ENOMEM, "build");
 	if (dks_sandbox_setenv(sb, "DKS_SRC", in_src, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_KERNEL_DIR", j->target->headers_in, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_MAKE", make, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_PATCHES", patches, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_STRIP", strip, err) < 0 ||
@@ -229,6 +259,32 @@ static void build_dir_in(const struct dks_job *j, char *buf, size_t size)
 	snprintf(buf, size, DKS_IN_DKMS_TREE "/%s/%s/build", j->module, j->version);
 }
 
+/* The source at its canonical path, writable, in a tmpfs of its own
+ * (the driver copies the original there from its read-only bind at
+ * <m>/<v>/source: the host's copy cannot be written, whatever the build
+ * does); the files of the modules it depends on, read-only (build_deps.c). */
+static int add_sources(struct dks_sandbox *sb, const struct dks_build_env *env,
+		       const struct dks_spec *s, const struct dks_job *j,
+		       const struct build_dirs *d, struct dks_error *err)
+{
+	uint64_t size = env->profile ? env->profile->limits.build_size : 0;
+	char in_src[PATH_MAX], in_orig[PATH_MAX];
+	struct strv deps = {0};
+	int ret;
+
+	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", j->module, j->version);
+	snprintf(in_orig, sizeof(in_orig), DKS_IN_DKMS_TREE "/%s/%s/source", j->module, j->version);
+	if (dks_sandbox_add_bind(sb, d->src, in_orig, false, err) < 0 ||
+	    dks_sandbox_add_tmpfs(sb, in_src, size ? size : 4ULL << 30, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_SRC_RO", in_orig, err) < 0)
+		return -1;
+	ret = dks_build_dep_paths(env->tree, j->module, s, &deps, err);
+	for (size_t i = 0; ret == 0 && i + 1 < deps.n; i += 2)
+		ret = dks_sandbox_add_bind(sb, deps.v[i], deps.v[i + 1], false, err);
+	strv_free(&deps);
+	return ret;
+}
+
 static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 		     const struct dks_spec *s, const struct dks_job *j,
 		     const struct build_dirs *d, struct dks_error *err)
@@ -246,7 +302,7 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	}
 	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
 	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
-	    dks_sandbox_add_bind(sb, d->src, in_src, false, err) < 0 ||
+	    add_sources(sb, env, s, j, d, err) < 0 ||
 	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_jobserver(sb, env, err) < 0)
 		return -1;
 	return set_env(sb, s, j, in_src, err);

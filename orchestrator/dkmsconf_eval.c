@@ -255,6 +255,10 @@ static int eval_sandbox(struct eval *e, const struct dks_spec_target *t,
 	if ((!e->rsource || !below(e->rconf, e->rsource)) &&
 	    dks_sandbox_add_bind(e->sb, e->rconf, NULL, false, err) < 0)
 		return -1;
+	/* The modules it depends on (build_deps.c), read-only. */
+	for (size_t i = 0; i + 1 < o->n_ro_binds; i += 2)
+		if (dks_sandbox_add_bind(e->sb, o->ro_binds[i], o->ro_binds[i + 1], false, err) < 0)
+			return -1;
 	dks_sandbox_set_timeout(e->sb, e->timeout);
 	if (dks_sandbox_set_cwd(e->sb, cwd, err) < 0)
 		return -1;

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What a build sees of other modules: nothing, but the files of the modules
+ * it depends on, read-only, at the paths dkms would have them. Under dkms a
+ * build runs as root on the host and sees all of /usr/src and /var/lib/dkms;
+ * here every other module's source stays hidden (docs/security.md) except
+ * these, which the module needs and names:
+ *
+ *   - BUILD_DEPENDS[] of its dkms.conf (known once the conf is read);
+ *   - the modules its package reads without naming them in dkms.conf
+ *     (Debian's west-chamber-dkms finds xtables-addons' source with
+ *     `find /usr/src`; the package dependency says it, dkms.conf does not):
+ *     a table, known before the conf is read, so its evaluation sees them.
+ *
+ * For each such module, each version added to the tree: its source at
+ * /usr/src/<d>-<v> and, if the tree has one, <d>/<v>/build at
+ * /var/lib/dkms/<d>/<v>/build. Paths come from the tree (whose names
+ * tree.c checks), never from the module's output.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build.h"
+#include "dks/spec.h"
+
+/* module -> a module it reads without BUILD_DEPENDS. */
+static const struct {
+	const char *module;
+	const char *reads;
+} undeclared[] = {
+	{"west-chamber", "xtables-addons"},
+};
+
+static int push_pair(struct strv *out, char *src, char *dst, struct dks_error *err)
+{
+	if (!src || !dst || strv_push_take(out, src) < 0) {
+		free(src);
+		free(dst);
+		return dks_err(err, ENOMEM, "build dependencies");
+	}
+	if (strv_push_take(out, dst) < 0)
+		return dks_err(err, ENOMEM, "build dependencies");
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* One version of module @d: its source, and its tree build dir if any. */
+static int add_version(const struct dks_tree *t, const char *d, const char *v,
+		       struct strv *out, struct dks_error *err)
+{
+	char *src = dks_tree_source_dir(t, d, v), *dst = NULL, *build = NULL;
+
+	if (!is_dir(src)) {
+		free(src);
+		return 0;
+	}
+	if (asprintf(&dst, DKS_IN_SOURCE_TREE "/%s-%s", d, v) < 0)
+		dst = NULL;
+	if (push_pair(out, src, dst, err) < 0)
+		return -1;
+	if (asprintf(&build, "%s/%s/%s/build", t->dkms_tree, d, v) < 0)
+		return dks_err(err, ENOMEM, "build dependencies");
+	if (!is_dir(build)) {
+		free(build);
+		return 0;
+	}
+	if (asprintf(&dst, DKS_IN_DKMS_TREE "/%s/%s/build", d, v) < 0)
+		dst = NULL;
+	return push_pair(out, build, dst, err);
+}
+
+/* Every added version of module @d, once. */
+static int add_module(const struct dks_tree *t, const char *d, struct strv *seen,
+		      struct strv *out, struct dks_error *err)
+{
+	struct dks_status *st = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (strv_contains(seen, d))
+		return 0;
+	if (strv_push(seen, d) < 0)
+		return dks_err(err, ENOMEM, "build dependencies");
+	if (dks_tree_status(t, d, NULL, &st, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (i == 0 || strcmp(st[i].version, st[i - 1].version) != 0)
+			ret = add_version(t, d, st[i].version, out, err);
+	dks_status_free(st, n);
+	return ret;
+}
+
+int dks_build_dep_paths(const struct dks_tree *t, const char *m, const struct dks_spec *s,
+			struct strv *out, struct dks_error *err)
+{
+	struct strv seen = {0};
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(undeclared) / sizeof(undeclared[0]) && ret == 0; i++)
+		if (strcmp(undeclared[i].module, m) == 0)
+			ret = add_module(t, undeclared[i].reads, &seen, out, err);
+	for (size_t i = 0; s && i < s->n_build_depends && ret == 0; i++)
+		ret = add_module(t, s->build_depends[i], &seen, out, err);
+	strv_free(&seen);
+	return ret;
+}
