@@ -102,7 +102,7 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 				  .build_user = env->cfg->build_user};
 	struct dks_spec_target st;
 	struct strv deps = {0};
-	char path[PATH_MAX];
+	char path[PATH_MAX], in_src[PATH_MAX];
 	int ret;
 
 	if (!src)
@@ -116,10 +116,12 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: no dkms.conf or %s in %s", m,
 				    v, DKS_RECIPE_IN_SOURCE, src);
 	/* A conf may look for the modules it reads (west-chamber: find /usr/src). */
-	if (dks_build_dep_paths(env->tree, m, NULL, &deps, err) < 0) {
+	if (dks_build_dep_paths(env->tree, m, target->kver, NULL, &deps, err) < 0) {
 		strv_free(&deps);
 		return -1;
 	}
+	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", m, v);
+	o.source_in = in_src;
 	o.ro_binds = deps.v;
 	o.n_ro_binds = deps.n;
 	ret = dks_dkmsconf_eval(path, src, &st, &o, out, err);
@@ -278,7 +280,7 @@ static int add_sources(struct dks_sandbox *sb, const struct dks_build_env *env,
 	    dks_sandbox_add_tmpfs(sb, in_src, size ? size : 4ULL << 30, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_SRC_RO", in_orig, err) < 0)
 		return -1;
-	ret = dks_build_dep_paths(env->tree, j->module, s, &deps, err);
+	ret = dks_build_dep_paths(env->tree, j->module, j->target->kver, s, &deps, err);
 	for (size_t i = 0; ret == 0 && i + 1 < deps.n; i += 2)
 		ret = dks_sandbox_add_bind(sb, deps.v[i], deps.v[i + 1], false, err);
 	strv_free(&deps);

@@ -45,11 +45,12 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 		   const struct dks_target *target, struct dks_spec **out,
 		   struct dks_error *err);
 
-/* The files of the modules @m depends on, for its sandboxes (build_deps.c):
- * pairs of host path and path inside, pushed onto @out (read-only binds).
- * @s: its spec (BUILD_DEPENDS), or NULL before its dkms.conf is read. */
-int dks_build_dep_paths(const struct dks_tree *t, const char *m, const struct dks_spec *s,
-			struct strv *out, struct dks_error *err);
+/* The files of the modules @m depends on, for its sandboxes for kernel
+ * @kver (build_deps.c): pairs of host path and path inside, pushed onto
+ * @out (read-only binds). @s: its spec (BUILD_DEPENDS), or NULL before its
+ * dkms.conf is read. */
+int dks_build_dep_paths(const struct dks_tree *t, const char *m, const char *kver,
+			const struct dks_spec *s, struct strv *out, struct dks_error *err);
 
 /* The installer's handoff (dks/handoff.h: the manifest and the hooks)
  * from @s, written into @dir (neither may exist there yet). */

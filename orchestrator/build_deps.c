@@ -13,9 +13,10 @@
  *     a table, known before the conf is read, so its evaluation sees them.
  *
  * For each such module, each version added to the tree: its source at
- * /usr/src/<d>-<v> and, if the tree has one, <d>/<v>/build at
- * /var/lib/dkms/<d>/<v>/build. Paths come from the tree (whose names
- * tree.c checks), never from the module's output.
+ * /usr/src/<d>-<v> and, where the tree has them, <d>/<v>/build (dkms
+ * leaves one only while it builds) and <d>/<v>/<kver> (what was built
+ * for this kernel: module/, log/) at /var/lib/dkms/<d>/<v>/... Paths come
+ * from the tree (whose names tree.c checks), never from a module's output.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,11 +54,29 @@ static bool is_dir(const char *path)
 	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* One version of module @d: its source, and its tree build dir if any. */
-static int add_version(const struct dks_tree *t, const char *d, const char *v,
+/* <d>/<v>/@sub of the tree, if it is a directory. */
+static int add_tree_dir(const struct dks_tree *t, const char *d, const char *v, const char *sub,
+			struct strv *out, struct dks_error *err)
+{
+	char *dir = NULL, *dst = NULL;
+
+	if (asprintf(&dir, "%s/%s/%s/%s", t->dkms_tree, d, v, sub) < 0)
+		return dks_err(err, ENOMEM, "build dependencies");
+	if (!is_dir(dir)) {
+		free(dir);
+		return 0;
+	}
+	if (asprintf(&dst, DKS_IN_DKMS_TREE "/%s/%s/%s", d, v, sub) < 0)
+		dst = NULL;
+	return push_pair(out, dir, dst, err);
+}
+
+/* One version of module @d: its source, its build dir and its build for
+ * @kver if the tree has them. */
+static int add_version(const struct dks_tree *t, const char *d, const char *v, const char *kver,
 		       struct strv *out, struct dks_error *err)
 {
-	char *src = dks_tree_source_dir(t, d, v), *dst = NULL, *build = NULL;
+	char *src = dks_tree_source_dir(t, d, v), *dst = NULL;
 
 	if (!is_dir(src)) {
 		free(src);
@@ -65,22 +84,14 @@ static int add_version(const struct dks_tree *t, const char *d, const char *v,
 	}
 	if (asprintf(&dst, DKS_IN_SOURCE_TREE "/%s-%s", d, v) < 0)
 		dst = NULL;
-	if (push_pair(out, src, dst, err) < 0)
+	if (push_pair(out, src, dst, err) < 0 || add_tree_dir(t, d, v, "build", out, err) < 0)
 		return -1;
-	if (asprintf(&build, "%s/%s/%s/build", t->dkms_tree, d, v) < 0)
-		return dks_err(err, ENOMEM, "build dependencies");
-	if (!is_dir(build)) {
-		free(build);
-		return 0;
-	}
-	if (asprintf(&dst, DKS_IN_DKMS_TREE "/%s/%s/build", d, v) < 0)
-		dst = NULL;
-	return push_pair(out, build, dst, err);
+	return add_tree_dir(t, d, v, kver, out, err);
 }
 
 /* Every added version of module @d, once. */
-static int add_module(const struct dks_tree *t, const char *d, struct strv *seen,
-		      struct strv *out, struct dks_error *err)
+static int add_module(const struct dks_tree *t, const char *d, const char *kver,
+		      struct strv *seen, struct strv *out, struct dks_error *err)
 {
 	struct dks_status *st = NULL;
 	size_t n = 0;
@@ -94,22 +105,22 @@ static int add_module(const struct dks_tree *t, const char *d, struct strv *seen
 		return -1;
 	for (size_t i = 0; i < n && ret == 0; i++)
 		if (i == 0 || strcmp(st[i].version, st[i - 1].version) != 0)
-			ret = add_version(t, d, st[i].version, out, err);
+			ret = add_version(t, d, st[i].version, kver, out, err);
 	dks_status_free(st, n);
 	return ret;
 }
 
-int dks_build_dep_paths(const struct dks_tree *t, const char *m, const struct dks_spec *s,
-			struct strv *out, struct dks_error *err)
+int dks_build_dep_paths(const struct dks_tree *t, const char *m, const char *kver,
+			const struct dks_spec *s, struct strv *out, struct dks_error *err)
 {
 	struct strv seen = {0};
 	int ret = 0;
 
 	for (size_t i = 0; i < sizeof(undeclared) / sizeof(undeclared[0]) && ret == 0; i++)
 		if (strcmp(undeclared[i].module, m) == 0)
-			ret = add_module(t, undeclared[i].reads, &seen, out, err);
+			ret = add_module(t, undeclared[i].reads, kver, &seen, out, err);
 	for (size_t i = 0; s && i < s->n_build_depends && ret == 0; i++)
-		ret = add_module(t, s->build_depends[i], &seen, out, err);
+		ret = add_module(t, s->build_depends[i], kver, &seen, out, err);
 	strv_free(&seen);
 	return ret;
 }

@@ -88,6 +88,8 @@ struct eval {
 	const char *conf; /* as the caller named it: messages */
 	char *rconf;	  /* its real path: where the sandbox sees it */
 	char *rsource;	  /* the real source dir, or NULL */
+	char *in_conf;	  /* the conf's path inside the sandbox */
+	const char *in_source; /* the source dir's path inside, or NULL */
 	char *headers;	  /* headers to bind, or NULL: none */
 	char *ksrc;	  /* kernel_source_dir as the conf sees it */
 	char *kconfig;	  /* kernel_config */
@@ -106,6 +108,7 @@ static void eval_clear(struct eval *e)
 		dks_profile_free(e->own);
 	free(e->rconf);
 	free(e->rsource);
+	free(e->in_conf);
 	free(e->headers);
 	free(e->ksrc);
 	free(e->kconfig);
@@ -203,6 +206,21 @@ static bool below(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
+/* Where the source and the conf are inside: their own paths, or the
+ * canonical source path the caller asked for (o->source_in), so that what
+ * the conf sees does not depend on where the tree is on the host. */
+static int eval_in_paths(struct eval *e, const struct dks_eval_opts *o, struct dks_error *err)
+{
+	e->in_source = e->rsource && o->source_in ? o->source_in : e->rsource;
+	if (e->in_source && below(e->rconf, e->rsource)) {
+		if (asprintf(&e->in_conf, "%s%s", e->in_source, e->rconf + strlen(e->rsource)) < 0)
+			e->in_conf = NULL;
+	} else {
+		e->in_conf = strdup(e->rconf);
+	}
+	return e->in_conf ? 0 : dks_err(err, ENOMEM, "%s", e->conf);
+}
+
 /* The captures are memfds: the sandbox relays the conf's output into
  * them, bounded (see eval_profile). */
 static int eval_stdio(struct eval *e, struct dks_error *err)
@@ -239,7 +257,7 @@ static int eval_profile(struct eval *e, const struct dks_eval_opts *o, struct dk
 static int eval_sandbox(struct eval *e, const struct dks_spec_target *t,
 			const struct dks_eval_opts *o, struct dks_error *err)
 {
-	const char *cwd = e->rsource ? e->rsource : "/";
+	const char *cwd = e->in_source ? e->in_source : "/";
 
 	e->timeout = o->timeout ? o->timeout : DKS_DKMSCONF_TIMEOUT;
 	if (dks_sandbox_new(&e->sb, err) < 0 || eval_profile(e, o, err) < 0 ||
@@ -250,7 +268,7 @@ static int eval_sandbox(struct eval *e, const struct dks_spec_target *t,
 	/* The module's files, read-only: the conf may read them, never
 	 * change them. A conf outside the source dir (dkms -c) gets its own
 	 * read-only bind. */
-	if (e->rsource && dks_sandbox_add_bind(e->sb, e->rsource, NULL, false, err) < 0)
+	if (e->rsource && dks_sandbox_add_bind(e->sb, e->rsource, e->in_source, false, err) < 0)
 		return -1;
 	if ((!e->rsource || !below(e->rconf, e->rsource)) &&
 	    dks_sandbox_add_bind(e->sb, e->rconf, NULL, false, err) < 0)
@@ -369,7 +387,7 @@ static int eval_run(struct eval *e, const struct dks_spec_target *t, char **out,
 	    "-c",
 	    (char *)dks_dkmsconf_driver,
 	    "bash",
-	    e->rconf,
+	    e->in_conf,
 	    (char *)t->kver,
 	    arch_s ? arch_s : "",
 	    e->ksrc,
@@ -426,7 +444,7 @@ int dks_dkmsconf_eval(const char *conf, const char *source_dir, const struct dks
 	if (!o)
 		o = &none;
 	if (conf_precheck(conf, err) < 0 || eval_paths(&e, source_dir, t, o, err) < 0 ||
-	    eval_sandbox(&e, t, o, err) < 0 || eval_run(&e, t, &records, &len, err) < 0 ||
+	    eval_in_paths(&e, o, err) < 0 || eval_sandbox(&e, t, o, err) < 0 || eval_run(&e, t, &records, &len, err) < 0 ||
 	    dks_dkmsconf_parse(records, len, conf, t, &s, err) < 0)
 		return -1;
 	if (check_patches(&e, s, err) < 0) {

@@ -31,6 +31,7 @@ struct dks_eval_opts {
 	const char *kernel_headers;        /* bind for -k (NULL: /lib/modules/KVER/build, or none) */
 	unsigned timeout;                  /* 0: DKS_DKMSCONF_TIMEOUT */
 	const char *build_user;            /* NULL: the sandbox's default */
+	const char *source_in;             /* the source dir's path inside (NULL: its own) */
 	char *const *ro_binds;             /* pairs: host path, path inside (read-only) */
 	size_t n_ro_binds;                 /* entries of ro_binds (twice the pairs) */
 };

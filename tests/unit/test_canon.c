@@ -76,6 +76,7 @@ static const char west_make[] =
 	"S=/usr/src/wc-1.0 B=/var/lib/dkms/wc/1.0/build\n"
 	"ln -s -f /usr/src/dep-1.0/dep.txt $S/dep.txt\n"
 	"cat $S/dep.txt > $S/copied.txt\n"
+	"ls /var/lib/dkms/dep/1.0/$1/*/module/hello.ko* >/dev/null && echo dep-built-visible\n"
 	"echo \"pwd=$PWD\"\n"
 	"make -C /lib/modules/$1/build M=$S modules\n"
 	"mv $S/hello.ko $B/\n";
@@ -89,7 +90,8 @@ Test(canon, a_make_writes_its_source_reads_its_dependency_and_moves_modules_by_a
 
 	mt_tree_make(&t);
 	dependency(&t);
-	hello(&t, "wc", "BUILD_DEPENDS[0]=\"dep\"\nMAKE[0]=\"bash ./make.sh $kernelver\"", west_make);
+	hello(&t, "wc", "BUILD_DEPENDS[0]=\"dep\"\n"
+	      "MAKE[0]=\"echo conf-dir=$(pwd); bash ./make.sh $kernelver\"", west_make);
 	snprintf(src, sizeof(src), "%s/src/wc-1.0", t.root);
 	before = fingerprint(src);
 	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "add wc/1.0"), 0, "%s", out);
@@ -99,6 +101,9 @@ Test(canon, a_make_writes_its_source_reads_its_dependency_and_moves_modules_by_a
 	cr_expect(strstr(log, "M=/usr/src/wc-1.0") || strstr(log, "/usr/src/wc-1.0/hello.o"),
 		  "not built in /usr/src/wc-1.0:\n%s", log);
 	cr_expect(!strstr(log, "seccomp denied"), "a denial line:\n%s", log);
+	cr_expect(strstr(log, "conf-dir=/usr/src/wc-1.0\n"), "dkms.conf not read at the "
+		  "source's canonical path:\n%s", log);
+	cr_expect(strstr(log, "dep-built-visible\n"), "the dependency's build is hidden:\n%s", log);
 	sbt_must("test -s %s/dkms/wc/1.0/%s/*/module/hello.ko*", t.root, t.kver);
 	after = fingerprint(src);
 	cr_expect_str_eq(after, before, "the host's copy of the source changed");
@@ -177,6 +182,7 @@ Test(canon, the_writable_source_is_bounded_by_the_build_size, .timeout = 900)
 	snprintf(profile, sizeof(profile), "%s/small.yaml", dir);
 	sbt_write_file(profile, "name: small\nlimits:\n  build_size: 16M\n", 0, 0, 0644);
 	hello(&t, "big", "MAKE[0]=\"bash ./make.sh\"",
+	      "dd if=/dev/zero of=/usr/src/big-1.0/small bs=1M count=1 2>/dev/null && echo SMALL fits\n"
 	      "if dd if=/dev/zero of=/usr/src/big-1.0/fill bs=1M count=64 2>/dev/null; then\n"
 	      "  echo FILL succeeded; else echo FILL stopped at $(du -m /usr/src/big-1.0/fill); fi\n"
 	      "exit 1\n");
@@ -184,6 +190,7 @@ Test(canon, the_writable_source_is_bounded_by_the_build_size, .timeout = 900)
 	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "build big/1.0 -k %s --profile %s", t.kver,
 			    profile), 10, "%s", out);
 	log = read_log(&t, "big");
+	cr_expect(strstr(log, "SMALL fits\n"), "the source is not writable:\n%s", log);
 	cr_expect(strstr(log, "FILL stopped at"), "64 MiB fit in a 16 MiB source tmpfs:\n%s", log);
 }
 
