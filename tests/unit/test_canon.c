@@ -256,3 +256,51 @@ Test(canon, a_real_socket_attempt_is_still_denied_and_reported, .timeout = 60)
 		     o_out.text);
 	sbt_out_free(&o_out);
 }
+
+/* A POST_ADD hook is a bash in a sandbox too: no denial line either. */
+Test(canon, a_hook_run_prints_no_denial_line, .timeout = 300)
+{
+	struct mt_tree t;
+
+	mt_tree_make(&t);
+	mt_module(&t, "hook", "POST_ADD=\"add.sh\"", "add.sh",
+		  "#!/bin/bash\necho \"hook ran as $(id -un)\"\n");
+	sbt_must("chmod a+rx %s/src/hook-1.0/add.sh", t.root);
+	cr_assert_eq(mt_dks(&t, 120, out, sizeof(out), "add hook/1.0"), 0, "%s", out);
+	cr_expect(strstr(out, "hook ran as "), "the hook did not run:\n%s", out);
+	cr_expect(!strstr(out, "seccomp"), "a seccomp line:\n%s", out);
+}
+
+/* Debian's own west-chamber-dkms (fetched at test time, never committed)
+ * after xtables-addons-dkms, on the newest installed kernel and on 6.12
+ * headers unpacked by tests/fetch-kernel.sh: dkms 3.0.10 builds both. */
+Test(canon, west_chamber_builds_after_xtables_addons_on_two_kernels, .timeout = 1800)
+{
+	struct mt_tree t;
+	const char *srcdir = getenv("DKS_SRCDIR");
+	cleanup_free char *before = NULL, *after = NULL;
+	char k2[256], wc[256], path[1024];
+
+	mt_tree_make(&t);
+	sbt_must("for d in $(%s/tests/fetch-corpus.sh /tmp/dkms-sandbox-corpus xtables-addons-dkms "
+		 "west-chamber-dkms); do cp -a \"$d\" %s/src/ || exit 1; done && chmod -R a+rX %s/src",
+		 srcdir, t.root, t.root);
+	cr_assert_eq(sbt_sh(k2, sizeof(k2), "set -e; set -- $(%s/tests/fetch-kernel.sh "
+			    "/var/tmp/dkms-sandbox-kernels 6.12); mkdir -p %s/lib/$1; "
+			    "ln -s $2/usr/src/linux-headers-$1 %s/lib/$1/build; chmod -R a+rX $2; "
+			    "printf %%s $1", srcdir, t.root, t.root), 0, "%s", k2);
+	cr_assert_eq(sbt_sh(wc, sizeof(wc), "cd %s/src && printf %%s west-chamber-*", t.root), 0);
+	snprintf(path, sizeof(path), "%s/src/%s", t.root, wc);
+	before = fingerprint(path);
+	cr_assert_eq(mt_dks(&t, 120, out, sizeof(out), "add %s", path), 0, "%s", out);
+	sbt_must("cd %s/src && for d in xtables-addons-*; do %s add $d %s >/dev/null || exit 1; done",
+		 t.root, getenv("DKS_BIN"), t.opts);
+	*strchr(wc + strlen("west-chamber"), '-') = '/';
+	cr_assert_eq(mt_dks(&t, 1200, out, sizeof(out), "build %s -k %s -k %s", wc, t.kver, k2), 0,
+		     "%s", out);
+	for (const char *const *k = (const char *const[]){t.kver, k2, NULL}; *k; k++)
+		sbt_must("cd %s/dkms/%s/%s/*/module && ls xt_CUI.ko* xt_ZHANG.ko* xt_gfw.ko*", t.root,
+			 wc, *k);
+	after = fingerprint(path);
+	cr_expect_str_eq(after, before, "the host's copy of west-chamber changed");
+}
