@@ -116,6 +116,10 @@ int dks_build_dep_paths(const struct dks_tree *t, const char *m, const char *kve
 	struct strv seen = {0};
 	int ret = 0;
 
+	/* Never itself: its own source is the writable copy at that path. */
+	if (strv_push(&seen, m) < 0)
+		return dks_err(err, ENOMEM, "build dependencies");
+
 	for (size_t i = 0; i < sizeof(undeclared) / sizeof(undeclared[0]) && ret == 0; i++)
 		if (strcmp(undeclared[i].module, m) == 0)
 			ret = add_module(t, undeclared[i].reads, kver, &seen, out, err);
