@@ -93,16 +93,44 @@ static int recipe_spec(const char *path, const struct dks_spec_target *st, struc
 	return ret;
 }
 
-int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v,
-		   const struct dks_target *target, struct dks_spec **out, struct dks_error *err)
+/* Evaluate dkms.conf with the source at its canonical path and the files
+ * of the modules it reads (@deps_of: a first spec's BUILD_DEPENDS, or
+ * NULL) read-only at theirs: a conf may look for them (west-chamber: find
+ * /usr/src). *@n_deps: how many binds that was. */
+static int eval_conf(const struct dks_build_env *env, const char *m, const char *v,
+		     const struct dks_target *target, const char *conf, const char *src,
+		     const struct dks_spec *deps_of, size_t *n_deps, struct dks_spec **out,
+		     struct dks_error *err)
 {
-	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
 	struct dks_eval_opts o = {.profile = env->profile, .toolchain = env->cfg->toolchain,
 				  .kernel_headers = target->headers,
 				  .build_user = env->cfg->build_user};
 	struct dks_spec_target st;
 	struct strv deps = {0};
-	char path[PATH_MAX], in_src[PATH_MAX];
+	char in_src[PATH_MAX];
+	int ret;
+
+	spec_target(env, target, &st);
+	ret = dks_build_dep_paths(env->tree, m, target->kver, deps_of, &deps, err);
+	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", m, v);
+	o.source_in = in_src;
+	o.ro_binds = deps.v;
+	o.n_ro_binds = *n_deps = deps.n;
+	if (ret == 0)
+		ret = dks_dkmsconf_eval(conf, src, &st, &o, out, err);
+	strv_free(&deps);
+	return ret;
+}
+
+int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v,
+		   const struct dks_target *target, struct dks_spec **out, struct dks_error *err)
+{
+	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
+	struct dks_spec_target st;
+	struct dks_spec *first = NULL;
+	char path[PATH_MAX];
+	size_t n1 = 0, n2 = 0;
+	struct strv more = {0};
 	int ret;
 
 	if (!src)
@@ -115,17 +143,23 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 	if (access(path, F_OK) < 0)
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: no dkms.conf or %s in %s", m,
 				    v, DKS_RECIPE_IN_SOURCE, src);
-	/* A conf may look for the modules it reads (west-chamber: find /usr/src). */
-	if (dks_build_dep_paths(env->tree, m, target->kver, NULL, &deps, err) < 0) {
-		strv_free(&deps);
+	if (eval_conf(env, m, v, target, path, src, NULL, &n1, &first, err) < 0)
+		return -1;
+	/* Its BUILD_DEPENDS are known now: under dkms the conf saw their
+	 * files (all of /usr/src), so it is read again with them there. */
+	ret = dks_build_dep_paths(env->tree, m, target->kver, first, &more, err);
+	n2 = more.n;
+	strv_free(&more);
+	if (ret < 0) {
+		dks_spec_free(first);
 		return -1;
 	}
-	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", m, v);
-	o.source_in = in_src;
-	o.ro_binds = deps.v;
-	o.n_ro_binds = deps.n;
-	ret = dks_dkmsconf_eval(path, src, &st, &o, out, err);
-	strv_free(&deps);
+	if (n2 == n1) {
+		*out = first;
+		return 0;
+	}
+	ret = eval_conf(env, m, v, target, path, src, first, &n2, out, err);
+	dks_spec_free(first);
 	return ret;
 }
 

@@ -91,7 +91,8 @@ Test(canon, a_make_writes_its_source_reads_its_dependency_and_moves_modules_by_a
 	mt_tree_make(&t);
 	dependency(&t);
 	hello(&t, "wc", "BUILD_DEPENDS[0]=\"dep\"\n"
-	      "MAKE[0]=\"echo conf-dir=$(pwd); bash ./make.sh $kernelver\"", west_make);
+	      "MAKE[0]=\"echo conf-dir=$(pwd) dep-seen=$(ls -d /usr/src/dep-*); "
+	      "bash ./make.sh $kernelver\"", west_make);
 	snprintf(src, sizeof(src), "%s/src/wc-1.0", t.root);
 	before = fingerprint(src);
 	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "add wc/1.0"), 0, "%s", out);
@@ -101,8 +102,10 @@ Test(canon, a_make_writes_its_source_reads_its_dependency_and_moves_modules_by_a
 	cr_expect(strstr(log, "M=/usr/src/wc-1.0") || strstr(log, "/usr/src/wc-1.0/hello.o"),
 		  "not built in /usr/src/wc-1.0:\n%s", log);
 	cr_expect(!strstr(log, "seccomp denied"), "a denial line:\n%s", log);
-	cr_expect(strstr(log, "conf-dir=/usr/src/wc-1.0\n"), "dkms.conf not read at the "
+	cr_expect(strstr(log, "conf-dir=/usr/src/wc-1.0 "), "dkms.conf not read at the "
 		  "source's canonical path:\n%s", log);
+	cr_expect(strstr(log, "dep-seen=/usr/src/dep-1.0\n"), "dkms.conf did not see its "
+		  "BUILD_DEPENDS' source:\n%s", log);
 	cr_expect(strstr(log, "dep-built-visible\n"), "the dependency's build is hidden:\n%s", log);
 	sbt_must("test -s %s/dkms/wc/1.0/%s/*/module/hello.ko*", t.root, t.kver);
 	after = fingerprint(src);
