@@ -95,8 +95,7 @@ static int recipe_spec(const char *path, const struct dks_spec_target *st, struc
 
 /* Evaluate dkms.conf with the source at its canonical path and the files
  * of the modules it reads (@deps_of: a first spec's BUILD_DEPENDS, or
- * NULL) read-only at theirs: a conf may look for them (west-chamber: find
- * /usr/src). *@n_deps: how many binds that was. */
+ * NULL) read-only at theirs: a conf may look for them (`find /usr/src`). *@n_deps: how many binds that was. */
 static int eval_conf(const struct dks_build_env *env, const char *m, const char *v,
 		     const struct dks_target *target, const char *conf, const char *src,
 		     const struct dks_spec *deps_of, size_t *n_deps, struct dks_spec **out,
@@ -111,7 +110,7 @@ static int eval_conf(const struct dks_build_env *env, const char *m, const char 
 	int ret;
 
 	spec_target(env, target, &st);
-	ret = dks_build_dep_paths(env->tree, m, target->kver, deps_of, &deps, err);
+	ret = dks_build_dep_paths(env, m, v, target->kver, deps_of, &deps, err);
 	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", m, v);
 	o.source_in = in_src;
 	o.ro_binds = deps.v;
@@ -147,7 +146,7 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 		return -1;
 	/* Its BUILD_DEPENDS are known now: under dkms the conf saw their
 	 * files (all of /usr/src), so it is read again with them there. */
-	ret = dks_build_dep_paths(env->tree, m, target->kver, first, &more, err);
+	ret = dks_build_dep_paths(env, m, v, target->kver, first, &more, err);
 	n2 = more.n;
 	strv_free(&more);
 	if (ret < 0) {
@@ -314,7 +313,7 @@ static int add_sources(struct dks_sandbox *sb, const struct dks_build_env *env,
 	    dks_sandbox_add_tmpfs(sb, in_src, size ? size : 4ULL << 30, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_SRC_RO", in_orig, err) < 0)
 		return -1;
-	ret = dks_build_dep_paths(env->tree, j->module, j->target->kver, s, &deps, err);
+	ret = dks_build_dep_paths(env, j->module, j->version, j->target->kver, s, &deps, err);
 	for (size_t i = 0; ret == 0 && i + 1 < deps.n; i += 2)
 		ret = dks_sandbox_add_bind(sb, deps.v[i], deps.v[i + 1], false, err);
 	strv_free(&deps);

@@ -7,10 +7,10 @@
  * these, which the module needs and names:
  *
  *   - BUILD_DEPENDS[] of its dkms.conf (known once the conf is read);
- *   - the modules its package reads without naming them in dkms.conf
- *     (Debian's west-chamber-dkms finds xtables-addons' source with
- *     `find /usr/src`; the package dependency says it, dkms.conf does not):
- *     a table, known before the conf is read, so its evaluation sees them.
+ *   - the modules it may read without naming them in dkms.conf, as its
+ *     package's dependencies in dpkg's database or config.yaml's
+ *     build_reads declare them (build_reads.c), known before the conf is
+ *     read, so its evaluation sees them.
  *
  * For each such module, each version added to the tree: its source at
  * /usr/src/<d>-<v> and, where the tree has them, <d>/<v>/build (dkms
@@ -26,14 +26,6 @@
 
 #include "build.h"
 #include "dks/spec.h"
-
-/* module -> a module it reads without BUILD_DEPENDS. */
-static const struct {
-	const char *module;
-	const char *reads;
-} undeclared[] = {
-	{"west-chamber", "xtables-addons"},
-};
 
 static int push_pair(struct strv *out, char *src, char *dst, struct dks_error *err)
 {
@@ -110,19 +102,22 @@ static int add_module(const struct dks_tree *t, const char *d, const char *kver,
 	return ret;
 }
 
-int dks_build_dep_paths(const struct dks_tree *t, const char *m, const char *kver,
-			const struct dks_spec *s, struct strv *out, struct dks_error *err)
+int dks_build_dep_paths(const struct dks_build_env *env, const char *m, const char *v,
+			const char *kver, const struct dks_spec *s, struct strv *out,
+			struct dks_error *err)
 {
-	struct strv seen = {0};
+	const struct dks_tree *t = env->tree;
+	struct strv seen = {0}, reads = {0};
 	int ret = 0;
 
 	/* Never itself: its own source is the writable copy at that path. */
 	if (strv_push(&seen, m) < 0)
 		return dks_err(err, ENOMEM, "build dependencies");
 
-	for (size_t i = 0; i < sizeof(undeclared) / sizeof(undeclared[0]) && ret == 0; i++)
-		if (strcmp(undeclared[i].module, m) == 0)
-			ret = add_module(t, undeclared[i].reads, kver, &seen, out, err);
+	ret = dks_build_reads(t, env->cfg, m, v, &reads, err);
+	for (size_t i = 0; i < reads.n && ret == 0; i++)
+		ret = add_module(t, reads.v[i], kver, &seen, out, err);
+	strv_free(&reads);
 	for (size_t i = 0; s && i < s->n_build_depends && ret == 0; i++)
 		ret = add_module(t, s->build_depends[i], kver, &seen, out, err);
 	strv_free(&seen);

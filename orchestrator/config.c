@@ -19,6 +19,7 @@
 #include "dks/cleanup.h"
 #include "dks/config.h"
 #include "dks/installer.h"
+#include "dks/treename.h"
 #include "dks/yamlwalk.h"
 
 /* A configuration is a few lines: anything much larger is not one. */
@@ -42,6 +43,59 @@ static const char *check_name_or_path(const char *s)
 static const char *check_sign(const char *s)
 {
 	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 ? NULL : "must be auto or never";
+}
+
+/* A module name, as the tree takes it, at @n (under @path); NULL after
+ * an error. */
+static const char *module_name(const struct dks_yaml_walk *w, const yaml_node_t *n,
+			       const char *path)
+{
+	const char *s = dks_yaml_scalar(w, n, path);
+	struct dks_error e = {0};
+
+	if (s && dks_tree_check_name("module", s, &e) < 0) {
+		dks_yaml_fail(w, n, "'%s': %s", path, e.msg);
+		return NULL;
+	}
+	return s;
+}
+
+/* build_reads: { MODULE: [MODULE, ...], ... } into pairs (module, read). */
+static int parse_build_reads(const struct dks_yaml_walk *w, const yaml_node_t *val,
+			     const struct dks_yaml_key *k, void *obj)
+{
+	struct strv *pairs = (struct strv *)((char *)obj + k->off);
+
+	strv_free(pairs);
+	if (val->type == YAML_SCALAR_NODE && dks_yaml_scalar(w, val, k->key) &&
+	    !*dks_yaml_scalar(w, val, k->key))
+		return 0; /* "build_reads:" alone: none */
+	if (val->type != YAML_MAPPING_NODE)
+		return dks_yaml_fail(w, val, "'%s' must be a mapping of module: [modules], got %s",
+				     k->key, dks_yaml_kind(w, val));
+	for (const yaml_node_pair_t *p = val->data.mapping.pairs.start;
+	     p < val->data.mapping.pairs.top; p++) {
+		const yaml_node_t *seq = yaml_document_get_node(w->doc, p->value);
+		const char *m = module_name(w, yaml_document_get_node(w->doc, p->key), k->key);
+
+		if (!m)
+			return -1;
+		if (seq->type != YAML_SEQUENCE_NODE)
+			return dks_yaml_fail(w, seq, "'%s.%s' must be a sequence of modules, got %s",
+					     k->key, m, dks_yaml_kind(w, seq));
+		for (size_t i = 0; i < dks_yaml_count(seq); i++) {
+			const char *r = module_name(w, dks_yaml_item(w, seq, i), k->key);
+
+			if (!r)
+				return -1;
+			if (strcmp(r, m) == 0)
+				return dks_yaml_fail(w, dks_yaml_item(w, seq, i),
+						     "'%s.%s': a module does not read itself", k->key, m);
+			if (strv_push(pairs, m) < 0 || strv_push(pairs, r) < 0)
+				return dks_yaml_fail(w, seq, "out of memory");
+		}
+	}
+	return 0;
 }
 
 /* ---- one table: every key a configuration may hold ---- */
@@ -68,6 +122,9 @@ static const struct dks_yaml_key config_keys[] = {
      .check = check_path},
     {"sign", DKS_YAML_STRING, AT(sign), .flags = NULLABLE, .check = check_sign},
     {"host_root", DKS_YAML_STRING, AT(host_root), .flags = NULLABLE, .check = check_path},
+    {"dpkg_admindir", DKS_YAML_STRING, AT(dpkg_admindir), .flags = DKS_YAML_NONEMPTY,
+     .check = check_path},
+    {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
     {NULL},
 };
 
@@ -132,9 +189,10 @@ static int set_defaults(struct dks_config *c, struct dks_error *err)
 	    .build_user = NULL,
 	    .jobs = 0,
 	    .os_release = strdup(DKS_OS_RELEASE),
+	    .dpkg_admindir = strdup(DKS_DEFAULT_DPKG_ADMINDIR),
 	};
 	if (!c->dkms_tree || !c->source_tree || !c->install_tree || !c->toolchain || !c->profile ||
-	    !c->os_release)
+	    !c->os_release || !c->dpkg_admindir)
 		return dks_err(err, ENOMEM, "configuration");
 	return 0;
 }
@@ -186,5 +244,7 @@ void dks_config_clear(struct dks_config *c)
 	free(c->os_release);
 	free(c->sign);
 	free(c->host_root);
+	free(c->dpkg_admindir);
+	strv_free(&c->build_reads);
 	memset(c, 0, sizeof(*c));
 }

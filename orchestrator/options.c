@@ -20,6 +20,7 @@ static const struct option opts[] = {
 	{"all", no_argument, NULL, O_ALL}, {"force", no_argument, NULL, O_FORCE},
 	{"jobs", required_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, O_VERBOSE}, {"config", required_argument, NULL, 'c'},
+	{"sandbox-config", required_argument, NULL, 'c'}, /* main's name for it */
 	{"kernelsourcedir", required_argument, NULL, O_KSRC},
 	{"dkmstree", required_argument, NULL, O_DKMSTREE},
 	{"sourcetree", required_argument, NULL, O_SOURCETREE},

@@ -19,6 +19,9 @@
  *                     # key on first use; never: install unsigned (refused
  *                     # for a kernel that enforces signatures)
  *     host_root: /    # where /proc and /sys of the running kernel are read
+ *     dpkg_admindir: /var/lib/dpkg    # dpkg's database: which modules a
+ *                     # module's build may read (docs/build.md)
+ *     build_reads: { west-chamber: [xtables-addons] }   # the same, declared
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -26,11 +29,13 @@
 #define DKS_CONFIG_H
 
 #include "dks/error.h"
+#include "dks/strv.h"
 
 #define DKS_DEFAULT_CONFIG DKS_SYSCONFDIR "/dkms-sandbox/config.yaml"
 #define DKS_DEFAULT_DKMSTREE "/var/lib/dkms"
 #define DKS_DEFAULT_SOURCETREE "/usr/src"
 #define DKS_DEFAULT_INSTALLTREE "/lib/modules"
+#define DKS_DEFAULT_DPKG_ADMINDIR "/var/lib/dpkg"
 
 struct dks_config {
 	char *dkms_tree;
@@ -48,6 +53,8 @@ struct dks_config {
 	char *sign;       /* "auto" (NULL) or "never": include/dks/installer.h */
 	char *host_root;  /* NULL: "/"; where the running kernel's lockdown
 			   * and sig_enforce are read (tests move it) */
+	char *dpkg_admindir;	  /* dpkg's database (DKS_DEFAULT_DPKG_ADMINDIR) */
+	struct strv build_reads; /* pairs: a module, a module its build may read */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -275,7 +275,11 @@ Test(canon, a_hook_run_prints_no_denial_line, .timeout = 300)
 
 /* Debian's own west-chamber-dkms (fetched at test time, never committed)
  * after xtables-addons-dkms, on the newest installed kernel and on 6.12
- * headers unpacked by tests/fetch-kernel.sh: dkms 3.0.10 builds both. */
+ * headers unpacked by tests/fetch-kernel.sh: dkms 3.0.10 builds both.
+ * Its dkms.conf finds xtables-addons with `find /usr/src`; it may read
+ * it because its package says `Depends: xtables-addons-dkms`: a dpkg
+ * database of the two packages' own control files, in the test's dir
+ * (tests/make-dpkg-db.sh, dpkg_admindir), is how the build learns it. */
 Test(canon, west_chamber_builds_after_xtables_addons_on_two_kernels, .timeout = 1800)
 {
 	struct mt_tree t;
@@ -298,8 +302,12 @@ Test(canon, west_chamber_builds_after_xtables_addons_on_two_kernels, .timeout = 
 	sbt_must("cd %s/src && for d in xtables-addons-*; do %s add $d %s >/dev/null || exit 1; done",
 		 t.root, getenv("DKS_BIN"), t.opts);
 	*strchr(wc + strlen("west-chamber"), '-') = '/';
-	cr_assert_eq(mt_dks(&t, 1200, out, sizeof(out), "build %s -k %s -k %s", wc, t.kver, k2), 0,
-		     "%s", out);
+	sbt_must("cd %s && %s/tests/make-dpkg-db.sh $PWD/dpkg $PWD/src "
+		 "/tmp/dkms-sandbox-corpus/xtables-addons-dkms /tmp/dkms-sandbox-corpus/"
+		 "west-chamber-dkms && echo \"dpkg_admindir: $PWD/dpkg\" > config.yaml", t.root,
+		 srcdir);
+	cr_assert_eq(mt_dks(&t, 1200, out, sizeof(out), "build %s -k %s -k %s --sandbox-config "
+			    "%s/config.yaml", wc, t.kver, k2, t.root), 0, "%s", out);
 	for (const char *const *k = (const char *const[]){t.kver, k2, NULL}; *k; k++)
 		sbt_must("cd %s/dkms/%s/%s/*/module && ls xt_CUI.ko* xt_ZHANG.ko* xt_gfw.ko*", t.root,
 			 wc, *k);
