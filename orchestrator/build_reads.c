@@ -78,9 +78,8 @@ static int own_packages(const struct dks_tree *t, const struct strv *owners, con
 }
 
 /* The modules whose dkms.conf a package in @deps ships, onto @out. */
-static int dep_modules(const struct strv *owners, const struct strv *mods,
-		       const struct strv *deps, const char *m, struct strv *out,
-		       struct dks_error *err)
+static int dep_modules(const struct strv *owners, const struct strv *mods, const struct strv *deps,
+		       const char *m, struct strv *out, struct dks_error *err)
 {
 	for (size_t i = 0; i + 1 < owners->n; i += 2) {
 		const char *d = mods->v[strtoul(owners->v[i], NULL, 10)];
@@ -94,8 +93,8 @@ static int dep_modules(const struct strv *owners, const struct strv *mods,
 	return 0;
 }
 
-static int dpkg_reads(const struct dks_tree *t, const char *admindir, const char *m,
-		      const char *v, struct strv *out, struct dks_error *err)
+static int dpkg_reads(const struct dks_tree *t, const char *admindir, const char *m, const char *v,
+		      struct strv *out, struct dks_error *err)
 {
 	struct strv paths = {0}, mods = {0}, owners = {0}, pkgs = {0}, deps = {0};
 	int ret = tree_confs(t, &paths, &mods, err);

@@ -81,7 +81,8 @@ static int parse_build_reads(const struct dks_yaml_walk *w, const yaml_node_t *v
 		if (!m)
 			return -1;
 		if (seq->type != YAML_SEQUENCE_NODE)
-			return dks_yaml_fail(w, seq, "'%s.%s' must be a sequence of modules, got %s",
+			return dks_yaml_fail(w, seq,
+					     "'%s.%s' must be a sequence of modules, got %s",
 					     k->key, m, dks_yaml_kind(w, seq));
 		for (size_t i = 0; i < dks_yaml_count(seq); i++) {
 			const char *r = module_name(w, dks_yaml_item(w, seq, i), k->key);
@@ -90,7 +91,8 @@ static int parse_build_reads(const struct dks_yaml_walk *w, const yaml_node_t *v
 				return -1;
 			if (strcmp(r, m) == 0)
 				return dks_yaml_fail(w, dks_yaml_item(w, seq, i),
-						     "'%s.%s': a module does not read itself", k->key, m);
+						     "'%s.%s': a module does not read itself",
+						     k->key, m);
 			if (strv_push(pairs, m) < 0 || strv_push(pairs, r) < 0)
 				return dks_yaml_fail(w, seq, "out of memory");
 		}

@@ -28,10 +28,12 @@ bool dks_dpkg_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 2 || n > NAME_MAX_LEN || !(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
+	if (n < 2 || n > NAME_MAX_LEN ||
+	    !(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
 		return false;
 	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && !strchr("+.-", *s))
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    !strchr("+.-", *s))
 			return false;
 	return true;
 }
@@ -145,7 +147,8 @@ int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv 
 	while (ret == 0 && (e = readdir(d))) {
 		FILE *f;
 
-		if (!list_package(e->d_name, pkg, sizeof(pkg)) || !(f = open_db_file(dfd, e->d_name)))
+		if (!list_package(e->d_name, pkg, sizeof(pkg)) ||
+		    !(f = open_db_file(dfd, e->d_name)))
 			continue;
 		ret = scan_list(f, pkg, paths, lens, buf, out, err);
 		fclose(f);
@@ -247,8 +250,7 @@ static int para_end(struct para *p, struct strv *out, struct dks_error *err)
 	return ret;
 }
 
-int dks_dpkg_depends(const char *admindir, const char *pkg, struct strv *out,
-		     struct dks_error *err)
+int dks_dpkg_depends(const char *admindir, const char *pkg, struct strv *out, struct dks_error *err)
 {
 	cleanup_free char *buf = malloc(DKS_DPKG_LINE_MAX + 1);
 	cleanup_close int dfd = open(admindir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -80,10 +80,10 @@ static char *reads_of(struct fx *f, const char *m, const char *v)
 	return strdup(buf);
 }
 
-#define EXPECT_READS(f, m, v, want)                                                          \
-	do {                                                                                 \
-		cleanup_free char *got_ = reads_of(f, m, v);                                 \
-		cr_expect_str_eq(got_, want, "%s/%s reads '%s', not '%s'", m, v, got_, want); \
+#define EXPECT_READS(f, m, v, want)                                                                \
+	do {                                                                                       \
+		cleanup_free char *got_ = reads_of(f, m, v);                                       \
+		cr_expect_str_eq(got_, want, "%s/%s reads '%s', not '%s'", m, v, got_, want);      \
 	} while (0)
 
 Test(reads, a_module_reads_what_its_package_depends_on_any_alternative)
@@ -94,8 +94,10 @@ Test(reads, a_module_reads_what_its_package_depends_on_any_alternative)
 	fx_module(&f, "wc", "1");
 	fx_module(&f, "xt", "3.2");
 	fx_module(&f, "other", "1");
-	fx_pkg(&f, "wc-dkms", "Depends: libc6 (>= 2.36), dkms (>= 2.1) | dkms-sandbox,\\n"
-	       " foo [amd64] | xt-dkms:any (>= 3)", "wc-1");
+	fx_pkg(&f, "wc-dkms",
+	       "Depends: libc6 (>= 2.36), dkms (>= 2.1) | dkms-sandbox,\\n"
+	       " foo [amd64] | xt-dkms:any (>= 3)",
+	       "wc-1");
 	fx_pkg(&f, "xt-dkms", "Pre-Depends: dpkg", "xt-3.2");
 	fx_pkg(&f, "other-dkms", "", "other-1");
 	EXPECT_READS(&f, "wc", "1", "xt");
@@ -159,7 +161,8 @@ Test(reads, paths_outside_the_tree_or_not_a_modules_dkms_conf_give_nothing)
 	fx_make(&f);
 	fx_module(&f, "evil", "1");
 	fx_module(&f, "victim", "1");
-	snprintf(owns, sizeof(owns), "/etc/shadow /var/lib/dkms/mok.key %s/../src/victim-1/dkms.conf "
+	snprintf(owns, sizeof(owns),
+		 "/etc/shadow /var/lib/dkms/mok.key %s/../src/victim-1/dkms.conf "
 		 "%s/victim-1 %s/victim-1/ %s/notadded-1/dkms.conf %s/victim-1/dkms.conf/",
 		 f.src, f.src, f.src, f.src, f.src);
 	fx_pkg(&f, "evil-dkms", "Depends: shadow-pkg", "evil-1");
@@ -204,11 +207,13 @@ Test(reads, huge_and_missing_fields_are_bounded)
 	fx_pkg(&f, "dep-dkms", "", "dep-1");
 	sbt_must("{ printf 'Package: big-dkms\\nDepends: dep-dkms, '; head -c 3000000 /dev/zero | "
 		 "tr '\\0' a; printf '\\n\\nDescription: x\\n '; head -c 5000000 /dev/zero | "
-		 "tr '\\0' b; printf '\\n\\nDepends: dep-dkms\\n\\n'; } >> %s/status", f.db);
+		 "tr '\\0' b; printf '\\n\\nDepends: dep-dkms\\n\\n'; } >> %s/status",
+		 f.db);
 	sbt_must("echo %s/big-1/dkms.conf > %s/info/big-dkms.list", f.src, f.db);
 	sbt_must("{ head -c 200000 /dev/zero | tr '\\0' /; echo; echo %s/ok-1/dkms.conf; } > "
 		 "%s/info/ok-dkms.list && printf 'Package: ok-dkms\\nDepends: dep-dkms' >> "
-		 "%s/status", f.src, f.db, f.db);
+		 "%s/status",
+		 f.src, f.db, f.db);
 	EXPECT_READS(&f, "big", "1", "");
 	EXPECT_READS(&f, "ok", "1", "dep");
 }
@@ -225,7 +230,8 @@ Test(reads, odd_list_files_are_skipped)
 	fx_pkg(&f, "a-dkms", "Depends: b-dkms, Bad_Name", "a-1");
 	fx_pkg(&f, "elsewhere", "", "b-1");
 	sbt_must("cd %s/info && ln -s elsewhere.list b-dkms.list && cp elsewhere.list "
-		 "Bad_Name.list", f.db);
+		 "Bad_Name.list",
+		 f.db);
 	EXPECT_READS(&f, "a", "1", "");
 	cr_expect(!dks_dpkg_name_ok("Bad_Name") && !dks_dpkg_name_ok("a") &&
 		  dks_dpkg_name_ok("g++-12") && dks_dpkg_name_ok("0ad"));
@@ -299,8 +305,11 @@ static char *build_log(const struct mt_tree *t, const char *config)
 {
 	char out[16384], path[1024];
 
-	cr_assert_eq(mt_dks(t, 600, out, sizeof(out), "build rd/1.0 -k %s --force "
-			    "--sandbox-config %s", t->kver, config), 0, "%s", out);
+	cr_assert_eq(mt_dks(t, 600, out, sizeof(out),
+			    "build rd/1.0 -k %s --force "
+			    "--sandbox-config %s",
+			    t->kver, config),
+		     0, "%s", out);
 	mt_log_path(t, "rd", path, sizeof(path));
 	cr_assert_eq(sbt_sh(out, sizeof(out), "cat %s", path), 0);
 	return strdup(out);
@@ -319,7 +328,8 @@ Test(readsbuild, a_package_dependency_in_dpkgs_database_makes_a_source_visible, 
 		 "dep-dkms\\nVersion: 1.0\\n' > dpkg/status && echo $PWD/src/rd-1.0/dkms.conf > "
 		 "dpkg/info/rd-dkms.list && echo $PWD/src/dep-1.0/dkms.conf > "
 		 "dpkg/info/dep-dkms.list && echo \"dpkg_admindir: $PWD/dpkg\" > with.yaml && "
-		 "echo \"dpkg_admindir: $PWD/empty\" > without.yaml", t.root);
+		 "echo \"dpkg_admindir: $PWD/empty\" > without.yaml",
+		 t.root);
 	cr_assert_eq(mt_dks(&t, 60, (char[4096]){0}, 4096, "add rd/1.0"), 0);
 	snprintf(yes, sizeof(yes), "%s/with.yaml", t.root);
 	snprintf(no, sizeof(no), "%s/without.yaml", t.root);
