@@ -32,7 +32,25 @@
  * it runs comes from the module; its exit code says which step failed. */
 static const char build_driver[] =
 	"set -u\n"
+	/* The module's source at its canonical path, writable: a copy of the
+	 * read-only original in a tmpfs of the sandbox's own (a MAKE may write
+	 * there; the host's copy never changes). Then dkms's build dir. */
+	"cp -dR --preserve=mode,timestamps,links \"$DKS_SRC_RO/.\" \"$DKS_SRC\" &&\n"
 	"cp -dR --preserve=mode,timestamps,links \"$DKS_SRC/.\" . || { echo 'dkms-sandbox: cannot copy the source' >&2; exit 8; }\n"
+	/* CC as dkms exports it: the compiler that built the kernel
+	 * (CONFIG_CC_VERSION_TEXT's first word, clang, ld.lld), if the
+	 * toolchain has it; .kernelvariables (Ubuntu) first. */
+	"unset CC KERNEL_CC\n"
+	"k=$DKS_KERNEL_DIR\n"
+	"if [ -f \"$k/.kernelvariables\" ]; then\n"
+	"  CC=$(printf 'include %s\\nshow-cc:\\n\\t@echo $(CC)\\n' \"$k/.kernelvariables\" | make -s -f - show-cc) && export CC\n"
+	"fi\n"
+	"if [ -f \"$k/.config\" ]; then\n"
+	"  t=$(grep -m1 '^CONFIG_CC_VERSION_TEXT=' \"$k/.config\"); t=${t#*=}; t=${t#\\\"}; t=${t%% *}\n"
+	"  grep -q '^CONFIG_CC_IS_CLANG=y' \"$k/.config\" && t=clang\n"
+	"  [ -n \"$t\" ] && command -v \"$t\" >/dev/null && export CC=$t KERNEL_CC=$t\n"
+	"  grep -q '^CONFIG_LD_IS_LLD=y' \"$k/.config\" && command -v ld.lld >/dev/null && export LD=ld.lld KERNEL_LD=ld.lld\n"
+	"fi\n"
 	"while IFS= read -r p; do\n"
 	"  [ -n \"$p\" ] || continue\n"
 	"  if [ ! -f \"patches/$p\" ]; then echo \"dkms-sandbox: patch $p is missing\" >&2; exit 5; fi\n"
@@ -77,10 +95,14 @@ static int recipe_spec(const char *path, const struct dks_spec_target *st, struc
 	return ret;
 }
 
-int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v,
-		   const struct dks_target *target, struct dks_spec **out, struct dks_error *err)
+/* Evaluate dkms.conf with the source at its canonical path and the files
+ * of the modules it reads (@deps_of: a first spec's BUILD_DEPENDS, or
+ * NULL) read-only at theirs: a conf may look for them (`find /usr/src`). *@n_deps: how many binds that was. */
+static int eval_conf(const struct dks_build_env *env, const char *m, const char *v,
+		     const struct dks_target *target, const char *conf, const char *src,
+		     const struct dks_spec *deps_of, size_t *n_deps, struct dks_spec **out,
+		     struct dks_error *err)
 {
-	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
 	struct dks_eval_opts o = {.profile = env->profile, .toolchain = env->cfg->toolchain,
 				  .kernel_headers = target->headers,
 				  .build_user = env->cfg->build_user,
@@ -88,21 +110,64 @@ int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v
 								      : DKS_DEFAULT_DKMS_CONFDIR,
 				  .module = m, .version = v};
 	struct dks_spec_target st;
+	struct strv deps = {0};
+	char in_src[PATH_MAX];
+	int ret;
+
+	spec_target(env, target, &st);
+	ret = dks_build_dep_paths(env, m, v, target->kver, deps_of, &deps, err);
+	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", m, v);
+	o.source_in = in_src;
+	o.ro_binds = deps.v;
+	o.n_ro_binds = *n_deps = deps.n;
+	if (ret == 0)
+		ret = dks_dkmsconf_eval(conf, src, &st, &o, out, err);
+	strv_free(&deps);
+	return ret;
+}
+
+int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v,
+		   const struct dks_target *target, struct dks_spec **out, struct dks_error *err)
+{
+	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
+	struct dks_spec_target st;
+	struct dks_spec *first = NULL;
 	char path[PATH_MAX];
+	size_t n1 = 0, n2 = 0;
+	struct strv more = {0};
+	int ret;
 
 	if (!src)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: not added", m, v);
 	spec_target(env, target, &st);
-	if (env->conf) /* dkms's -c: the administrator's file, still evaluated in a sandbox */
-		return dks_dkmsconf_eval(env->conf, src, &st, &o, out, err);
 	snprintf(path, sizeof(path), "%s/%s", src, DKS_RECIPE_IN_SOURCE);
-	if (access(path, F_OK) == 0)
+	if (!env->conf && access(path, F_OK) == 0)
 		return dks_prebuild_recipe(path, err) < 0 ? -1 : recipe_spec(path, &st, out, err);
-	snprintf(path, sizeof(path), "%s/dkms.conf", src);
+	/* dkms's -c: the administrator's file, still evaluated in a sandbox */
+	snprintf(path, sizeof(path), "%s", env->conf ? env->conf : src);
+	if (!env->conf)
+		strncat(path, "/dkms.conf", sizeof(path) - strlen(path) - 1);
 	if (access(path, F_OK) < 0)
 		return dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s/%s: no dkms.conf or %s in %s", m,
 				    v, DKS_RECIPE_IN_SOURCE, src);
-	return dks_dkmsconf_eval(path, src, &st, &o, out, err);
+	if (eval_conf(env, m, v, target, path, src, NULL, &n1, &first, err) < 0)
+		return -1;
+	/* Its BUILD_DEPENDS are known now: under dkms the conf saw their
+	 * files (all of /usr/src), so it is read again with them there. */
+	ret = dks_build_dep_paths(env, m, v, target->kver, first, &more, err);
+	n2 = more.n;
+	strv_free(&more);
+	if (ret < 0) {
+		dks_spec_free(first);
+		return -1;
+	}
+	if (n2 == n1) {
+		*out = first;
+		return 0;
+	}
+	ret = eval_conf(env, m, v, target, path, src, first, &n2, out, err);
+	dks_spec_free(first);
+	return ret;
 }
 
 /* 'single quotes' for a path put into a command line. */
@@ -195,6 +260,7 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 	if (!make || !patches || !strip)
 		return dks_err(err, ENOMEM, "build");
 	if (dks_sandbox_setenv(sb, "DKS_SRC", in_src, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_KERNEL_DIR", j->target->headers_in, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_MAKE", make, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_PATCHES", patches, err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_STRIP", strip, err) < 0 ||
@@ -236,6 +302,32 @@ static void build_dir_in(const struct dks_job *j, char *buf, size_t size)
 	snprintf(buf, size, DKS_IN_DKMS_TREE "/%s/%s/build", j->module, j->version);
 }
 
+/* The source at its canonical path, writable, in a tmpfs of its own
+ * (the driver copies the original there from its read-only bind at
+ * <m>/<v>/source: the host's copy cannot be written, whatever the build
+ * does); the files of the modules it depends on, read-only (build_deps.c). */
+static int add_sources(struct dks_sandbox *sb, const struct dks_build_env *env,
+		       const struct dks_spec *s, const struct dks_job *j,
+		       const struct build_dirs *d, struct dks_error *err)
+{
+	uint64_t size = env->profile ? env->profile->limits.build_size : 0;
+	char in_src[PATH_MAX], in_orig[PATH_MAX];
+	struct strv deps = {0};
+	int ret;
+
+	snprintf(in_src, sizeof(in_src), DKS_IN_SOURCE_TREE "/%s-%s", j->module, j->version);
+	snprintf(in_orig, sizeof(in_orig), DKS_IN_DKMS_TREE "/%s/%s/source", j->module, j->version);
+	if (dks_sandbox_add_bind(sb, d->src, in_orig, false, err) < 0 ||
+	    dks_sandbox_add_tmpfs(sb, in_src, size ? size : 4ULL << 30, err) < 0 ||
+	    dks_sandbox_setenv(sb, "DKS_SRC_RO", in_orig, err) < 0)
+		return -1;
+	ret = dks_build_dep_paths(env, j->module, j->version, j->target->kver, s, &deps, err);
+	for (size_t i = 0; ret == 0 && i + 1 < deps.n; i += 2)
+		ret = dks_sandbox_add_bind(sb, deps.v[i], deps.v[i + 1], false, err);
+	strv_free(&deps);
+	return ret;
+}
+
 static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 		     const struct dks_spec *s, const struct dks_job *j,
 		     const struct build_dirs *d, struct dks_error *err)
@@ -255,7 +347,7 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	}
 	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
 	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
-	    dks_sandbox_add_bind(sb, d->src, in_src, false, err) < 0 ||
+	    add_sources(sb, env, s, j, d, err) < 0 ||
 	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_jobserver(sb, env, err) < 0)
 		return -1;
 	return set_env(sb, s, j, in_src, err);

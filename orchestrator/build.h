@@ -10,6 +10,7 @@
 #include "dks/handoff.h"
 #include "dks/kernel.h"
 #include "dks/profile.h"
+#include "dks/strv.h"
 #include "dks/tree.h"
 
 /* Where things are inside the build sandbox: canonical paths, the same on
@@ -46,6 +47,20 @@ struct dks_spec;
 int dks_build_spec(const struct dks_build_env *env, const char *m, const char *v,
 		   const struct dks_target *target, struct dks_spec **out,
 		   struct dks_error *err);
+
+/* The files of the modules @m/@v depends on, for its sandboxes for kernel
+ * @kver (build_deps.c): pairs of host path and path inside, pushed onto
+ * @out (read-only binds). @s: its spec (BUILD_DEPENDS), or NULL before its
+ * dkms.conf is read. */
+int dks_build_dep_paths(const struct dks_build_env *env, const char *m, const char *v,
+			const char *kver, const struct dks_spec *s, struct strv *out,
+			struct dks_error *err);
+
+/* The modules @m/@v's build may read besides its BUILD_DEPENDS
+ * (build_reads.c): @cfg's build_reads, and what its package depends on in
+ * dpkg's database at @cfg's dpkg_admindir. Each once, onto @out. */
+int dks_build_reads(const struct dks_tree *t, const struct dks_config *cfg, const char *m,
+		    const char *v, struct strv *out, struct dks_error *err);
 
 /* The installer's handoff (dks/handoff.h: the manifest and the hooks)
  * from @s, written into @dir (neither may exist there yet). */

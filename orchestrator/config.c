@@ -19,6 +19,7 @@
 #include "dks/cleanup.h"
 #include "dks/config.h"
 #include "dks/installer.h"
+#include "dks/treename.h"
 #include "dks/yamlwalk.h"
 
 /* A configuration is a few lines: anything much larger is not one. */
@@ -47,6 +48,61 @@ static const char *check_sign(const char *s)
 static const char *check_wording(const char *s)
 {
 	return strcmp(s, "3.4") == 0 || strcmp(s, "3.0") == 0 ? NULL : "must be \"3.4\" or \"3.0\"";
+}
+
+/* A module name, as the tree takes it, at @n (under @path); NULL after
+ * an error. */
+static const char *module_name(const struct dks_yaml_walk *w, const yaml_node_t *n,
+			       const char *path)
+{
+	const char *s = dks_yaml_scalar(w, n, path);
+	struct dks_error e = {0};
+
+	if (s && dks_tree_check_name("module", s, &e) < 0) {
+		dks_yaml_fail(w, n, "'%s': %s", path, e.msg);
+		return NULL;
+	}
+	return s;
+}
+
+/* build_reads: { MODULE: [MODULE, ...], ... } into pairs (module, read). */
+static int parse_build_reads(const struct dks_yaml_walk *w, const yaml_node_t *val,
+			     const struct dks_yaml_key *k, void *obj)
+{
+	struct strv *pairs = (struct strv *)((char *)obj + k->off);
+
+	strv_free(pairs);
+	if (val->type == YAML_SCALAR_NODE && dks_yaml_scalar(w, val, k->key) &&
+	    !*dks_yaml_scalar(w, val, k->key))
+		return 0; /* "build_reads:" alone: none */
+	if (val->type != YAML_MAPPING_NODE)
+		return dks_yaml_fail(w, val, "'%s' must be a mapping of module: [modules], got %s",
+				     k->key, dks_yaml_kind(w, val));
+	for (const yaml_node_pair_t *p = val->data.mapping.pairs.start;
+	     p < val->data.mapping.pairs.top; p++) {
+		const yaml_node_t *seq = yaml_document_get_node(w->doc, p->value);
+		const char *m = module_name(w, yaml_document_get_node(w->doc, p->key), k->key);
+
+		if (!m)
+			return -1;
+		if (seq->type != YAML_SEQUENCE_NODE)
+			return dks_yaml_fail(w, seq,
+					     "'%s.%s' must be a sequence of modules, got %s",
+					     k->key, m, dks_yaml_kind(w, seq));
+		for (size_t i = 0; i < dks_yaml_count(seq); i++) {
+			const char *r = module_name(w, dks_yaml_item(w, seq, i), k->key);
+
+			if (!r)
+				return -1;
+			if (strcmp(r, m) == 0)
+				return dks_yaml_fail(w, dks_yaml_item(w, seq, i),
+						     "'%s.%s': a module does not read itself",
+						     k->key, m);
+			if (strv_push(pairs, m) < 0 || strv_push(pairs, r) < 0)
+				return dks_yaml_fail(w, seq, "out of memory");
+		}
+	}
+	return 0;
 }
 
 /* ---- one table: every key a configuration may hold ---- */
@@ -78,6 +134,9 @@ static const struct dks_yaml_key config_keys[] = {
     {"dkms_confdir", DKS_YAML_STRING, AT(dkms_confdir), .flags = NULLABLE, .check = check_path},
     {"status_wording", DKS_YAML_STRING, AT(status_wording), .flags = NULLABLE,
      .check = check_wording},
+    {"dpkg_admindir", DKS_YAML_STRING, AT(dpkg_admindir), .flags = DKS_YAML_NONEMPTY,
+     .check = check_path},
+    {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
     {NULL},
 };
 
@@ -142,9 +201,10 @@ static int set_defaults(struct dks_config *c, struct dks_error *err)
 	    .build_user = NULL,
 	    .jobs = 0,
 	    .os_release = strdup(DKS_OS_RELEASE),
+	    .dpkg_admindir = strdup(DKS_DEFAULT_DPKG_ADMINDIR),
 	};
 	if (!c->dkms_tree || !c->source_tree || !c->install_tree || !c->toolchain || !c->profile ||
-	    !c->os_release)
+	    !c->os_release || !c->dpkg_admindir)
 		return dks_err(err, ENOMEM, "configuration");
 	return 0;
 }
@@ -207,5 +267,7 @@ void dks_config_clear(struct dks_config *c)
 	free(c->dkms_framework);
 	free(c->dkms_confdir);
 	free(c->status_wording);
+	free(c->dpkg_admindir);
+	strv_free(&c->build_reads);
 	memset(c, 0, sizeof(*c));
 }

@@ -95,6 +95,8 @@ struct eval {
 	const char *conf; /* as the caller named it: messages */
 	char *rconf;	  /* its real path: where the sandbox sees it */
 	char *rsource;	  /* the real source dir, or NULL */
+	char *in_conf;	  /* the conf's path inside the sandbox */
+	const char *in_source; /* the source dir's path inside, or NULL */
 	char *headers;	  /* headers to bind, or NULL: none */
 	char *ksrc;	  /* kernel_source_dir as the conf sees it */
 	char *kconfig;	  /* kernel_config */
@@ -107,6 +109,7 @@ static void eval_clear(struct eval *e)
 {
 	free(e->rconf);
 	free(e->rsource);
+	free(e->in_conf);
 	free(e->headers);
 	free(e->ksrc);
 	free(e->kconfig);
@@ -216,18 +219,43 @@ static int eval_paths(struct eval *e, const char *source_dir, const struct dks_s
 	return find_headers(e, t, o, err);
 }
 
-/* The files the shell reads, read-only: the source dir (with the conf,
- * or the conf on its own for dkms -c), and each override file. */
-static size_t eval_binds(const struct eval *e, const char *ro[])
+/* Where the source and the conf are inside: their own paths, or the
+ * canonical source path the caller asked for (o->source_in), so that what
+ * the conf sees does not depend on where the tree is on the host. */
+static int eval_in_paths(struct eval *e, const struct dks_eval_opts *o, struct dks_error *err)
+{
+	e->in_source = e->rsource && o->source_in ? o->source_in : e->rsource;
+	if (e->in_source && below(e->rconf, e->rsource)) {
+		if (asprintf(&e->in_conf, "%s%s", e->in_source, e->rconf + strlen(e->rsource)) < 0)
+			e->in_conf = NULL;
+	} else {
+		e->in_conf = strdup(e->rconf);
+	}
+	return e->in_conf ? 0 : dks_err(err, ENOMEM, "%s", e->conf);
+}
+
+/* The files the shell reads, read-only, and where it sees them: the
+ * source dir at its path inside (with the conf, or the conf on its own
+ * for dkms -c), each override file, and the files of the modules it
+ * depends on (build_deps.c: pairs of host path, path inside). @ro and
+ * @at hold 2 + DKS_OVERRIDES_MAX + o->n_ro_binds / 2 entries. */
+static size_t eval_binds(const struct eval *e, const struct dks_eval_opts *o, const char *ro[],
+			 const char *at[])
 {
 	size_t n = 0;
 
-	if (e->rsource)
+	if (e->rsource) {
+		at[n] = e->in_source;
 		ro[n++] = e->rsource;
+	}
 	if (!e->rsource || !below(e->rconf, e->rsource))
 		ro[n++] = e->rconf;
 	for (size_t i = 0; i < e->n_over; i++)
 		ro[n++] = e->over[i];
+	for (size_t i = 0; i + 1 < o->n_ro_binds; i += 2) {
+		at[n] = o->ro_binds[i + 1];
+		ro[n++] = o->ro_binds[i];
+	}
 	return n;
 }
 
@@ -235,9 +263,13 @@ static int eval_run(struct eval *e, const struct dks_spec_target *t, const struc
 		    char **out, size_t *len, struct dks_error *err)
 {
 	char jobs[32], *arch_s = (char *)t->arch;
-	const char *ro[2 + DKS_OVERRIDES_MAX];
+	size_t max_ro = 2 + DKS_OVERRIDES_MAX + o->n_ro_binds / 2;
+	cleanup_free const char **ro = calloc(max_ro, sizeof(*ro));
+	cleanup_free const char **at = calloc(max_ro, sizeof(*at));
 	struct utsname u;
 
+	if (!ro || !at)
+		return dks_err(err, ENOMEM, "%s", e->conf);
 	if (!arch_s && uname(&u) == 0)
 		arch_s = u.machine;
 	snprintf(jobs, sizeof(jobs), "%d",
@@ -250,7 +282,7 @@ static int eval_run(struct eval *e, const struct dks_spec_target *t, const struc
 	    "-c",
 	    (char *)dks_dkmsconf_driver,
 	    "bash",
-	    e->rconf,
+	    e->in_conf,
 	    (char *)t->kver,
 	    arch_s ? arch_s : "",
 	    e->ksrc,
@@ -266,8 +298,8 @@ static int eval_run(struct eval *e, const struct dks_spec_target *t, const struc
 		argv[15 + i] = e->over[i];
 	const struct dks_shell_job j = {
 	    .name = e->conf, .what = "dkms.conf", .exit_code = DKS_EXIT_BAD_CONF, .o = o,
-	    .kver = t->kver, .headers = e->headers, .ro = ro, .n_ro = eval_binds(e, ro),
-	    .cwd = e->rsource, .argv = argv};
+	    .kver = t->kver, .headers = e->headers, .ro = ro, .ro_at = at,
+	    .n_ro = eval_binds(e, o, ro, at), .cwd = e->in_source, .argv = argv};
 
 	return dks_shell_eval(&j, out, len, err);
 }
@@ -285,7 +317,7 @@ int dks_dkmsconf_eval(const char *conf, const char *source_dir, const struct dks
 	if (!o)
 		o = &none;
 	if (conf_precheck(conf, err) < 0 || eval_paths(&e, source_dir, t, o, err) < 0 ||
-	    eval_run(&e, t, o, &records, &len, err) < 0 ||
+	    eval_in_paths(&e, o, err) < 0 || eval_run(&e, t, o, &records, &len, err) < 0 ||
 	    dks_dkmsconf_parse(records, len, conf, t, &s, err) < 0)
 		return -1;
 	*out = s;

@@ -50,6 +50,7 @@ struct dks_bind {
 	char *dst;
 	bool writable;
 	uint64_t scratch; /* > 0: a fresh tmpfs of this size, not a host path */
+	uint64_t tmpfs;   /* > 0: a tmpfs of this size made by init, not a host path */
 };
 
 struct dks_kernel {

@@ -516,13 +516,30 @@ static void setup_kernel(const struct dks_run_ctx *ctx)
 		modules_link(ctx, "source", dks_kernel_dst(k, k->source));
 }
 
+/* A tmpfs of init's own (dks_sandbox_add_tmpfs): bounded in bytes and
+ * inodes, so that the command cannot fill memory through it; no host
+ * path is involved, so nothing written there can reach the host. */
+static void mount_own_tmpfs(const struct dks_run_ctx *ctx, const struct dks_bind *b)
+{
+	char to[PATH_MAX], opts[128];
+
+	host_path(to, sizeof(to), NEWROOT, b->dst);
+	make_mountpoint(ctx, to, true);
+	snprintf(opts, sizeof(opts), "mode=0755,size=%llu,nr_inodes=%llu",
+		 (unsigned long long)b->tmpfs, (unsigned long long)(b->tmpfs / 16384));
+	mount_tmpfs(ctx, to, opts, MS_NOSUID | MS_NODEV);
+}
+
 static void setup_binds(const struct dks_run_ctx *ctx)
 {
 	const struct dks_sandbox *sb = ctx->sb;
 
 	for (size_t i = 0; i < sb->n_binds; i++)
-		bind_named(ctx, dks_bind_tree(ctx, i), sb->binds[i].src, sb->binds[i].dst,
-			   sb->binds[i].writable ? RW_ATTRS : RO_ATTRS);
+		if (sb->binds[i].tmpfs)
+			mount_own_tmpfs(ctx, &sb->binds[i]);
+		else
+			bind_named(ctx, dks_bind_tree(ctx, i), sb->binds[i].src, sb->binds[i].dst,
+				   sb->binds[i].writable ? RW_ATTRS : RO_ATTRS);
 }
 
 /* Step into the new root and detach the host's: from here on, no path

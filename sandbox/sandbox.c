@@ -156,6 +156,23 @@ int dks_sandbox_add_scratch(struct dks_sandbox *sb, const char *dst, uint64_t si
 	return push_bind(sb, what, dst, true, size, err);
 }
 
+int dks_sandbox_add_tmpfs(struct dks_sandbox *sb, const char *dst, uint64_t size,
+			  struct dks_error *err)
+{
+	char *what;
+
+	if (size < 16384)
+		return dks_err(err, 0, "tmpfs %s: size %llu: at least 16K", dst,
+			       (unsigned long long)size);
+	what = strdup("tmpfs");
+	if (!what)
+		return dks_err(err, ENOMEM, "tmpfs");
+	if (push_bind(sb, what, dst, true, 0, err) < 0)
+		return -1;
+	sb->binds[sb->n_binds - 1].tmpfs = size;
+	return 0;
+}
+
 int dks_sandbox_scratch(const struct dks_sandbox *sb)
 {
 	return sb->scratch_fd < 0 ? -1 : fcntl(sb->scratch_fd, F_DUPFD_CLOEXEC, 3);

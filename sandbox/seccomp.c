@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/stat.h>
@@ -183,6 +184,31 @@ static int allow(const struct dks_profile *p, scmp_filter_ctx f, const char *nam
 	return 0;
 }
 
+/* glibc asks nscd for every user lookup (bash looks up its own user at
+ * start) through an AF_UNIX socket, and falls back to /etc/passwd when
+ * socket() fails, whatever the errno. An AF_UNIX socket could reach no
+ * one here (no host socket file is visible, abstract names are per
+ * network namespace), so socket(AF_UNIX) fails with EAFNOSUPPORT in the
+ * kernel, without a report line for every shell; every other family
+ * (AF_INET, AF_NETLINK...) still goes to init, is denied and reported.
+ * Not in log mode (debug reports every call, and the layers below are
+ * then what tests see), nor where the profile allows socket: a
+ * conditional rule beside an unconditional allow would be silently
+ * dropped by libseccomp. */
+static int quiet_unix_socket(const struct dks_profile *p, scmp_filter_ctx f,
+			     struct dks_error *err)
+{
+	if (p->seccomp_mode != DKS_SECCOMP_ENFORCE)
+		return 0;
+	for (size_t i = 0; i < p->n_allow; i++)
+		if (strcmp(p->allow[i], "socket") == 0)
+			return 0;
+	if (seccomp_rule_add(f, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
+		return dks_err(err, 0, "seccomp: rule for socket(AF_UNIX)");
+	return 0;
+}
+
 static int build(const struct dks_profile *p, scmp_filter_ctx f, struct dks_error *err)
 {
 	for (size_t i = 0; i < p->n_allow; i++)
@@ -203,7 +229,7 @@ static int build(const struct dks_profile *p, scmp_filter_ctx f, struct dks_erro
 	/* Its flags are in a struct no filter can read. */
 	if (seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0)
 		return dks_err(err, 0, "seccomp: rule for openat2");
-	return 0;
+	return quiet_unix_socket(p, f, err);
 }
 
 /* Compile the profile's filter and write the BPF program to @fd. Runs in

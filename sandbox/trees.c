@@ -131,7 +131,7 @@ int dks_trees_open(const struct dks_sandbox *sb, uid_t uid, gid_t gid, struct dk
 	}
 	t->n = n;
 	for (size_t i = 0; i < sb->n_binds; i++)
-		t->fds[i] = i == scratch ? sfd
+		t->fds[i] = i == scratch ? sfd : sb->binds[i].tmpfs ? -1
 					 : clone_tree(sb->binds[i].src, sb->binds[i].writable
 										? DKS_RW_ATTRS : DKS_RO_ATTRS);
 	for (size_t i = 0; i < k->dirs.n; i++)

@@ -32,6 +32,16 @@
 #   T/dkms  --dkmstree      T/src  --sourcetree      T/lib  --installtree
 #   T/lib/KVER/build -> the real headers (readlink -f /lib/modules/KVER/build)
 #
+# with the sources of the packages of the sweep that its package Depends on
+# added beside it (west-chamber-dkms: xtables-addons-dkms), and a dpkg
+# database of the packages' own control files in T/dpkg
+# (tests/make-dpkg-db.sh, --sandbox-config T/config.yaml: dpkg_admindir):
+# the build may read what its package depends on, nothing else. dkms gets
+# those sources in /usr/src (an overlay, below) and its tree. (dkms still
+# fails west-chamber here, exit 7: its MAKE moves the .ko files to
+# /var/lib/dkms/M/V/build while dkms's tree is T/dkms; on a machine, where
+# the tree is /var/lib/dkms, dkms builds it.)
+#
 # so the machine's /var/lib/dkms, /usr/src, /lib/modules and /etc/dkms are
 # never written. dkms-sandbox builds in its sandbox. Debian's dkms runs as
 # root on the host, and a dkms.conf may name the machine's trees whatever
@@ -84,9 +94,18 @@ if [ "${1:-}" = --dkms-in-ns ]; then
 	done
 	opts="--dkmstree $t/dkms --sourcetree $t/src --installtree $t/lib"
 	# shellcheck disable=SC2086 # opts is a word list of our own
-	cp -a "$src" "$t/src/" && chmod -R a+rX "$t/src"
+	# At /usr/src too (the overlay), where its package installs it: a MAKE
+	# may name /usr/src/M-V (west-chamber-dkms links a file there).
+	cp -a "$src" /usr/src/ && cp -a "$src" "$t/src/" && chmod -R a+rX "$t/src"
 	dkms add "$t/src/$(basename "$src")" $opts || exit 99
 	for d in "$t"/dkms/*/*/; do mv=${d%/}; mv=${mv#"$t"/dkms/}; break; done
+	# The sources its package depends on, where dpkg would have put them.
+	shift 6
+	for d in "$@"; do
+		# shellcheck disable=SC2086 # opts is a word list of our own
+		cp -a "$d" /usr/src/ && cp -a "$d" "$t/src/" && chmod -R a+rX "$t/src" &&
+			dkms add "$t/src/$(basename "$d")" $opts >/dev/null
+	done
 	exec timeout -k 10 "$timeout_s" dkms build "$mv" -k "$kver" -j "$jobs" $opts
 fi
 
@@ -141,6 +160,7 @@ if [ $# -eq 0 ]; then
 	set -- $(apt-cache pkgnames | grep -- '-dkms$' | sort)
 fi
 [ $# -gt 0 ] || die "no packages"
+all_pkgs="$*"
 
 mkdir -p "$out/logs" || die "cannot make $out"
 out=$(cd "$out" && pwd)
@@ -230,6 +250,37 @@ classify() {
 	esac
 }
 
+# corpus_deps PKG: the source dirs of the packages of this sweep that PKG's
+# control names in Depends or Pre-Depends (any alternative), fetched like
+# PKG (west-chamber-dkms: xtables-addons-dkms's).
+corpus_deps() {
+	local c=$corpus/$1/DEBIAN/control d
+	[ -f "$c" ] || return 0
+	sed -n 's/^\(Pre-\)\{0,1\}Depends://Ip' "$c" | tr ',|' '\n' |
+		sed 's/^[[:space:]]*//; s/[[:space:]:(<[].*//' | sort -u |
+		while read -r d; do
+			if [ -z "$d" ] || [ "$d" = "$1" ]; then continue; fi
+			case " $all_pkgs " in *" $d "*) "$fetch" "$corpus" "$d" 2>/dev/null ;; esac
+		done
+}
+
+# add_deps T OPTS: the sources of $dep_srcs added to T, and T/config.yaml
+# pointing at a dpkg database of PKG and them (tests/make-dpkg-db.sh): the
+# build may read what its package depends on, as on a machine where dpkg
+# installed them (docs/build.md, "What a build reads").
+add_deps() {
+	local t=$1 opts=$2 d dirs=$corpus/$pkg
+	for d in $dep_srcs; do
+		cp -a "$d" "$t/src/" && chmod -R a+rX "$t/src"
+		# shellcheck disable=SC2086 # opts is a word list of our own
+		"$binary" add "$t/src/$(basename "$d")" $opts >/dev/null 2>&1
+		dirs="$dirs ${d%/usr/src/*}"
+	done
+	# shellcheck disable=SC2086 # corpus dirs have no blanks
+	"$here/make-dpkg-db.sh" "$t/dpkg" "$t/src" $dirs >/dev/null 2>&1
+	echo "dpkg_admindir: $t/dpkg" >"$t/config.yaml"
+}
+
 # run_sandbox PKG SRC LOGDIR: add + build SRC with dkms-sandbox. Sets mv,
 # s_rc, s_secs, s_mem.
 run_sandbox() {
@@ -245,8 +296,9 @@ run_sandbox() {
 	cp -a "$src" "$t/src/" && chmod -R a+rX "$t/src"
 	if "$binary" add "$t/src/$(basename "$src")" $opts >"$logs/sandbox.out" 2>&1; then
 		mv=$(added_mv "$t")
+		add_deps "$t" "$opts"
 		timeout -k 10 "$timeout_s" "$binary" build "$mv" -k "$kver" -j "$jobs" $opts \
-			>>"$logs/sandbox.out" 2>&1 &
+			--sandbox-config "$t/config.yaml" >>"$logs/sandbox.out" 2>&1 &
 		pid=$!
 		if [ -n "$own_memcg" ]; then
 			poll_peak "$pid" "$logs/sandbox.mem" &
@@ -285,8 +337,9 @@ run_dkms() {
 		# Into the cgroup first, so that dkms and all it starts are counted.
 		[ -n "$cg" ] && echo "$BASHPID" >"$cg/cgroup.procs"
 		export mok_signing_key=$out/mok.key mok_certificate=$out/mok.pub
+		# shellcheck disable=SC2086 # dep_srcs: corpus dirs, no blanks
 		exec unshare -m --propagation private "$self" --dkms-in-ns "$t" "$src" \
-			"$kver" "$jobs" "$timeout_s"
+			"$kver" "$jobs" "$timeout_s" $dep_srcs
 	) >"$logs/dkms.out" 2>&1
 	d_rc=$?
 	d_secs=$(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f')
@@ -351,6 +404,7 @@ for pkg in "$@"; do
 		echo "$me: $pkg: $what"
 		continue
 	fi
+	dep_srcs=$(corpus_deps "$pkg")
 	for src in $srcs; do
 		logs=$out/logs/$pkg/$(basename "$src")
 		mkdir -p "$logs"

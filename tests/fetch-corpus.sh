@@ -4,7 +4,9 @@
 #
 #   tests/fetch-corpus.sh DEST PKG...
 #
-# For each PKG: `apt-get download PKG` + `dpkg -x` into DEST/PKG, then print
+# For each PKG: `apt-get download PKG` + `dpkg -x` into DEST/PKG (and its
+# control files, `dpkg-deb -e`, into DEST/PKG/DEBIAN: tests/make-dpkg-db.sh
+# makes a dpkg database of them; nothing there is run), then print
 # the module source directory DEST/PKG/usr/src/<module>-<version> on stdout
 # (one line per directory). A package already unpacked in DEST is not
 # downloaded again. Diagnostics go to stderr. Sources are fetched at test
@@ -52,7 +54,7 @@ for pkg in "$@"; do
 	*/* | .* | -* | "") die "bad package name: $pkg" ;;
 	esac
 	out=$dest/$pkg
-	if [ -f "$out/.unpacked" ] && [ -n "$(srcdirs "$out")" ]; then
+	if [ -f "$out/.unpacked" ] && [ -f "$out/DEBIAN/control" ] && [ -n "$(srcdirs "$out")" ]; then
 		srcdirs "$out"
 		continue
 	fi
@@ -65,6 +67,7 @@ for pkg in "$@"; do
 	[ -n "$deb" ] || die "apt-get download $pkg produced no .deb"
 	mkdir "$tmp/root"
 	dpkg -x "$deb" "$tmp/root" || die "dpkg -x $deb failed"
+	dpkg-deb -e "$deb" "$tmp/root/DEBIAN" || die "dpkg-deb -e $deb failed"
 	[ -n "$(srcdirs "$tmp/root")" ] || die "$pkg has no source under /usr/src"
 	basename "$deb" >"$tmp/root/.unpacked"
 	rm -rf "$out"

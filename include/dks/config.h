@@ -22,6 +22,9 @@
  *     dkms_framework: /etc/dkms/framework.conf  # dkms's own configuration
  *                     # (and its .d/ *.conf), under this file (docs/framework.md)
  *     dkms_confdir: /etc/dkms   # dkms's per-module overrides, no-autoinstall
+ *     dpkg_admindir: /var/lib/dpkg    # dpkg's database: which modules a
+ *                     # module's build may read (docs/build.md)
+ *     build_reads: { west-chamber: [xtables-addons] }   # the same, declared
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -29,6 +32,7 @@
 #define DKS_CONFIG_H
 
 #include "dks/error.h"
+#include "dks/strv.h"
 
 #define DKS_DEFAULT_CONFIG DKS_SYSCONFDIR "/dkms-sandbox/config.yaml"
 #define DKS_DEFAULT_DKMSTREE "/var/lib/dkms"
@@ -36,6 +40,7 @@
 #define DKS_DEFAULT_INSTALLTREE "/lib/modules"
 #define DKS_DEFAULT_FRAMEWORK "/etc/dkms/framework.conf" /* dkms's, not ours */
 #define DKS_DEFAULT_DKMS_CONFDIR "/etc/dkms"
+#define DKS_DEFAULT_DPKG_ADMINDIR "/var/lib/dpkg"
 
 struct dks_config {
 	char *dkms_tree;
@@ -56,6 +61,8 @@ struct dks_config {
 	char *dkms_framework; /* NULL: /etc/dkms/framework.conf */
 	char *dkms_confdir;   /* NULL: /etc/dkms */
 	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
+	char *dpkg_admindir;	  /* dpkg's database (DKS_DEFAULT_DPKG_ADMINDIR) */
+	struct strv build_reads; /* pairs: a module, a module its build may read */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

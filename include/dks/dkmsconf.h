@@ -36,6 +36,9 @@ struct dks_eval_opts {
 	 * sandbox (NULL: none read). */
 	const char *conf_dir;
 	const char *module, *version;      /* NULL: from the source dir's name */
+	const char *source_in;             /* the source dir's path inside (NULL: its own) */
+	char *const *ro_binds;             /* pairs: host path, path inside (read-only) */
+	size_t n_ro_binds;                 /* entries of ro_binds (twice the pairs) */
 };
 
 /* Evaluate the dkms.conf at @conf (inside @source_dir, bound read-only)

@@ -83,6 +83,13 @@ int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
 int dks_sandbox_add_scratch(struct dks_sandbox *sb, const char *dst, uint64_t size,
 			    struct dks_error *err);
 
+/* A fresh writable tmpfs at @dst made by init inside the sandbox at each
+ * run (any caller), holding at most @size bytes and @size/16 KiB inodes,
+ * charged to the sandbox's cgroup, gone with the sandbox: room the command
+ * may fill that nobody reads back (a build's writable copy of its source). */
+int dks_sandbox_add_tmpfs(struct dks_sandbox *sb, const char *dst, uint64_t size,
+			  struct dks_error *err);
+
 /* The last run's scratch: a new O_RDONLY directory fd on its root (the
  * caller closes it; the tmpfs lives until it and the sandbox are gone),
  * or -1 when there is none. */

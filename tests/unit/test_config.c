@@ -42,6 +42,8 @@ static void expect_defaults(const struct dks_config *c)
 	cr_expect_null(c->host_root);
 	cr_expect_eq(c->jobs, 0);
 	cr_expect_str_eq(c->os_release, "/etc/os-release");
+	cr_expect_str_eq(c->dpkg_admindir, DKS_DEFAULT_DPKG_ADMINDIR);
+	cr_expect_eq(c->build_reads.n, 0);
 }
 
 /* Loading @text must succeed; @c is the caller's to clear. */
