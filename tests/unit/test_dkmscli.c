@@ -424,3 +424,36 @@ Test(dkmscli, modprobe_on_install_loads_nothing_outside_lib_modules, .timeout = 
 	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	cr_expect_null(strstr(t.out, "modprobe"), "without the option: %s", t.out);
 }
+
+/* ---- upstream run_test.sh's "without headers" cases ---- */
+
+/* build, autoinstall and kernel_postinst for a kernel without headers:
+ * 21 and the headers' line, before anything runs; kernel_prerm of that
+ * kernel: nothing to do, 0, silent (upstream's expected output is empty). */
+Test(dkmscli, a_kernel_without_headers_is_21_and_prerm_is_silent, .timeout = 120)
+{
+	char *dir = sbt_mkdtemp(NULL), out[8192], opts[1024];
+	const char *const verbs[] = {"build nh/1.0", "autoinstall", "kernel_postinst"};
+	const char *k = "0.0.0-dks-noheaders";
+
+	snprintf(opts, sizeof(opts), "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/lib",
+		 dir, dir, dir);
+	sbt_must("mkdir -p %s/dkms %s/lib %s/src/nh-1.0 && cd %s/src/nh-1.0 && printf '%%s\\n' "
+		 "PACKAGE_NAME=nh PACKAGE_VERSION=1.0 BUILT_MODULE_NAME[0]=nh "
+		 "DEST_MODULE_LOCATION[0]=/updates AUTOINSTALL=yes > dkms.conf && chmod -R a+rX %s",
+		 dir, dir, dir, dir, dir);
+	cr_assert_eq(sbt_sh(out, sizeof(out), "%s add nh/1.0 %s 2>&1", getenv("DKS_BIN"), opts), 0,
+		     "%s", out);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		int rc = sbt_sh(out, sizeof(out), "%s %s -k %s %s 2>&1", getenv("DKS_BIN"), verbs[i],
+				k, opts);
+
+		cr_expect_eq(rc, 21, "%s: exit %d: %s", verbs[i], rc, out);
+		cr_expect(strstr(out, "no headers at "), "%s: %s", verbs[i], out);
+		cr_expect(!strstr(out, "building"), "%s started a build: %s", verbs[i], out);
+	}
+	cr_expect_eq(sbt_sh(out, sizeof(out), "%s kernel_prerm -k %s %s 2>&1", getenv("DKS_BIN"), k,
+			    opts), 0, "%s", out);
+	cr_expect_str_eq(out, "", "kernel_prerm of a kernel with nothing installed says nothing");
+	free(dir);
+}
