@@ -22,6 +22,7 @@
 #include "dks/cleanup.h"
 #include "dks/termsafe.h"
 #include "cli.h"
+#include "unbuild.h"
 #include "dks/kernel.h"
 #include "dks/spec.h"
 #include "dks/installer.h"
@@ -283,30 +284,28 @@ static int autoinstall(struct dks_ctx *ctx, const struct dks_target *t, size_t *
 	return 0;
 }
 
-/* kernel_prerm: every module installed for the kernel is uninstalled. */
-static int uninstall_all(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)
+/* kernel_prerm, as dkms 3.4's: every module built or installed for the
+ * kernel (AUTOINSTALL or not) is uninstalled and unbuilt, so that no build
+ * outlives its kernel; a module that cannot be dropped is said, the others
+ * still are, and the hook exits 14. */
+static int unbuild_all(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)
 {
-	struct dks_install_opts o = dks_ctx_install_opts(ctx);
 	struct dks_status *st = NULL;
 	size_t n = 0;
-	int ret = 0;
+	int failed = 0;
 
 	if (dks_tree_status(&ctx->tree, NULL, NULL, &st, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; ret == 0 && i < n; i++) {
-		int lock;
-
-		if (st[i].state != DKS_INSTALLED || strcmp(st[i].kver, t->kver) != 0)
-			continue;
-		lock = dks_tree_lock(&ctx->tree, st[i].module, err);
-		ret = lock < 0 ? -1 : dks_adopt_build(ctx, st[i].module, st[i].version, t, err);
-		if (ret == 0)
-			ret = dks_uninstall(&ctx->tree, st[i].module, st[i].version, t, &o, err);
-		if (lock >= 0)
-			dks_tree_unlock(lock);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (st[i].kver && strcmp(st[i].kver, t->kver) == 0 &&
+		    strcmp(st[i].arch, t->arch) == 0 && dks_unbuild_drop(ctx, &st[i]) < 0)
+			failed++;
 	dks_status_free(st, n);
-	return ret;
+	if (failed)
+		return dks_err_code(err, DKS_EXIT_KERNEL_HOOK, 0,
+				    "kernel_prerm for kernel %s (%s) failed for %d module(s)",
+				    t->kver, t->arch, failed);
+	return 0;
 }
 
 enum hook { AUTOINSTALL, POSTINST, PRERM };
@@ -349,7 +348,7 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	if (ret == 0 && h != PRERM)
 		ret = dks_ctx_profile(&ctx, &err);
 	if (ret == 0)
-		ret = h == PRERM ? uninstall_all(&ctx, &t, &err)
+		ret = h == PRERM ? unbuild_all(&ctx, &t, &err)
 				 : autoinstall(&ctx, &t, &installed, &err);
 	/* As dkms: after an autoinstall that found a module installed, now or
 	 * before (its installed_modules; docs/framework.md: dkms 3.4's own

@@ -39,24 +39,6 @@ static int autoinstalled(struct dks_ctx *ctx, const char *m, const char *v,
 	return yes;
 }
 
-static int drop_one(struct dks_ctx *ctx, const struct dks_status *s)
-{
-	struct dks_error e = {0};
-	int lock;
-
-	fprintf(stderr, "dkms: removing module %s/%s for kernel %s (%s)\n", s->module, s->version,
-		s->kver, s->arch);
-	lock = dks_tree_lock(&ctx->tree, s->module, &e);
-	if (lock < 0 || dks_unbuild_build(ctx, s->module, s->version, s->kver, s->arch, &e) < 0) {
-		dks_error_print(&e);
-		if (lock >= 0)
-			dks_tree_unlock(lock);
-		return -1;
-	}
-	dks_tree_unlock(lock);
-	return 0;
-}
-
 static int preinst(struct dks_ctx *ctx, const struct dks_target *t, struct dks_error *err)
 {
 	struct dks_status *st = NULL;
@@ -71,7 +53,7 @@ static int preinst(struct dks_ctx *ctx, const struct dks_target *t, struct dks_e
 		if (!st[i].kver || strcmp(st[i].kver, t->kver) || strcmp(st[i].arch, t->arch))
 			continue;
 		a = autoinstalled(ctx, st[i].module, st[i].version, t);
-		if (a < 0 || (a > 0 && drop_one(ctx, &st[i]) < 0))
+		if (a < 0 || (a > 0 && dks_unbuild_drop(ctx, &st[i]) < 0))
 			failed++;
 	}
 	dks_status_free(st, n);

@@ -55,7 +55,7 @@ static const struct verb verbs[] = {
 	 "the kernel preinst hook: drop the AUTOINSTALL builds of exactly one -k KVER",
 	 "-k KVER"},
 	{"kernel_prerm", cmd_kernel_prerm,
-	 "the kernel prerm hook: uninstall every module of exactly one -k KVER",
+	 "the kernel prerm hook: uninstall and unbuild every module of exactly one -k KVER",
 	 "-k KVER"},
 	{"generate-mok", cmd_generate_mok,
 	 "make a module signing key and certificate (--mok-key/--mok-cert)",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Dropping one build (unbuild.h): shared by unbuild, remove and kernel_preinst. */
+/* Dropping one build (unbuild.h): shared by unbuild, remove, kernel_preinst and
+ * kernel_prerm. */
 #include <stdio.h>
 
 #include "adopt.h"
@@ -35,4 +36,22 @@ int dks_unbuild_build(struct dks_ctx *ctx, const char *m, const char *v, const c
 	if (uninstall_first(ctx, m, v, kver, arch, err) < 0)
 		return -1;
 	return dks_tree_unbuild(&ctx->tree, m, v, kver, arch, err);
+}
+
+int dks_unbuild_drop(struct dks_ctx *ctx, const struct dks_status *s)
+{
+	struct dks_error e = {0};
+	int lock;
+
+	fprintf(stderr, "dkms: removing module %s/%s for kernel %s (%s)\n", s->module, s->version,
+		s->kver, s->arch);
+	lock = dks_tree_lock(&ctx->tree, s->module, &e);
+	if (lock < 0 || dks_unbuild_build(ctx, s->module, s->version, s->kver, s->arch, &e) < 0) {
+		dks_error_print(&e);
+		if (lock >= 0)
+			dks_tree_unlock(lock);
+		return -1;
+	}
+	dks_tree_unlock(lock);
+	return 0;
 }

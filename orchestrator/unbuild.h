@@ -11,4 +11,9 @@
 int dks_unbuild_build(struct dks_ctx *ctx, const char *m, const char *v, const char *kver,
 		      const char *arch, struct dks_error *err);
 
+/* The kernel hooks' step: "dkms: removing module m/v for kernel K (A)" on
+ * stderr, then @s's build dropped as above under the module's lock. A
+ * failure is printed here and is -1. */
+int dks_unbuild_drop(struct dks_ctx *ctx, const struct dks_status *s);
+
 #endif

@@ -30,7 +30,7 @@
 #define DKS_EXIT_MAKE_FAILED 10  /* build: make, PRE_BUILD or POST_BUILD failed */
 #define DKS_EXIT_AUTOINSTALL 11  /* autoinstall: a module failed */
 #define DKS_EXIT_BUILD_DEPENDS 13 /* build: a BUILD_DEPENDS module is not built */
-#define DKS_EXIT_KERNEL_HOOK 14  /* kernel_preinst: a module could not be dropped */
+#define DKS_EXIT_KERNEL_HOOK 14  /* kernel_preinst, kernel_prerm: a module could not be dropped */
 #define DKS_EXIT_EMPTY_KERNEL 16 /* -k "" or -a "": an empty kernel or arch */
 #define DKS_EXIT_NO_HEADERS 21   /* no kernel headers for -k KVER */
 #define DKS_EXIT_EXCLUDED 77     /* build: skipped by BUILD_EXCLUSIVE_* */

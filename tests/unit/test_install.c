@@ -374,7 +374,7 @@ Test(install, refuses_a_hardlink_planted_as_the_module, .timeout = 300)
 }
 
 /* autoinstall builds and installs the AUTOINSTALL modules only; the kernel
- * hooks take exactly one -k (exit 4); kernel_prerm uninstalls. */
+ * hooks take exactly one -k (exit 4); kernel_prerm uninstalls and unbuilds. */
 Test(install, autoinstall_and_the_kernel_hooks, .timeout = 300)
 {
 	struct it t;
@@ -399,8 +399,12 @@ Test(install, autoinstall_and_the_kernel_hooks, .timeout = 300)
 	sh(&t, "rm %s/root/lib/modules/%s/build", t.root, t.kver);
 	snprintf(args, sizeof(args), "kernel_prerm -k %s", t.kver);
 	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "dkms: removing module hello/1.0 for kernel ") != NULL, "%s", t.out);
+	/* dkms 3.4: the builds go with the kernel, not only the installs. */
 	dks(&t, "status");
-	cr_expect(strstr(t.out, ": installed") == NULL, "%s", t.out);
+	cr_expect(strstr(t.out, ": installed") == NULL && strstr(t.out, t.kver) == NULL, "%s",
+		  t.out);
+	cr_expect(strstr(t.out, "hello/1.0: added") != NULL, "%s", t.out);
 }
 
 /* A module that fails to build fails autoinstall (exit 11, dkms's code)
