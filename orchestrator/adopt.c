@@ -51,7 +51,9 @@ int dks_adopt_build(struct dks_ctx *ctx, const char *m, const char *v,
 {
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree,
 				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
-				    .conf = ctx->cli.conf};
+				    .conf = ctx->cli.conf,
+				    .directives = ctx->cli.directives,
+				    .n_directives = ctx->cli.n_directives};
 	struct dks_spec *spec = NULL;
 	char build[PATH_MAX], manifest[PATH_MAX + 16];
 	int ret;

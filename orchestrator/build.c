@@ -108,7 +108,8 @@ static int eval_conf(const struct dks_build_env *env, const char *m, const char 
 				  .build_user = env->cfg->build_user,
 				  .conf_dir = env->cfg->dkms_confdir ? env->cfg->dkms_confdir
 								      : DKS_DEFAULT_DKMS_CONFDIR,
-				  .module = m, .version = v};
+				  .module = m, .version = v, .directives = env->directives,
+				  .n_directives = env->n_directives};
 	struct dks_spec_target st;
 	struct strv deps = {0};
 	char in_src[PATH_MAX];

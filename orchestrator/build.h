@@ -28,6 +28,8 @@ struct dks_build_env {
 	bool force;
 	bool verbose;     /* --verbose: make's output on stdout too, live */
 	const char *conf; /* -c FILE: read instead of the module's dkms.conf */
+	const char *const *directives; /* --directive NAME=VALUE (dkmsconf.h) */
+	size_t n_directives;
 };
 
 struct dks_job {

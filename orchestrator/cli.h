@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "dks/config.h"
+#include "dks/dkmsconf.h"
 #include "dks/error.h"
 #include "dks/exit.h"
 #include "dks/profile.h"
@@ -16,6 +17,7 @@
 #include "hooks.h"
 
 #define DKS_MAX_KERNELS 64
+#define DKS_MAX_DIRECTIVES DKS_DIRECTIVES_MAX
 
 /* dkms 3.x's command line (dkms.in's own parser, docs/dkms-sandbox.8):
  * options before or after the verb, in any order; -m M[/V] -v V,
@@ -48,6 +50,9 @@ struct dks_cli {
 	bool no_depmod;
 	const char *kernelsourcedir;
 	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
+	/* --directive NAME=VALUE: set after the dkms.conf and its overrides */
+	const char *directives[DKS_MAX_DIRECTIVES];
+	size_t n_directives;
 	const char *sandbox_config; /* --sandbox-config FILE: our YAML (config.h) */
 	const char *kernel_config;  /* --config FILE: the kernel's .config (dkms's) */
 	const char *dkmsframework;  /* --dkmsframework FILE: dkms's framework.conf */

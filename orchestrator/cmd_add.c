@@ -70,7 +70,9 @@ static int check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
 	o = (struct dks_eval_opts){.profile = ctx->profile, .toolchain = ctx->cfg.toolchain,
 				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user,
 				   .conf_dir = ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir
-								     : DKS_DEFAULT_DKMS_CONFDIR};
+								     : DKS_DEFAULT_DKMS_CONFDIR,
+				   .directives = ctx->cli.directives,
+				   .n_directives = ctx->cli.n_directives};
 	ret = dks_dkmsconf_eval(conf, dir, &st, &o, spec, err);
 	dks_target_clear(&t);
 	/* dkms warns at add (zero modules, deprecated directives). */

@@ -107,7 +107,9 @@ int cmd_build(int argc, char **argv)
 		struct dks_build_env env = {.cfg = &ctx.cfg, .tree = &ctx.tree,
 					    .profile = ctx.profile, .jobserver = {-1, -1},
 					    .jobs = ctx.cfg.jobs, .force = ctx.cli.force,
-					    .verbose = ctx.cli.verbose, .conf = ctx.cli.conf};
+					    .verbose = ctx.cli.verbose, .conf = ctx.cli.conf,
+				    .directives = ctx.cli.directives,
+				    .n_directives = ctx.cli.n_directives};
 
 		struct dks_build_summary sum = {0};
 

@@ -58,7 +58,9 @@ static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 		return -1;
 	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
 				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
-				    .verbose = ctx->cli.verbose, .conf = ctx->cli.conf};
+				    .verbose = ctx->cli.verbose, .conf = ctx->cli.conf,
+				    .directives = ctx->cli.directives,
+				    .n_directives = ctx->cli.n_directives};
 	/* A failed build printed its line: the error comes back reported. */
 	return dks_build_all(&env, jobs, k, NULL, err);
 }

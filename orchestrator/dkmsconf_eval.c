@@ -38,13 +38,15 @@
 // clang-format off
 /* Arguments: $1 conf, then kernelver arch kernel_source_dir dkms_tree
  * source_tree install_tree module module_version kernel_config
- * parallel_jobs ($2..$11), then the admin's override files ($12...). */
+ * parallel_jobs ($2..$11), the number of --directive N ($12), the N
+ * directives, then the admin's override files. */
 const char dks_dkmsconf_driver[] =
 	"__dks_scalars='" DKS_SCALARS(DKS_WORD) "'\n"
 	"__dks_arrays='" DKS_ARRAYS(DKS_WORD) "'\n"
 	"__dks_conf=$1 kernelver=$2 arch=$3 kernel_source_dir=$4 dkms_tree=$5\n"
 	"source_tree=$6 install_tree=$7 module=$8 module_version=$9\n"
-	"kernel_config=${10} parallel_jobs=${11} __dks_over=(\"${@:12}\")\n"
+	"kernel_config=${10} parallel_jobs=${11} __dks_nd=${12}\n"
+	"__dks_dirs=(\"${@:13:__dks_nd}\") __dks_over=(\"${@:13+__dks_nd}\")\n"
 	/* As dkms: no directive comes from the environment. */
 	"unset $__dks_scalars $__dks_arrays\n"
 	/* Defined before the conf runs, so that its aliases and options
@@ -86,6 +88,11 @@ const char dks_dkmsconf_driver[] =
 	"	__dks_text=$(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
 	"	bash -n <<<\"$__dks_text\" || { echo \"in $__dks_f\" >&2; exit 2; }\n"
 	"	. <(printf '%s\\n' \"$__dks_text\")\n"
+	"done\n"
+	/* As dkms's read_conf: --directive NAME=VALUE last (NAME checked by
+	 * the host: a shell variable name). */
+	"for __dks_d in \"${__dks_dirs[@]}\"; do\n"
+	"	printf -v \"${__dks_d%%=*}\" '%s' \"${__dks_d#*=}\"\n"
 	"done\n"
 	"__dks_emit >&\"$__dks_out\"\n"
 	"exit 0\n";
@@ -277,31 +284,39 @@ static int eval_run(struct eval *e, const struct dks_spec_target *t, const struc
 	if (dks_dkmsconf_overrides(o->conf_dir, e->module, e->version, t->kver,
 				   arch_s ? arch_s : "", e->over, &e->n_over, err) < 0)
 		return -1;
-	char *argv[13 + DKS_OVERRIDES_MAX] = {
-	    "bash",
-	    "-c",
-	    (char *)dks_dkmsconf_driver,
-	    "bash",
-	    e->in_conf,
-	    (char *)t->kver,
-	    arch_s ? arch_s : "",
-	    e->ksrc,
-	    (char *)(t->dkms_tree ? t->dkms_tree : "/var/lib/dkms"),
-	    (char *)(t->source_tree ? t->source_tree : "/usr/src"),
-	    (char *)(t->install_tree ? t->install_tree : "/lib/modules"),
-	    e->module,
-	    e->version,
-	    e->kconfig,
-	    jobs,
-	};
+	/* 16 fixed, the directives, the overrides, NULL. */
+	cleanup_free char **argv = calloc(17 + o->n_directives + e->n_over, sizeof(*argv));
+	char nd[32];
+	size_t n = 0;
+
+	if (!argv)
+		return dks_err(err, ENOMEM, "%s", e->conf);
+	snprintf(nd, sizeof(nd), "%zu", o->n_directives);
+	for (const char *const *a = (const char *const[]){"bash", "-c", dks_dkmsconf_driver, "bash",
+			e->in_conf, t->kver, arch_s ? arch_s : "", e->ksrc,
+			t->dkms_tree ? t->dkms_tree : "/var/lib/dkms",
+			t->source_tree ? t->source_tree : "/usr/src",
+			t->install_tree ? t->install_tree : "/lib/modules", e->module, e->version,
+			e->kconfig, jobs, nd, NULL};
+	     *a; a++)
+		argv[n++] = (char *)*a;
+	for (size_t i = 0; i < o->n_directives; i++)
+		argv[n++] = (char *)o->directives[i];
 	for (size_t i = 0; i < e->n_over; i++)
-		argv[15 + i] = e->over[i];
+		argv[n++] = e->over[i];
 	const struct dks_shell_job j = {
 	    .name = e->conf, .what = "dkms.conf", .exit_code = DKS_EXIT_BAD_CONF, .o = o,
 	    .kver = t->kver, .headers = e->headers, .ro = ro, .ro_at = at,
 	    .n_ro = eval_binds(e, o, ro, at), .cwd = e->in_source, .argv = argv};
 
 	return dks_shell_eval(&j, out, len, err);
+}
+
+bool dks_dkmsconf_directive_ok(const char *d)
+{
+	size_t n = strspn(d, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
+
+	return n > 0 && d[n] == '=' && !(d[0] >= '0' && d[0] <= '9') && strncmp(d, "__dks", 5) != 0;
 }
 
 int dks_dkmsconf_eval(const char *conf, const char *source_dir, const struct dks_spec_target *t,

@@ -129,6 +129,18 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	}
 }
 
+/* --directive NAME=VALUE, as dkms takes it: NAME a shell variable. */
+static int directive(struct dks_cli *c, const char *val, struct dks_error *err)
+{
+	if (!dks_dkmsconf_directive_ok(val))
+		return dks_err(err, 0, "--directive '%.200s': not NAME=VALUE with NAME a shell variable "
+				       "name", val);
+	if (c->n_directives >= DKS_MAX_DIRECTIVES)
+		return dks_err(err, 0, "--directive: at most %d", DKS_MAX_DIRECTIVES);
+	c->directives[c->n_directives++] = val;
+	return 0;
+}
+
 static int one_opt(struct dks_cli *c, const struct dks_opt *o, const char *val,
 		   struct dks_error *err)
 {
@@ -147,6 +159,8 @@ static int one_opt(struct dks_cli *c, const struct dks_opt *o, const char *val,
 		return kernel_arch(c, val, err);
 	else if (o->id == OPT_ARCH && c->n_arches < DKS_MAX_KERNELS)
 		c->arches[c->n_arches++] = val;
+	else if (o->id == OPT_DIRECTIVE)
+		return directive(c, val, err);
 	else if (o->id == OPT_JOBS)
 		return parse_jobs(val, &c->jobs, err);
 	else if (o->id == OPT_MAX_SIZE)

@@ -16,6 +16,7 @@
 #ifndef DKS_DKMSCONF_H
 #define DKS_DKMSCONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dks/error.h"
@@ -39,7 +40,17 @@ struct dks_eval_opts {
 	const char *source_in;             /* the source dir's path inside (NULL: its own) */
 	char *const *ro_binds;             /* pairs: host path, path inside (read-only) */
 	size_t n_ro_binds;                 /* entries of ro_binds (twice the pairs) */
+	/* dkms's --directive NAME=VALUE, each set (as a shell variable) after
+	 * the conf and its overrides; NAME checked by dks_dkmsconf_directive_ok. */
+	const char *const *directives;
+	size_t n_directives;
 };
+
+/* At most this many --directive. */
+#define DKS_DIRECTIVES_MAX 32
+
+/* Is @d NAME=VALUE with NAME a shell identifier (dkms exports it)? */
+bool dks_dkmsconf_directive_ok(const char *d);
 
 /* Evaluate the dkms.conf at @conf (inside @source_dir, bound read-only)
  * for @t in a sandbox, then the overrides of @o->conf_dir that exist, parse and validate the result. Errors name the

@@ -291,8 +291,7 @@ Test(dkmscli, dkms_options_without_meaning_here_are_one_line_each)
 {
 	const char *const opts[] = {"--no-initrd", "--no-clean-kernel", "--no-prepare-kernel",
 				    "--binaries-only", "--source-only", "--archive=x.tar.gz",
-				    "--directive=MAKE=x", "--symlink-modules", "--rpm_safe_upgrade",
-				    "--debug"};
+				    "--symlink-modules", "--rpm_safe_upgrade", "--debug"};
 	struct run r;
 	char name[64];
 
@@ -304,7 +303,7 @@ Test(dkmscli, dkms_options_without_meaning_here_are_one_line_each)
 	}
 	/* and these are simply taken */
 	cr_expect_eq(ours(&r, "status --force-version-override --modprobe-on-install --no-depmod "
-			      "--dkmsframework /nonexistent -j 3 --verbose --force"),
+			      "--dkmsframework /nonexistent -j 3 --verbose --force --directive=MAKE=x"),
 		     0, "%s", r.out);
 	cr_expect_str_eq(r.out, "");
 }
@@ -456,4 +455,32 @@ Test(dkmscli, a_kernel_without_headers_is_21_and_prerm_is_silent, .timeout = 120
 			    opts), 0, "%s", out);
 	cr_expect_str_eq(out, "", "kernel_prerm of a kernel with nothing installed says nothing");
 	free(dir);
+}
+
+/* --directive NAME=VALUE sets NAME after the dkms.conf (and its overrides),
+ * as dkms's read_conf does; NAME must be a shell variable name, and never
+ * one of the driver's own (__dks*): one line, exit 1. */
+Test(dkmscli, directive_sets_a_directive_after_the_dkms_conf, .timeout = 300)
+{
+	struct mt_tree t;
+	char out[65536];
+
+	mt_tree_make(&t);
+	mt_module(&t, "dir", "MAKE[0]=\"make -f ok.mk\"\nBUILT_MODULE_NAME[0]=\"hello\"\n"
+		  "STRIP[0]=no\nBUILD_EXCLUSIVE_KERNEL=\"^none$\"", "ok.mk",
+		  "all:\n\techo x > hello.ko\n");
+	cr_assert_eq(mt_dks(&t, 60, out, sizeof(out), "add dir/1.0"), 0, "%s", out);
+	cr_expect_eq(mt_dks(&t, 240, out, sizeof(out), "build dir/1.0 -k %s", t.kver), 77,
+		     "the conf's BUILD_EXCLUSIVE_KERNEL: %s", out);
+	cr_expect_eq(mt_dks(&t, 240, out, sizeof(out),
+			    "build dir/1.0 -k %s --directive 'BUILD_EXCLUSIVE_KERNEL=.*'", t.kver),
+		     0, "the directive's: %s", out);
+	for (const char *const *bad = (const char *const[]){"1X=y", "A-B=y", "NOEQUALS",
+							    "__dks_out=1", "=y", NULL};
+	     *bad; bad++) {
+		cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "status --directive '%s'", *bad), 1,
+			     "%s: %s", *bad, out);
+		cr_expect(strstr(out, "--directive") && strchr(out, '\n') == out + strlen(out) - 1,
+			  "%s: one line: %s", *bad, out);
+	}
 }

@@ -402,6 +402,17 @@ Test(framework, overrides_apply_in_dkms_order, .timeout = 300)
 	cr_assert_eq(fw(&t, "add hello/1.0"), 0, "%s", t.out);
 	cr_expect_eq(fw(&t, "build hello/1.0 -k %s", t.other), 77, "hello.conf: %s", t.out);
 	cr_expect_eq(fw(&t, "build hello/1.0 -k %s", t.kver), 0, "hello-1.0-KVER.conf: %s", t.out);
+	/* All six forms at once, the last in dkms's order winning. */
+	put(&t, "hello-1.0.conf", "BUILD_EXCLUSIVE_KERNEL=\"^none$\"\n");
+	snprintf(name, sizeof(name), "hello-1.0-%s-$(uname -m).conf", t.kver);
+	put(&t, name, "BUILD_EXCLUSIVE_KERNEL=\"^none$\"\n");
+	snprintf(name, sizeof(name), "hello--%s.conf", t.kver);
+	put(&t, name, "BUILD_EXCLUSIVE_KERNEL=\"^none$\"\n");
+	snprintf(name, sizeof(name), "hello--%s-$(uname -m).conf", t.kver);
+	put(&t, name, "unset BUILD_EXCLUSIVE_KERNEL\n");
+	cr_expect_eq(fw(&t, "build hello/1.0 -k %s --force", t.kver), 0,
+		      "hello--KVER-ARCH.conf last of six: %s", t.out);
+	cr_expect_eq(fw(&t, "build hello/1.0 -k %s", t.other), 77, "%s", t.out);
 }
 
 Test(framework, override_changes_make, .timeout = 300)
