@@ -149,7 +149,8 @@ int dks_targets_installed(const char *install_tree, struct dks_target **out, siz
 		*n = 0;
 		return -1;
 	}
-	qsort(*out, *n, sizeof(**out), by_kver);
+	if (*n > 1) /* none: *out is NULL, which qsort may not take */
+		qsort(*out, *n, sizeof(**out), by_kver);
 	return 0;
 }
 
