@@ -10,6 +10,9 @@
 #                        next to this script's tests/, else dkms-sandbox in PATH)
 #   -k, --kernel KVER    kernel to build for (default: the newest release
 #                        with headers in /lib/modules)
+#       --headers DIR    KVER's headers, when KVER is not installed (say
+#                        tests/fetch-kernel.sh's unpacked linux-headers-KVER;
+#                        not with --with-dkms, which reads /lib/modules)
 #   -o, --out DIR        results (default: ./corpus-sweep.out)
 #   -c, --corpus DIR     where fetch-corpus.sh unpacks (default:
 #                        /tmp/dkms-sandbox-corpus)
@@ -110,12 +113,13 @@ if [ "${1:-}" = --dkms-in-ns ]; then
 fi
 
 # ---- options ----------------------------------------------------------------
-binary='' kver='' out=$PWD/corpus-sweep.out corpus=/tmp/dkms-sandbox-corpus
+binary='' kver='' headers='' out=$PWD/corpus-sweep.out corpus=/tmp/dkms-sandbox-corpus
 jobs=$(nproc) timeout_s=3600 with_dkms=0 profile='' keep=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-b | --binary) binary=$2; shift 2 ;;
 	-k | --kernel) kver=$2; shift 2 ;;
+	--headers) headers=$2; shift 2 ;;
 	-o | --out) out=$2; shift 2 ;;
 	-c | --corpus) corpus=$2; shift 2 ;;
 	-j | --jobs) jobs=$2; shift 2 ;;
@@ -148,8 +152,14 @@ if [ -z "$kver" ]; then
 		[ -e "$d/build/Makefile" ] && basename "$d"
 	done | sort -V | tail -1)
 fi
-[ -n "$kver" ] && [ -e "/lib/modules/$kver/build/Makefile" ] || die "no headers for kernel '$kver'"
-headers=$(readlink -f "/lib/modules/$kver/build")
+if [ -n "$headers" ]; then
+	[ -n "$kver" ] && [ -e "$headers/Makefile" ] || die "--headers needs -k KVER and a Makefile in $headers"
+	[ "$with_dkms" = 0 ] || die "--headers: dkms reads /lib/modules/KVER/build, not --with-dkms"
+else
+	[ -n "$kver" ] && [ -e "/lib/modules/$kver/build/Makefile" ] || die "no headers for kernel '$kver'"
+	headers=/lib/modules/$kver/build
+fi
+headers=$(readlink -f "$headers")
 arch=$(uname -m)
 if [ "$with_dkms" = 1 ]; then
 	command -v dkms >/dev/null || die "--with-dkms: no dkms installed"
