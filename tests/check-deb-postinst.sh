@@ -19,6 +19,9 @@ for d in /usr/src /lib/modules /boot /etc/dkms; do
 done
 cur=$(uname -r)
 new=99.9.9-1-amd64
+# Made-up releases injected into the tmpfs /lib/modules: $new sorts after
+# any real kernel, $old before any (the expected "Building for" order).
+old=0.0.1-1-test
 [ "$cur" != "$new" ]
 mkdir -p /usr/src/hello-1.0 "/lib/modules/$cur/build/include" "/lib/modules/$new/build/include"
 : > /usr/src/hello-1.0/dkms.conf
@@ -115,21 +118,21 @@ expect $? "no headers for $new: skipped, $cur installed"
 # kernel with a modules dir, the running one installed or not.
 reset
 echo yes > "$state/all"
-mkdir -p /lib/modules/5.99.0-9-test/build/include "/lib/modules/$new/build/include"
+mkdir -p "/lib/modules/$old"/build/include "/lib/modules/$new/build/include"
 run_cp hello 1.0 "" "" ""
 [ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 3 ] &&
 	[ "$(calls '^dkms framework autoinstall_all_kernels$')" = 1 ] &&
-	grep -qx "Building for 5.99.0-9-test, $cur and $new" "$state/out"
+	grep -qx "Building for $old, $cur and $new" "$state/out"
 expect $? "autoinstall_all_kernels (dkms framework): every kernel"
-rm -rf /lib/modules/5.99.0-9-test
+rm -rf "/lib/modules/$old"
 
 # A chroot (the running kernel not installed), first install: every kernel.
 reset
 rm -rf "/lib/modules/$cur"
-mkdir -p "/lib/modules/$new/build/include" /lib/modules/5.99.0-9-test/build/include
+mkdir -p "/lib/modules/$new/build/include" "/lib/modules/$old"/build/include
 run_cp hello 1.0 "" "" ""
 [ "$rc" = 0 ] && [ "$(calls '^dkms install')" = 2 ] &&
-	grep -qx "Building for 5.99.0-9-test and $new" "$state/out"
+	grep -qx "Building for $old and $new" "$state/out"
 expect $? "chroot: every kernel in /lib/modules"
 
 # /etc/dkms/no-autoinstall: nothing.
