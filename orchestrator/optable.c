@@ -80,6 +80,8 @@ static const struct dks_opt opts[] = {
     {"--mok-key", ARG, OPT_MOK_KEY, NULL},
     {"--mok-cert", ARG, OPT_MOK_CERT, NULL},
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
+    {"--plan", ARG, OPT_PLAN, NULL},
+    {"--unit", ARG, OPT_UNIT, NULL},
 };
 
 /* Does @arg spell @o? */
