@@ -41,7 +41,8 @@ static size_t tree(struct mt_tree *t)
 	mt_module(t, "a", NULL, NULL, NULL);
 	mt_module(t, "x", "BUILD_EXCLUSIVE_KERNEL=\"^0\\.0\\.\"", NULL, NULL);
 	sbt_must("for m in a b x; do cp %s/tests/modules/hello/* %s/src/$m-1.0/; done && "
-		 "chmod -R a+rX %s/src", getenv("DKS_SRCDIR"), t->root, t->root);
+		 "chmod -R a+rX %s/src",
+		 getenv("DKS_SRCDIR"), t->root, t->root);
 	for (const char *m = "abx"; *m; m++)
 		cr_assert_eq(mt_dks(t, 60, out, sizeof(out), "add %c/1.0", *m), 0, "%s", out);
 	return n;
@@ -97,8 +98,7 @@ Test(plan, json_lists_units_in_order_with_digests_and_excluded_apart, .timeout =
 	cr_expect(strstr(out, "excluded: x/1.0: skipped for kernel") != NULL, "%s", out);
 }
 
-Test(plan, build_of_a_unit_builds_exactly_that_unit_and_units_run_concurrently,
-     .timeout = 300)
+Test(plan, build_of_a_unit_builds_exactly_that_unit_and_units_run_concurrently, .timeout = 300)
 {
 	struct mt_tree t;
 	size_t nk = tree(&t);
@@ -107,18 +107,21 @@ Test(plan, build_of_a_unit_builds_exactly_that_unit_and_units_run_concurrently,
 
 	plan_file(&t, "");
 	p = load(&t);
-	cr_assert_eq(mt_dks(&t, 120, out, sizeof(out), "build --plan %s/plan.json --unit 0", t.root),
-		     0, "%s", out);
+	cr_assert_eq(
+	    mt_dks(&t, 120, out, sizeof(out), "build --plan %s/plan.json --unit 0", t.root), 0,
+	    "%s", out);
 	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "status"), 0, "%s", out);
 	cr_expect(strstr(out, "a/1.0, ") && strstr(out, ": built"), "%s", out);
 	cr_expect(strstr(out, "b/1.0: added") != NULL, "only unit 0 is built: %s", out);
 	/* every other unit at once, on the one tree: its locks keep them apart */
 	for (size_t i = 1; i < p->n_units; i++)
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
-			 "%s build --plan %s/plan.json --unit %zu %s > %s/u%zu.log 2>&1 & p=\"$p $!\"; ",
-			 getenv("DKS_BIN"), t.root, i, t.opts, t.root, i);
+		snprintf(
+		    cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+		    "%s build --plan %s/plan.json --unit %zu %s > %s/u%zu.log 2>&1 & p=\"$p $!\"; ",
+		    getenv("DKS_BIN"), t.root, i, t.opts, t.root, i);
 	sbt_must("p=; %s fail=0; for j in $p; do wait $j || fail=1; done; "
-		 "cat %s/u*.log; exit $fail", cmd, t.root);
+		 "cat %s/u*.log; exit $fail",
+		 cmd, t.root);
 	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "status"), 0, "%s", out);
 	for (size_t i = 0; i < p->n_units; i++) {
 		char line[512];
@@ -149,7 +152,8 @@ Test(plan, a_stale_plan_is_refused_with_23_and_nothing_is_built, .timeout = 240)
 		  out);
 	plan_file(&t, "a/1.0");
 	sbt_must("echo 'MAKE[0]=\"make -C $kernel_source_dir M=$dkms_tree/a/1.0/build\"' >> "
-		 "%s/src/a-1.0/dkms.conf", t.root);
+		 "%s/src/a-1.0/dkms.conf",
+		 t.root);
 	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "build --plan %s/plan.json --unit 0", t.root),
 		     23, "%s", out);
 	cr_expect(strstr(out, "dkms.conf as evaluated)") != NULL, "%s", out);

@@ -16,16 +16,22 @@
 TestSuite(planfile, .fini = sbt_cleanup);
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define INPUTS "\"inputs\": {\"source\": \"" D64 "\", \"spec\": \"" D64 "\", \"toolchain\": \"" \
-	D64 "\", \"vermagic\": \"6.1.0 SMP mod_unload\", \"config\": \"" D64 "\", \"symvers\": \"\"}"
-#define UNIT(i, m, k) "{\"index\": " #i ", \"module\": \"" m "\", \"version\": \"1.0\", " \
+#define INPUTS                                                                                     \
+	"\"inputs\": {\"source\": \"" D64 "\", \"spec\": \"" D64 "\", \"toolchain\": \"" D64       \
+	"\", \"vermagic\": \"6.1.0 SMP mod_unload\", \"config\": \"" D64 "\", \"symvers\": \"\"}"
+#define UNIT(i, m, k)                                                                              \
+	"{\"index\": " #i ", \"module\": \"" m "\", \"version\": \"1.0\", "                        \
 	"\"kernel\": \"" k "\", \"arch\": \"x86_64\", \"digest\": \"" D64 "\",\n " INPUTS "}"
-#define HEAD "{\"format\": \"dkms-sandbox-plan\", \"version\": 1, \"trees\": {\"dkmstree\": " \
-	"\"/var/lib/dkms\", \"sourcetree\": \"/usr/src\", \"installtree\": \"/lib/modules\"},\n" \
+#define HEAD                                                                                       \
+	"{\"format\": \"dkms-sandbox-plan\", \"version\": 1, \"trees\": {\"dkmstree\": "           \
+	"\"/var/lib/dkms\", \"sourcetree\": \"/usr/src\", \"installtree\": \"/lib/modules\"},\n"   \
 	"\"profile\": \"default\", \"toolchain\": \"host\",\n"
-#define GOOD HEAD "\"units\": [" UNIT(0, "a", "6.1.0-1-amd64") ",\n" UNIT(1, "a", "6.1.0-2-amd64") \
-	"],\n\"excluded\": [{\"module\": \"x\", \"version\": \"1\", \"kernel\": \"6.1.0-1-amd64\", " \
-	"\"arch\": \"x86_64\", \"reason\": \"BUILD_EXCLUSIVE_KERNEL\"}]}\n"
+#define GOOD                                                                                       \
+	HEAD "\"units\": [" UNIT(0, "a", "6.1.0-1-amd64") ",\n" UNIT(                              \
+	    1, "a",                                                                                \
+	    "6.1.0-2-amd64") "],\n\"excluded\": [{\"module\": \"x\", \"version\": \"1\", "         \
+			     "\"kernel\": \"6.1.0-1-amd64\", "                                     \
+			     "\"arch\": \"x86_64\", \"reason\": \"BUILD_EXCLUSIVE_KERNEL\"}]}\n"
 
 static int parse(const char *text, struct dks_error *err)
 {
@@ -68,7 +74,8 @@ Test(planfile, every_class_of_malformed_plan_is_refused_naming_what)
 	    /* JSON itself */
 	    {"]}\n", "]", "p.json:7: expected ',' or '}'"},
 	    {"\"a\", \"version\"", "\"a\",, \"version\"", "expected a string key"},
-	    {"\"x86_64\", \"digest\"", "\"x86_64\", \"arch\": \"y\", \"digest\"", "the key \"arch\" twice"},
+	    {"\"x86_64\", \"digest\"", "\"x86_64\", \"arch\": \"y\", \"digest\"",
+	     "the key \"arch\" twice"},
 	    {"\"1.0\"", "\"1.\\u0000\"", "a NUL (\\u0000) in a string"},
 	    {"\"1.0\"", "\"1.\\ud800\"", "a lone UTF-16 surrogate"},
 	    {"\"1.0\"", "\"1.\xc0\xaf\"", "a string that is not UTF-8"},
@@ -94,10 +101,11 @@ Test(planfile, every_class_of_malformed_plan_is_refused_naming_what)
 	    {"\"source\": \"" D64 "\"", "\"source\": \"\"", "\"source\" is not a sha256"},
 	    {"\"6.1.0-2-amd64\"", "\"6.1.0-1-amd64\"", "units: [1] is not after [0]"},
 	    {"[{\"module\": \"x\", \"version\": \"1\", \"kernel\": \"6.1.0-1-amd64\", \"arch\": "
-	     "\"x86_64\", \"reason\": \"BUILD_EXCLUSIVE_KERNEL\"}]", "\"none\"",
-	     "excluded: a string, not an array"},
+	     "\"x86_64\", \"reason\": \"BUILD_EXCLUSIVE_KERNEL\"}]",
+	     "\"none\"", "excluded: a string, not an array"},
 	    {", \"reason\": \"BUILD_EXCLUSIVE_KERNEL\"", "", "excluded[0]: no \"reason\""},
-	    {"\"trees\": {\"dkmstree\": \"/var/lib/dkms\", ", "\"trees\": {", "trees: no \"dkmstree\""},
+	    {"\"trees\": {\"dkmstree\": \"/var/lib/dkms\", ", "\"trees\": {",
+	     "trees: no \"dkmstree\""},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -134,8 +142,9 @@ Test(planfile, bounds_refuse_deep_nesting_long_strings_many_keys_and_big_files)
 	cr_expect_eq(parse(s, &err), -1);
 	cr_expect(strstr(err.msg, "more than 64 keys") != NULL, "%s", err.msg);
 	/* a length past the bound is refused before a byte is read */
-	cr_expect_eq(dks_plan_parse(s, (size_t)DKS_PLAN_MAX_BYTES + 1, "p.json", &(struct dks_plan *){0},
-				    &err), -1);
+	cr_expect_eq(dks_plan_parse(s, (size_t)DKS_PLAN_MAX_BYTES + 1, "p.json",
+				    &(struct dks_plan *){0}, &err),
+		     -1);
 	cr_expect(strstr(err.msg, "at most") != NULL, "%s", err.msg);
 	free(s);
 }
