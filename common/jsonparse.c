@@ -200,16 +200,20 @@ static int number(struct parser *ps, long long *out)
 
 static int value(struct parser *ps, struct dks_json *v, int depth);
 
-/* Grow a container by one slot. */
+/* Grow a container by one slot (its room doubled when full: at n = 0, 4,
+ * 8, 16, ...). */
 static struct dks_json *grow(struct parser *ps, struct dks_json *c)
 {
-	struct dks_json *items = realloc(c->items, (c->n + 1) * sizeof(*items));
+	struct dks_json *items = c->items;
 
-	if (!items) {
-		dks_err(ps->err, ENOMEM, "%s", ps->name);
-		return NULL;
+	if (c->n == 0 || (c->n >= 4 && (c->n & (c->n - 1)) == 0)) {
+		items = realloc(c->items, (c->n ? 2 * c->n : 4) * sizeof(*items));
+		if (!items) {
+			dks_err(ps->err, ENOMEM, "%s", ps->name);
+			return NULL;
+		}
+		c->items = items;
 	}
-	c->items = items;
 	memset(&items[c->n], 0, sizeof(*items));
 	return &items[c->n++];
 }

@@ -131,9 +131,10 @@ static int unit_job(const struct dks_ctx *ctx, const struct dks_plan *p, size_t 
 	char spec[2 * DKS_TREE_NAME_MAX + 2];
 
 	snprintf(spec, sizeof(spec), "%s/%s", u->kernel, u->arch);
+	/* fresh before anything is added: a stale plan changes nothing */
 	if (dks_tree_check_intact(&ctx->tree, u->module, u->version, err) < 0 ||
-	    dks_tree_ensure_added(&ctx->tree, u->module, u->version, err) < 0 ||
-	    dks_targets_add(ts, spec, ctx, err) < 0 || check_fresh(ctx, p, i, &ts->t[0], err) < 0)
+	    dks_targets_add(ts, spec, ctx, err) < 0 || check_fresh(ctx, p, i, &ts->t[0], err) < 0 ||
+	    dks_tree_ensure_added(&ctx->tree, u->module, u->version, err) < 0)
 		return -1;
 	*jobs = one_job(u, &ts->t[0]);
 	if (!*jobs)

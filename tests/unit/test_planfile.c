@@ -166,3 +166,35 @@ Test(planfile, a_file_that_is_too_big_or_not_regular_is_refused)
 	cr_expect(strstr(err.msg, "not a regular file") != NULL, "%s", err.msg);
 	free(dir);
 }
+
+/* Not a fuzzer, a smoke test of one: every truncation of a good plan, and
+ * random byte changes (a fixed seed), parse to 0 or -1 with a line, never
+ * crash (the ASan build, make check-asan, also sees every access). */
+Test(planfile, truncations_and_random_mutations_are_refused_cleanly)
+{
+	const size_t len = strlen(GOOD);
+	char *buf = malloc(len + 1);
+	unsigned seed = 10;
+
+	for (size_t n = 0; n + 1 < len; n++) { /* GOOD ends "}\n" */
+		struct dks_error err = {0};
+		struct dks_plan *p = NULL;
+
+		cr_expect_eq(dks_plan_parse(GOOD, n, "p.json", &p, &err), -1, "%zu bytes parsed",
+			     n);
+		cr_expect(err.msg[0], "%zu bytes: no message", n);
+	}
+	for (int i = 0; i < 20000; i++) {
+		struct dks_error err = {0};
+		struct dks_plan *p = NULL;
+		int ret;
+
+		memcpy(buf, GOOD, len + 1);
+		for (int k = 0; k < 1 + i % 4; k++)
+			buf[rand_r(&seed) % len] = (char)(rand_r(&seed) & 0xff);
+		ret = dks_plan_parse(buf, len, "p.json", &p, &err);
+		cr_expect(ret == 0 ? p != NULL : p == NULL && err.msg[0], "mutation %d", i);
+		dks_plan_free(p);
+	}
+	free(buf);
+}
