@@ -53,7 +53,7 @@ step_tree() {
 		ln -s "$(readlink -f "$b")" "$T/lib/$k/build"
 	done
 	[ -n "$(ls "$T/lib")" ] || fail "no kernel headers in /lib/modules (make deps)"
-	say "kernels: $(ls "$T/lib" | tr '\n' ' ')"
+	say "kernels: $(cd "$T/lib" && echo *)"
 }
 
 fixture() { # NAME EXTRA-DKMS.CONF-LINE
