@@ -58,17 +58,17 @@ kernels() { # the newest installed 6.1 and the fetched 6.12
 }
 
 sources() { # every package's module sources, added; OUT/packages.tsv: m/v -> package
-	local pkg d before mv dirs=()
+	local pkg d mv dirs=()
 	mkdir -p "$T/dkms" "$T/src" "$shared/units"
 	: >"$out/packages.tsv"
 	for pkg in $(apt-cache pkgnames | grep -- '-dkms$' | sort); do
 		for d in $("$src/tests/fetch-corpus.sh" "$cache/corpus" "$pkg" 2>/dev/null); do
 			cp -a "$d" "$T/src/"
-			before=$(cd "$T/dkms" && ls -d */*/ 2>/dev/null || true)
-			"$bin" add "$T/src/$(basename "$d")" "${opts[@]:0:6}" >/dev/null ||
+			"$bin" add "$T/src/$(basename "$d")" "${opts[@]:0:6}" >"$tmp/add.out" ||
 				{ say "$pkg: add failed"; continue; }
-			mv=$(cd "$T/dkms" && ls -d */*/ | grep -vxF "$before" | head -n 1)
-			printf '%s\t%s\n' "${mv%/}" "$pkg" >>"$out/packages.tsv"
+			# add says "Creating symlink DKMSTREE/M/V/source -> ..." (dkms's line)
+			mv=$(sed -n 's|^Creating symlink .*/\([^/]*/[^/]*\)/source -> .*|\1|p' "$tmp/add.out")
+			printf '%s\t%s\n' "$mv" "$pkg" >>"$out/packages.tsv"
 			dirs+=("$cache/corpus/$pkg")
 		done
 	done
@@ -94,9 +94,9 @@ outcome() { # EXIT-CODE: the sweep's words
 }
 
 compare() { # OUT/outcomes.tsv, counts per kernel, differences
-	local idx mv k a pkg got want series bad=0
+	local idx mv k pkg got want series bad=0
 	: >"$out/outcomes.tsv"
-	while read -r idx mv k a _; do
+	while read -r idx mv k _; do
 		case $idx in [0-9]*) ;; *) continue ;; esac
 		pkg=$(awk -F'\t' -v m="$mv" '$1 == m { print $2 }' "$out/packages.tsv")
 		got=$(outcome "$(cat "$shared/units/$idx/exit" 2>/dev/null || echo none)")
@@ -109,9 +109,10 @@ compare() { # OUT/outcomes.tsv, counts per kernel, differences
 			bad=1
 		fi
 	done <"$out/plan.txt"
-	for k in $(ls "$T/lib"); do
+	for k in "$T"/lib/*; do
+		k=${k##*/}
 		say "$k: $(awk -F'\t' -v k="$k" '$4 == k { print $5 }' "$out/outcomes.tsv" | sort | uniq -c |
-			awk '{printf "%s%s x %s", NR > 1 ? ", " : "", $1, $2}')"
+			awk '{printf "%s%s x %s", (NR > 1 ? ", " : ""), $1, $2}')"
 	done
 	return "$bad"
 }
