@@ -210,6 +210,9 @@ Test(fleet, round_trip_signs_on_the_host_and_installs_keyless_without_headers)
 	cr_assert_neq(openssl_verifies(&x, ko, cert), 0, "another certificate verified it");
 	cr_assert_eq(on_fleet(&x, "status"), 0);
 	cr_assert(strstr(x.h.out, ": installed"), "%s", x.h.out);
+	snprintf(cert, sizeof(cert), "uninstall hello/1.0 -k %.255s", x.h.kver);
+	cr_assert_eq(on_fleet(&x, cert), 0, "without headers: %s", x.h.out);
+	nothing_placed(&x);
 }
 
 Test(fleet, sign_is_idempotent_and_refuses_another_keys_signature_unless_forced)
