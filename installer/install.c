@@ -109,13 +109,10 @@ size_t dks_plan_arrived_signed(const plan_t *p)
 static int prepare_signed(plan_t *p, size_t i, const struct dks_kernel_facts *f, const void *ko,
 			  size_t len, const char *what, struct dks_error *err)
 {
-	size_t content = 0;
-
 	if (!p->trust)
 		return dks_err(err, 0, "%s: %s arrived signed and no certificate is trusted",
 			       p->what, what);
-	if (dks_sig_verify(p->trust, f->sig_hash, ko, len, &content, what, err) < 0 ||
-	    dks_module_validate(ko, content, p->e[i].built, f, what, err) < 0)
+	if (dks_module_validate_arrived(ko, len, p->e[i].built, f, p->trust, what, err) < 0)
 		return dks_err_prefix(err, "%s", p->what);
 	return dks_compress(p->comp, ko, len, &p->bufs[i], &p->lens[i], err);
 }

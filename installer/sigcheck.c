@@ -26,6 +26,7 @@
 #include "dks/ossl.h"
 #include "sigcheck.h"
 #include "sign.h"
+#include "validate.h"
 
 #define MAGIC_LEN (sizeof(DKS_MODULE_SIG_MAGIC) - 1)
 #define INFO_LEN  12 /* struct module_signature */
@@ -196,4 +197,23 @@ int dks_sig_verify(const struct dks_trust *t, const char *hash, const void *ko, 
 		   size_t *content_len, const char *what, struct dks_error *err)
 {
 	return dks_lazylib_load(err) < 0 ? -1 : verify(t, hash, ko, len, content_len, what, err);
+}
+
+int dks_module_validate_arrived(const void *ko, size_t len, const char *expected,
+				const struct dks_kernel_facts *k, const struct dks_trust *t,
+				const char *what, struct dks_error *err)
+{
+	struct dks_sig_trailer tr;
+	const char *why = NULL;
+	size_t content = len;
+
+	if (dks_module_is_signed(ko, len)) {
+		if (t && dks_sig_verify(t, k->sig_hash, ko, len, &content, what, err) < 0)
+			return -1;
+		if (!t && dks_sig_trailer_parse(ko, len, &tr, &why) < 0)
+			return dks_err(err, 0, "%s: refused: %s", what, why);
+		if (!t)
+			content = tr.content_len;
+	}
+	return dks_module_validate(ko, content, expected, k, what, err);
 }

@@ -44,4 +44,14 @@ const char *dks_trust_name(const struct dks_trust *t);
 int dks_sig_verify(const struct dks_trust *t, const char *hash, const void *ko, size_t len,
 		   size_t *content_len, const char *what, struct dks_error *err);
 
+/* A module as it arrives (install; ldtarball may call it before marking a
+ * loaded build built): one that carries a signature has its trailer
+ * parsed and, with @t, its signature verified (without @t the signature
+ * is left to install's check); then the bytes before it, or the whole
+ * unsigned module, validated for @k (validate.h). 0 or -1. */
+struct dks_kernel_facts;
+int dks_module_validate_arrived(const void *ko, size_t len, const char *expected,
+				const struct dks_kernel_facts *k, const struct dks_trust *t,
+				const char *what, struct dks_error *err);
+
 #endif

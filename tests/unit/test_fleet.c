@@ -464,3 +464,34 @@ Test(fleet, own_modules_that_disagree_on_vermagic_are_an_error)
 	cr_assert_eq(dks_kernel_facts_host(tree, x.h.kver, "/nonexistent", &k, &err), -1);
 	cr_assert(strstr(err.msg, "no config"), "%s", err.msg);
 }
+
+Test(fleet, a_loader_validates_what_arrives_signed_with_or_without_the_certificate)
+{
+	struct fleet x;
+	struct dks_kernel_facts k;
+	struct dks_trust *t = NULL;
+	struct dks_error err = {0};
+	char tree[700], boot[700], cert[700];
+	size_t len;
+	unsigned char *b;
+
+	fleet(&x);
+	snprintf(tree, sizeof(tree), "%s/root/lib/modules", x.f);
+	snprintf(boot, sizeof(boot), "%s/boot", x.f);
+	snprintf(cert, sizeof(cert), "%s/trust/mok.pub", x.f);
+	cr_assert_eq(dks_kernel_facts_for(NULL, tree, x.h.kver, boot, &k, &err), 0, "%s", err.msg);
+	cr_assert_eq(dks_trust_load(cert, &t, &err), 0, "%s", err.msg);
+	b = slurp(x.built, &len);
+	cr_assert_eq(dks_module_validate_arrived(b, len, "hello", &k, t, "hello.ko", &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(dks_module_validate_arrived(b, len, "hello", &k, NULL, "hello.ko", &err), 0,
+		     "%s", err.msg);
+	b[len / 3] ^= 1; /* the signature no longer verifies; the trailer still parses */
+	cr_assert_eq(dks_module_validate_arrived(b, len, "hello", &k, t, "hello.ko", &err), -1);
+	cr_assert(strstr(err.msg, "does not verify"), "%s", err.msg);
+	/* unsigned (the marker cut), another name: validated whole and refused */
+	cr_assert_eq(dks_module_validate_arrived(b, len - 28, "other", &k, NULL, "x", &err), -1);
+	free(b);
+	dks_trust_free(t);
+	dks_kernel_facts_clear(&k);
+}
