@@ -109,18 +109,6 @@ int dks_install(const struct dks_tree *t, const char *m, const char *v,
 int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 		  const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err);
 
-/* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? (@mfd: the
- * module's directory, opened by the caller.) */
-bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
-		   const char *arch);
-bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);
-
-/* A build dkms made (taken over, docs/tree.md): each *.ko of @module_dir
- * that carries an appended signature (dkms signs at build time) is
- * replaced by its bytes without it, so that install validates and signs
- * it like ours. Other files are left alone. 0, or -1 with @err filled. */
-int dks_unsign_built(const char *module_dir, struct dks_error *err);
-
 /* The signing host's step (sign verb; docs/install.md "Fleet hosts"):
  * the built modules of m/v for kernel @k validated and signed in place
  * with @o's key (the install's hygiene; make_key on first use), each
@@ -132,6 +120,18 @@ int dks_unsign_built(const char *module_dir, struct dks_error *err);
 int dks_sign_built(const struct dks_tree *t, const char *m, const char *v,
 		   const struct dks_target *k, const struct dks_install_opts *o, bool force,
 		   struct dks_error *err);
+
+/* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? (@mfd: the
+ * module's directory, opened by the caller.) */
+bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
+		   const char *arch);
+bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);
+
+/* A build dkms made (taken over, docs/tree.md): each *.ko of @module_dir
+ * that carries an appended signature (dkms signs at build time) is
+ * replaced by its bytes without it, so that install validates and signs
+ * it like ours. Other files are left alone. 0, or -1 with @err filled. */
+int dks_unsign_built(const char *module_dir, struct dks_error *err);
 
 /* One built module to collect: <built_location>/<built_name>.ko in the
  * build directory, copied to <module_dir>/<dest_name>.ko. */
