@@ -124,6 +124,7 @@ int cmd_install(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_generate_mok(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 int cmd_autoinstall(int argc, char **argv);
 int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);

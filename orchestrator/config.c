@@ -42,7 +42,8 @@ static const char *check_name_or_path(const char *s)
 
 static const char *check_sign(const char *s)
 {
-	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 ? NULL : "must be auto or never";
+	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 || strcmp(s, "verify") == 0
+		       ? NULL : "must be auto, never or verify";
 }
 
 static const char *check_wording(const char *s)
@@ -129,6 +130,8 @@ static const struct dks_yaml_key config_keys[] = {
      .check = check_path},
     {"sign", DKS_YAML_STRING, AT(sign), .flags = NULLABLE, .check = check_sign},
     {"host_root", DKS_YAML_STRING, AT(host_root), .flags = NULLABLE, .check = check_path},
+    {"trusted_cert", DKS_YAML_STRING, AT(trusted_cert), .flags = NULLABLE, .check = check_path},
+    {"boot_dir", DKS_YAML_STRING, AT(boot_dir), .flags = NULLABLE, .check = check_path},
     {"dkms_framework", DKS_YAML_STRING, AT(dkms_framework), .flags = NULLABLE,
      .check = check_path},
     {"dkms_confdir", DKS_YAML_STRING, AT(dkms_confdir), .flags = NULLABLE, .check = check_path},
@@ -264,6 +267,8 @@ void dks_config_clear(struct dks_config *c)
 	free(c->os_release);
 	free(c->sign);
 	free(c->host_root);
+	free(c->trusted_cert);
+	free(c->boot_dir);
 	free(c->dkms_framework);
 	free(c->dkms_confdir);
 	free(c->status_wording);

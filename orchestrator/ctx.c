@@ -209,8 +209,9 @@ struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx)
 					   .force = ctx->cli.force};
 	return (struct dks_install_opts){.mok_key = ctx->cfg.mok_key,
 					 .mok_cert = ctx->cfg.mok_cert,
-					 .sign = ctx->cfg.sign && strcmp(ctx->cfg.sign, "never") == 0
-						     ? DKS_SIGN_NEVER : DKS_SIGN_AUTO,
+					 .trusted_cert = ctx->cfg.trusted_cert,
+					 .boot_dir = ctx->cfg.boot_dir,
+					 .sign = dks_sign_policy_of(ctx->cfg.sign),
 					 .make_key = dks_signkey_make,
 					 .host_root = ctx->cfg.host_root,
 					 .os_release = ctx->cfg.os_release,

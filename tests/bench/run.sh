@@ -402,6 +402,9 @@ measure "$work/inst" 2 10 "" "$INST_DKS" "" "$INST_DKMS"
 table "$work/inst" dkms-sandbox dkms "install v4l2loopback/0.12.7 for $k2 (--force --no-depmod):" \
 	"(validation, signing and the journal are work dkms does not do)"
 
+# --- fleet hosts: a keyless, headerless install vs the signing host's -----
+DKS_BIN="$DKS_BIN" "$here/fleet.sh"
+
 # --- toolchain images: import time; a build with the image vs the host's --
 img=/var/tmp/dkms-sandbox-images/debian12.tar
 "$top/tests/make-image.sh" "$img" || die "cannot make the toolchain image"
