@@ -80,6 +80,7 @@ static const struct dks_opt opts[] = {
     {"--mok-key", ARG, OPT_MOK_KEY, NULL},
     {"--mok-cert", ARG, OPT_MOK_CERT, NULL},
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
+    {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
 };
 
 /* Does @arg spell @o? */

@@ -476,7 +476,7 @@ char *dks_status_line(const struct dks_status *s)
 
 /* @s as a JSON string (null for NULL); a byte that is not UTF-8 becomes
  * U+FFFD. */
-static void json_string(FILE *out, const char *s)
+void dks_json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -516,7 +516,7 @@ static void json_notes(FILE *out, const struct dks_status *s)
 
 		snprintf(note, sizeof(note), "%.*s", (int)n, p + 2);
 		fputs(p == suffix ? "" : ", ", out);
-		json_string(out, note);
+		dks_json_string(out, note);
 		p += 2 + n;
 	}
 	fputc(']', out);
@@ -527,15 +527,15 @@ int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 	fputc('[', out);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n  {\"module\": " : "\n  {\"module\": ", out);
-		json_string(out, s[i].module);
+		dks_json_string(out, s[i].module);
 		fputs(", \"version\": ", out);
-		json_string(out, s[i].version);
+		dks_json_string(out, s[i].version);
 		fputs(", \"kernel\": ", out);
-		json_string(out, s[i].kver);
+		dks_json_string(out, s[i].kver);
 		fputs(", \"arch\": ", out);
-		json_string(out, s[i].arch);
+		dks_json_string(out, s[i].arch);
 		fputs(", \"state\": ", out);
-		json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
+		dks_json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
 				     ? state_names[s[i].state]
 				     : NULL);
 		json_notes(out, &s[i]);

@@ -107,5 +107,8 @@ char *dks_status_line(const struct dks_status *s);
  * parentheses). 0, or -1 with
  * errno when writing failed. */
 int dks_status_json(FILE *out, const struct dks_status *s, size_t n);
+/* @s as a JSON string (null for NULL): any bytes, UTF-8 out (U+FFFD for
+ * what is not UTF-8), control characters escaped. */
+void dks_json_string(FILE *out, const char *s);
 
 #endif
