@@ -30,6 +30,7 @@
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 #include "dks/spec.h"
+#include "dks/termsafe.h"
 
 #define SD_GUID "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 #define EFIVARS "sys/firmware/efi/efivars/"
@@ -132,6 +133,8 @@ static int grub_resolve(const struct dks_grub_cfg *c, const char *rel, const cha
 			const char *saved, struct dks_boot_next *out, struct dks_error *err)
 {
 	const char *how, *path = grub_pick(c, next, saved, &how), *kver;
+	/* An entry's name is any bytes of grubenv or grub.cfg: shown safe. */
+	cleanup_free char *shown = dks_termsafe_str(path);
 
 	kver = dks_grubcfg_resolve(c, path);
 	if (kver)
@@ -139,8 +142,10 @@ static int grub_resolve(const struct dks_grub_cfg *c, const char *rel, const cha
 	/* GRUB boots entry 0 when its default names none. */
 	kver = dks_grubcfg_resolve(c, "0");
 	if (!kver)
-		return dks_err(err, 0, "%s: GRUB's default entry '%s' names no vmlinuz-K", rel, path);
-	dks_warn("%s: GRUB's default entry '%s' is not in the menu: GRUB boots entry 0", rel, path);
+		return dks_err(err, 0, "%s: GRUB's default entry '%s' names no vmlinuz-K", rel,
+			       shown ? shown : "?");
+	dks_warn("%s: GRUB's default entry '%s' is not in the menu: GRUB boots entry 0", rel,
+		 shown ? shown : "?");
 	return found(out, DKS_BOOT_GRUB, kver, "grub: entry 0, the default", path);
 }
 
@@ -330,7 +335,8 @@ static int from_link(const char *root, struct dks_boot_next *out)
 		kver = dks_boot_image_kver(target);
 		if (kver)
 			return found(out, DKS_BOOT_VMLINUZ, kver, "the link", vmlinuz_links[i]);
-		dks_warn("%s: links to '%s', not to a vmlinuz-K (ignored)", path, target);
+		kver = dks_termsafe_str(target); /* a link's target is any bytes */
+		dks_warn("%s: links to '%s', not to a vmlinuz-K (ignored)", path, kver ? kver : "?");
 	}
 	return 0;
 }

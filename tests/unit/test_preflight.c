@@ -394,3 +394,18 @@ Test(preflight, critical_list_is_checked_in_config_yaml)
 	cr_expect_eq(preflight(&p, ""), 1, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, "duplicate module 'a'"), "%s", p.t.out);
 }
+
+/* An entry name with terminal escapes (grubenv is any bytes) is never
+ * printed raw: '?' on the terminal, \u001b in JSON. */
+Test(preflight, terminal_escapes_in_boot_entry_names_are_not_printed)
+{
+	struct pf p;
+
+	pf_setup(&p, "0.0.1-1-test");
+	pf_grub(&p, "\x1b]0;pwned\x07\x1b[2J");
+	cr_assert_eq(preflight(&p, ""), 0, "%s", p.t.out);
+	cr_expect(strstr(p.t.out, "is not in the menu: GRUB boots entry 0"), "%s", p.t.out);
+	cr_expect(!strchr(p.t.out, '\x1b'), "an escape reached the terminal:\n%s", p.t.out);
+	cr_assert_eq(preflight(&p, "--json"), 0, "%s", p.t.out);
+	cr_expect(!strchr(p.t.out, '\x1b') && strstr(p.t.out, "\\u001b]0;pwned"), "%s", p.t.out);
+}
