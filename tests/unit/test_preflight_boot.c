@@ -112,6 +112,12 @@ Test(preflightboot, deep_nesting_and_many_entries_are_bounded)
 		memcpy(deep + 4 * i, "x {\n", 4);
 	grub_fails(deep, 40 * 4, "nested too deep");
 	free(deep);
+	n = (DKS_BOOT_ENTRIES_MAX + 1) * 18;
+	deep = malloc(n);
+	for (size_t i = 0; i <= DKS_BOOT_ENTRIES_MAX; i++)
+		memcpy(deep + 18 * i, "menuentry 'e' {\n}\n", 18);
+	grub_fails(deep, n, "too many menu entries");
+	free(deep);
 }
 
 Test(preflightboot, grubenv_gives_next_and_saved_entry)
