@@ -423,3 +423,6 @@ check_runs "a build with the image" "$IMG_DKS"
 interleaved "$work/img" 0 "$BUILD_RUNS" true "$IMG_DKS" true "$ONE_DKS"
 table "$work/img" image host "build v4l2loopback/0.12.7 for $k2, toolchain image vs host ($BUILD_RUNS runs each, interleaved):" \
 	"(target: within 5%, i.e. 0.95-1.05)"
+
+# preflight: what the memory of failures saves at each hook.
+"$here/preflight.sh"
