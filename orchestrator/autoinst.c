@@ -6,9 +6,11 @@
  * (a module waits for the ones it depends on), installed, and its outcome
  * kept; exit 11 when any failed (dkms's code).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "adopt.h"
 #include "autoinst.h"
@@ -114,7 +116,8 @@ static int deps_in(const struct candidate *all, size_t n, const struct candidate
 			continue;
 		count++;
 		if (len < size)
-			len += (size_t)snprintf(buf + len, size - len, " %s", c->spec->build_depends[d]);
+			len += (size_t)snprintf(buf + len, size - len, " %s",
+						c->spec->build_depends[d]);
 	}
 	return count;
 }
@@ -171,8 +174,8 @@ static bool asked(const struct dks_ai_gate *g, const struct candidate *c)
 
 /* One candidate's spec for the kernel; not AUTOINSTALL, installed
  * already, or held by the gate, it is done (and said so). */
-static void evaluate_one(struct dks_build_env *env, struct candidate *c,
-			 const struct dks_target *t, const struct dks_ai_gate *g, int *failures)
+static void evaluate_one(struct dks_build_env *env, struct candidate *c, const struct dks_target *t,
+			 const struct dks_ai_gate *g, int *failures)
 {
 	struct dks_error e = {0};
 
@@ -181,7 +184,8 @@ static void evaluate_one(struct dks_build_env *env, struct candidate *c,
 	} else if (dks_build_spec(env, c->m, c->v, t, &c->spec, &e) < 0) {
 		cleanup_free char *msg = dks_termsafe_str(e.msg); /* the conf's bytes */
 
-		printf("%s/%s, %s: cannot be evaluated: %s\n", c->m, c->v, t->kver, msg ? msg : "?");
+		printf("%s/%s, %s: cannot be evaluated: %s\n", c->m, c->v, t->kver,
+		       msg ? msg : "?");
 		(*failures)++;
 		ended(c, DKS_AI_FAILED, e.exit_code ? e.exit_code : DKS_EXIT_FAILURE);
 	} else if (dks_installed(env->tree, c->m, c->v, t->kver, t->arch)) {
@@ -210,7 +214,8 @@ static void after_build(struct dks_ctx *ctx, const struct dks_tree *tree, struct
 		x->skipped = code == DKS_EXIT_EXCLUDED;
 		*skips += x->skipped;
 		*failures += !x->skipped;
-		ended(x, x->skipped ? DKS_AI_SKIPPED : DKS_AI_FAILED, code ? code : DKS_EXIT_FAILURE);
+		ended(x, x->skipped ? DKS_AI_SKIPPED : DKS_AI_FAILED,
+		      code ? code : DKS_EXIT_FAILURE);
 		return;
 	}
 	lock = dks_tree_lock(tree, x->m, &e);
@@ -245,8 +250,10 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 		if (!c[i].done && ready(c, n, &c[i], failures)) {
 			idx[k] = i;
 			if (!dks_tree_is_built(env->tree, c[i].m, c[i].v, t->kver, t->arch))
-				jobs[nj++] = (struct dks_job){.module = c[i].m, .version = c[i].v,
-							      .target = t, .code = &codes[k]};
+				jobs[nj++] = (struct dks_job){.module = c[i].m,
+							      .version = c[i].v,
+							      .target = t,
+							      .code = &codes[k]};
 			k++;
 		}
 	if (nj) {
@@ -266,8 +273,8 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 }
 
 /* Each candidate's outcome, handed to the caller. */
-static int results(const struct candidate *c, size_t n, struct dks_ai_result **res,
-		   size_t *n_res, struct dks_error *err)
+static int results(const struct candidate *c, size_t n, struct dks_ai_result **res, size_t *n_res,
+		   struct dks_error *err)
 {
 	*res = calloc(n + 1, sizeof(**res));
 	*n_res = 0;
@@ -276,8 +283,10 @@ static int results(const struct candidate *c, size_t n, struct dks_ai_result **r
 	for (size_t i = 0; i < n; i++) {
 		struct dks_ai_result *r = &(*res)[(*n_res)++];
 
-		*r = (struct dks_ai_result){.module = strdup(c[i].m), .version = strdup(c[i].v),
-					    .outcome = c[i].outcome, .code = c[i].code};
+		*r = (struct dks_ai_result){.module = strdup(c[i].m),
+					    .version = strdup(c[i].v),
+					    .outcome = c[i].outcome,
+					    .code = c[i].code};
 		if (!r->module || !r->version)
 			return dks_err(err, 0, "out of memory");
 	}
@@ -302,8 +311,11 @@ int dks_autoinstall_kernel(struct dks_ctx *ctx, const struct dks_target *t,
 			   const struct dks_ai_gate *gate, struct dks_ai_result **res,
 			   size_t *n_res, size_t *installed, struct dks_error *err)
 {
-	struct dks_build_env env = {.cfg = &ctx->cfg, .tree = &ctx->tree, .profile = ctx->profile,
-				    .jobserver = {-1, -1}, .jobs = ctx->cfg.jobs,
+	struct dks_build_env env = {.cfg = &ctx->cfg,
+				    .tree = &ctx->tree,
+				    .profile = ctx->profile,
+				    .jobserver = {-1, -1},
+				    .jobs = ctx->cfg.jobs,
 				    .verbose = ctx->cli.verbose};
 	struct candidate *c = NULL;
 	size_t n = 0, pending;
@@ -326,8 +338,9 @@ int dks_autoinstall_kernel(struct dks_ctx *ctx, const struct dks_target *t,
 	if (skips)
 		printf("autoinstall %s: %d module(s) skipped\n", t->kver, skips);
 	if (failures || pending)
-		return dks_err_code(err, DKS_EXIT_AUTOINSTALL, 0, "autoinstall %s: %d module(s) failed",
-				    t->kver, failures + (int)pending);
+		return dks_err_code(err, DKS_EXIT_AUTOINSTALL, 0,
+				    "autoinstall %s: %d module(s) failed", t->kver,
+				    failures + (int)pending);
 	return 0;
 }
 
@@ -352,4 +365,19 @@ int dks_ai_added(const struct dks_ctx *ctx, struct dks_ai_result **res, size_t *
 	r = results(c, n, res, n_res, err);
 	candidates_free(c, n);
 	return r;
+}
+
+/* dkms 3.4: <confdir>/no-autoinstall turns autoinstall (and so
+ * kernel_postinst, and preflight) into one line and exit 0. */
+bool dks_autoinstall_disabled(const struct dks_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/no-autoinstall",
+		 ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir : DKS_DEFAULT_DKMS_CONFDIR);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	printf("Automatic installation of modules has been disabled.\n");
+	return true;
 }

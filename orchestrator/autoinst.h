@@ -51,6 +51,8 @@ int dks_autoinstall_kernel(struct dks_ctx *ctx, const struct dks_target *t,
 			   const struct dks_ai_gate *gate, struct dks_ai_result **res,
 			   size_t *n_res, size_t *installed, struct dks_error *err);
 void dks_ai_results_free(struct dks_ai_result *r, size_t n);
+/* dkms 3.4's <dkms_confdir>/no-autoinstall: said in dkms's line, true. */
+bool dks_autoinstall_disabled(const struct dks_ctx *ctx);
 /* The newest version of every added module (not broken), outcome NONE. */
 int dks_ai_added(const struct dks_ctx *ctx, struct dks_ai_result **res, size_t *n_res,
 		 struct dks_error *err);

@@ -53,8 +53,10 @@ static int open_entry(struct grub_parse *p, char **w, int n, unsigned lineno)
 		return dks_err(p->err, ENOMEM, "%s", p->name);
 	c->e = more;
 	e = &c->e[c->n];
-	*e = (struct dks_grub_entry){.title = strdup(w[1]), .id = id ? strdup(id) : NULL,
-				     .parent = -1, .submenu = strcmp(w[0], "submenu") == 0};
+	*e = (struct dks_grub_entry){.title = strdup(w[1]),
+				     .id = id ? strdup(id) : NULL,
+				     .parent = -1,
+				     .submenu = strcmp(w[0], "submenu") == 0};
 	for (int d = p->depth - 1; d >= 0; d--)
 		if (p->stack[d] >= 0) {
 			e->parent = p->stack[d];
@@ -105,8 +107,7 @@ static int linux_line(struct grub_parse *p, char **w, int n)
 
 static bool is_linux(const char *w)
 {
-	return strcmp(w, "linux") == 0 || strcmp(w, "linuxefi") == 0 ||
-	       strcmp(w, "linux16") == 0;
+	return strcmp(w, "linux") == 0 || strcmp(w, "linuxefi") == 0 || strcmp(w, "linux16") == 0;
 }
 
 static int grub_line(const char *line, size_t len, unsigned lineno, void *arg)
@@ -187,7 +188,7 @@ static int child(const struct dks_grub_cfg *c, int parent, const char *comp)
 			continue;
 		if (number ? k++ == want
 			   : (c->e[i].id && strcmp(c->e[i].id, comp) == 0) ||
-				     strcmp(c->e[i].title, comp) == 0)
+				 strcmp(c->e[i].title, comp) == 0)
 			return (int)i;
 	}
 	return -1;

@@ -77,8 +77,8 @@ int dks_grubenv_parse(const char *buf, size_t len, const char *name, char **next
 		return dks_err(err, EFBIG, "%s", name);
 	if (len < sizeof(GRUBENV_HEADER) - 1 ||
 	    memcmp(buf, GRUBENV_HEADER, sizeof(GRUBENV_HEADER) - 1) != 0)
-		return dks_err(err, 0, "%s: not a GRUB environment block (no '%.24s' header)",
-			       name, GRUBENV_HEADER);
+		return dks_err(err, 0, "%s: not a GRUB environment block (no '%.24s' header)", name,
+			       GRUBENV_HEADER);
 	if (dks_boot_lines(buf, len, name, env_line, &p, err) < 0) {
 		free(*next);
 		free(*saved);

@@ -89,8 +89,7 @@ char *dks_boot_image_kver(const char *path)
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	if (strncmp(base, "vmlinuz-", 8) != 0 ||
-	    dks_tree_check_name("kernel", base + 8, NULL) < 0)
+	if (strncmp(base, "vmlinuz-", 8) != 0 || dks_tree_check_name("kernel", base + 8, NULL) < 0)
 		return NULL;
 	return strdup(base + 8);
 }

@@ -336,7 +336,8 @@ static int from_link(const char *root, struct dks_boot_next *out)
 		if (kver)
 			return found(out, DKS_BOOT_VMLINUZ, kver, "the link", vmlinuz_links[i]);
 		kver = dks_termsafe_str(target); /* a link's target is any bytes */
-		dks_warn("%s: links to '%s', not to a vmlinuz-K (ignored)", path, kver ? kver : "?");
+		dks_warn("%s: links to '%s', not to a vmlinuz-K (ignored)", path,
+			 kver ? kver : "?");
 	}
 	return 0;
 }

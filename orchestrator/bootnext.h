@@ -15,8 +15,8 @@
 #include "dks/error.h"
 
 /* Larger than any boot file a tool writes: a bigger one is damaged. */
-#define DKS_BOOT_FILE_MAX (1024 * 1024)
-#define DKS_BOOT_LINE_MAX 4096
+#define DKS_BOOT_FILE_MAX    (1024 * 1024)
+#define DKS_BOOT_LINE_MAX    4096
 #define DKS_BOOT_ENTRIES_MAX 4096
 
 /* ---- GRUB (bootgrub.c) ---- */
@@ -64,8 +64,13 @@ int dks_efivar_parse(const char *buf, size_t len, const char *name, char **text,
 
 /* ---- the next boot (bootnext.c) ---- */
 
-enum dks_boot_source { DKS_BOOT_NONE, DKS_BOOT_GRUB, DKS_BOOT_SDBOOT, DKS_BOOT_VMLINUZ,
-		       DKS_BOOT_NEWEST };
+enum dks_boot_source {
+	DKS_BOOT_NONE,
+	DKS_BOOT_GRUB,
+	DKS_BOOT_SDBOOT,
+	DKS_BOOT_VMLINUZ,
+	DKS_BOOT_NEWEST
+};
 
 struct dks_boot_next {
 	char *kver; /* malloc'd; NULL when no source named a kernel */
@@ -85,8 +90,8 @@ const char *dks_boot_source_name(enum dks_boot_source s);
  * "..", \x; adjacent parts join; '#' at a word's start ends the line)
  * into @words (pointers into @buf, which gets the unquoted text).
  * How many words, or -1 with @why set (an unterminated quote, too many). */
-int dks_boot_words(const char *line, size_t len, char *buf, size_t size, char **words,
-		   int max, const char **why);
+int dks_boot_words(const char *line, size_t len, char *buf, size_t size, char **words, int max,
+		   const char **why);
 /* Each line of @buf: @fn(line, len, lineno, arg); stops at its first
  * negative return. Refuses NUL bytes and lines over DKS_BOOT_LINE_MAX. */
 int dks_boot_lines(const char *buf, size_t len, const char *name,

@@ -91,8 +91,8 @@ int dks_bootentry_parse(const char *buf, size_t len, const char *name, char **kv
 	free(p.got[0]);
 	free(p.got[1]);
 	if (!*kver)
-		return dks_err(err, 0, "%s: no kernel release (no 'version', no 'linux .../vmlinuz-K')",
-			       name);
+		return dks_err(
+		    err, 0, "%s: no kernel release (no 'version', no 'linux .../vmlinuz-K')", name);
 	return 0;
 }
 

@@ -45,21 +45,6 @@ static int unbuild_all(struct dks_ctx *ctx, const struct dks_target *t, struct d
 
 enum hook { AUTOINSTALL, POSTINST, PRERM };
 
-/* dkms 3.4: <confdir>/no-autoinstall turns autoinstall (and so
- * kernel_postinst) into one line and exit 0. */
-static bool autoinstall_disabled(const struct dks_ctx *ctx)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/no-autoinstall",
-		 ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir : DKS_DEFAULT_DKMS_CONFDIR);
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return false;
-	printf("Automatic installation of modules has been disabled.\n");
-	return true;
-}
-
 static int run(int argc, char **argv, const char *verb, enum hook h)
 {
 	struct dks_error err = {0};
@@ -69,7 +54,7 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	int ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
 
 	/* The kernel hooks have exactly one -k here (argrules.c: 4 otherwise). */
-	if (ret == 0 && h != PRERM && autoinstall_disabled(&ctx)) {
+	if (ret == 0 && h != PRERM && dks_autoinstall_disabled(&ctx)) {
 		dks_ctx_close(&ctx);
 		return 0;
 	}

@@ -10,6 +10,7 @@
  * With --json the report alone is on stdout: what the builds print goes
  * to stderr, so that a hook can parse stdout whatever a build says.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -40,16 +41,12 @@ static int restore_stdout(int saved)
 	return 0;
 }
 
-static int report(const struct dks_ctx *ctx, const struct dks_pf_report *rep, int saved,
-		  int code)
+static int report(const struct dks_ctx *ctx, const struct dks_pf_report *rep, int code)
 {
-	if (!ctx->cli.json) {
-		dks_pf_report_text(stdout, rep);
-		return 0;
-	}
-	if (restore_stdout(saved) < 0)
-		return -1;
-	return dks_pf_report_json(stdout, rep, code);
+	if (ctx->cli.json)
+		return dks_pf_report_json(stdout, rep, code);
+	dks_pf_report_text(stdout, rep);
+	return 0;
 }
 
 int cmd_preflight(int argc, char **argv)
@@ -58,21 +55,30 @@ int cmd_preflight(int argc, char **argv)
 	struct dks_ctx ctx;
 	struct dks_pf_report rep = {0};
 	int saved = -1, ret = dks_ctx_open(argc, argv, "preflight", &ctx, &err);
+	bool off = false, ran = false;
 
+	/* preflight finds its kernels: a -k would silently mean nothing */
+	if (ret == 0 && ctx.cli.n_kernels)
+		ret = dks_err(&err, 0,
+			      "preflight: -k is not taken: preflight prepares the next "
+			      "boot's kernel and the newer ones (docs/upgrades.md)");
 	if (ret == 0 && ctx.cli.json && (saved = divert_stdout()) < 0)
 		ret = dks_err(&err, 0, "preflight: cannot divert stdout for --json");
-	if (ret == 0)
+	/* no-autoinstall: dkms's line (on stderr with --json), an empty report */
+	off = ret == 0 && dks_autoinstall_disabled(&ctx);
+	if (ret == 0 && !off)
 		ret = dks_ctx_profile(&ctx, &err);
-	if (ret == 0) {
+	if (ret == 0 && !off) {
 		ret = dks_preflight(&ctx, &rep, &err);
-		if (report(&ctx, &rep, saved, ret < 0 ? err.exit_code : 0) < 0 && ret == 0)
-			ret = dks_err(&err, 0, "preflight: cannot write the report");
-		saved = -1;
+		ran = true;
 	}
-	if (rep.installed)
+	if (rep.installed) /* before stdout is back: --json's stdout is the report's */
 		dks_ctx_post_transaction(&ctx);
-	if (saved >= 0)
-		restore_stdout(saved);
+	if (saved >= 0 && restore_stdout(saved) < 0 && ret == 0)
+		ret = dks_err(&err, 0, "preflight: cannot restore stdout for --json");
+	if ((ran || (off && ctx.cli.json)) && report(&ctx, &rep, ret < 0 ? err.exit_code : 0) < 0 &&
+	    ret == 0)
+		ret = dks_err(&err, 0, "preflight: cannot write the report");
 	ret = ret < 0 ? dks_fail(&err) : 0;
 	dks_pf_report_clear(&rep);
 	dks_ctx_close(&ctx);

@@ -112,7 +112,8 @@ int dks_pf_kernels(const struct dks_config *cfg, struct dks_boot_next *boot, cha
 					 dks_version_cmp(boot->kver, *running) > 0) < 0))
 		goto done;
 	for (size_t i = 0; i < ni; i++)
-		if (dks_version_cmp(inst[i], *running) > 0 && push(out, n, inst[i], false, true) < 0)
+		if (dks_version_cmp(inst[i], *running) > 0 &&
+		    push(out, n, inst[i], false, true) < 0)
 			goto done;
 	r = 0;
 done:

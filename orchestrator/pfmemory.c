@@ -22,13 +22,13 @@
 #include "dks/treename.h"
 #include "preflight.h"
 
-#define RECORD_NAME "preflight-failed"
+#define RECORD_NAME  "preflight-failed"
 #define RECORD_MAGIC "dkms-sandbox preflight-failed 1\n"
-#define RECORD_MAX 256
+#define RECORD_MAX   256
 
 /* The unit's directory, its names checked (they come from the tree). */
-static int unit_dir(const struct dks_tree *t, const struct dks_pf_unit *u, char *dir,
-		    size_t size, struct dks_error *err)
+static int unit_dir(const struct dks_tree *t, const struct dks_pf_unit *u, char *dir, size_t size,
+		    struct dks_error *err)
 {
 	if (dks_tree_check_name("module", u->module, err) < 0 ||
 	    dks_tree_check_name("version", u->version, err) < 0 ||
@@ -116,8 +116,8 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-int dks_pf_memory_write(const struct dks_tree *t, const struct dks_pf_unit *u,
-			const char *unit, int code, struct dks_error *err)
+int dks_pf_memory_write(const struct dks_tree *t, const struct dks_pf_unit *u, const char *unit,
+			int code, struct dks_error *err)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 32], path[PATH_MAX + 32], text[RECORD_MAX];
 	cleanup_close int fd = -1, dfd = -1;

@@ -15,10 +15,14 @@
 const char *dks_pf_outcome_name(int outcome)
 {
 	static const char *const names[] = {
-	    [DKS_AI_NONE] = "none",	       [DKS_AI_INSTALLED] = "installed",
-	    [DKS_AI_ALREADY] = "already-installed", [DKS_AI_SKIPPED] = "skipped",
-	    [DKS_AI_FAILED] = "failed",	       [DKS_AI_DEFERRED] = "deferred",
-	    [DKS_AI_HELD] = "held",	       [DKS_PF_NO_HEADERS] = "no-headers",
+	    [DKS_AI_NONE] = "none",
+	    [DKS_AI_INSTALLED] = "installed",
+	    [DKS_AI_ALREADY] = "already-installed",
+	    [DKS_AI_SKIPPED] = "skipped",
+	    [DKS_AI_FAILED] = "failed",
+	    [DKS_AI_DEFERRED] = "deferred",
+	    [DKS_AI_HELD] = "held",
+	    [DKS_PF_NO_HEADERS] = "no-headers",
 	};
 
 	return outcome >= 0 && outcome <= DKS_PF_NO_HEADERS ? names[outcome] : "?";

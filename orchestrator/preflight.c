@@ -43,8 +43,8 @@ static int unit_digest(const struct pf_gate *g, const char *m, const char *v,
 		       const struct dks_spec *s, char out[DKS_SHA256_HEX], struct dks_error *err)
 {
 	cleanup_free char *src = dks_tree_source_dir(&g->ctx->tree, m, v);
-	struct dks_unit_inputs u = {.module = m, .version = v, .profile = g->ctx->cfg.profile,
-				    .kernel = *g->kid};
+	struct dks_unit_inputs u = {
+	    .module = m, .version = v, .profile = g->ctx->cfg.profile, .kernel = *g->kid};
 
 	if (!src)
 		return dks_err(err, ENOMEM, "%s/%s", m, v);
@@ -94,11 +94,11 @@ static bool gate_build(void *arg, const char *m, const char *v, const struct dks
 		return true;
 	}
 	if (g->ctx->cli.force || dks_pf_critical(&g->ctx->cfg, m) ||
-	    dks_pf_memory_read(&g->ctx->tree, &key, was, &code) != 1 ||
-	    strcmp(was, u->digest) != 0)
+	    dks_pf_memory_read(&g->ctx->tree, &key, was, &code) != 1 || strcmp(was, u->digest) != 0)
 		return true;
 	printf("%s/%s, %s, %s: failed before with the same inputs (exit %d): not built again "
-	       "(--force retries)\n", m, v, t->kver, t->arch, code);
+	       "(--force retries)\n",
+	       m, v, t->kver, t->arch, code);
 	u->held_code = code;
 	return false;
 }
@@ -171,9 +171,8 @@ int dks_pf_report_add(struct dks_pf_report *rep, const struct dks_pf_row *row)
 
 /* A kernel without headers: every added module is reported against it
  * (dkms's 21), and fails preflight when critical. */
-static int no_headers(struct dks_ctx *ctx, struct dks_pf_report *rep,
-		      const struct dks_pf_kernel *k, const struct dks_error *why,
-		      struct dks_error *err)
+static int no_headers(struct dks_ctx *ctx, struct dks_pf_report *rep, const struct dks_pf_kernel *k,
+		      const struct dks_error *why, struct dks_error *err)
 {
 	struct dks_ai_result *res = NULL;
 	size_t n = 0;
@@ -183,8 +182,13 @@ static int no_headers(struct dks_ctx *ctx, struct dks_pf_report *rep,
 	if (dks_ai_added(ctx, &res, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n && r == 0; i++) {
-		struct dks_pf_row row = {res[i].module, res[i].version, k, "?", DKS_PF_NO_HEADERS,
-					 why->exit_code, dks_pf_critical(&ctx->cfg, res[i].module)};
+		struct dks_pf_row row = {res[i].module,
+					 res[i].version,
+					 k,
+					 "?",
+					 DKS_PF_NO_HEADERS,
+					 why->exit_code,
+					 dks_pf_critical(&ctx->cfg, res[i].module)};
 
 		r = dks_pf_report_add(rep, &row);
 	}
@@ -213,8 +217,13 @@ static int rows_of(struct dks_ctx *ctx, struct dks_pf_report *rep, const struct 
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct pf_unit *u = unit_of(g, res[i].module, res[i].version);
-		struct dks_pf_row row = {res[i].module, res[i].version, k, t->arch, (int)res[i].outcome,
-					 res[i].outcome == DKS_AI_HELD && u ? u->held_code : res[i].code,
+		struct dks_pf_row row = {res[i].module,
+					 res[i].version,
+					 k,
+					 t->arch,
+					 (int)res[i].outcome,
+					 res[i].outcome == DKS_AI_HELD && u ? u->held_code
+									    : res[i].code,
 					 dks_pf_critical(&ctx->cfg, res[i].module)};
 
 		if (res[i].outcome == DKS_AI_NONE)
@@ -234,11 +243,12 @@ static int kernel_round(struct dks_ctx *ctx, struct dks_pf_report *rep,
 	struct dks_kernel_id kid = {0};
 	struct pf_gate g = {.ctx = ctx, .toolchain = tc};
 	const char *one[1][2] = {{ctx->cli.module, NULL}};
-	struct dks_ai_gate gate = {.only = ctx->cli.n_mods	? (const char *const(*)[2])ctx->cli.mods
+	struct dks_ai_gate gate = {.only = ctx->cli.n_mods ? (const char *const(*)[2])ctx->cli.mods
 					   : ctx->cli.module ? (const char *const(*)[2])one
 							     : NULL,
 				   .n_only = ctx->cli.n_mods ? ctx->cli.n_mods : 1,
-				   .build = gate_build, .arg = &g};
+				   .build = gate_build,
+				   .arg = &g};
 	struct dks_ai_result *res = NULL;
 	struct dks_error e = {0};
 	size_t n = 0;

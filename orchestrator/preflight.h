@@ -29,8 +29,8 @@ struct dks_pf_unit {
  * and 0: built again); 0 when none. */
 int dks_pf_memory_read(const struct dks_tree *t, const struct dks_pf_unit *u,
 		       char unit[DKS_SHA256_HEX], int *code);
-int dks_pf_memory_write(const struct dks_tree *t, const struct dks_pf_unit *u,
-			const char *unit, int code, struct dks_error *err);
+int dks_pf_memory_write(const struct dks_tree *t, const struct dks_pf_unit *u, const char *unit,
+			int code, struct dks_error *err);
 void dks_pf_memory_forget(const struct dks_tree *t, const struct dks_pf_unit *u);
 
 /* ---- which kernels (pfkernels.c) ---- */
@@ -67,8 +67,8 @@ struct dks_pf_report {
 	size_t n_kernels;
 	struct dks_pf_row *rows;
 	size_t n_rows, cap;
-	size_t installed;	  /* modules installed now (post_transaction) */
-	int critical_failures;	  /* rows failed, held or without headers, critical */
+	size_t installed;      /* modules installed now (post_transaction) */
+	int critical_failures; /* rows failed, held or without headers, critical */
 };
 
 /* Everything above; the report filled even when it fails. Exit 11

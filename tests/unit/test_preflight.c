@@ -35,11 +35,12 @@ static void pf_setup(struct pf *p, const char *running)
 	snprintf(p->new_, sizeof(p->new_), "%s",
 		 dks_version_cmp(t->kver, t->other) < 0 ? t->other : t->kver);
 	snprintf(p->machine, sizeof(p->machine), "%s/machine", t->root);
-	cr_assert_eq(sh(t, "mkdir -p %s && cd %s && mkdir -p boot proc/sys/kernel && "
-			   "echo '%s' > proc/sys/kernel/osrelease && "
-			   "for k in %s %s; do echo kernel > boot/vmlinuz-$k && "
-			   "cp /lib/modules/$k/build/.config boot/config-$k; done && "
-			   "printf 'host_root: %s\\nboot_root: %s\\n' >> ../config.yaml",
+	cr_assert_eq(sh(t,
+			"mkdir -p %s && cd %s && mkdir -p boot proc/sys/kernel && "
+			"echo '%s' > proc/sys/kernel/osrelease && "
+			"for k in %s %s; do echo kernel > boot/vmlinuz-$k && "
+			"cp /lib/modules/$k/build/.config boot/config-$k; done && "
+			"printf 'host_root: %s\\nboot_root: %s\\n' >> ../config.yaml",
 			p->machine, p->machine, running, p->old, p->new_, p->machine, p->machine),
 		     0, "%s", t->out);
 }
@@ -60,20 +61,21 @@ static void pf_grub(struct pf *p, const char *saved)
 	char cfg[4096], env[1024 + 1];
 	int n;
 
-	snprintf(cfg, sizeof(cfg),
-		 "if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n"
-		 "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n"
-		 "   set next_entry=\n   save_env next_entry\nelse\n"
-		 "   set default=\"${saved_entry}\"\nfi\n"
-		 "menuentry 'Debian GNU/Linux' $menuentry_id_option 'gnulinux-simple-x' {\n"
-		 "\tlinux\t/boot/vmlinuz-%s root=UUID=x ro quiet\n}\n"
-		 "submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option "
-		 "'gnulinux-advanced-x' {\n"
-		 "\tmenuentry 'Debian GNU/Linux, with Linux %s' $menuentry_id_option 'gnulinux-%s' {\n"
-		 "\t\tlinux\t/boot/vmlinuz-%s root=UUID=x ro quiet\n\t}\n"
-		 "\tmenuentry 'Debian GNU/Linux, with Linux %s' $menuentry_id_option 'gnulinux-%s' {\n"
-		 "\t\tlinux\t/boot/vmlinuz-%s root=UUID=x ro quiet\n\t}\n}\n",
-		 p->new_, p->new_, p->new_, p->new_, p->old, p->old, p->old);
+	snprintf(
+	    cfg, sizeof(cfg),
+	    "if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n"
+	    "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n"
+	    "   set next_entry=\n   save_env next_entry\nelse\n"
+	    "   set default=\"${saved_entry}\"\nfi\n"
+	    "menuentry 'Debian GNU/Linux' $menuentry_id_option 'gnulinux-simple-x' {\n"
+	    "\tlinux\t/boot/vmlinuz-%s root=UUID=x ro quiet\n}\n"
+	    "submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option "
+	    "'gnulinux-advanced-x' {\n"
+	    "\tmenuentry 'Debian GNU/Linux, with Linux %s' $menuentry_id_option 'gnulinux-%s' {\n"
+	    "\t\tlinux\t/boot/vmlinuz-%s root=UUID=x ro quiet\n\t}\n"
+	    "\tmenuentry 'Debian GNU/Linux, with Linux %s' $menuentry_id_option 'gnulinux-%s' {\n"
+	    "\t\tlinux\t/boot/vmlinuz-%s root=UUID=x ro quiet\n\t}\n}\n",
+	    p->new_, p->new_, p->new_, p->new_, p->old, p->old, p->old);
 	pf_write(p, "boot/grub/grub.cfg", cfg);
 	n = snprintf(env, sizeof(env), "# GRUB Environment Block\nsaved_entry=%s\n", saved);
 	memset(env + n, '#', sizeof(env) - 1 - (size_t)n);
@@ -91,11 +93,14 @@ static void pf_hello(struct pf *p)
 /* bad/1.0: hello that does not compile, AUTOINSTALL, added. */
 static void pf_bad(struct pf *p)
 {
-	cr_assert_eq(sh(&p->t, "cd %s/src && cp -r hello-1.0 bad-1.0 && "
-			   "sed -i 's/^PACKAGE_NAME=.*/PACKAGE_NAME=bad/' bad-1.0/dkms.conf && "
-			   "grep -q AUTOINSTALL bad-1.0/dkms.conf || echo AUTOINSTALL=yes >> "
-			   "bad-1.0/dkms.conf; echo 'this does not compile;' >> bad-1.0/hello.c && "
-			   "chmod -R a+rX .", p->t.root), 0, "%s", p->t.out);
+	cr_assert_eq(sh(&p->t,
+			"cd %s/src && cp -r hello-1.0 bad-1.0 && "
+			"sed -i 's/^PACKAGE_NAME=.*/PACKAGE_NAME=bad/' bad-1.0/dkms.conf && "
+			"grep -q AUTOINSTALL bad-1.0/dkms.conf || echo AUTOINSTALL=yes >> "
+			"bad-1.0/dkms.conf; echo 'this does not compile;' >> bad-1.0/hello.c && "
+			"chmod -R a+rX .",
+			p->t.root),
+		     0, "%s", p->t.out);
 	cr_assert_eq(dks(&p->t, "add bad/1.0"), 0, "%s", p->t.out);
 }
 
@@ -183,9 +188,12 @@ Test(preflight, systemd_boot_default_and_one_shot_entries)
 	expect_next_boot(&p, p.old, "systemd-boot");
 	snprintf(var, sizeof(var), "%s/sys/firmware/efi/efivars/LoaderEntryOneShot-%s", p.machine,
 		 guid);
-	cr_assert_eq(sh(&p.t, "mkdir -p \"$(dirname %s)\" && printf '\\7\\0\\0\\0' > %s && "
-			   "printf 'new-1.conf' | iconv -t UTF-16LE >> %s && : > "
-			   "\"$(dirname %s)/LoaderInfo-%s\"", var, var, var, var, guid), 0, "%s", p.t.out);
+	cr_assert_eq(sh(&p.t,
+			"mkdir -p \"$(dirname %s)\" && printf '\\7\\0\\0\\0' > %s && "
+			"printf 'new-1.conf' | iconv -t UTF-16LE >> %s && : > "
+			"\"$(dirname %s)/LoaderInfo-%s\"",
+			var, var, var, var, guid),
+		     0, "%s", p.t.out);
 	cr_assert_eq(preflight(&p, "--json"), 0, "%s", p.t.out);
 	expect_next_boot(&p, p.new_, "systemd-boot");
 }
@@ -212,11 +220,15 @@ Test(preflight, every_kernel_newer_than_the_running_one_is_prepared)
 	pf_setup(&p, "0.0.1-1-test");
 	cr_assert_eq(sh(&p.t, "ln -s boot/vmlinuz-%s %s/vmlinuz", p.old, p.machine), 0);
 	cr_assert_eq(preflight(&p, "--json"), 0, "%s", p.t.out);
-	snprintf(want, sizeof(want), "{\"kernel\": \"%s\", \"next_boot\": true, "
-		 "\"newer_than_running\": true", p.old);
+	snprintf(want, sizeof(want),
+		 "{\"kernel\": \"%s\", \"next_boot\": true, "
+		 "\"newer_than_running\": true",
+		 p.old);
 	cr_expect(strstr(p.t.out, want), "%s", p.t.out);
-	snprintf(want, sizeof(want), "{\"kernel\": \"%s\", \"next_boot\": false, "
-		 "\"newer_than_running\": true", p.new_);
+	snprintf(want, sizeof(want),
+		 "{\"kernel\": \"%s\", \"next_boot\": false, "
+		 "\"newer_than_running\": true",
+		 p.new_);
 	cr_expect(strstr(p.t.out, want), "%s", p.t.out);
 	cr_assert_eq(sh(&p.t, "echo '%s' > %s/proc/sys/kernel/osrelease", p.new_, p.machine), 0);
 	cr_assert_eq(preflight(&p, "--json"), 0, "%s", p.t.out);
@@ -226,9 +238,11 @@ Test(preflight, every_kernel_newer_than_the_running_one_is_prepared)
 /* The next boot's kernel is the older one; the running is the newer. */
 static void pf_next_is_old(struct pf *p)
 {
-	cr_assert_eq(sh(&p->t, "echo '%s' > %s/proc/sys/kernel/osrelease && "
-			       "ln -s boot/vmlinuz-%s %s/vmlinuz",
-			p->new_, p->machine, p->old, p->machine), 0, "%s", p->t.out);
+	cr_assert_eq(sh(&p->t,
+			"echo '%s' > %s/proc/sys/kernel/osrelease && "
+			"ln -s boot/vmlinuz-%s %s/vmlinuz",
+			p->new_, p->machine, p->old, p->machine),
+		     0, "%s", p->t.out);
 }
 
 /* An optional module that fails is reported and preflight exits 0; the
@@ -247,7 +261,8 @@ Test(preflight, exit_code_follows_the_policy, .timeout = 300)
 	cr_expect(strstr(p.t.out, want) && strstr(p.t.out, ": failed (exit 10) [optional]"), "%s",
 		  p.t.out);
 	cr_expect(strstr(p.t.out, ": installed [optional]"), "hello still installs:\n%s", p.t.out);
-	cr_assert_eq(sh(&p.t, "echo 'preflight: {critical: [bad]}' >> %s/config.yaml", p.t.root), 0);
+	cr_assert_eq(sh(&p.t, "echo 'preflight: {critical: [bad]}' >> %s/config.yaml", p.t.root),
+		     0);
 	cr_assert_eq(preflight(&p, "--json"), 11, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, "\"module\": \"bad\", \"version\": \"1.0\", \"arch\": "), "%s",
 		  p.t.out);
@@ -281,7 +296,8 @@ Test(preflight, a_failed_optional_module_waits_for_a_changed_input, .timeout = 3
 	cr_expect_str_eq(p.t.out, "dkms-sandbox preflight-failed 1\n");
 	cr_assert_eq(preflight(&p, ""), 0, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, ": failed before with the same inputs (exit 10): not built again "
-				  "(--force retries)"), "%s", p.t.out);
+				  "(--force retries)"),
+		  "%s", p.t.out);
 	cr_expect(!strstr(p.t.out, ": building"), "%s", p.t.out);
 	cr_expect(strstr(p.t.out, ": held (exit 10) [optional]"), "%s", p.t.out);
 	/* one byte of its source changed: an input changed */
@@ -308,7 +324,8 @@ Test(preflight, a_damaged_failure_record_is_ignored_with_a_warning, .timeout = 3
 	cr_assert_eq(sh(&p.t, "sed -i 's/^code .*/code 999/' %s", rec), 0, "%s", p.t.out);
 	cr_assert_eq(preflight(&p, ""), 0, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, "preflight-failed: a damaged failure record (ignored: the module "
-				  "is built again)"), "%s", p.t.out);
+				  "is built again)"),
+		  "%s", p.t.out);
 	cr_expect(strstr(p.t.out, ": building"), "%s", p.t.out);
 	cr_assert_eq(sh(&p.t, "rm %s && mkfifo %s", rec, rec), 0, "%s", p.t.out);
 	cr_assert_eq(preflight(&p, ""), 0, "%s", p.t.out);
@@ -338,8 +355,8 @@ Test(preflight, damaged_boot_files_are_one_line_and_a_fallback)
 	cr_assert_eq(preflight(&p, "--json"), 0, "%s", p.t.out);
 	cr_expect_eq(count_lines_with(p.t.out, "warning: boot/grub/grub.cfg: 1 block(s) not closed "
 					       "(a truncated file?); the next boot's kernel is "
-					       "taken from /vmlinuz or the newest kernel"), 1,
-		     "%s", p.t.out);
+					       "taken from /vmlinuz or the newest kernel"),
+		     1, "%s", p.t.out);
 	expect_next_boot(&p, p.old, "vmlinuz");
 	/* grubenv damaged: GRUB reads no variables, its default is entry 0 */
 	pf_grub(&p, "1>1");
@@ -365,9 +382,11 @@ Test(preflight, a_kernel_without_headers_fails_only_critical_modules, .timeout =
 	struct pf p;
 
 	pf_setup(&p, "");
-	cr_assert_eq(sh(&p.t, "echo '%s' > %s/proc/sys/kernel/osrelease && "
-			      "ln -s boot/vmlinuz-9.9.9-noheaders %s/vmlinuz",
-			p.new_, p.machine, p.machine), 0);
+	cr_assert_eq(sh(&p.t,
+			"echo '%s' > %s/proc/sys/kernel/osrelease && "
+			"ln -s boot/vmlinuz-9.9.9-noheaders %s/vmlinuz",
+			p.new_, p.machine, p.machine),
+		     0);
 	pf_hello(&p);
 	cr_assert_eq(preflight(&p, ""), 0, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, "kernel 9.9.9-noheaders: no headers"), "%s", p.t.out);
@@ -384,13 +403,16 @@ Test(preflight, critical_list_is_checked_in_config_yaml)
 	struct pf p;
 
 	pf_setup(&p, "");
-	cr_assert_eq(sh(&p.t, "echo 'preflight: {critical: [hello, ../x]}' >> %s/config.yaml",
-			p.t.root), 0);
+	cr_assert_eq(
+	    sh(&p.t, "echo 'preflight: {critical: [hello, ../x]}' >> %s/config.yaml", p.t.root), 0);
 	cr_expect_eq(preflight(&p, ""), 1, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, "config.yaml:") && strstr(p.t.out, "preflight.critical"), "%s",
 		  p.t.out);
-	cr_assert_eq(sh(&p.t, "sed -i 's/^preflight: .*/preflight: {critical: [a, a]}/' "
-			      "%s/config.yaml", p.t.root), 0);
+	cr_assert_eq(sh(&p.t,
+			"sed -i 's/^preflight: .*/preflight: {critical: [a, a]}/' "
+			"%s/config.yaml",
+			p.t.root),
+		     0);
 	cr_expect_eq(preflight(&p, ""), 1, "%s", p.t.out);
 	cr_expect(strstr(p.t.out, "duplicate module 'a'"), "%s", p.t.out);
 }
@@ -408,4 +430,50 @@ Test(preflight, terminal_escapes_in_boot_entry_names_are_not_printed)
 	cr_expect(!strchr(p.t.out, '\x1b'), "an escape reached the terminal:\n%s", p.t.out);
 	cr_assert_eq(preflight(&p, "--json"), 0, "%s", p.t.out);
 	cr_expect(!strchr(p.t.out, '\x1b') && strstr(p.t.out, "\\u001b]0;pwned"), "%s", p.t.out);
+}
+
+/* MODULE arguments: only those are prepared. --json: stdout is the
+ * report alone (the builds' lines go to stderr). */
+Test(preflight, named_modules_only_and_json_alone_on_stdout, .timeout = 300)
+{
+	struct pf p;
+	size_t n;
+
+	pf_setup(&p, "");
+	pf_next_is_old(&p);
+	pf_hello(&p);
+	pf_bad(&p);
+	cr_assert_eq(
+	    sh(&p.t, "{ %s preflight bad --json %s 2>/dev/null; }", getenv("DKS_BIN"), p.t.opts), 0,
+	    "%s", p.t.out);
+	n = strlen(p.t.out);
+	cr_expect(strncmp(p.t.out, "{\n  \"next_boot\": ", 17) == 0 && n > 2 &&
+		      strcmp(p.t.out + n - 2, "}\n") == 0,
+		  "stdout is not the report alone:\n%s", p.t.out);
+	cr_expect(strstr(p.t.out, "\"module\": \"bad\""), "%s", p.t.out);
+	cr_expect(!strstr(p.t.out, "\"module\": \"hello\""), "hello was not asked for:\n%s",
+		  p.t.out);
+	cr_expect(!installed_for(&p, "hello", p.old));
+}
+
+/* dkms's no-autoinstall turns preflight off as it does autoinstall; a -k
+ * is refused (preflight finds its kernels). */
+Test(preflight, no_autoinstall_and_k_are_said)
+{
+	struct pf p;
+
+	pf_setup(&p, "");
+	pf_next_is_old(&p);
+	cr_expect_eq(preflight(&p, "-k 1.2.3"), 1, "%s", p.t.out);
+	cr_expect(strstr(p.t.out, "preflight: -k is not taken"), "%s", p.t.out);
+	cr_assert_eq(sh(&p.t,
+			"mkdir -p %s/etc-dkms && : > %s/etc-dkms/no-autoinstall && "
+			"echo 'dkms_confdir: %s/etc-dkms' >> %s/config.yaml",
+			p.t.root, p.t.root, p.t.root, p.t.root),
+		     0);
+	pf_hello(&p);
+	cr_expect_eq(preflight(&p, ""), 0, "%s", p.t.out);
+	cr_expect(strstr(p.t.out, "Automatic installation of modules has been disabled."), "%s",
+		  p.t.out);
+	cr_expect(!strstr(p.t.out, ": building"), "%s", p.t.out);
 }

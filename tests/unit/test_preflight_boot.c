@@ -57,8 +57,9 @@ Test(preflightboot, grub_cfg_entries_resolve_by_number_id_title_and_submenu_path
 	cr_expect_str_eq(dks_grubcfg_resolve(&c, "0"), "2.0.0-new");
 	cr_expect_str_eq(dks_grubcfg_resolve(&c, "advanced-x>k-old"), "1.0.0-old");
 	cr_expect_str_eq(dks_grubcfg_resolve(&c, "1>1"), "1.0.0-old");
-	cr_expect_str_eq(dks_grubcfg_resolve(&c, "Advanced options>Debian, with \"Linux\" 1.0.0-old"),
-			 "1.0.0-old");
+	cr_expect_str_eq(
+	    dks_grubcfg_resolve(&c, "Advanced options>Debian, with \"Linux\" 1.0.0-old"),
+	    "1.0.0-old");
 	cr_expect_str_eq(dks_grubcfg_resolve(&c, "advanced-x>0"), "2.0.0-new");
 	cr_expect_null(dks_grubcfg_resolve(&c, "1"), "a submenu is no kernel");
 	cr_expect_null(dks_grubcfg_resolve(&c, "2"), "memtest has no vmlinuz-K");
@@ -72,7 +73,8 @@ Test(preflightboot, grub_cfg_default_is_the_last_top_level_set_default)
 {
 	struct dks_grub_cfg c;
 
-	parse_ok("set default=\"0\"\nmenuentry 'a' {\nset default=9\n}\nset default='advanced-x>k-old'\n",
+	parse_ok("set default=\"0\"\nmenuentry 'a' {\nset default=9\n}\nset "
+		 "default='advanced-x>k-old'\n",
 		 &c);
 	cr_expect_str_eq(c.deflt, "advanced-x>k-old", "a set inside an entry is not the menu's");
 	dks_grubcfg_clear(&c);
@@ -98,7 +100,8 @@ Test(preflightboot, damaged_grub_cfg_is_one_error_naming_its_line)
 	grub_fails("\n\nmenuentry 'a {\n}\n", 19, "grub.cfg:3: an unterminated quote");
 	grub_fails("menuentry 'a' {\n\0}\n", 19, "a NUL byte");
 	grub_fails("menuentry {\n}\n", 14, "grub.cfg:1: a menu entry without a title");
-	grub_fails("menuentry 'a' {\nmenuentry 'b' {\n}\n}\n", 36, "a menu entry inside a menu entry");
+	grub_fails("menuentry 'a' {\nmenuentry 'b' {\n}\n}\n", 36,
+		   "a menu entry inside a menu entry");
 	memset(longline, 'x', sizeof(longline));
 	grub_fails(longline, sizeof(longline), "line longer than");
 }
@@ -127,14 +130,15 @@ Test(preflightboot, grubenv_gives_next_and_saved_entry)
 	struct dks_error e = {0};
 	char *next, *saved;
 
-	cr_assert_eq(dks_grubenv_parse(env, sizeof(env) - 1, "grubenv", &next, &saved, &e), 0,
-		     "%s", e.msg);
+	cr_assert_eq(dks_grubenv_parse(env, sizeof(env) - 1, "grubenv", &next, &saved, &e), 0, "%s",
+		     e.msg);
 	cr_expect_str_eq(saved, "advanced-x>k-old");
 	cr_expect_str_eq(next, "a\\b", "GRUB's escapes undone");
 	free(next);
 	free(saved);
 	cr_assert_eq(dks_grubenv_parse("# GRUB Environment Block\nnext_entry=\n", 37, "grubenv",
-				       &next, &saved, &e), 0, "%s", e.msg);
+				       &next, &saved, &e),
+		     0, "%s", e.msg);
 	cr_expect_null(next, "empty is unset");
 }
 
@@ -187,8 +191,8 @@ Test(preflightboot, efi_variables_are_utf16_entry_ids)
 	struct dks_error e = {0};
 	char *s;
 
-	cr_assert_eq(dks_efivar_parse(var, sizeof(var) - 1, "LoaderEntryDefault", &s, &e), 0,
-		     "%s", e.msg);
+	cr_assert_eq(dks_efivar_parse(var, sizeof(var) - 1, "LoaderEntryDefault", &s, &e), 0, "%s",
+		     e.msg);
 	cr_expect_str_eq(s, "deb.conf");
 	free(s);
 	cr_expect_lt(dks_efivar_parse(var, 5, "v", &s, &e), 0, "an odd length");

@@ -86,7 +86,8 @@ Test(preflighthooks, a_critical_failure_fails_the_apt_run_and_keeps_the_stamp)
 	cr_assert_eq(hook(&h, "dist/kernel/postinst.d/dkms-sandbox-preflight", 0), 0, "%s", h.out);
 	cr_expect_eq(hook(&h, "dist/apt/apt-preflight", 11), 11, "%s", h.out);
 	cr_expect(strstr(h.out, "dkms-sandbox: preflight failed (exit 11): a critical module is "
-				"not ready for the next boot"), "%s", h.out);
+				"not ready for the next boot"),
+		  "%s", h.out);
 	cr_expect(stamped(&h), "the next apt run checks again");
 }
 
@@ -110,8 +111,10 @@ Test(preflighthooks, the_apt_snippet_parses_and_names_the_hook)
 
 	if (sbt_sh(out, sizeof(out), "command -v apt-config") != 0)
 		cr_skip_test("no apt-config on this machine");
-	cr_assert_eq(sbt_sh(out, sizeof(out), "apt-config -c %s/dist/apt/80dkms-sandbox-preflight "
-					      "dump DPkg::Post-Invoke 2>&1", getenv("DKS_SRCDIR")),
+	cr_assert_eq(sbt_sh(out, sizeof(out),
+			    "apt-config -c %s/dist/apt/80dkms-sandbox-preflight "
+			    "dump DPkg::Post-Invoke 2>&1",
+			    getenv("DKS_SRCDIR")),
 		     0, "%s", out);
 	cr_expect(strstr(out, "/usr/libexec/dkms-sandbox/apt-preflight"), "%s", out);
 }
