@@ -73,8 +73,8 @@ static int installed(const char *tree, char ***out, size_t *n, struct dks_error 
 		return dks_err(err, *out ? errno : ENOMEM, "install tree %s", tree);
 	}
 	while (d && (e = readdir(d)) && *n < INSTALLED_MAX)
-		if (is_kernel_dir(d, e->d_name) && !((*out)[(*n)++] = strdup(e->d_name)))
-			break;
+		if (is_kernel_dir(d, e->d_name) && ((*out)[*n] = strdup(e->d_name)))
+			(*n)++;
 	if (d)
 		closedir(d);
 	if (*n)
