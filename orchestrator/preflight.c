@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dks/cleanup.h"
+#include "dks/termsafe.h"
 #include "dks/toolchain.h"
 #include "preflight.h"
 
@@ -89,7 +90,11 @@ static bool gate_build(void *arg, const char *m, const char *v, const struct dks
 	if (!u)
 		return true;
 	if (unit_digest(g, m, v, s, u->digest, &e) < 0) {
-		dks_warn("%s/%s, %s: %s: its failures are not remembered", m, v, t->kver, e.msg);
+		/* the message may name a file of the module's source: any bytes */
+		cleanup_free char *msg = dks_termsafe_str(e.msg);
+
+		dks_warn("%s/%s, %s: %s: its failures are not remembered", m, v, t->kver,
+			 msg ? msg : "?");
 		u->digest[0] = '\0';
 		return true;
 	}

@@ -477,3 +477,24 @@ Test(preflight, no_autoinstall_and_k_are_said)
 		  p.t.out);
 	cr_expect(!strstr(p.t.out, ": building"), "%s", p.t.out);
 }
+
+/* A source whose digest cannot be made (a FIFO in it, named with a
+ * terminal escape): one safe warning, the module built, nothing
+ * remembered. */
+Test(preflight, a_source_without_a_digest_is_built_and_not_remembered, .timeout = 300)
+{
+	struct pf p;
+	char rec[700];
+
+	pf_setup(&p, "");
+	pf_next_is_old(&p);
+	pf_bad(&p);
+	cr_assert_eq(sh(&p.t, "mkfifo \"%s/src/bad-1.0/$(printf '\\033[2J')x\"", p.t.root), 0, "%s",
+		     p.t.out);
+	pf_record(&p, rec, sizeof(rec));
+	cr_assert_eq(preflight(&p, ""), 0, "%s", p.t.out);
+	cr_expect(strstr(p.t.out, ": its failures are not remembered"), "%s", p.t.out);
+	cr_expect(!strchr(p.t.out, '\x1b'), "an escape reached the terminal:\n%s", p.t.out);
+	cr_expect(strstr(p.t.out, ": failed (exit "), "%s", p.t.out);
+	cr_expect_neq(sh(&p.t, "test -e %s", rec), 0, "a record without a digest");
+}
