@@ -29,6 +29,7 @@ static const struct {
     {"kernel_preinst", BANS_ALL | EXACTLY_ONE}, {"kernel_postinst", BANS_ALL | EXACTLY_ONE},
     {"kernel_prerm", BANS_ALL | EXACTLY_ONE},
     {"sign", NEEDS_MV},
+    {"preflight", BANS_ALL},
 };
 
 static unsigned rules_of(const char *verb)

@@ -48,6 +48,7 @@ struct dks_cli {
 	const char *templatekernel;     /* match */
 	const char *os_release;         /* --os-release: install's distribution rule */
 	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
+	const char *boot_root;          /* --boot-root DIR: preflight's boot configuration */
 	bool no_depmod;
 	const char *kernelsourcedir;
 	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
@@ -131,5 +132,6 @@ int cmd_kernel_prerm(int argc, char **argv);
 int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
 
 #endif

@@ -106,11 +106,26 @@ static int parse_build_reads(const struct dks_yaml_walk *w, const yaml_node_t *v
 	return 0;
 }
 
+/* preflight.critical: module names (the tree's grammar), each once. */
+static int module_item(const struct dks_yaml_walk *w, const yaml_node_t *item, const char *s,
+		       const char *path)
+{
+	(void)s;
+	return module_name(w, item, path) ? 0 : -1;
+}
+
 /* ---- one table: every key a configuration may hold ---- */
 
 #define AT(member) DKS_YAML_AT(struct dks_config, member)
 /* "key: ~" means the built-in default (NULL). */
 #define NULLABLE DKS_YAML_EMPTY_IS_NULL
+
+static const struct dks_yaml_key preflight_keys[] = {
+    {"critical", DKS_YAML_STRV, AT(preflight_critical), .path = "preflight.critical",
+     .count_off = offsetof(struct dks_config, n_preflight_critical), .noun = "module",
+     .item = module_item},
+    {NULL},
+};
 
 static const struct dks_yaml_key config_keys[] = {
     {"dkmstree", DKS_YAML_STRING, AT(dkms_tree), .flags = DKS_YAML_NONEMPTY, .check = check_path},
@@ -140,6 +155,8 @@ static const struct dks_yaml_key config_keys[] = {
     {"dpkg_admindir", DKS_YAML_STRING, AT(dpkg_admindir), .flags = DKS_YAML_NONEMPTY,
      .check = check_path},
     {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
+    {"boot_root", DKS_YAML_STRING, AT(boot_root), .flags = NULLABLE, .check = check_path},
+    {"preflight", DKS_YAML_MAP, .sub = preflight_keys},
     {NULL},
 };
 
@@ -274,5 +291,9 @@ void dks_config_clear(struct dks_config *c)
 	free(c->status_wording);
 	free(c->dpkg_admindir);
 	strv_free(&c->build_reads);
+	free(c->boot_root);
+	for (size_t i = 0; i < c->n_preflight_critical; i++)
+		free(c->preflight_critical[i]);
+	free(c->preflight_critical);
 	memset(c, 0, sizeof(*c));
 }

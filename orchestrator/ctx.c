@@ -28,7 +28,8 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	    override(&cfg->build_user, c->user, err) < 0 ||
 	    override(&cfg->mok_key, c->mok_key, err) < 0 ||
 	    override(&cfg->mok_cert, c->mok_cert, err) < 0 ||
-	    override(&cfg->os_release, c->os_release, err) < 0)
+	    override(&cfg->os_release, c->os_release, err) < 0 ||
+	    override(&cfg->boot_root, c->boot_root, err) < 0)
 		return -1;
 	/* Only the default may be missing (nothing overridden, as dkms): a
 	 * file someone named must be there, not silently the module's own

@@ -82,6 +82,7 @@ static const struct dks_opt opts[] = {
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
     {"--plan", ARG, OPT_PLAN, NULL},
     {"--unit", ARG, OPT_UNIT, NULL},
+    {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
 };
 
 /* Does @arg spell @o? */

@@ -28,6 +28,10 @@
  *     dpkg_admindir: /var/lib/dpkg    # dpkg's database: which modules a
  *                     # module's build may read (docs/build.md)
  *     build_reads: { west-chamber: [xtables-addons] }   # the same, declared
+ *     boot_root: /    # where preflight reads the boot configuration
+ *                     # (/boot, /vmlinuz, efivars; docs/upgrades.md)
+ *     preflight: { critical: [nvidia, zfs] }  # modules whose failure
+ *                     # fails preflight (the others are optional)
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -68,6 +72,9 @@ struct dks_config {
 	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
 	char *dpkg_admindir;	  /* dpkg's database (DKS_DEFAULT_DPKG_ADMINDIR) */
 	struct strv build_reads; /* pairs: a module, a module its build may read */
+	char *boot_root;	 /* NULL: "/"; preflight's boot configuration below it */
+	char **preflight_critical; /* preflight: modules whose failure fails it */
+	size_t n_preflight_critical;
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

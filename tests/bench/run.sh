@@ -451,3 +451,5 @@ echo
 interleaved "$work/unit" 0 "$BUILD_RUNS" true "$UNIT_DKS" true "$ONE_DKS"
 table "$work/unit" "build --plan --unit" "build m/v -k" "v4l2loopback/0.12.7 for $k2 as a plan's unit vs named ($BUILD_RUNS runs each, interleaved):" \
 	"(the digest check's cost)"
+# preflight: what the memory of failures saves at each hook.
+"$here/preflight.sh"
