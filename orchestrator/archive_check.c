@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What ldtarball checks in a staged archive before anything is placed
+ * (tarball.h, docs/archives.md): every .ko is a module for its target
+ * kernel as install would accept it, and when the archive has a manifest,
+ * the manifest names exactly these files with these bytes, for the kernel
+ * this host has under that name.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dks/cleanup.h"
+#include "dks/fileio.h"
+#include "dks/kernel.h"
+#include "dks/lazylib.h"
+#include "installer/sign.h"
+#include "installer/validate.h"
+#include "tarball.h"
+
+#define KO_MAX (64u << 20) /* bytes: no module is near it */
+
+int dks_archive_sha256(const char *path, char out[DKS_MANIFEST_HEX], struct dks_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	EVP_MD_CTX *md;
+	unsigned char d[32], buf[65536];
+	unsigned int dl = 0;
+	ssize_t n;
+	int ok;
+
+	if (fd < 0)
+		return dks_err(err, errno, "%s", path);
+	if (dks_lazylib_load(err) < 0 || !(md = EVP_MD_CTX_new()))
+		return err->msg[0] ? -1 : dks_err(err, ENOMEM, "%s", path);
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while (ok && (n = read(fd, buf, sizeof(buf))) > 0)
+		ok = EVP_DigestUpdate(md, buf, (size_t)n);
+	ok = ok && n == 0 && EVP_DigestFinal_ex(md, d, &dl);
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return dks_err(err, errno, "%s: sha256", path);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
+
+/* The facts of kernel @kver on this host: from its headers (the ones
+ * install would use). One function, so that a headerless source of facts
+ * can take its place. */
+int dks_archive_kernel_facts(const char *kver, const char *arch, const char *kernelsourcedir,
+			     const char *install_tree, struct dks_kernel_facts *out,
+			     struct dks_error *err)
+{
+	struct dks_target t = {0};
+	cleanup_free char *spec = NULL;
+	int rc;
+
+	if (asprintf(&spec, "%s/%s", kver, arch) < 0)
+		return dks_err(err, ENOMEM, "%s", kver);
+	if (dks_target_resolve(spec, kernelsourcedir, install_tree, &t, err) < 0)
+		return -1;
+	rc = dks_kernel_facts_load(t.headers, out, err);
+	dks_target_clear(&t);
+	return rc;
+}
+
+/* Validate a .ko that may arrive signed: for now the signature is set
+ * aside (installer/sign.c's length) and the module under it validated as
+ * install validates a build; install replaces any signature with ours.
+ * One function, so that verifying the signature can take its place. */
+static int validate_ko(const void *ko, size_t len, const char *name,
+		       const struct dks_kernel_facts *k, const char *what, struct dks_error *err)
+{
+	size_t body = dks_module_is_signed(ko, len) ? dks_module_unsigned_len(ko, len) : len;
+
+	if (!body)
+		return dks_err(err, 0, "%s: a malformed module signature", what);
+	return dks_module_validate(ko, body, name, k, what, err);
+}
+
+/* A staged regular file (extraction made it; never a link), whole. */
+static int read_ko(const char *path, void **buf, size_t *len, struct dks_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return dks_err(err, errno, "%s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size > KO_MAX)
+		return dks_err(err, 0, "%s: not a regular file of 1 byte to %u MiB", path,
+			       KO_MAX >> 20);
+	*buf = malloc((size_t)st.st_size);
+	if (!*buf)
+		return dks_err(err, ENOMEM, "%s", path);
+	n = dks_read_full(fd, *buf, (size_t)st.st_size);
+	if (n != st.st_size) {
+		free(*buf);
+		*buf = NULL;
+		return dks_err(err, n < 0 ? errno : EIO, "%s: short read", path);
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+static int check_one_ko(const char *dir, const char *file, const struct dks_kernel_facts *k,
+			const char *what, struct dks_error *err)
+{
+	cleanup_free char *path = NULL, *name = NULL, *label = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (asprintf(&path, "%s/%s", dir, file) < 0 || !(name = strndup(file, strlen(file) - 3)) ||
+	    asprintf(&label, "%s: module/%s", what, file) < 0)
+		return dks_err(err, ENOMEM, "%s", what);
+	if (read_ko(path, &buf, &len, err) < 0)
+		return -1;
+	rc = validate_ko(buf, len, name, k, label, err);
+	free(buf);
+	return rc;
+}
+
+static bool is_ko(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 3 && strcmp(name + n - 3, ".ko") == 0;
+}
+
+/* Is module/@file listed in @mk? Its sha256 must match. */
+static int against_manifest(const char *dir, const char *file,
+			    const struct dks_manifest_kernel *mk, const char *what,
+			    struct dks_error *err)
+{
+	char hex[DKS_MANIFEST_HEX];
+	cleanup_free char *path = NULL;
+
+	if (asprintf(&path, "%s/%s", dir, file) < 0)
+		return dks_err(err, ENOMEM, "%s", what);
+	for (size_t i = 0; i < mk->n_kos; i++) {
+		if (strcmp(mk->kos[i].path + 7, file) != 0)
+			continue;
+		if (dks_archive_sha256(path, hex, err) < 0)
+			return -1;
+		if (strcmp(hex, mk->kos[i].sha256) != 0)
+			return dks_err(err, 0, "%s: module/%s: sha256 %s, the manifest says %s", what,
+				       file, hex, mk->kos[i].sha256);
+		return 0;
+	}
+	return dks_err(err, 0, "%s: module/%s is not in the manifest", what, file);
+}
+
+/* Every entry of module/: a .ko (nothing else is loaded), checked. */
+static int check_modules(const char *dir, const struct dks_manifest_kernel *mk,
+			 const struct dks_kernel_facts *k, const char *what, size_t *count,
+			 struct dks_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return dks_err_code(err, 7, errno, "%s: no module directory", what);
+	while (rc == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
+			continue;
+		if (!is_ko(e->d_name))
+			rc = dks_err(err, 0, "%s: module/%s: not a .ko", what, e->d_name);
+		else if (mk && against_manifest(dir, e->d_name, mk, what, err) < 0)
+			rc = -1;
+		else
+			rc = check_one_ko(dir, e->d_name, k, what, err);
+		*count += rc == 0;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The manifest's kernel is the one this host knows by that name. */
+static int same_kernel(const struct dks_manifest_kernel *mk, const struct dks_kernel_facts *k,
+		       const char *what, struct dks_error *err)
+{
+	if (strcmp(mk->vermagic, k->vermagic) != 0)
+		return dks_err(err, 0, "%s: the manifest is for vermagic '%s', this host's %s has "
+				       "'%s'", what, mk->vermagic, mk->kver, k->vermagic);
+	if (k->release && strcmp(k->release, mk->kver) != 0)
+		return dks_err(err, 0, "%s: the manifest is for %s, this host's headers are %s", what,
+			       mk->kver, k->release);
+	return 0;
+}
+
+int dks_archive_check_kernel(const struct dks_loaded_kernel *lk,
+			     const struct dks_manifest_kernel *mk, const char *kernelsourcedir,
+			     const char *install_tree, const char *what, struct dks_error *err)
+{
+	struct dks_kernel_facts k = {0};
+	cleanup_free char *dir = NULL, *label = NULL;
+	size_t count = 0;
+	int rc;
+
+	if (asprintf(&dir, "%s/module", lk->dir) < 0 ||
+	    asprintf(&label, "%s: %s/%s", what, lk->kver, lk->arch) < 0)
+		return dks_err(err, ENOMEM, "%s", what);
+	if (dks_archive_kernel_facts(lk->kver, lk->arch, kernelsourcedir, install_tree, &k, err) < 0)
+		return dks_err_prefix(err, "%s", label);
+	rc = mk ? same_kernel(mk, &k, label, err) : 0;
+	if (rc == 0)
+		rc = check_modules(dir, mk, &k, label, &count, err);
+	if (rc == 0 && mk && count != mk->n_kos)
+		rc = dks_err(err, 0, "%s: the manifest lists %zu modules, the archive holds %zu",
+			     label, mk->n_kos, count);
+	if (rc == 0 && !count)
+		rc = dks_err_code(err, 7, 0, "%s: no module in the archive", label);
+	dks_kernel_facts_clear(&k);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* mktarball (mktarball.c) and the manifest it writes (mkmanifest.c). */
+#ifndef DKS_MKTARBALL_H
+#define DKS_MKTARBALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dks/error.h"
+#include "dks/tree.h"
+
+struct dks_mktarball {
+	const struct dks_tree *tree;
+	const char *module, *version;
+	const char *const *kvers, *const *arches;
+	size_t n_kernels;
+	bool source_only, binaries_only;
+	const char *archive;              /* --archive, or NULL */
+	const char *conf;                 /* -c: binaries-only's dkms.conf */
+	const char *sign_key, *sign_cert; /* --sign: the manifest's signer */
+	const char *kernelsourcedir;
+};
+
+int dks_mktarball(const struct dks_mktarball *o, struct dks_error *err);
+/* The manifest's text for @o's builds (malloc'd). */
+int dks_mktarball_manifest(const struct dks_mktarball *o, char **text, size_t *len,
+			   struct dks_error *err);
+
+#endif
