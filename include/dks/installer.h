@@ -107,6 +107,12 @@ bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch
  * it like ours. Other files are left alone. 0, or -1 with @err filled. */
 int dks_unsign_built(const char *module_dir, struct dks_error *err);
 
+/* A kernel's release (UTS_RELEASE) and vermagic, computed from its
+ * headers as validation computes them (installer/validate.c), for the
+ * identities of dks/identity.h. Both malloc'd; 0, or -1 with @err filled. */
+int dks_kernel_vermagic(const char *headers, char **release, char **vermagic,
+			struct dks_error *err);
+
 /* One built module to collect: <built_location>/<built_name>.ko in the
  * build directory, copied to <module_dir>/<dest_name>.ko. */
 struct dks_collect_item {
