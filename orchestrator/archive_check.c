@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "dks/exit.h"
 #include "dks/fileio.h"
+#include "dks/identity.h"
 #include "dks/kernel.h"
-#include "dks/lazylib.h"
+#include "dks/sha256.h"
 #include "installer/sign.h"
 #include "installer/validate.h"
 #include "tarball.h"
@@ -28,34 +30,18 @@
 int dks_archive_sha256(const char *path, char out[DKS_MANIFEST_HEX], struct dks_error *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	EVP_MD_CTX *md;
-	unsigned char d[32], buf[65536];
-	unsigned int dl = 0;
-	ssize_t n;
-	int ok;
 
-	if (fd < 0)
-		return dks_err(err, errno, "%s", path);
-	if (dks_lazylib_load(err) < 0 || !(md = EVP_MD_CTX_new()))
-		return err->msg[0] ? -1 : dks_err(err, ENOMEM, "%s", path);
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while (ok && (n = read(fd, buf, sizeof(buf))) > 0)
-		ok = EVP_DigestUpdate(md, buf, (size_t)n);
-	ok = ok && n == 0 && EVP_DigestFinal_ex(md, d, &dl);
-	EVP_MD_CTX_free(md);
-	if (!ok)
+	if (fd < 0 || dks_sha256_fd(fd, out) < 0)
 		return dks_err(err, errno, "%s: sha256", path);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
 	return 0;
 }
 
-/* The facts of kernel @kver on this host: from its headers (the ones
- * install would use). One function, so that a headerless source of facts
- * can take its place. */
-int dks_archive_kernel_facts(const char *kver, const char *arch, const char *kernelsourcedir,
-			     const char *install_tree, struct dks_kernel_facts *out,
-			     struct dks_error *err)
+/* What this host knows of kernel @kver/@arch: its facts as install reads
+ * them and its identity (identity.h), from its headers. One function, so
+ * that a headerless source of facts can take its place. */
+int dks_archive_kernel(const char *kver, const char *arch, const char *kernelsourcedir,
+		       const char *install_tree, struct dks_kernel_facts *facts,
+		       struct dks_kernel_id *id, struct dks_error *err)
 {
 	struct dks_target t = {0};
 	cleanup_free char *spec = NULL;
@@ -65,7 +51,11 @@ int dks_archive_kernel_facts(const char *kver, const char *arch, const char *ker
 		return dks_err(err, ENOMEM, "%s", kver);
 	if (dks_target_resolve(spec, kernelsourcedir, install_tree, &t, err) < 0)
 		return -1;
-	rc = dks_kernel_facts_load(t.headers, out, err);
+	rc = dks_kernel_facts_load(t.headers, facts, err);
+	if (rc == 0 && dks_kernel_id(&t, id, err) < 0) {
+		dks_kernel_facts_clear(facts);
+		rc = -1;
+	}
 	dks_target_clear(&t);
 	return rc;
 }
@@ -167,7 +157,7 @@ static int check_modules(const char *dir, const struct dks_manifest_kernel *mk,
 	int rc = 0;
 
 	if (!d)
-		return dks_err_code(err, 7, errno, "%s: no module directory", what);
+		return dks_err_code(err, DKS_EXIT_MODULE_MISSING, errno, "%s: no module directory", what);
 	while (rc == 0 && (e = readdir(d))) {
 		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
 			continue;
@@ -185,8 +175,17 @@ static int check_modules(const char *dir, const struct dks_manifest_kernel *mk,
 
 /* The manifest's kernel is the one this host knows by that name. */
 static int same_kernel(const struct dks_manifest_kernel *mk, const struct dks_kernel_facts *k,
-		       const char *what, struct dks_error *err)
+		       const struct dks_kernel_id *id, const char *what, struct dks_error *err)
 {
+	if (strcmp(mk->config, id->config) != 0)
+		return dks_err(err, 0, "%s: the manifest is for a kernel whose .config has sha256 "
+				       "%s, this host's %s has %s", what, *mk->config ? mk->config : "-",
+			       mk->kver, *id->config ? id->config : "-");
+	if (strcmp(mk->symvers, id->symvers) != 0)
+		return dks_err(err, 0, "%s: the manifest is for a kernel whose Module.symvers has "
+				       "sha256 %s, this host's %s has %s", what,
+			       *mk->symvers ? mk->symvers : "-", mk->kver,
+			       *id->symvers ? id->symvers : "-");
 	if (strcmp(mk->vermagic, k->vermagic) != 0)
 		return dks_err(err, 0, "%s: the manifest is for vermagic '%s', this host's %s has "
 				       "'%s'", what, mk->vermagic, mk->kver, k->vermagic);
@@ -201,6 +200,7 @@ int dks_archive_check_kernel(const struct dks_loaded_kernel *lk,
 			     const char *install_tree, const char *what, struct dks_error *err)
 {
 	struct dks_kernel_facts k = {0};
+	struct dks_kernel_id id = {0};
 	cleanup_free char *dir = NULL, *label = NULL;
 	size_t count = 0;
 	int rc;
@@ -208,16 +208,17 @@ int dks_archive_check_kernel(const struct dks_loaded_kernel *lk,
 	if (asprintf(&dir, "%s/module", lk->dir) < 0 ||
 	    asprintf(&label, "%s: %s/%s", what, lk->kver, lk->arch) < 0)
 		return dks_err(err, ENOMEM, "%s", what);
-	if (dks_archive_kernel_facts(lk->kver, lk->arch, kernelsourcedir, install_tree, &k, err) < 0)
+	if (dks_archive_kernel(lk->kver, lk->arch, kernelsourcedir, install_tree, &k, &id, err) < 0)
 		return dks_err_prefix(err, "%s", label);
-	rc = mk ? same_kernel(mk, &k, label, err) : 0;
+	rc = mk ? same_kernel(mk, &k, &id, label, err) : 0;
 	if (rc == 0)
 		rc = check_modules(dir, mk, &k, label, &count, err);
 	if (rc == 0 && mk && count != mk->n_kos)
 		rc = dks_err(err, 0, "%s: the manifest lists %zu modules, the archive holds %zu",
 			     label, mk->n_kos, count);
 	if (rc == 0 && !count)
-		rc = dks_err_code(err, 7, 0, "%s: no module in the archive", label);
+		rc = dks_err_code(err, DKS_EXIT_MODULE_MISSING, 0, "%s: no module in the archive", label);
 	dks_kernel_facts_clear(&k);
+	dks_kernel_id_clear(&id);
 	return rc;
 }

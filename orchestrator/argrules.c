@@ -27,7 +27,7 @@ static const struct {
     {"unbuild", NEEDS_MV},              {"remove", NEEDS_MV},
     {"autoinstall", BANS_ALL | ONE_KERNEL}, {"match", BANS_ALL | ONE_KERNEL},
     {"kernel_preinst", BANS_ALL | EXACTLY_ONE}, {"kernel_postinst", BANS_ALL | EXACTLY_ONE},
-    {"kernel_prerm", BANS_ALL | EXACTLY_ONE},
+    {"kernel_prerm", BANS_ALL | EXACTLY_ONE}, {"mktarball", NEEDS_MV},
 };
 
 static unsigned rules_of(const char *verb)

@@ -137,6 +137,8 @@ static const struct dks_yaml_key config_keys[] = {
     {"dpkg_admindir", DKS_YAML_STRING, AT(dpkg_admindir), .flags = DKS_YAML_NONEMPTY,
      .check = check_path},
     {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
+    {"archive_cert", DKS_YAML_STRING, AT(archive_cert), .flags = NULLABLE, .check = check_path},
+    {"require_signed_archives", DKS_YAML_BOOL, AT(require_signed_archives)},
     {NULL},
 };
 
@@ -261,6 +263,7 @@ void dks_config_clear(struct dks_config *c)
 	free(c->build_user);
 	free(c->mok_key);
 	free(c->mok_cert);
+	free(c->archive_cert);
 	free(c->os_release);
 	free(c->sign);
 	free(c->host_root);

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "dks/cleanup.h"
+#include "dks/exit.h"
+#include "dks/identity.h"
 #include "dks/manifest.h"
 #include "installer/sign.h"
 #include "installer/validate.h"
@@ -81,30 +83,37 @@ static int list_kos(struct dks_manifest_kernel *k, const char *dir, struct dks_e
 	return rc;
 }
 
-/* What this host knows of the kernel. The identity digests (config,
- * symvers, toolchain, source, spec, unit) stay "-" until the shared
- * identity functions fill them. */
+/* What this host knows of the kernel, and the build's inputs: the source
+ * and the toolchain builds use now (a build keeps no record of its own;
+ * the spec and unit digests need the dkms.conf evaluated: "-"). */
 static int kernel_of(const struct dks_mktarball *o, size_t i, struct dks_manifest_kernel *k,
 		     struct dks_error *err)
 {
 	struct dks_kernel_facts f = {0};
+	struct dks_kernel_id id = {0};
 	cleanup_free char *dir = NULL;
 
-	if (dks_archive_kernel_facts(o->kvers[i], o->arches[i], o->kernelsourcedir,
-				     o->tree->install_tree, &f, err) < 0)
+	if (dks_archive_kernel(o->kvers[i], o->arches[i], o->kernelsourcedir,
+			       o->tree->install_tree, &f, &id, err) < 0)
 		return -1;
 	k->kver = strdup(o->kvers[i]);
 	k->arch = strdup(o->arches[i]);
-	k->vermagic = f.vermagic;
-	f.vermagic = NULL;
+	k->vermagic = steal_pointer(&f.vermagic);
+	memcpy(k->config, id.config, sizeof(k->config));
+	memcpy(k->symvers, id.symvers, sizeof(k->symvers));
 	dks_kernel_facts_clear(&f);
+	dks_kernel_id_clear(&id);
 	if (!k->kver || !k->arch || !k->vermagic ||
 	    asprintf(&dir, "%s/%s/%s/%s/%s/module", o->tree->dkms_tree, o->module, o->version,
 		     o->kvers[i], o->arches[i]) < 0)
 		return dks_err(err, ENOMEM, "%s", o->module);
+	memcpy(k->source, o->source_digest, sizeof(k->source));
+	memcpy(k->toolchain, o->toolchain_digest, sizeof(k->toolchain));
+	if (o->toolchain_label && !(k->toolchain_label = strdup(o->toolchain_label)))
+		return dks_err(err, ENOMEM, "%s", o->module);
 	if (list_kos(k, dir, err) < 0)
 		return -1;
-	return k->n_kos ? 0 : dks_err_code(err, 6, 0, "%s: no module", dir);
+	return k->n_kos ? 0 : dks_err_code(err, DKS_EXIT_NOT_BUILT, 0, "%s: no module", dir);
 }
 
 static int serialize(const struct dks_manifest *m, char **text, size_t *len,

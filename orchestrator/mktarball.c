@@ -18,8 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "dks/exit.h"
 #include "dks/fileio.h"
 #include "installer/sign.h"
 #include "mktarball.h"
@@ -62,7 +64,7 @@ static char *archive_path(const struct dks_mktarball *o, struct dks_error *err)
 	if (!*name)
 		return free(path), dks_err(err, 0, "--archive %s: no file name", o->archive), NULL;
 	if (dks_mkdir_p(*dir ? dir : "/") < 0)
-		return free(path), dks_err_code(err, 9, errno, "Missing write permissions for %s", dir),
+		return free(path), dks_err_code(err, DKS_EXIT_NO_WRITE, errno, "Missing write permissions for %s", dir),
 		       NULL;
 	return path;
 }
@@ -72,10 +74,39 @@ static int check_built(const struct dks_mktarball *o, struct dks_error *err)
 {
 	for (size_t i = 0; i < o->n_kernels && !o->source_only; i++)
 		if (!dks_tree_is_built(o->tree, o->module, o->version, o->kvers[i], o->arches[i]))
-			return dks_err_code(err, 6, 0,
+			return dks_err_code(err, DKS_EXIT_NOT_BUILT, 0,
 					    "No modules built for %s (%s). Modules must already be "
 					    "in the built state before using mktarball.",
 					    o->kvers[i], o->arches[i]);
+	return 0;
+}
+
+/* <kver>/<arch>/module/ and log/: our handoff files beside them
+ * (dks/handoff.h) stay home; the loading host makes its own from the
+ * dkms.conf, as for a build dkms made (adopt.c). */
+static int add_build(const struct dks_mktarball *o, struct dks_tar *t, size_t i,
+		     struct dks_error *err)
+{
+	static const char *const subs[] = {"module", "log"};
+	cleanup_free char *dir = NULL, *kdir = NULL, *name = NULL;
+
+	printf("Marking modules for %s (%s) for archiving...\n", o->kvers[i], o->arches[i]);
+	if (asprintf(&dir, "%s/%s/%s/%s/%s", o->tree->dkms_tree, o->module, o->version,
+		     o->kvers[i], o->arches[i]) < 0 ||
+	    asprintf(&kdir, "./dkms_main_tree/%s", o->kvers[i]) < 0 ||
+	    asprintf(&name, "%s/%s", kdir, o->arches[i]) < 0)
+		return dks_err(err, ENOMEM, "%s", o->module);
+	if (dks_tar_dir(t, kdir, err) < 0 || dks_tar_dir(t, name, err) < 0)
+		return -1;
+	for (size_t j = 0; j < sizeof(subs) / sizeof(subs[0]); j++) {
+		cleanup_free char *from = NULL, *to = NULL;
+
+		if (asprintf(&from, "%s/%s", dir, subs[j]) < 0 ||
+		    asprintf(&to, "%s/%s", name, subs[j]) < 0)
+			return dks_err(err, ENOMEM, "%s", o->module);
+		if (access(from, F_OK) == 0 && dks_tar_tree(t, to, from, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -83,18 +114,9 @@ static int add_builds(const struct dks_mktarball *o, struct dks_tar *t, struct d
 {
 	if (dks_tar_dir(t, "./dkms_main_tree", err) < 0)
 		return -1;
-	for (size_t i = 0; i < o->n_kernels && !o->source_only; i++) {
-		cleanup_free char *dir = NULL, *kdir = NULL, *name = NULL;
-
-		printf("Marking modules for %s (%s) for archiving...\n", o->kvers[i], o->arches[i]);
-		if (asprintf(&dir, "%s/%s/%s/%s/%s", o->tree->dkms_tree, o->module, o->version,
-			     o->kvers[i], o->arches[i]) < 0 ||
-		    asprintf(&kdir, "./dkms_main_tree/%s", o->kvers[i]) < 0 ||
-		    asprintf(&name, "%s/%s", kdir, o->arches[i]) < 0)
-			return dks_err(err, ENOMEM, "%s", o->module);
-		if (dks_tar_dir(t, kdir, err) < 0 || dks_tar_tree(t, name, dir, err) < 0)
+	for (size_t i = 0; i < o->n_kernels && !o->source_only; i++)
+		if (add_build(o, t, i, err) < 0)
 			return -1;
-	}
 	return 0;
 }
 

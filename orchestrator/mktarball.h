@@ -19,6 +19,9 @@ struct dks_mktarball {
 	const char *conf;                 /* -c: binaries-only's dkms.conf */
 	const char *sign_key, *sign_cert; /* --sign: the manifest's signer */
 	const char *kernelsourcedir;
+	/* identity.h's digests of the source and the toolchain ("" unknown) */
+	char source_digest[65], toolchain_digest[65];
+	const char *toolchain_label;
 };
 
 int dks_mktarball(const struct dks_mktarball *o, struct dks_error *err);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "dks/exit.h"
 #include "dks/lazylib.h"
 #include "tarball.h"
 
@@ -73,7 +74,7 @@ int dks_tar_open(const char *path, struct dks_tar **out, struct dks_error *err)
 		free(t->tmp);
 		t->tmp = NULL;
 		dks_tar_abort(t);
-		return dks_err_code(err, 9, e, "cannot write next to %s", path);
+		return dks_err_code(err, DKS_EXIT_NO_WRITE, e, "cannot write next to %s", path);
 	}
 	t->a = archive_write_new();
 	if (!t->a || archive_write_add_filter_gzip(t->a) != ARCHIVE_OK ||

@@ -46,11 +46,13 @@ struct dks_loaded_kernel {
 int dks_archive_check_kernel(const struct dks_loaded_kernel *k,
 			     const struct dks_manifest_kernel *mk, const char *kernelsourcedir,
 			     const char *install_tree, const char *what, struct dks_error *err);
-/* The facts of @kver/@arch on this host, as install reads them. */
+/* What this host knows of @kver/@arch: the facts install validates
+ * with, and the kernel's identity (identity.h). */
 struct dks_kernel_facts;
-int dks_archive_kernel_facts(const char *kver, const char *arch, const char *kernelsourcedir,
-			     const char *install_tree, struct dks_kernel_facts *out,
-			     struct dks_error *err);
+struct dks_kernel_id;
+int dks_archive_kernel(const char *kver, const char *arch, const char *kernelsourcedir,
+		       const char *install_tree, struct dks_kernel_facts *facts,
+		       struct dks_kernel_id *id, struct dks_error *err);
 /* sha256 of a file as 64 hex digits (tar_write and the checks). */
 int dks_archive_sha256(const char *path, char out[DKS_MANIFEST_HEX], struct dks_error *err);
 

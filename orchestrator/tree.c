@@ -285,12 +285,18 @@ char *dks_tree_source_dir(const struct dks_tree *t, const char *m, const char *v
 	char target[PATH_MAX];
 	ssize_t n = -1;
 	char *dir = NULL;
+	struct stat st;
 
 	if (check_names(m, v, NULL, NULL, NULL) < 0)
 		return NULL;
 	vfd = OPEN_DIR(t, false, m, v);
 	if (vfd >= 0)
 		n = readlinkat(vfd, "source", target, sizeof(target) - 1);
+	/* dkms's ldtarball of binaries without their source makes source/ a
+	 * directory holding only the dkms.conf: that is the source then. */
+	if (n < 0 && errno == EINVAL && fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return asprintf(&dir, "%s/%s/%s/source", t->dkms_tree, m, v) < 0 ? NULL : dir;
 	if (n <= 0 || (size_t)n >= sizeof(target) - 1) {
 		if (asprintf(&dir, "%s/%s-%s", t->source_tree, m, v) < 0)
 			return NULL;

@@ -25,6 +25,8 @@
  *     dpkg_admindir: /var/lib/dpkg    # dpkg's database: which modules a
  *                     # module's build may read (docs/build.md)
  *     build_reads: { west-chamber: [xtables-addons] }   # the same, declared
+ *     archive_cert: /var/lib/dkms/mok.pub  # ldtarball: verifies signed manifests
+ *     require_signed_archives: false       # ldtarball: refuse unsigned ones
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -63,6 +65,8 @@ struct dks_config {
 	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
 	char *dpkg_admindir;	  /* dpkg's database (DKS_DEFAULT_DPKG_ADMINDIR) */
 	struct strv build_reads; /* pairs: a module, a module its build may read */
+	char *archive_cert;      /* ldtarball: verifies manifests (NULL: mok_cert) */
+	bool require_signed_archives; /* ldtarball: refuse archives without one */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;
