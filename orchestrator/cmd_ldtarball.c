@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * dkms-sandbox ldtarball FILE [--archive FILE] [--force] [--archive-cert CERT]
- * [--require-signed]
+ * [--require-signed] [--max-size BYTES]
  *
  * Load a module archive, ours or dkms's (ldtarball.c, docs/archives.md):
  * nothing is placed unless the whole archive passed every check. The
@@ -54,13 +54,11 @@ static int load(struct dks_ctx *ctx, struct dks_error *err)
 				  .cert = trusted_cert(ctx),
 				  .require_signed = ctx->cli.require_signed ||
 						    ctx->cfg.require_signed_archives,
+				  .max_size = ctx->cli.max_size,
 				  .conf_names = conf_names, .conf_arg = ctx};
 
-	/* dkms: the file as the argument or --archive; a name that is no
-	 * file was taken for a module. */
-	o.archive = ctx->cli.archive ? ctx->cli.archive
-		    : ctx->cli.path  ? ctx->cli.path
-				     : ctx->cli.module;
+	/* dkms: the file as the argument or --archive */
+	o.archive = ctx->cli.archive ? ctx->cli.archive : ctx->cli.path;
 	if (!o.archive)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
 				    "ldtarball: give the archive (ldtarball FILE)");

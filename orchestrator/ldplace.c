@@ -20,6 +20,7 @@
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 #include "dks/recipe.h"
+#include "installer/txn.h"
 #include "ldtarball.h"
 
 /* A source already in the source tree is replaced only with --force: the
@@ -132,13 +133,17 @@ static int place_locked(const struct dks_ldtarball *o, const struct dks_staged *
 		return dks_err(err, ENOMEM, "%s", s->module);
 	if ((s->binaries_only ? place_stub(o, s, err) : place_source_tree(o, s, err)) < 0)
 		return -1;
+	dks_crash_point("ldtarball: source placed");
 	/* The link, as add makes it, when the source is in the source tree. */
 	if (!added && access(src, F_OK) == 0 &&
 	    dks_tree_add(o->tree, s->module, s->version, err) < 0)
 		return -1;
-	for (size_t i = 0; i < s->n_kernels; i++)
+	dks_crash_point("ldtarball: added");
+	for (size_t i = 0; i < s->n_kernels; i++) {
 		if (place_kernel(o, s, &s->kernels[i], err) < 0)
 			return -1;
+		dks_crash_point("ldtarball: a build committed");
+	}
 	return 0;
 }
 

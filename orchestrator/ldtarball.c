@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,10 @@
 #include "ldtarball.h"
 
 /* An archive of built modules: a few MiB per kernel (the log's .config is
- * 260 KB), nowhere near these. */
-static const struct dks_extract_limits archive_limits = {
-    .total_max = 1ULL << 30, .entry_max = 128ULL << 20, .entries_max = 20000,
-    .no_links = true, .no_dups = true};
+ * 260 KB), nowhere near these; --max-size lowers the whole's cap. */
+#define ARCHIVE_TOTAL_MAX (1ULL << 30)
+#define ARCHIVE_ENTRY_MAX (128ULL << 20)
+#define ARCHIVE_ENTRIES_MAX 20000
 
 #define SMALL_MAX 4096 /* PACKAGE_NAME, PACKAGE_VERSION, manifest.sig */
 
@@ -74,16 +75,47 @@ static int read_small(const char *path, size_t max, char **out, size_t *len,
 	return 0;
 }
 
-/* The archive into <dkmstree>/.ldtarball-XXXXXX/x. */
+#define STAGE_PREFIX ".ldtarball-"
+
+/* Staging dirs of loads that were killed: their process is gone. */
+static void drop_stale(const char *dkms_tree)
+{
+	DIR *d = opendir(dkms_tree);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *end, path[4096];
+		long pid;
+
+		if (strncmp(e->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0)
+			continue;
+		pid = strtol(e->d_name + strlen(STAGE_PREFIX), &end, 10);
+		if (*end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dkms_tree, e->d_name);
+		dks_rmtree(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The archive into <dkmstree>/.ldtarball-<pid>-XXXXXX/x: in the tree (the
+ * placing is a rename), under a name status and the tree's walkers skip. */
 static int stage(const struct dks_ldtarball *o, struct dks_staged *s, struct dks_error *err)
 {
+	unsigned long long total = o->max_size ? o->max_size : ARCHIVE_TOTAL_MAX;
+	struct dks_extract_limits lim = {
+	    .total_max = total, .entry_max = total < ARCHIVE_ENTRY_MAX ? total : ARCHIVE_ENTRY_MAX,
+	    .entries_max = ARCHIVE_ENTRIES_MAX, .no_links = true, .no_dups = true};
 	struct stat st;
 
 	if (stat(o->archive, &st) < 0)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s does not exist.", o->archive);
 	if (dks_mkdir_p(o->tree->dkms_tree) < 0 ||
-	    asprintf(&s->root, "%s/.ldtarball-XXXXXX", o->tree->dkms_tree) < 0)
+	    asprintf(&s->root, "%s/" STAGE_PREFIX "%ld-XXXXXX", o->tree->dkms_tree,
+		     (long)getpid()) < 0)
 		return dks_err(err, errno, "%s", o->tree->dkms_tree);
+	drop_stale(o->tree->dkms_tree);
 	if (!mkdtemp(s->root)) {
 		int e = errno;
 
@@ -93,7 +125,7 @@ static int stage(const struct dks_ldtarball *o, struct dks_staged *s, struct dks
 	}
 	if (chmod(s->root, 0700) < 0 || asprintf(&s->top, "%s/x", s->root) < 0)
 		return dks_err(err, errno, "%s", s->root);
-	return dks_extract(o->archive, s->top, &archive_limits, NULL, err);
+	return dks_extract(o->archive, s->top, &lim, NULL, err);
 }
 
 static bool is_dir(const char *top, const char *rel)

@@ -27,6 +27,7 @@ struct dks_ldtarball {
 	const char *kernelsourcedir;
 	const char *cert;    /* verifies dkms_sandbox/manifest.sig (NULL: none) */
 	bool require_signed; /* refuse an archive without a signed manifest */
+	unsigned long long max_size; /* cap of the extracted whole (0: 1 GiB) */
 	dks_conf_names_fn conf_names;
 	void *conf_arg;
 };

@@ -69,7 +69,7 @@ static const struct verb verbs[] = {
 	 "[--sign]"},
 	{"ldtarball", cmd_ldtarball,
 	 "load a module archive (ours or dkms's) after checking all of it",
-	 "FILE [--force] [--archive-cert CERT] [--require-signed]"},
+	 "FILE [--force] [--archive-cert CERT] [--require-signed] [--max-size BYTES]"},
 	{"status", cmd_status,
 	 "show dkms's status lines (--json for JSON); reads the tree only",
 	 "[MODULE[/VERSION]] [-k KVER[/ARCH]] [--json] [--verbose]"},

@@ -201,7 +201,9 @@ static int positional(struct dks_cli *c, const char *arg, const char *verb,
 		return dks_err_code(err, DKS_EXIT_TWO_ACTIONS, 0,
 				    "cannot specify more than one action: %s and %s", verb, arg);
 	/* toolchain import NAME FILE|DIR: any file or directory after NAME */
-	if (toolchain ? c->module && access(arg, F_OK) == 0 : is_path(arg)) {
+	/* ldtarball FILE: its argument is the archive, there or not */
+	if (toolchain ? c->module && access(arg, F_OK) == 0
+		      : is_path(arg) || strcmp(verb, "ldtarball") == 0) {
 		c->path = arg;
 		return 0;
 	}
