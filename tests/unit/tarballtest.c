@@ -17,10 +17,11 @@ int fleet(struct it *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	return sh(t, "cd %s && mkdir -p fleet/dkms fleet/src && %s %s --dkmstree %s/fleet/dkms "
+	/* @args last: an --installtree there is the one that counts */
+	return sh(t, "cd %s && mkdir -p fleet/dkms fleet/src && %s --dkmstree %s/fleet/dkms "
 		  "--sourcetree %s/fleet/src --installtree %s/root/lib/modules --sandbox-config "
-		  "%s/config.yaml 2>&1",
-		  t->root, getenv("DKS_BIN"), args, t->root, t->root, t->root, t->root);
+		  "%s/config.yaml %s 2>&1",
+		  t->root, getenv("DKS_BIN"), t->root, t->root, t->root, t->root, args);
 }
 
 void hello_archive(struct it *t, const char *name, const char *how)
