@@ -126,11 +126,14 @@ static int place_kernel(const struct dks_ldtarball *o, const struct dks_staged *
 static int place_locked(const struct dks_ldtarball *o, const struct dks_staged *s,
 			struct dks_error *err)
 {
-	bool added = dks_tree_is_added(o->tree, s->module, s->version);
-	cleanup_free char *src = NULL;
+	cleanup_free char *src = NULL, *link = NULL;
+	bool added;
 
-	if (asprintf(&src, "%s/%s-%s", o->tree->source_tree, s->module, s->version) < 0)
+	if (asprintf(&src, "%s/%s-%s", o->tree->source_tree, s->module, s->version) < 0 ||
+	    asprintf(&link, "%s/%s/%s/source", o->tree->dkms_tree, s->module, s->version) < 0)
 		return dks_err(err, ENOMEM, "%s", s->module);
+	/* added, and its link leads somewhere (add makes a dangling one again) */
+	added = dks_tree_is_added(o->tree, s->module, s->version) && access(link, F_OK) == 0;
 	if ((s->binaries_only ? place_stub(o, s, err) : place_source_tree(o, s, err)) < 0)
 		return -1;
 	dks_crash_point("ldtarball: source placed");

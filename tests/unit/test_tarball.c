@@ -210,3 +210,35 @@ Test(tarball, dkms_3_0_10_archives_load_here, .timeout = 600)
 	cr_expect_eq(fleet(&t, "status"), 0, "%s", t.out);
 	cr_expect(strstr(t.out, ": installed"), "%s", t.out);
 }
+
+/* Killed (SIGKILL, the crash-test build) after each step of placing, the
+ * fleet's tree is one dkms knows: nothing, added, or added and built;
+ * never broken. The next ldtarball --force completes and clears the dead
+ * load's staging directory. */
+Test(tarball, killed_between_steps_the_tree_stays_consistent, .timeout = 600)
+{
+	struct it t;
+	int n, rc;
+
+	setup(&t);
+	hello_archive(&t, "full.tar.gz", "");
+	for (n = 1; n < 10; n++) {
+		rc = sh(&t, "cd %s && rm -rf fleet && mkdir -p fleet/dkms fleet/src && "
+			    "DKS_CRASH_AFTER=%d %s ldtarball full.tar.gz --dkmstree $PWD/fleet/dkms "
+			    "--sourcetree $PWD/fleet/src --installtree $PWD/root/lib/modules "
+			    "--sandbox-config config.yaml 2>&1",
+			t.root, n, getenv("DKS_CRASHBIN"));
+		if (rc == 0)
+			break;
+		cr_expect_eq(rc, 128 + 9, "crash point %d: %s", n, t.out);
+		cr_expect_eq(fleet(&t, "status"), 0, "status after crash point %d: %s", n, t.out);
+		cr_expect(!strstr(t.out, "broken"), "crash point %d: %s", n, t.out);
+		cr_expect_eq(fleet(&t, "ldtarball %s/full.tar.gz --force", t.root), 0,
+			     "reload after crash point %d: %s", n, t.out);
+		expect_built_on_fleet(&t);
+		cr_expect_eq(sh(&t, "ls -A %s/fleet/dkms | grep -c ldtarball", t.root), 1,
+			     "a staging dir is left after crash point %d: %s", n, t.out);
+	}
+	cr_expect_geq(n, 4, "only %d crash points in a load", n - 1);
+	cr_expect_eq(rc, 0, "never completed: %s", t.out);
+}
