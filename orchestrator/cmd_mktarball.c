@@ -73,8 +73,8 @@ static int make(struct dks_ctx *ctx, struct dks_error *err)
 				  o.module, o.version);
 	if (rc == 0)
 		rc = kernels(ctx, kv, ar, &o.n_kernels, err);
-	if (rc == 0 && !o.source_only)
-		rc = inputs(ctx, &o, &label, err);
+	if (rc == 0 && !o.source_only && dks_mktarball_check_built(&o, err) == 0)
+		rc = inputs(ctx, &o, &label, err) < 0 ? -1 : dks_mktarball_units(ctx, &o, err);
 	if (ctx->cli.sign_archive) {
 		o.sign_key = ctx->cfg.mok_key ? ctx->cfg.mok_key : DKS_DEFAULT_MOK_KEY;
 		o.sign_cert = ctx->cfg.mok_cert ? ctx->cfg.mok_cert : DKS_DEFAULT_MOK_CERT;
@@ -86,6 +86,8 @@ static int make(struct dks_ctx *ctx, struct dks_error *err)
 		free(ar[i]);
 	}
 	free(label);
+	free(o.spec_digests);
+	free(o.unit_digests);
 	return rc;
 }
 

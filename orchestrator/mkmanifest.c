@@ -83,9 +83,8 @@ static int list_kos(struct dks_manifest_kernel *k, const char *dir, struct dks_e
 	return rc;
 }
 
-/* What this host knows of the kernel, and the build's inputs: the source
- * and the toolchain builds use now (a build keeps no record of its own;
- * the spec and unit digests need the dkms.conf evaluated: "-"). */
+/* What this host knows of the kernel, and the build's inputs (the source,
+ * the toolchain builds use now, the spec and the unit: mkinputs.c). */
 static int kernel_of(const struct dks_mktarball *o, size_t i, struct dks_manifest_kernel *k,
 		     struct dks_error *err)
 {
@@ -109,6 +108,10 @@ static int kernel_of(const struct dks_mktarball *o, size_t i, struct dks_manifes
 		return dks_err(err, ENOMEM, "%s", o->module);
 	memcpy(k->source, o->source_digest, sizeof(k->source));
 	memcpy(k->toolchain, o->toolchain_digest, sizeof(k->toolchain));
+	if (o->spec_digests) {
+		memcpy(k->spec, o->spec_digests[i], sizeof(k->spec));
+		memcpy(k->unit, o->unit_digests[i], sizeof(k->unit));
+	}
 	if (o->toolchain_label && !(k->toolchain_label = strdup(o->toolchain_label)))
 		return dks_err(err, ENOMEM, "%s", o->module);
 	if (list_kos(k, dir, err) < 0)

@@ -70,7 +70,7 @@ static char *archive_path(const struct dks_mktarball *o, struct dks_error *err)
 }
 
 /* dkms's die 6 when a kernel has no build. */
-static int check_built(const struct dks_mktarball *o, struct dks_error *err)
+int dks_mktarball_check_built(const struct dks_mktarball *o, struct dks_error *err)
 {
 	for (size_t i = 0; i < o->n_kernels && !o->source_only; i++)
 		if (!dks_tree_is_built(o->tree, o->module, o->version, o->kvers[i], o->arches[i]))
@@ -179,7 +179,7 @@ int dks_mktarball(const struct dks_mktarball *o, struct dks_error *err)
 	cleanup_free char *path = NULL;
 	struct dks_tar *t = NULL;
 
-	if (check_built(o, err) < 0 || !(path = archive_path(o, err)))
+	if (dks_mktarball_check_built(o, err) < 0 || !(path = archive_path(o, err)))
 		return -1;
 	if (dks_tar_open(path, &t, err) < 0)
 		return -1;

@@ -22,9 +22,15 @@ struct dks_mktarball {
 	/* identity.h's digests of the source and the toolchain ("" unknown) */
 	char source_digest[65], toolchain_digest[65];
 	const char *toolchain_label;
+	char (*spec_digests)[65], (*unit_digests)[65]; /* per kernel (mkinputs.c) */
 };
 
 int dks_mktarball(const struct dks_mktarball *o, struct dks_error *err);
+/* dkms's die 6: every kernel of @o built (none needed with source_only). */
+int dks_mktarball_check_built(const struct dks_mktarball *o, struct dks_error *err);
+/* The spec and unit digests of each kernel's build (mkinputs.c). */
+struct dks_ctx;
+int dks_mktarball_units(struct dks_ctx *ctx, struct dks_mktarball *o, struct dks_error *err);
 /* The manifest's text for @o's builds (malloc'd). */
 int dks_mktarball_manifest(const struct dks_mktarball *o, char **text, size_t *len,
 			   struct dks_error *err);
