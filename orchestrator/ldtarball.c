@@ -21,6 +21,7 @@
 #include "dks/cleanup.h"
 #include "dks/exit.h"
 #include "dks/fileio.h"
+#include "dks/identity.h"
 #include "dks/recipe.h"
 #include "dks/treename.h"
 #include "installer/sign.h"
@@ -245,6 +246,32 @@ static int read_manifest(const struct dks_ldtarball *o, struct dks_staged *s,
 	return dks_manifest_parse(text, len, what, &s->manifest, err);
 }
 
+/* The source an archive carries is the one the manifest names (when it
+ * names one: "-" says mktarball left links out of the copy). */
+static int check_source(const struct dks_ldtarball *o, const struct dks_staged *s,
+			struct dks_error *err)
+{
+	cleanup_free char *dir = NULL;
+	char hex[DKS_SHA256_HEX] = "";
+
+	if (!s->manifest || s->binaries_only)
+		return 0;
+	if (asprintf(&dir, "%s/dkms_source_tree", s->top) < 0)
+		return dks_err(err, ENOMEM, "%s", o->archive);
+	for (size_t i = 0; i < s->manifest->n_kernels; i++) {
+		const char *want = s->manifest->kernels[i].source;
+
+		if (!*want)
+			continue;
+		if (!*hex && dks_source_digest(dir, hex, err) < 0)
+			return dks_err_prefix(err, "%s", o->archive);
+		if (strcmp(hex, want) != 0)
+			return dks_err(err, 0, "%s: dkms_source_tree has digest %s, the manifest "
+					       "says %s", o->archive, hex, want);
+	}
+	return 0;
+}
+
 /* Is dkms_sandbox exactly the manifest and its signature? */
 static int check_ours(const struct dks_ldtarball *o, const struct dks_staged *s,
 		      struct dks_error *err)
@@ -284,6 +311,8 @@ int dks_ldtarball(const struct dks_ldtarball *o, struct dks_error *err)
 	    (strcmp(s.manifest->module, s.module) || strcmp(s.manifest->version, s.version)))
 		rc = dks_err(err, 0, "%s: the manifest is for %s/%s, the archive holds %s/%s",
 			     o->archive, s.manifest->module, s.manifest->version, s.module, s.version);
+	if (rc == 0)
+		rc = check_source(o, &s, err);
 	if (rc == 0 && dks_tree_is_added(o->tree, s.module, s.version) && !o->force)
 		rc = dks_err_code(err, DKS_EXIT_LOADED, 0, "%s-%s is already added! Aborting.",
 				  s.module, s.version);

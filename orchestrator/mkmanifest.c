@@ -85,8 +85,8 @@ static int list_kos(struct dks_manifest_kernel *k, const char *dir, struct dks_e
 
 /* What this host knows of the kernel, and the build's inputs (the source,
  * the toolchain builds use now, the spec and the unit: mkinputs.c). */
-static int kernel_of(const struct dks_mktarball *o, size_t i, struct dks_manifest_kernel *k,
-		     struct dks_error *err)
+static int kernel_of(const struct dks_mktarball *o, bool source_whole, size_t i,
+		     struct dks_manifest_kernel *k, struct dks_error *err)
 {
 	struct dks_kernel_facts f = {0};
 	struct dks_kernel_id id = {0};
@@ -106,7 +106,8 @@ static int kernel_of(const struct dks_mktarball *o, size_t i, struct dks_manifes
 	    asprintf(&dir, "%s/%s/%s/%s/%s/module", o->tree->dkms_tree, o->module, o->version,
 		     o->kvers[i], o->arches[i]) < 0)
 		return dks_err(err, ENOMEM, "%s", o->module);
-	memcpy(k->source, o->source_digest, sizeof(k->source));
+	if (source_whole)
+		memcpy(k->source, o->source_digest, sizeof(k->source));
 	memcpy(k->toolchain, o->toolchain_digest, sizeof(k->toolchain));
 	if (o->spec_digests) {
 		memcpy(k->spec, o->spec_digests[i], sizeof(k->spec));
@@ -135,8 +136,8 @@ static int serialize(const struct dks_manifest *m, char **text, size_t *len,
 	return fclose(f) == 0 ? 0 : dks_err(err, errno, "manifest");
 }
 
-int dks_mktarball_manifest(const struct dks_mktarball *o, char **text, size_t *len,
-			   struct dks_error *err)
+int dks_mktarball_manifest(const struct dks_mktarball *o, bool source_whole, char **text,
+			   size_t *len, struct dks_error *err)
 {
 	struct dks_manifest *m = calloc(1, sizeof(*m));
 	int rc = 0;
@@ -147,7 +148,7 @@ int dks_mktarball_manifest(const struct dks_mktarball *o, char **text, size_t *l
 		rc = dks_err(err, ENOMEM, "%s", o->module);
 	for (size_t i = 0; rc == 0 && m && i < o->n_kernels; i++) {
 		m->n_kernels++;
-		rc = kernel_of(o, i, &m->kernels[i], err);
+		rc = kernel_of(o, source_whole, i, &m->kernels[i], err);
 	}
 	if (rc == 0)
 		rc = serialize(m, text, len, err);

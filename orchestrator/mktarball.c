@@ -159,7 +159,8 @@ static int add_manifest(const struct dks_mktarball *o, struct dks_tar *t, struct
 
 	if (o->source_only)
 		return 0;
-	if (dks_mktarball_manifest(o, &text, &len, err) < 0 || dks_tar_dir(t, "./dkms_sandbox", err) < 0 ||
+	if (dks_mktarball_manifest(o, o->binaries_only || !dks_tar_left_out(t), &text, &len,
+				   err) < 0 || dks_tar_dir(t, "./dkms_sandbox", err) < 0 ||
 	    dks_tar_bytes(t, "./" DKS_MANIFEST_PATH, text, len, 0644, err) < 0)
 		return -1;
 	if (!o->sign_key)

@@ -32,7 +32,10 @@ int dks_mktarball_check_built(const struct dks_mktarball *o, struct dks_error *e
 struct dks_ctx;
 int dks_mktarball_units(struct dks_ctx *ctx, struct dks_mktarball *o, struct dks_error *err);
 /* The manifest's text for @o's builds (malloc'd). */
-int dks_mktarball_manifest(const struct dks_mktarball *o, char **text, size_t *len,
-			   struct dks_error *err);
+/* @source_whole: the archive carries the source as the digest saw it
+ * (false: something was left out, and the manifest's source is "-" so
+ * that ldtarball does not check the copy against it). */
+int dks_mktarball_manifest(const struct dks_mktarball *o, bool source_whole, char **text,
+			   size_t *len, struct dks_error *err);
 
 #endif

@@ -29,6 +29,7 @@ struct dks_tar {
 	char *path, *tmp;
 	int fd;
 	time_t now;
+	unsigned left_out; /* links and special files of a tree */
 };
 
 static int tar_err(struct dks_tar *t, const char *name, struct dks_error *err)
@@ -183,6 +184,7 @@ static int tree_entry(struct dks_tar *t, const char *name, const char *dir,
 		return dks_tar_file(t, n, p, err);
 	/* An archive we write never holds a link (ldtarball refuses them). */
 	printf("%s: not a regular file or a directory: left out of the archive\n", p);
+	t->left_out++;
 	return 0;
 }
 
@@ -205,6 +207,11 @@ static int tree_at(struct dks_tar *t, const char *name, const char *dir, int dep
 			rc = tree_entry(t, name, dir, e, depth, err);
 	closedir(d);
 	return rc;
+}
+
+unsigned dks_tar_left_out(const struct dks_tar *t)
+{
+	return t->left_out;
 }
 
 int dks_tar_tree(struct dks_tar *t, const char *name, const char *dir, struct dks_error *err)

@@ -29,6 +29,8 @@ int dks_tar_file(struct dks_tar *t, const char *name, const char *path, struct d
 /* A host directory's regular files and directories below @name; links,
  * devices and the like are left out, each with one line. */
 int dks_tar_tree(struct dks_tar *t, const char *name, const char *dir, struct dks_error *err);
+/* How many host entries dks_tar_tree left out so far. */
+unsigned dks_tar_left_out(const struct dks_tar *t);
 /* Finish, fsync, rename into place. Frees @t either way. */
 int dks_tar_commit(struct dks_tar *t, struct dks_error *err);
 void dks_tar_abort(struct dks_tar *t);

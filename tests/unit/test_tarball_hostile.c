@@ -285,3 +285,16 @@ Test(tarball_hostile, signature_without_a_manifest_is_refused, .timeout = 300)
 	repack(&t, "u", "bad.tar.gz");
 	refused(&t, "bad.tar.gz", "", "no manifest, but a signature");
 }
+
+Test(tarball_hostile, source_changed_under_the_manifest_is_refused, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	hello_archive(&t, "good.tar.gz", "");
+	unpack(&t, "good.tar.gz", "u");
+	cr_assert_eq(sh(&t, "echo '/* planted */' >> %s/u/dkms_source_tree/hello.c", t.root), 0,
+		     "%s", t.out);
+	repack(&t, "u", "bad.tar.gz");
+	refused(&t, "bad.tar.gz", "", "dkms_source_tree has digest");
+}
