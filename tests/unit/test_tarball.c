@@ -242,3 +242,28 @@ Test(tarball, killed_between_steps_the_tree_stays_consistent, .timeout = 600)
 	cr_expect_geq(n, 4, "only %d crash points in a load", n - 1);
 	cr_expect_eq(rc, 0, "never completed: %s", t.out);
 }
+
+/* Two kernels in one archive: dkms's name lists both; both load. */
+Test(tarball, two_kernels_in_one_archive, .timeout = 600)
+{
+	struct it t;
+	struct utsname u;
+	char want[512];
+
+	setup(&t);
+	uname(&u);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
+	cr_assert_eq(hello_on(&t, "build", t.other, ""), 0, "%s", t.out);
+	snprintf(want, sizeof(want), "mktarball hello/1.0 -k %s -k %s --binaries-only", t.kver,
+		 t.other);
+	cr_assert_eq(dks(&t, want), 0, "%s", t.out);
+	cr_expect_eq(sh(&t, "ls %s/dkms/hello/1.0/tarball/", t.root), 0, "%s", t.out);
+	snprintf(want, sizeof(want), "hello-1.0-kernel%s-%s-kernel%s-%s.dkms.tar.gz", t.kver,
+		 u.machine, t.other, u.machine);
+	cr_expect(strstr(t.out, want), "name: %s", t.out);
+	cr_assert_eq(fleet(&t, "ldtarball %s/dkms/hello/1.0/tarball/%s", t.root, want), 0, "%s",
+		     t.out);
+	expect_built_on_fleet(&t);
+	snprintf(want, sizeof(want), "hello/1.0, %s, %s: built", t.other, u.machine);
+	cr_expect(strstr(t.out, want), "fleet status: %s", t.out);
+}
