@@ -135,7 +135,8 @@ static int against_manifest(const char *dir, const char *file,
 	if (asprintf(&path, "%s/%s", dir, file) < 0)
 		return dks_err(err, ENOMEM, "%s", what);
 	for (size_t i = 0; i < mk->n_kos; i++) {
-		if (strcmp(mk->kos[i].path + 7, file) != 0)
+		/* the parser took only "module/NAME.ko" paths */
+		if (strcmp(mk->kos[i].path + strlen("module/"), file) != 0)
 			continue;
 		if (dks_archive_sha256(path, hex, err) < 0)
 			return -1;

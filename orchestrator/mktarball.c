@@ -47,26 +47,29 @@ static char *default_name(const struct dks_mktarball *o)
 }
 
 /* Where the archive goes: --archive (its directory, or the default one
- * for a bare name, as dkms), else the default place. */
-static char *archive_path(const struct dks_mktarball *o, struct dks_error *err)
+ * for a bare name, as dkms), else the default place; made if missing. */
+static int archive_path(const struct dks_mktarball *o, char **path, struct dks_error *err)
 {
 	cleanup_free char *dir = NULL, *name = NULL;
 	const char *slash = o->archive ? strrchr(o->archive, '/') : NULL;
-	char *path = NULL;
 
 	if (slash)
 		dir = strndup(o->archive, (size_t)(slash - o->archive));
 	else if (asprintf(&dir, "%s/%s/%s/tarball", o->tree->dkms_tree, o->module, o->version) < 0)
 		dir = NULL;
 	name = o->archive ? strdup(slash ? slash + 1 : o->archive) : default_name(o);
-	if (!dir || !name || asprintf(&path, "%s/%s", *dir ? dir : "/", name) < 0)
-		return dks_err(err, ENOMEM, "%s", o->module), NULL;
+	if (!dir || !name)
+		return dks_err(err, ENOMEM, "%s", o->module);
 	if (!*name)
-		return free(path), dks_err(err, 0, "--archive %s: no file name", o->archive), NULL;
+		return dks_err(err, 0, "--archive %s: no file name", o->archive);
 	if (dks_mkdir_p(*dir ? dir : "/") < 0)
-		return free(path), dks_err_code(err, DKS_EXIT_NO_WRITE, errno, "Missing write permissions for %s", dir),
-		       NULL;
-	return path;
+		return dks_err_code(err, DKS_EXIT_NO_WRITE, errno, "Missing write permissions for %s",
+				    dir);
+	if (asprintf(path, "%s/%s", *dir ? dir : "", name) < 0) {
+		*path = NULL;
+		return dks_err(err, ENOMEM, "%s", o->module);
+	}
+	return 0;
 }
 
 /* dkms's die 6 when a kernel has no build. */
@@ -180,7 +183,7 @@ int dks_mktarball(const struct dks_mktarball *o, struct dks_error *err)
 	cleanup_free char *path = NULL;
 	struct dks_tar *t = NULL;
 
-	if (dks_mktarball_check_built(o, err) < 0 || !(path = archive_path(o, err)))
+	if (dks_mktarball_check_built(o, err) < 0 || archive_path(o, &path, err) < 0)
 		return -1;
 	if (dks_tar_open(path, &t, err) < 0)
 		return -1;

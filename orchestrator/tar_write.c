@@ -55,25 +55,29 @@ void dks_tar_abort(struct dks_tar *t)
 
 int dks_tar_open(const char *path, struct dks_tar **out, struct dks_error *err)
 {
-	struct dks_tar *t = calloc(1, sizeof(*t));
+	struct dks_tar *t;
 
 	*out = NULL;
+	if (dks_lazylib_load(err) < 0)
+		return -1;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return dks_err(err, ENOMEM, "%s", path);
 	t->fd = -1;
-	t->now = time(NULL);
-	if (dks_lazylib_load(err) < 0 || !(t->path = strdup(path)) ||
-	    asprintf(&t->tmp, "%s.dks-tmp-XXXXXX", path) < 0) {
+	if (!(t->path = strdup(path)) || asprintf(&t->tmp, "%s.dks-tmp-XXXXXX", path) < 0) {
 		t->tmp = NULL;
 		dks_tar_abort(t);
-		return err->msg[0] ? -1 : dks_err(err, ENOMEM, "%s", path);
+		return dks_err(err, ENOMEM, "%s", path);
 	}
+	t->now = time(NULL);
 	t->fd = mkostemp(t->tmp, O_CLOEXEC);
 	if (t->fd < 0 || fchmod(t->fd, 0644) < 0) {
 		int e = errno;
 
-		free(t->tmp);
-		t->tmp = NULL;
+		if (t->fd < 0) { /* nothing was made: nothing to unlink */
+			free(t->tmp);
+			t->tmp = NULL;
+		}
 		dks_tar_abort(t);
 		return dks_err_code(err, DKS_EXIT_NO_WRITE, e, "cannot write next to %s", path);
 	}
