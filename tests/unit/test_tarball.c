@@ -248,7 +248,7 @@ Test(tarball, two_kernels_in_one_archive, .timeout = 600)
 {
 	struct it t;
 	struct utsname u;
-	char want[512];
+	char want[1200];
 
 	setup(&t);
 	uname(&u);
