@@ -709,6 +709,23 @@ static int remove_module_dir(const struct dks_tree *t, int mfd, const char *m,
 	return 0;
 }
 
+/* The source link, or dkms's binaries-only stub (ldtarball), which is a
+ * directory holding the dkms.conf: removed whole. */
+static int remove_source(int vfd, const char *m, const char *v, const char *where,
+			 struct dks_error *err)
+{
+	struct stat st;
+
+	if (fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+				       : dks_err(err, errno, "%s/%s: %s/source", m, v, where);
+	if (S_ISDIR(st.st_mode))
+		return rmtree_at(vfd, "source", where, err);
+	if (unlinkat(vfd, "source", 0) < 0 && errno != ENOENT)
+		return dks_err(err, errno, "%s/%s: cannot remove %s/source", m, v, where);
+	return 0;
+}
+
 int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err)
 {
 	cleanup_close int mfd = -1, vfd = -1;
@@ -735,8 +752,8 @@ int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, stru
 	 * added with fewer builds, never builds without their source. */
 	if (remove_builds(vfd, where, err) < 0)
 		return -1;
-	if (unlinkat(vfd, "source", 0) < 0 && errno != ENOENT)
-		return dks_err(err, errno, "%s/%s: cannot remove %s/source", m, v, where);
+	if (remove_source(vfd, m, v, where, err) < 0)
+		return -1;
 	if (rmtree_at(mfd, v, mwhere, err) < 0 || sync_dir(mfd, mwhere, err) < 0)
 		return -1;
 	return remove_module_dir(t, mfd, m, err);

@@ -267,3 +267,22 @@ Test(tarball, two_kernels_in_one_archive, .timeout = 600)
 	snprintf(want, sizeof(want), "hello/1.0, %s, %s: built", t.other, u.machine);
 	cr_expect(strstr(t.out, want), "fleet status: %s", t.out);
 }
+
+/* What dkms's `tar -xaf` reads, we read: a plain tar and a tar.xz of the
+ * same archive load (libarchive's in-process decompressors). */
+Test(tarball, plain_tar_and_xz_archives_load, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	hello_archive(&t, "good.tar.gz", "--binaries-only");
+	unpack(&t, "good.tar.gz", "u");
+	cr_assert_eq(sh(&t, "cd %s && tar -C u -cf plain.tar . && tar -C u -cJf x.tar.xz .",
+			t.root),
+		     0, "%s", t.out);
+	cr_assert_eq(fleet(&t, "ldtarball %s/plain.tar", t.root), 0, "%s", t.out);
+	expect_built_on_fleet(&t);
+	cr_assert_eq(fleet(&t, "remove hello/1.0 --all"), 0, "%s", t.out);
+	cr_assert_eq(fleet(&t, "ldtarball %s/x.tar.xz", t.root), 0, "%s", t.out);
+	expect_built_on_fleet(&t);
+}
