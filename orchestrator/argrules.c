@@ -97,7 +97,7 @@ static int verb_rules_check(const struct dks_cli *c, const char *verb, unsigned 
 		return dks_err_code(err, DKS_EXIT_TWO_ACTIONS, 0,
 				    "the action %s does not support multiple kernel version "
 				    "parameters on the command line", verb);
-	if ((r & NEEDS_MV) && !c->path && (!c->module || !c->version))
+	if ((r & NEEDS_MV) && !c->path && !c->plan && (!c->module || !c->version))
 		return dks_err_code(err, DKS_EXIT_FAILURE, 0,
 				    "Arguments <module> and <module-version> are not specified "
 				    "(%s <module>/<module-version>, %s -m <module>/<module-version> "
@@ -137,6 +137,9 @@ int dks_cli_check(struct dks_cli *c, const char *verb, struct dks_error *err)
 		c->module = NULL; /* dkms tests [[ $module ]] */
 	if (c->version && !*c->version)
 		c->version = NULL;
+	if ((c->plan || c->unit) && strcmp(verb, "build") != 0)
+		return dks_err(err, 0, "%s: --plan and --unit are build's (build --plan FILE --unit N)",
+			       verb);
 	if (global_rules(c, err) < 0 || pair(c, verb, err) < 0 ||
 	    verb_rules_check(c, verb, rules_of(verb), err) < 0)
 		return -1;

@@ -51,6 +51,7 @@ struct dks_cli {
 	const char *mok_key, *mok_cert; /* install, generate-mok */
 	const char *templatekernel;     /* match */
 	const char *os_release;         /* --os-release: install's distribution rule */
+	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
 	bool no_depmod;
 	const char *kernelsourcedir;
 	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
@@ -141,5 +142,6 @@ int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
 int cmd_mktarball(int argc, char **argv);
 int cmd_ldtarball(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif

@@ -28,7 +28,7 @@ static const struct verb verbs[] = {
 	{"build", cmd_build,
 	 "build MODULE/VERSION... for -k KVER... (or --all) in sandboxes",
 	 "MODULE/VERSION... [-k KVER[/ARCH]]... [-a ARCH]... [--all] [--force] [-j N] "
-	 "[--kernelsourcedir DIR] [-c DKMS.CONF] [--verbose]"},
+	 "[--kernelsourcedir DIR] [-c DKMS.CONF] [--verbose] | --plan FILE --unit N [--force]"},
 	{"unbuild", cmd_unbuild,
 	 "drop the builds of MODULE/VERSION (-k KVER, or all)",
 	 "MODULE/VERSION [-k KVER[/ARCH]]... [--all]"},
@@ -76,6 +76,10 @@ static const struct verb verbs[] = {
 	{"framework", cmd_framework,
 	 "print what dkms's framework.conf files set, as evaluated (KEY: one value)",
 	 "[KEY] [--dkmsframework FILE]"},
+	{"plan", cmd_plan,
+	 "the build matrix of MODULE/VERSION... x kernels, each unit with its inputs digest "
+	 "(docs/fleet.md)",
+	 "[MODULE/VERSION]... [-k KVER[/ARCH]]... [--all] [--json] [--kernelsourcedir DIR]"},
 	{"toolchain", cmd_toolchain,
 	 "import | list | remove | verify toolchain images (docs/toolchains.md)",
 	 "import NAME FILE|DIR | list | remove NAME | verify NAME"},

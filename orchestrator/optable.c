@@ -80,6 +80,8 @@ static const struct dks_opt opts[] = {
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
     {"--sign", 0, OPT_SIGN, NULL},
     {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
+    {"--plan", ARG, OPT_PLAN, NULL},
+    {"--unit", ARG, OPT_UNIT, NULL},
 };
 
 /* Does @arg spell @o? */

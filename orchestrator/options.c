@@ -110,6 +110,8 @@ static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_OS_RELEASE: return &c->os_release;
 	case OPT_ARCHIVE: return &c->archive;
 	case OPT_ARCHIVE_CERT: return &c->archive_cert;
+	case OPT_PLAN: return &c->plan;
+	case OPT_UNIT: return &c->unit;
 	default: return NULL;
 	}
 }
@@ -209,7 +211,7 @@ static int positional(struct dks_cli *c, const char *arg, const char *verb,
 	}
 	if (!c->module)
 		return module_version(c, arg, err);
-	if (strcmp(verb, "build") == 0 && strchr(arg, '/'))
+	if ((strcmp(verb, "build") == 0 || strcmp(verb, "plan") == 0) && strchr(arg, '/'))
 		return more_modules(c, arg, err);
 	dks_warn("%s: I do not know how to handle '%s' (ignored, as dkms does)", verb, arg);
 	return 0;
