@@ -30,6 +30,7 @@ static const struct {
     {"kernel_prerm", BANS_ALL | EXACTLY_ONE},
     {"sign", NEEDS_MV},
     {"preflight", BANS_ALL},
+    {"mktarball", NEEDS_MV},
 };
 
 static unsigned rules_of(const char *verb)

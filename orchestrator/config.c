@@ -157,6 +157,7 @@ static const struct dks_yaml_key config_keys[] = {
     {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
     {"boot_root", DKS_YAML_STRING, AT(boot_root), .flags = NULLABLE, .check = check_path},
     {"preflight", DKS_YAML_MAP, .sub = preflight_keys},
+    {"require_signed_archives", DKS_YAML_BOOL, AT(require_signed_archives)},
     {NULL},
 };
 
