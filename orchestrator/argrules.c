@@ -140,9 +140,10 @@ int dks_cli_check(struct dks_cli *c, const char *verb, struct dks_error *err)
 		c->module = NULL; /* dkms tests [[ $module ]] */
 	if (c->version && !*c->version)
 		c->version = NULL;
-	if ((c->plan || c->unit) && strcmp(verb, "build") != 0)
-		return dks_err(err, 0, "%s: --plan and --unit are build's (build --plan FILE --unit N)",
-			       verb);
+	if ((c->plan || c->unit) && strcmp(verb, "build") != 0 && strcmp(verb, "mktarball") != 0)
+		return dks_err(err, 0,
+			       "%s: --plan and --unit are build's and mktarball's (build --plan FILE "
+			       "--unit N)", verb);
 	if (global_rules(c, err) < 0 || pair(c, verb, err) < 0 ||
 	    verb_rules_check(c, verb, rules_of(verb), err) < 0)
 		return -1;

@@ -2,6 +2,8 @@
 /*
  * dkms-sandbox mktarball MODULE/VERSION [-k KVER[/ARCH]]... [--source-only |
  * --binaries-only] [--archive FILE] [--sign]
+ * dkms-sandbox mktarball --plan FILE --unit N [...]: the module and kernel
+ * of a plan's unit (docs/fleet.md: each array task archives its unit)
  *
  * dkms's archive of m/v's builds (mktarball.c, docs/archives.md) with our
  * manifest; --sign signs the manifest with the configured key (mok_key,
@@ -18,6 +20,7 @@
 #include "dks/installer.h"
 #include "dks/toolchain.h"
 #include "mktarball.h"
+#include "planunit.h"
 
 /* -k KVER[/ARCH]..., or the running kernel (dkms's default). */
 static int kernels(const struct dks_ctx *ctx, char **kv, char **ar, size_t *n,
@@ -56,9 +59,28 @@ static int inputs(const struct dks_ctx *ctx, struct dks_mktarball *o, char **lab
 	return rc;
 }
 
+/* m/v and its kernels: a plan's unit, or the command line's. */
+static int what(struct dks_ctx *ctx, struct dks_mktarball *o, char **kv, char **ar,
+		char *unit[4], struct dks_error *err)
+{
+	if (!ctx->cli.plan)
+		return dks_ctx_module(ctx, &o->module, &o->version, err) < 0
+			   ? -1
+			   : kernels(ctx, kv, ar, &o->n_kernels, err);
+	if (dks_plan_unit_names(ctx, unit, err) < 0)
+		return -1;
+	o->module = unit[0];
+	o->version = unit[1];
+	kv[0] = strdup(unit[2]);
+	ar[0] = strdup(unit[3]);
+	o->n_kernels = 1;
+	return kv[0] && ar[0] ? 0 : dks_err(err, 0, "out of memory");
+}
+
 static int make(struct dks_ctx *ctx, struct dks_error *err)
 {
 	char *kv[DKS_MAX_KERNELS] = {0}, *ar[DKS_MAX_KERNELS] = {0}, *label = NULL;
+	char *unit[4] = {0};
 	struct dks_mktarball o = {.tree = &ctx->tree, .kvers = (const char *const *)kv,
 				  .arches = (const char *const *)ar,
 				  .source_only = ctx->cli.source_only,
@@ -66,14 +88,12 @@ static int make(struct dks_ctx *ctx, struct dks_error *err)
 				  .archive = ctx->cli.archive, .conf = ctx->cli.conf,
 				  .kernelsourcedir = ctx->cli.kernelsourcedir,
 				  .boot_dir = ctx->cfg.boot_dir};
-	int rc = dks_ctx_module(ctx, &o.module, &o.version, err);
+	int rc = what(ctx, &o, kv, ar, unit, err);
 
 	if (rc == 0 && !dks_tree_is_added(&ctx->tree, o.module, o.version))
 		rc = dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
 				  "The module/version combo: %s-%s is not located in the DKMS tree.",
 				  o.module, o.version);
-	if (rc == 0)
-		rc = kernels(ctx, kv, ar, &o.n_kernels, err);
 	if (rc == 0 && !o.source_only && dks_mktarball_check_built(&o, err) == 0)
 		rc = inputs(ctx, &o, &label, err) < 0 ? -1 : dks_mktarball_units(ctx, &o, err);
 	if (ctx->cli.sign_archive) {
@@ -86,6 +106,8 @@ static int make(struct dks_ctx *ctx, struct dks_error *err)
 		free(kv[i]);
 		free(ar[i]);
 	}
+	for (int i = 0; i < 4; i++)
+		free(unit[i]);
 	free(label);
 	free(o.spec_digests);
 	free(o.unit_digests);

@@ -149,25 +149,57 @@ static int unit_job(const struct dks_ctx *ctx, const struct dks_plan *p, size_t 
 	return 0;
 }
 
+/* The plan of --plan and the index of --unit, which must be one of its
+ * units. 0 (*p to free), or -1. */
+static int pick_unit(const struct dks_ctx *ctx, struct dks_plan **p, size_t *i,
+		     struct dks_error *err)
+{
+	*p = NULL;
+	if (alone(&ctx->cli, err) < 0 || parse_index(ctx->cli.unit, ctx->cli.plan, i, err) < 0 ||
+	    dks_plan_load(ctx->cli.plan, p, err) < 0)
+		return -1;
+	if (*i < (*p)->n_units)
+		return 0;
+	if (!(*p)->n_units)
+		dks_err(err, 0, "plan %s: no unit %zu: the plan has no unit", ctx->cli.plan, *i);
+	else
+		dks_err(err, 0, "plan %s: no unit %zu: the plan has %zu (0 to %zu)", ctx->cli.plan,
+			*i, (*p)->n_units, (*p)->n_units - 1);
+	dks_plan_free(*p);
+	*p = NULL;
+	return -1;
+}
+
 int dks_plan_job(const struct dks_ctx *ctx, struct dks_targets *ts, struct dks_job **jobs,
 		 size_t *n, struct dks_error *err)
 {
-	struct dks_plan *p = NULL;
+	struct dks_plan *p;
 	size_t i = 0;
 	int ret;
 
 	*n = 0;
-	if (alone(&ctx->cli, err) < 0 || parse_index(ctx->cli.unit, ctx->cli.plan, &i, err) < 0 ||
-	    dks_plan_load(ctx->cli.plan, &p, err) < 0)
+	if (pick_unit(ctx, &p, &i, err) < 0)
 		return -1;
-	if (i >= p->n_units && !p->n_units)
-		ret =
-		    dks_err(err, 0, "plan %s: no unit %zu: the plan has no unit", ctx->cli.plan, i);
-	else if (i >= p->n_units)
-		ret = dks_err(err, 0, "plan %s: no unit %zu: the plan has %zu (0 to %zu)",
-			      ctx->cli.plan, i, p->n_units, p->n_units - 1);
-	else
-		ret = unit_job(ctx, p, i, ts, jobs, n, err);
+	ret = unit_job(ctx, p, i, ts, jobs, n, err);
+	dks_plan_free(p);
+	return ret;
+}
+
+int dks_plan_unit_names(const struct dks_ctx *ctx, char *names[4], struct dks_error *err)
+{
+	struct dks_plan *p;
+	size_t i = 0;
+	int ret = 0;
+
+	if (pick_unit(ctx, &p, &i, err) < 0)
+		return -1;
+	names[0] = strdup(p->units[i].module);
+	names[1] = strdup(p->units[i].version);
+	names[2] = strdup(p->units[i].kernel);
+	names[3] = strdup(p->units[i].arch);
+	for (int k = 0; k < 4; k++)
+		if (!names[k])
+			ret = dks_err(err, ENOMEM, "%s", ctx->cli.plan);
 	dks_plan_free(p);
 	return ret;
 }

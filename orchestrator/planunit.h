@@ -16,5 +16,9 @@ struct dks_build_env dks_plan_build_env(const struct dks_ctx *ctx);
  * frees its names too), or none when it is built already (not --force). */
 int dks_plan_job(const struct dks_ctx *ctx, struct dks_targets *ts, struct dks_job **jobs,
 		 size_t *n, struct dks_error *err);
+/* Unit --unit of plan --plan (the index checked, its inputs not: for
+ * mktarball --plan, after the unit's build): @names gets its module,
+ * version, kernel and arch, malloc'd. 0, or -1. */
+int dks_plan_unit_names(const struct dks_ctx *ctx, char *names[4], struct dks_error *err);
 
 #endif

@@ -17,9 +17,14 @@
 # .ko whose vermagic names its kernel, and never/1.0 must be in no task.
 # As root (Slurm's daemons); installs nothing (make deps: slurm-wlm, munge).
 #
-# The steps run in order from STEPS; a later step (mktarball per unit, the
-# signing host, ldtarball and install on a fleet tree) is one more
-# function step_NAME and one more word in STEPS.
+# Then the rest of docs/fleet.md's flow: each task also archived its unit
+# (mktarball --plan --unit); a signing host (its own tree and key) loads
+# every archive, signs the modules and makes one signed archive per
+# module; a fleet host (no compiler on PATH, no headers, no key: the
+# kernels' own modules from Debian's image packages, cached) refuses an
+# unsigned archive, loads the signed ones, installs each unit, and every
+# installed module's signature is verified by openssl with the signing
+# host's certificate. The steps run in order from STEPS.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,7 +128,124 @@ step_check() {
 	say "all $n units built and valid"
 }
 
-STEPS=(tree modules plan cluster array check)
+# Each task archived its unit (fleet.sbatch: mktarball --plan --unit):
+# a binaries-only dkms archive with our manifest naming the unit's digest.
+step_archives() {
+	local idx mv k a f
+	while read -r idx mv k a _; do
+		case $idx in [0-9]*) ;; *) continue ;; esac
+		f=$shared/units/$idx/unit.dkms.tar.gz
+		[ -s "$f" ] || fail "unit $idx left no archive"
+		tar -xzOf "$f" ./dkms_sandbox/manifest >"$tmp/manifest" || fail "$f: no manifest"
+		grep -qxF "kernel $k/$a" "$tmp/manifest" || fail "$f: the manifest is not for $k/$a"
+		grep -qx "unit $(unit_digest "$idx")" "$tmp/manifest" ||
+			fail "$f: the manifest's unit digest is not the plan's"
+	done <"$shared/plan.txt"
+	say "every unit archived, its manifest naming the plan's digest"
+}
+
+unit_digest() { # INDEX: the digest the plan gives the unit (on its "index" line)
+	sed -n "s/.*\"index\": $1, .*\"digest\": \"\([0-9a-f]*\)\".*/\1/p" "$shared/plan.json"
+}
+
+# The module/versions of the plan's units, and a unit's kernels.
+plan_mvs() { awk '$1 ~ /^[0-9]+$/ { print $2 }' "$shared/plan.txt" | sort -u; }
+plan_kernels() { awk -v mv="$1" '$1 ~ /^[0-9]+$/ && $2 == mv { print $3 }' "$shared/plan.txt"; }
+
+# The signing host: a tree and a key of its own; it loads every unit's
+# archive (each .ko checked against its kernel), signs the modules, and
+# makes one signed archive (signed manifest) per module/version.
+step_signing() {
+	local f mv ks k
+	S=$tmp/signer
+	mkdir -p "$S/dkms" "$S/src" "$S/keys" "$shared/signed"
+	chmod 700 "$S/keys"
+	cp -a "$T/lib" "$S/lib"
+	sopts=(--dkmstree "$S/dkms" --sourcetree "$S/src" --installtree "$S/lib"
+		--mok-key "$S/keys/mok.key" --mok-cert "$S/keys/mok.pub")
+	"$bin" generate-mok --mok-key "$S/keys/mok.key" --mok-cert "$S/keys/mok.pub" >/dev/null
+	for f in "$shared"/units/*/unit.dkms.tar.gz; do
+		"$bin" ldtarball "$f" --force "${sopts[@]}" >"$tmp/ld.log" 2>&1 ||
+			{ cat "$tmp/ld.log" >&2; fail "signing host: ldtarball $f"; }
+	done
+	for mv in $(plan_mvs); do
+		ks=()
+		for k in $(plan_kernels "$mv"); do ks+=(-k "$k"); done
+		"$bin" sign "$mv" "${ks[@]}" "${sopts[@]}" >/dev/null || fail "signing host: sign $mv"
+		"$bin" mktarball "$mv" "${ks[@]}" --binaries-only --sign \
+			--archive "$shared/signed/${mv/\//-}.dkms.tar.gz" "${sopts[@]}" >/dev/null ||
+			fail "signing host: mktarball $mv"
+	done
+	say "signing host: $(find "$shared/signed" -name "*.tar.gz" | wc -l) signed archives"
+}
+
+# A fleet host: no compiler on PATH, no headers, no key; the kernels' own
+# modules (Debian's linux-image packages, unpacked by tests/fetch-image.sh
+# into the load tests' cache) and their boot config; it trusts only the
+# signing host's certificate and takes only signed archives.
+step_fleet() {
+	local k root f mv
+	F=$tmp/fleet
+	mkdir -p "$F/dkms" "$F/src" "$F/boot" "$F/root/lib/modules" "$F/trust"
+	cp "$S/keys/mok.pub" "$F/trust/mok.pub"
+	for k in $(cd "$T/lib" && echo *); do
+		root=$("$src/tests/fetch-image.sh" /var/cache/dkms-sandbox/images "$k" | cut -d' ' -f2)
+		mkdir -p "$F/root/lib/modules/$k"
+		cp -al "$root/lib/modules/$k/." "$F/root/lib/modules/$k/"
+		rm -f "$F/root/lib/modules/$k/build" "$F/root/lib/modules/$k/source"
+		cp "$root/boot/config-$k" "$F/boot/"
+	done
+	printf '%s\n' "sign: verify" "trusted_cert: $F/trust/mok.pub" "boot_dir: $F/boot" \
+		"require_signed_archives: true" "mok_key: $F/nokey/mok.key" \
+		"mok_cert: $F/nokey/mok.pub" "os_release: $src/tests/fixtures/os-release/debian" \
+		>"$F/config.yaml"
+	fopts=(--dkmstree "$F/dkms" --sourcetree "$F/src" --installtree "$F/root/lib/modules"
+		--sandbox-config "$F/config.yaml")
+	! PATH=/usr/sbin:/sbin command -v gcc >/dev/null || fail "gcc is reachable on the fleet's PATH"
+	"$bin" ldtarball "$shared/units/0/unit.dkms.tar.gz" "${fopts[@]}" >/dev/null 2>&1 &&
+		fail "the fleet host loaded an unsigned archive"
+	for f in "$shared"/signed/*.dkms.tar.gz; do
+		PATH=/usr/sbin:/sbin "$bin" ldtarball "$f" "${fopts[@]}" >"$tmp/ld.log" 2>&1 ||
+			{ cat "$tmp/ld.log" >&2; fail "fleet host: ldtarball $f"; }
+	done
+	for mv in $(plan_mvs); do
+		for k in $(plan_kernels "$mv"); do
+			PATH=/usr/sbin:/sbin "$bin" install "$mv" -k "$k" "${fopts[@]}" >"$tmp/in.log" 2>&1 ||
+				{ cat "$tmp/in.log" >&2; fail "fleet host: install $mv -k $k"; }
+			grep -q 'arrived signed, verified against' "$tmp/in.log" ||
+				fail "fleet host: $mv for $k was not installed as signed: $(cat "$tmp/in.log")"
+		done
+	done
+	[ -z "$(find "$F" -name '*.key')" ] || fail "a key on the fleet host"
+	fleet_verify
+}
+
+# Every module the fleet installed names the signing host's key, and
+# openssl verifies each signature with the certificate alone.
+fleet_verify() {
+	local ko n=0 len siglen body
+	openssl x509 -inform DER -in "$F/trust/mok.pub" -out "$tmp/cert.pem" 2>/dev/null ||
+		cp "$F/trust/mok.pub" "$tmp/cert.pem"
+	while read -r ko; do
+		case $ko in *.xz) xz -dc "$ko" >"$tmp/m.ko" ;; *.zst) zstd -qdc "$ko" >"$tmp/m.ko" ;;
+		*.gz) gzip -dc "$ko" >"$tmp/m.ko" ;; *) cp "$ko" "$tmp/m.ko" ;; esac
+		modinfo -F signer "$tmp/m.ko" | grep -q . || fail "$ko: no signer"
+		len=$(stat -c %s "$tmp/m.ko")
+		siglen=$(tail -c 40 "$tmp/m.ko" | head -c 12 | tail -c 4 | od -An -tu1 |
+			awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+		body=$((len - 40 - siglen))
+		head -c "$body" "$tmp/m.ko" >"$tmp/content"
+		tail -c $((siglen + 40)) "$tmp/m.ko" | head -c "$siglen" >"$tmp/sig.der"
+		openssl cms -verify -binary -inform DER -in "$tmp/sig.der" -content "$tmp/content" \
+			-certfile "$tmp/cert.pem" -nointern -noverify -out /dev/null 2>/dev/null ||
+			fail "$ko: openssl does not verify its signature with the signing host's certificate"
+		n=$((n + 1))
+	done < <(find "$F/root/lib/modules" -path '*/updates/dkms/*' -name '*.ko*')
+	[ "$n" -gt 0 ] || fail "the fleet host installed nothing"
+	say "fleet host: $n modules installed keyless, each signature verified by openssl"
+}
+
+STEPS=(tree modules plan cluster array check archives signing fleet)
 for s in "${STEPS[@]}"; do
 	"step_$s"
 done

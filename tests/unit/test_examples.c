@@ -184,7 +184,7 @@ static int words(const char *line, char **argv, int max, char *buf)
 }
 
 /* After the program's name (ours, or the sbatch script's variable), the
- * command line of plan or build --plan; else NULL. */
+ * command line of plan, build --plan or mktarball --plan; else NULL. */
 static const char *our_command(const char *line)
 {
 	static const char *const progs[] = {"dkms-sandbox ", "\"$dkms_sandbox\" "};
@@ -193,7 +193,8 @@ static const char *our_command(const char *line)
 		const char *c = strstr(line, progs[i]);
 
 		c = c ? c + strlen(progs[i]) : NULL;
-		if (c && (!strncmp(c, "plan", 4) || !strncmp(c, "build --plan", 12)))
+		if (c && (!strncmp(c, "plan", 4) || !strncmp(c, "build --plan", 12) ||
+			  !strncmp(c, "mktarball --plan", 16)))
 			return c;
 	}
 	return NULL;
@@ -222,7 +223,7 @@ Test(examples, every_dkms_sandbox_command_line_parses)
 			cr_expect_eq(dks_cli_parse(argc, argv, argv[0], &cli, &err), 0,
 				     "%s: %s: %s", files[f], cmd, err.msg);
 			cr_expect(!strcmp(argv[0], "plan") || (cli.plan && cli.unit && !cli.n_mods),
-				  "%s: %s: not build --plan FILE --unit N", files[f], cmd);
+				  "%s: %s: not VERB --plan FILE --unit N", files[f], cmd);
 			dks_cli_clear(&cli);
 			checked++;
 		}
