@@ -47,6 +47,8 @@ struct dks_cli {
 	const char *mok_key, *mok_cert; /* install, generate-mok */
 	const char *templatekernel;     /* match */
 	const char *os_release;         /* --os-release: install's distribution rule */
+	const char *kernel_image;       /* test-load, build --test-load: the image to boot */
+	bool test_load;                 /* build --test-load: the load test after the build */
 	bool no_depmod;
 	const char *kernelsourcedir;
 	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
@@ -128,5 +130,6 @@ int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);
 int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
+int cmd_test_load(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const char *const verbs[] = {
     "add", "build", "unbuild", "install", "uninstall", "remove", "status", "match",
     "autoinstall", "mktarball", "ldtarball", "generate_mok", "kernel_preinst",
     "kernel_postinst", "kernel_prerm", "generate-mok", "toolchain", "sandbox", "framework",
+    "test-load",
 };
 
 bool dks_cli_is_verb(const char *word)
