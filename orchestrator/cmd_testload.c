@@ -34,17 +34,10 @@ static int test_one(const struct dks_ctx *ctx, const char *m, const char *v, siz
 {
 	struct dks_tl_opts o = {.cfg = &ctx->cfg, .kernel_image = ctx->cli.kernel_image};
 	struct dks_target t = {0};
-	struct dks_tl_record r;
 	int rc = kernel_of(ctx, i, &t, err);
 
 	if (rc == 0)
-		rc = dks_testload(&ctx->tree, &o, m, v, t.kver, t.arch, &r, err);
-	if (rc == 0) {
-		dks_tl_report_print(stdout, m, v, t.kver, t.arch, &r);
-		if (!r.pass)
-			rc = dks_err_reported(err, DKS_EXIT_FAILURE);
-		dks_tl_report_clear(&r);
-	}
+		rc = dks_testload_report(&ctx->tree, &o, m, v, t.kver, t.arch, err);
 	dks_target_clear(&t);
 	return rc;
 }
@@ -67,10 +60,11 @@ int cmd_test_load(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct dks_error e = {0};
 
-		if (test_one(&ctx, m, v, i, &e) < 0 && !rc)
-			rc = dks_fail(&e);
-		else if (e.exit_code || e.msg[0])
-			dks_fail(&e);
+		if (test_one(&ctx, m, v, i, &e) < 0) {
+			int code = dks_fail(&e); /* prints nothing for a reported failure */
+
+			rc = rc ? rc : code;
+		}
 	}
 	dks_ctx_close(&ctx);
 	return rc;

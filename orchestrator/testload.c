@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "dks/exit.h"
 #include "dks/fileio.h"
 #include "dks/sandbox.h"
 #include "testload.h"
@@ -225,10 +226,20 @@ static const char *first_error(const struct dks_tl_console *c)
 }
 
 /* The verdict of a VM that reported. */
+/* insmod's own line ("can't insert ...: No such device"), or NULL. */
+static const char *insmod_line(const struct dks_tl_console *c)
+{
+	for (size_t i = 0; i < c->n_lines; i++)
+		if (strncmp(c->lines[i], "insmod: ", 8) == 0)
+			return c->lines[i];
+	return NULL;
+}
+
 static void judge_report(const struct run *r, const struct dks_tl_console *c,
 			 struct dks_tl_record *rec)
 {
 	const char *bad = first_error(c);
+	const char *said = bad ? bad : insmod_line(c);
 
 	for (size_t i = 0; i < r->n_plan; i++) {
 		const struct dks_tl_module *m = &r->plan[i];
@@ -241,7 +252,7 @@ static void judge_report(const struct run *r, const struct dks_tl_console *c,
 		else
 			snprintf(rec->why, sizeof(rec->why), "insmod %s%s: exit %d%s%.120s", m->name,
 				 m->dep ? " (the kernel's, a dependency)" : "", c->rc[i],
-				 bad ? ": " : "", bad ? bad : "");
+				 said ? ": " : "", said ? said : "");
 		return;
 	}
 	if (bad) {
@@ -386,6 +397,21 @@ int dks_testload(const struct dks_tree *t, const struct dks_tl_opts *o, const ch
 	free(r.built);
 	if (rc < 0)
 		dks_tl_report_clear(rec);
+	return rc;
+}
+
+int dks_testload_report(const struct dks_tree *t, const struct dks_tl_opts *o, const char *m,
+			const char *v, const char *kver, const char *arch, struct dks_error *err)
+{
+	struct dks_tl_record r;
+	int rc = dks_testload(t, o, m, v, kver, arch, &r, err);
+
+	if (rc < 0)
+		return -1;
+	dks_tl_report_print(stdout, m, v, kver, arch, &r);
+	if (!r.pass)
+		rc = dks_err_reported(err, DKS_EXIT_FAILURE);
+	dks_tl_report_clear(&r);
 	return rc;
 }
 

@@ -123,6 +123,10 @@ int dks_testload(const struct dks_tree *t, const struct dks_tl_opts *o, const ch
 		 const char *v, const char *kver, const char *arch, struct dks_tl_record *r,
 		 struct dks_error *err);
 void dks_tl_report_clear(struct dks_tl_record *r);
+/* dks_testload, then its report on stdout; a failed test is an error
+ * already reported (exit 1: dks_err_reported). */
+int dks_testload_report(const struct dks_tree *t, const struct dks_tl_opts *o, const char *m,
+			const char *v, const char *kver, const char *arch, struct dks_error *err);
 /* The report: one line, then the kernel's lines indented. */
 void dks_tl_report_print(FILE *out, const char *m, const char *v, const char *kver,
 			 const char *arch, const struct dks_tl_record *r);

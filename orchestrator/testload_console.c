@@ -35,13 +35,15 @@ static size_t next_line(const char *buf, size_t len, size_t *pos, char *line, si
 
 static void keep(struct dks_tl_console *c, const char *text)
 {
-	char *safe;
+	char cut[DKS_TL_LINE_MAX], *safe;
 
 	if (c->n_lines == DKS_TL_LINES_MAX) {
 		c->lines_dropped = true;
 		return;
 	}
-	safe = dks_termsafe_str(text);
+	/* cut first: a character split here becomes one '?' below */
+	snprintf(cut, sizeof(cut), "%s", text);
+	safe = dks_termsafe_str(cut);
 	if (safe)
 		c->lines[c->n_lines++] = safe;
 }
@@ -91,7 +93,7 @@ void dks_tl_console_parse(const char *buf, size_t len, const char *nonce,
 }
 
 static const char *const error_words[] = {
-    "Unknown symbol", "disagrees about version of symbol", "Key was rejected",
+    "Unknown symbol", "disagrees about version of symbol", "Key was rejected", "is rejected",
     "version magic", "BUG:", "Oops", "general protection fault", "Kernel panic", "WARNING:", "Call Trace",
     "RIP:", "unable to handle", "soft lockup", "hung task", "invalid module format",
     "Invalid module format",
