@@ -3,18 +3,22 @@
 # Unpack a Debian kernel image package without installing it, for the load
 # tests (docs/testload.md):
 #
-#   tests/fetch-image.sh DEST KVER
+#   tests/fetch-image.sh DEST KVER [--headers]
 #
 # apt-get download linux-image-KVER (the signed package, or -unsigned when
 # that is all there is) and dpkg -x it into DEST/KVER/ (kept as a cache:
 # nothing is fetched twice). Prints "KVER ROOT": ROOT/boot/vmlinuz-KVER is
-# the kernel, ROOT/lib/modules/KVER its modules with modules.dep.
+# the kernel, ROOT/lib/modules/KVER its modules with modules.dep. With
+# --headers, the kernel's headers too (linux-headers-KVER, its -common and
+# linux-kbuild packages) at ROOT/usr/src/linux-headers-KVER, for a kernel
+# whose headers are not installed.
 set -eu
 
 die() { echo "fetch-image: $*" >&2; exit 1; }
-[ $# -eq 2 ] || die "usage: $0 DEST KVER"
+[ $# -ge 2 ] || die "usage: $0 DEST KVER [--headers]"
 dest=$1
 kver=$2
+headers=${3:-}
 case $kver in */* | .* | *..* | '') die "bad kernel release '$kver'" ;; esac
 mkdir -p "$dest"
 root=$dest/$kver
@@ -39,5 +43,14 @@ if [ ! -f "$root/boot/vmlinuz-$kver" ] || [ ! -f "$root/lib/modules/$kver/module
 	depmod -b "$tmp/root" "$kver" || die "depmod failed for $kver"
 	rm -rf "$root"
 	mv "$tmp/root" "$root"
+fi
+if [ "$headers" = --headers ] && [ ! -f "$root/usr/src/linux-headers-$kver/Makefile" ]; then
+	base=${kver%-amd64}
+	series=$(echo "$kver" | cut -d. -f1,2)
+	tmp=$(mktemp -d "$dest/.fetch.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && apt-get download -q "linux-headers-$kver" "linux-headers-$base-common" \
+		"linux-kbuild-$series") >&2 2>/dev/null || die "apt-get download failed for the headers of $kver"
+	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$root"; done
 fi
 echo "$kver $root"
