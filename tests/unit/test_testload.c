@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dks/cpio.h"
 #include "orchestrator/testload.h"
@@ -345,4 +346,56 @@ Test(testload, plan_names_a_dependency_the_kernel_does_not_have, .fini = sbt_cle
 	cr_expect_lt(dks_tl_plan(dir, built, 1, &m, &n, &err), 0);
 	cr_expect(strstr(err.msg, "'nosuch'"), "%s", err.msg);
 	free(built[0]);
+}
+
+/* ---- configuration ---- */
+
+static int load_config(const char *text, struct dks_config *c, struct dks_error *err)
+{
+	char path[] = "/tmp/dks-tlcfg.XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = dks_config_load(path, c, err);
+	unlink(path);
+	return rc;
+}
+
+Test(testload, config_keys_have_defaults_and_take_values)
+{
+	struct dks_config c;
+	struct dks_error err = {0};
+
+	cr_assert_eq(load_config("", &c, &err), 0, "%s", err.msg);
+	cr_expect_eq(c.testload_timeout, 120);
+	cr_expect_eq(c.testload_memory, 256);
+	cr_expect_null(c.testload_accel, "auto");
+	cr_expect_not(c.testload_required);
+	dks_config_clear(&c);
+	cr_assert_eq(load_config("testload_timeout: 30\ntestload_accel: tcg\n"
+				 "testload_boot_dir: /srv/boot\ntestload_required: true\n",
+				 &c, &err),
+		     0, "%s", err.msg);
+	cr_expect_eq(c.testload_timeout, 30);
+	cr_expect_str_eq(c.testload_accel, "tcg");
+	cr_expect_str_eq(c.testload_boot_dir, "/srv/boot");
+	cr_expect(c.testload_required);
+	dks_config_clear(&c);
+}
+
+Test(testload, config_refuses_bad_values_naming_the_line)
+{
+	const char *bad[] = {"testload_accel: maybe\n", "testload_timeout: 0\n",
+			     "testload_required: yes\n", "testload_boot_dir: boot\n",
+			     "testload_memory: 1\n", "testload_qemu: qemu\n"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dks_config c;
+		struct dks_error err = {0};
+
+		cr_expect_lt(load_config(bad[i], &c, &err), 0, "%s", bad[i]);
+		cr_expect(strstr(err.msg, ":1"), "%s", err.msg);
+	}
 }
