@@ -115,10 +115,20 @@ module tldep
 build_load tcg tldep "$k2"
 expect "tldep loads with the kernel's crc7 from modules.dep" 0 "passed .*1 of the kernel's"
 
+# force KBUILT KVM: hello's build for KBUILT in KVM's VM (an install tree
+# whose KBUILT is KVM's modules), output in $out, code in $rc.
+force() {
+	mkdir -p "$tmp/force-$1"
+	ln -sfn "${root[$2]}/lib/modules/$2" "$tmp/force-$1/$1"
+	rc=0
+	out=$("$bin" test-load hello/1.0 -k "$1" --dkmstree "$tmp/tree" --sourcetree "$tmp/src" \
+		--sandbox-config "$tmp/tcg.yaml" --installtree "$tmp/force-$1" \
+		--kernel-image "${root[$2]}/boot/vmlinuz-$2" 2>&1) || rc=$?
+}
+
 # hello built for k1 in k2's VM: the kernel loads it when the CRCs of what
 # it uses are the same (Debian's ABI number can move without them).
-rc=0
-out=$(dks tcg "$k2" test-load hello/1.0 -k "$k1" 2>&1) || rc=$?
+force "$k1" "$k2"
 if cmp -s "${hdr[$k1]}/Module.symvers" "${hdr[$k2]}/Module.symvers"; then
 	expect "$k1's hello in $k2's VM loads (same Module.symvers)" 0 "load test passed"
 else
@@ -128,14 +138,9 @@ fi
 # Built for another series (Debian's newest 6.12): the kernel's own refusal.
 set -- $("$src/tests/fetch-kernel.sh" /var/tmp/dkms-sandbox-kernels 6.12)
 k3=$1
-mkdir -p "$tmp/inst3"
-ln -s "${root[$k2]}/lib/modules/$k2" "$tmp/inst3/$k3"
 "$bin" build hello/1.0 -k "$k3" --kernelsourcedir "$2/usr/src/linux-headers-$k3" \
 	--dkmstree "$tmp/tree" --sourcetree "$tmp/src" >/dev/null 2>&1 || bad "hello for $k3 did not build"
-rc=0
-out=$("$bin" test-load hello/1.0 -k "$k3" --dkmstree "$tmp/tree" --sourcetree "$tmp/src" \
-	--sandbox-config "$tmp/tcg.yaml" --installtree "$tmp/inst3" \
-	--kernel-image "${root[$k2]}/boot/vmlinuz-$k2" 2>&1) || rc=$?
+force "$k3" "$k2"
 expect "hello built for $k3 forced into $k2's VM fails with the kernel's message" 1 \
 	"FAILED.*(disagrees about version of symbol|version magic|Unknown symbol)"
 
@@ -186,7 +191,7 @@ expect "testload_required: install refuses tlfail" 6 "the load test failed"
 rc=0
 out=$("$bin" install hello/1.0 -k "$k2" --dkmstree "$tmp/tree" --sourcetree "$tmp/src" \
 	--sandbox-config "$tmp/required.yaml" --installtree "$inst" --no-depmod 2>&1) || rc=$?
-expect "testload_required: install takes hello" 0 "installed|Installing|Signing|$"
+expect "testload_required: install takes hello" 0 "" # what it placed: below
 [ -n "$(find "$inst/$k2" -name 'hello.ko*' -print -quit)" ] && ok "hello.ko placed" || bad "hello.ko not placed"
 
 leftover=$(find /tmp -maxdepth 1 -name 'dks-testload.*' -newer "$tmp/tcg.yaml" | head -n 1)
