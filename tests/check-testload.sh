@@ -71,7 +71,9 @@ done
 printf 'testload_accel: tcg\n' >"$tmp/tcg.yaml"
 printf 'testload_accel: auto\n' >"$tmp/auto.yaml"
 printf 'testload_accel: tcg\ntestload_timeout: 45\n' >"$tmp/bound.yaml"
-printf 'testload_accel: tcg\ntestload_required: true\n' >"$tmp/required.yaml"
+# install signs by default, making a key at dkms's /var/lib/dkms/mok.key
+# when there is none: not here (the gate is what is tested, not signing)
+printf 'testload_accel: tcg\ntestload_required: true\nsign: never\n' >"$tmp/required.yaml"
 
 # A fixture of tests/modules as m/1.0 in the temp source tree.
 module() {
@@ -196,6 +198,9 @@ expect "testload_required: install takes hello" 0 "" # what it placed: below
 
 leftover=$(find /tmp -maxdepth 1 -name 'dks-testload.*' -newer "$tmp/tcg.yaml" | head -n 1)
 [ -z "$leftover" ] && ok "no VM directory left" || bad "left behind: $leftover"
+
+[ ! -e /var/lib/dkms/mok.key ] || [ /var/lib/dkms/mok.key -ot "$tmp/tcg.yaml" ] &&
+	ok "no key made in /var/lib/dkms" || bad "a key was made in /var/lib/dkms"
 
 [ "$fails" = 0 ] && say "all checks held" || say "$fails check(s) failed"
 exit $((fails > 0))
