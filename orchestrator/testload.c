@@ -332,6 +332,8 @@ static int run_vm(const struct run *r, struct dks_tl_vm *vm, struct dks_tl_vm_re
 	vm->start_bound = vm->kvm && fallback ? KVM_START_BOUND : 0;
 	if (dks_tl_vm_run(vm, res, err) < 0)
 		return -1;
+	if (res->interrupted)
+		return dks_err(err, EINTR, "load test of %s/%s for %s", r->m, r->v, r->kver);
 	if (!res->never_started)
 		return 0;
 	dks_warn("load test: KVM did not boot %s in %u s; running it under TCG", r->kver,
@@ -341,7 +343,10 @@ static int run_vm(const struct run *r, struct dks_tl_vm *vm, struct dks_tl_vm_re
 			return dks_err(err, errno, "load test: %s/%s", r->workdir, files[i]);
 	vm->kvm = false;
 	vm->start_bound = 0;
-	return dks_tl_vm_run(vm, res, err);
+	if (dks_tl_vm_run(vm, res, err) < 0)
+		return -1;
+	return res->interrupted ? dks_err(err, EINTR, "load test of %s/%s for %s", r->m, r->v, r->kver)
+				: 0;
 }
 
 static int boot(struct run *r, const struct dks_tree *t, struct dks_tl_record *rec,
@@ -382,8 +387,16 @@ int dks_testload(const struct dks_tree *t, const struct dks_tl_opts *o, const ch
 		 struct dks_error *err)
 {
 	struct run r = {.o = o, .m = m, .v = v, .kver = kver, .arch = arch};
+	sigset_t ending, old;
 	int rc;
 
+	/* Ctrl-C or a TERM while the VM runs: held until the VM is killed and
+	 * its directory removed, then delivered (testload_vm.c polls for it) */
+	sigemptyset(&ending);
+	sigaddset(&ending, SIGINT);
+	sigaddset(&ending, SIGTERM);
+	sigaddset(&ending, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ending, &old);
 	*rec = (struct dks_tl_record){0};
 	rc = boot(&r, t, rec, err);
 	if (rc == 0)
@@ -397,6 +410,7 @@ int dks_testload(const struct dks_tree *t, const struct dks_tl_opts *o, const ch
 	free(r.built);
 	if (rc < 0)
 		dks_tl_report_clear(rec);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 

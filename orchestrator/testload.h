@@ -98,6 +98,8 @@ struct dks_tl_vm {
 struct dks_tl_vm_result {
 	bool timed_out;
 	bool never_started;   /* killed at start_bound: /init never spoke */
+	bool interrupted;     /* killed for a SIGINT, SIGTERM or SIGHUP the caller
+			       * holds blocked (dks_testload), then delivered */
 	int status;       /* waitpid's */
 	double seconds;
 };

@@ -133,6 +133,16 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A signal that ends us is pending (held by dks_testload's mask): the
+ * VM is killed, and the caller removes its directory before it lands. */
+static bool terminating(void)
+{
+	sigset_t p;
+
+	return sigpending(&p) == 0 &&
+	       (sigismember(&p, SIGINT) || sigismember(&p, SIGTERM) || sigismember(&p, SIGHUP));
+}
+
 /* Has /init written anything to the result port yet? */
 static bool started(const char *workdir)
 {
@@ -157,6 +167,11 @@ static void await(pid_t pid, const struct dks_tl_vm *vm, struct dks_tl_vm_result
 
 		if (w == pid || (w < 0 && errno != EINTR))
 			break;
+		if (!res->interrupted && terminating()) {
+			res->interrupted = true;
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+		}
 		if (!spoke && vm->start_bound && t >= vm->start_bound && !res->timed_out) {
 			spoke = started(vm->workdir);
 			res->never_started = !spoke;
@@ -182,6 +197,11 @@ int dks_tl_vm_run(const struct dks_tl_vm *vm, struct dks_tl_vm_result *res,
 	if (pid < 0)
 		return dks_err(err, errno, "load test: fork");
 	if (pid == 0) {
+		sigset_t none;
+
+		/* the caller's mask holds the terminating signals: not QEMU's */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		setpgid(0, 0);
 		if (geteuid() == 0)
 			confine_root(vm);

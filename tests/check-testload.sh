@@ -196,6 +196,26 @@ out=$("$bin" install hello/1.0 -k "$k2" --dkmstree "$tmp/tree" --sourcetree "$tm
 expect "testload_required: install takes hello" 0 "" # what it placed: below
 [ -n "$(find "$inst/$k2" -name 'hello.ko*' -print -quit)" ] && ok "hello.ko placed" || bad "hello.ko not placed"
 
+# A TERM while the VM runs: QEMU killed, its directory removed, then the
+# signal lands (143).
+"$bin" test-load hello/1.0 -k "$k2" --dkmstree "$tmp/tree" --sourcetree "$tmp/src" \
+	--sandbox-config "$tmp/tcg.yaml" --installtree "${root[$k2]}/lib/modules" \
+	--kernel-image "${root[$k2]}/boot/vmlinuz-$k2" >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 100); do
+	[ -n "$(pgrep -f 'qemu-system-x86_64 .*dks-testload' || true)" ] && break
+	sleep 0.2
+done
+kill -TERM "$victim"
+rc=0
+wait "$victim" || rc=$?
+sleep 0.5
+if [ "$rc" = 143 ] && [ -z "$(pgrep -f 'qemu-system-x86_64 .*dks-testload' || true)" ]; then
+	ok "a TERM during the VM ends QEMU, then test-load (143)"
+else
+	bad "a TERM during the VM: exit $rc, QEMU $(pgrep -f 'qemu-system-x86_64 .*dks-testload' || echo gone)"
+fi
+
 leftover=$(find /tmp -maxdepth 1 -name 'dks-testload.*' -newer "$tmp/tcg.yaml" | head -n 1)
 [ -z "$leftover" ] && ok "no VM directory left" || bad "left behind: $leftover"
 
