@@ -100,6 +100,8 @@ static int find_inputs(struct run *r, const struct dks_tree *t, struct dks_error
 			       cfg_or(c->testload_busybox, "/bin/busybox")};
 	const char *why[] = {"install qemu-system-x86", "install busybox-static"};
 
+	if (find_built(r, t, err) < 0)
+		return -1;
 	if (r->o->kernel_image)
 		snprintf(r->image, sizeof(r->image), "%s", r->o->kernel_image);
 	else
@@ -112,7 +114,7 @@ static int find_inputs(struct run *r, const struct dks_tree *t, struct dks_error
 		if (access(tools[i], X_OK) < 0)
 			return dks_err(err, errno, "load test: %s (%s)", tools[i], why[i]);
 	snprintf(r->moddir, sizeof(r->moddir), "%s/%s", t->install_tree, r->kver);
-	return find_built(r, t, err);
+	return 0;
 }
 
 /* Who QEMU runs as: started as root, a build uid of the sandbox's (held

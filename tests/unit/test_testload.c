@@ -17,6 +17,7 @@
 
 #include "dks/cpio.h"
 #include "orchestrator/testload.h"
+#include "modtest.h"
 #include "sbtest.h"
 
 #define NONCE "0123456789abcdef0123456789abcdef"
@@ -398,4 +399,74 @@ Test(testload, config_refuses_bad_values_naming_the_line)
 		cr_expect_lt(load_config(bad[i], &c, &err), 0, "%s", bad[i]);
 		cr_expect(strstr(err.msg, ":1"), "%s", err.msg);
 	}
+}
+
+/* ---- the verb and the install gate, on a real build (no VM) ---- */
+
+/* tl/1.0: the hello fixture (tests/modules/hello) added to @t. */
+static void tl_module(struct mt_tree *t)
+{
+	char out[4096];
+
+	mt_tree_make(t);
+	mt_module(t, "tl", NULL, NULL, NULL);
+	sbt_must("cp %s/tests/modules/hello/* %s/src/tl-1.0/ && chmod -R a+rX %s/src",
+		 getenv("DKS_SRCDIR"), t->root, t->root);
+	cr_assert_eq(mt_dks(t, 600, out, sizeof(out), "add tl/1.0"), 0, "%s", out);
+}
+
+static void write_record(const struct mt_tree *t, const char *result, const char *digest)
+{
+	char path[1024], text[512];
+
+	snprintf(path, sizeof(path), "%s/dkms/tl/1.0/%s/x86_64/testload", t->root, t->kver);
+	snprintf(text, sizeof(text),
+		 "result: %s\nwhy: insmod tl: exit 1\naccel: tcg\nseconds: 2.5\nmodules: %s\n"
+		 "kernel: /boot/vmlinuz\ndate: 1\nline: [ 1.0] tl: \033[31mred\n",
+		 result, digest);
+	sbt_write_file(path, text, 0, 0, 0644);
+}
+
+Test(testload, install_with_testload_required_wants_a_passing_test_of_this_build,
+     .fini = sbt_cleanup, .timeout = 600)
+{
+	static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct mt_tree t;
+	char out[8192], cfg[512];
+
+	tl_module(&t);
+	snprintf(cfg, sizeof(cfg), "%s/required.yaml", t.root);
+	sbt_write_file(cfg, "testload_required: true\nsign: never\n", 0, 0, 0644);
+	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "build tl/1.0 -k %s", t.kver), 0, "%s", out);
+	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "install tl/1.0 -k %s --no-depmod "
+				  "--sandbox-config %s", t.kver, cfg), 6, "%s", out);
+	cr_expect(strstr(out, "no load test (testload_required"), "%s", out);
+	write_record(&t, "fail", zeros);
+	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "install tl/1.0 -k %s --no-depmod "
+				  "--sandbox-config %s", t.kver, cfg), 6, "%s", out);
+	cr_expect(strstr(out, "the load test failed: insmod tl: exit 1"), "%s", out);
+	write_record(&t, "pass", zeros);
+	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "install tl/1.0 -k %s --no-depmod "
+				  "--sandbox-config %s", t.kver, cfg), 6, "%s", out);
+	cr_expect(strstr(out, "for other modules than the build's now"), "%s", out);
+	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "status --verbose"), 0, "%s", out);
+	cr_expect(strstr(out, "tl/1.0, "), "%s", out);
+	cr_expect(strstr(out, "(load test passed on tcg in 2.5 s)"), "%s", out);
+}
+
+Test(testload, test_load_names_what_is_missing, .fini = sbt_cleanup, .timeout = 600)
+{
+	struct mt_tree t;
+	char out[8192];
+
+	tl_module(&t);
+	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "test-load tl/1.0 -k %s", t.kver), 1, "%s",
+		     out);
+	cr_expect(strstr(out, "not built (no module in"), "%s", out);
+	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "build tl/1.0 -k %s", t.kver), 0, "%s", out);
+	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "test-load tl/1.0 -k %s --kernel-image %s/none",
+			    t.kver, t.root),
+		     1, "%s", out);
+	cr_expect(strstr(out, "no kernel image"), "%s", out);
+	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "test-load tl/1.0 --all"), 5, "%s", out);
 }
