@@ -112,10 +112,16 @@ static const char *find_line(const struct plan *p, const char *name)
 /* @name and what it needs, from modules.dep: the last dependency first. */
 static int add_kernel_module(struct plan *p, const char *name, struct dks_error *err)
 {
-	const char *l = find_line(p, name), *deps, *end;
+	const char *l, *deps, *end;
 	char path[4096], nm[64];
-	size_t colon;
+	size_t colon, len;
 
+	/* read only when a module needs one of the kernel's: a module without
+	 * dependencies is tested with a bare image */
+	snprintf(path, sizeof(path), "%s/modules.dep", p->moddir);
+	if (!p->dep && dks_tl_read_file(path, MODULES_DEP_MAX, &p->dep, &len, err) < 0)
+		return -1;
+	l = find_line(p, name);
 	if (!l)
 		return dks_err(err, 0, "load test: the module depends on '%s', which is not in %s/modules.dep",
 			       name, p->moddir);
@@ -254,8 +260,6 @@ int dks_tl_plan(const char *moddir, char *const *built, size_t n_built,
 {
 	struct plan p = {.moddir = moddir};
 	struct dks_verinfo vi[DKS_TL_SLOTS_MAX];
-	char path[4096];
-	size_t len = 0;
 	int rc = -1;
 
 	*out = NULL;
@@ -263,9 +267,6 @@ int dks_tl_plan(const char *moddir, char *const *built, size_t n_built,
 	if (n_built == 0 || n_built > DKS_TL_SLOTS_MAX)
 		return dks_err(err, 0, "load test: %zu modules built (1 to %d)", n_built,
 			       DKS_TL_SLOTS_MAX);
-	snprintf(path, sizeof(path), "%s/modules.dep", moddir);
-	if (dks_tl_read_file(path, MODULES_DEP_MAX, &p.dep, &len, err) < 0)
-		return -1;
 	for (size_t i = 0; i < n_built; i++)
 		if (read_verinfo(built[i], &vi[i], err) < 0)
 			goto out;

@@ -470,3 +470,19 @@ Test(testload, test_load_names_what_is_missing, .fini = sbt_cleanup, .timeout = 
 	cr_expect(strstr(out, "no kernel image"), "%s", out);
 	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "test-load tl/1.0 --all"), 5, "%s", out);
 }
+
+Test(testload, plan_needs_no_modules_dep_for_a_module_without_dependencies, .fini = sbt_cleanup)
+{
+	char *dir = plan_dir(), *built[1];
+	struct dks_tl_module *m = NULL;
+	struct dks_error err = {0};
+	size_t n = 0;
+
+	fake_module(dir, "a.ko", "a", "");
+	built[0] = strdup(fmt_path(dir, "a.ko"));
+	cr_assert_eq(dks_tl_plan(dir, built, 1, &m, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 1);
+	cr_expect_str_eq(m[0].name, "a");
+	dks_tl_modules_free(m, n);
+	free(built[0]);
+}
