@@ -128,8 +128,7 @@ void dks_build_suffix(const struct dks_tree *t, const char *m, const char *v, co
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s", DKS_SUFFIX_MISSING);
 	else if (differ)
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s", DKS_SUFFIX_DIFFER);
-	dks_tl_status_note(t, m, v, kver, arch, s->notes + strlen(s->notes),
-			   sizeof(s->notes) - strlen(s->notes));
+	dks_tl_status_note(t, m, v, kver, arch, s);
 }
 
 /* dkms 3.0.10's words for dkms 3.4's (Debian 12's dkms). */

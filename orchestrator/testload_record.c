@@ -177,6 +177,8 @@ static void field(struct dks_tl_record *r, const char *key, char *val)
 		snprintf(r->accel, sizeof(r->accel), "%s", strcmp(val, "kvm") == 0 ? "kvm" : "tcg");
 	else if (strcmp(key, "seconds") == 0)
 		r->seconds = strtod(val, NULL);
+	if (!(r->seconds >= 0 && r->seconds < 1e9)) /* nan, inf: not JSON */
+		r->seconds = 0;
 	else if (strcmp(key, "modules") == 0)
 		snprintf(r->digest, sizeof(r->digest), "%s", val);
 	else if (strcmp(key, "kernel") == 0)
@@ -241,12 +243,17 @@ int dks_tl_record_require(const struct dks_tree *t, const char *m, const char *v
 }
 
 void dks_tl_status_note(const struct dks_tree *t, const char *m, const char *v,
-			const char *kver, const char *arch, char *buf, size_t size)
+			const char *kver, const char *arch, struct dks_status *s)
 {
+	size_t used = strlen(s->notes), size = sizeof(s->notes) - used;
+	char *buf = s->notes + used;
 	struct dks_tl_record r;
 
-	if (size == 0 || dks_tl_record_read(t, m, v, kver, arch, &r, NULL) != 0)
+	if (size <= 1 || dks_tl_record_read(t, m, v, kver, arch, &r, NULL) != 0)
 		return;
+	snprintf(s->load_test.result, sizeof(s->load_test.result), "%s", r.pass ? "pass" : "fail");
+	snprintf(s->load_test.accel, sizeof(s->load_test.accel), "%s", r.accel);
+	s->load_test.seconds = r.seconds;
 	if (r.pass)
 		snprintf(buf, size, " (load test passed on %s in %.1f s)", r.accel, r.seconds);
 	else

@@ -44,9 +44,10 @@ int dks_tl_record_read(const struct dks_tree *t, const char *m, const char *v,
 int dks_tl_record_require(const struct dks_tree *t, const char *m, const char *v,
 			  const char *kver, const char *arch, struct dks_error *err);
 
-/* status's note (--verbose, --json): " (load test passed on kvm in 1.2 s)",
- * " (load test failed)", or nothing when there is no record. */
+/* status: the note (--verbose, --json) " (load test passed on kvm in
+ * 1.2 s)" or " (load test failed)" appended to s->notes, and
+ * s->load_test; nothing when there is no record. */
 void dks_tl_status_note(const struct dks_tree *t, const char *m, const char *v,
-			const char *kver, const char *arch, char *buf, size_t size);
+			const char *kver, const char *arch, struct dks_status *s);
 
 #endif

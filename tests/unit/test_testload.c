@@ -415,15 +415,16 @@ static void tl_module(struct mt_tree *t)
 	cr_assert_eq(mt_dks(t, 600, out, sizeof(out), "add tl/1.0"), 0, "%s", out);
 }
 
-static void write_record(const struct mt_tree *t, const char *result, const char *digest)
+static void write_record(const struct mt_tree *t, const char *result, const char *seconds,
+			 const char *digest)
 {
 	char path[1024], text[512];
 
 	snprintf(path, sizeof(path), "%s/dkms/tl/1.0/%s/x86_64/testload", t->root, t->kver);
 	snprintf(text, sizeof(text),
-		 "result: %s\nwhy: insmod tl: exit 1\naccel: tcg\nseconds: 2.5\nmodules: %s\n"
+		 "result: %s\nwhy: insmod tl: exit 1\naccel: tcg\nseconds: %s\nmodules: %s\n"
 		 "kernel: /boot/vmlinuz\ndate: 1\nline: [ 1.0] tl: \033[31mred\n",
-		 result, digest);
+		 result, seconds, digest);
 	sbt_write_file(path, text, 0, 0, 0644);
 }
 
@@ -441,17 +442,24 @@ Test(testload, install_with_testload_required_wants_a_passing_test_of_this_build
 	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "install tl/1.0 -k %s --no-depmod "
 				  "--sandbox-config %s", t.kver, cfg), 6, "%s", out);
 	cr_expect(strstr(out, "no load test (testload_required"), "%s", out);
-	write_record(&t, "fail", zeros);
+	write_record(&t, "fail", "2.5", zeros);
 	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "install tl/1.0 -k %s --no-depmod "
 				  "--sandbox-config %s", t.kver, cfg), 6, "%s", out);
 	cr_expect(strstr(out, "the load test failed: insmod tl: exit 1"), "%s", out);
-	write_record(&t, "pass", zeros);
+	write_record(&t, "pass", "2.5", zeros);
 	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "install tl/1.0 -k %s --no-depmod "
 				  "--sandbox-config %s", t.kver, cfg), 6, "%s", out);
 	cr_expect(strstr(out, "for other modules than the build's now"), "%s", out);
 	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "status --verbose"), 0, "%s", out);
 	cr_expect(strstr(out, "tl/1.0, "), "%s", out);
 	cr_expect(strstr(out, "(load test passed on tcg in 2.5 s)"), "%s", out);
+	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "status --json"), 0, "%s", out);
+	cr_expect(strstr(out, "\"load_test\": {\"result\": \"pass\", \"accel\": \"tcg\", "
+			      "\"seconds\": 2.5}"),
+		  "%s", out);
+	write_record(&t, "pass", "nan", zeros);
+	cr_expect_eq(mt_dks(&t, 60, out, sizeof(out), "status --json"), 0, "%s", out);
+	cr_expect(strstr(out, "\"seconds\": 0.0}"), "a damaged record's nan is not JSON:\n%s", out);
 }
 
 Test(testload, test_load_names_what_is_missing, .fini = sbt_cleanup, .timeout = 600)
