@@ -67,7 +67,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-testload
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload
 
 all: $(BIN)
 
@@ -205,6 +205,19 @@ check-deb: deb
 # package whose build fails. Needs the network (apt); see tests/e2e.sh.
 check-e2e: deb
 	./tests/e2e.sh $(BUILD)/deb $(VERSION)
+
+# A build plan as a Slurm job array, for real: a single-node cluster
+# (munged, slurmctld, slurmd) started by the test in a temp dir and stopped
+# at its end; fixture and Debian modules for every installed kernel, one
+# unit per array task (docs/fleet.md). As root; about a minute.
+check-fleet: deps $(BIN)
+	./tests/fleet/check-fleet.sh $(BIN)
+
+# The whole corpus (every Debian 12 *-dkms package) for two kernels, the
+# installed 6.1 and tests/fetch-kernel.sh's 6.12, as one job array on the
+# same cluster; outcomes compared with docs/build.md's sweep. Not in CI.
+fleet-corpus: deps $(BIN)
+	./tests/fleet/fleet-corpus.sh $(BIN) $(BUILD)/fleet-corpus
 
 format:
 	clang-format -i $(COMMON_SRC) $(LIB_SRC) $(INST_SRC) $(CLI_SRC) $(ORCH_SRC) $(TEST_SRC) include/dks/*.h installer/*.h tests/helpers/*.c profiles/*.c

@@ -72,6 +72,19 @@ int dks_kernel_compression(const char *config_path, enum dks_compression *out,
 	return 0;
 }
 
+enum dks_compression dks_compression_of(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n > 3 && strcmp(path + n - 3, ".xz") == 0)
+		return DKS_COMPRESS_XZ;
+	if (n > 4 && strcmp(path + n - 4, ".zst") == 0)
+		return DKS_COMPRESS_ZSTD;
+	if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
+		return DKS_COMPRESS_GZIP;
+	return DKS_COMPRESS_NONE;
+}
+
 const char *dks_compression_ext(enum dks_compression c)
 {
 	switch (c) {

@@ -18,6 +18,8 @@ enum dks_compression { DKS_COMPRESS_NONE, DKS_COMPRESS_GZIP, DKS_COMPRESS_XZ, DK
 /* From a kernel's .config (quoted values) or include/config/auto.conf. */
 int dks_kernel_compression(const char *config_path, enum dks_compression *out,
 			   struct dks_error *err);
+/* A file's compression by its name's end (.xz, .zst, .gz; else NONE). */
+enum dks_compression dks_compression_of(const char *path);
 /* "", ".gz", ".xz", ".zst" */
 const char *dks_compression_ext(enum dks_compression c);
 /* Compress @len bytes; *out malloc'd. NONE copies. */

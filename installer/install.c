@@ -14,6 +14,7 @@
 #include "dks/handoff.h"
 #include "distro.h"
 #include "enforce.h"
+#include "sigcheck.h"
 #include "sign.h"
 #include "validate.h"
 #include "dks/fileio.h"
@@ -52,7 +53,7 @@ static int read_manifest(plan_t *p, struct dks_error *err)
 }
 
 /* A whole (small) file into memory; @stamp says what it was. */
-static int slurp(const char *path, void **buf, size_t *len, struct dks_filestamp *stamp,
+int dks_plan_slurp(const char *path, void **buf, size_t *len, struct dks_filestamp *stamp,
 		 struct dks_error *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -80,6 +81,42 @@ static int slurp(const char *path, void **buf, size_t *len, struct dks_filestamp
 	return 0;
 }
 
+/* How many of the plan's modules end with the signature marker (only
+ * their last bytes read; prepare() reads and checks them whole). */
+size_t dks_plan_arrived_signed(const plan_t *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		char path[2 * PATH_MAX], tail[sizeof(DKS_MODULE_SIG_MAGIC) - 1];
+		cleanup_close int fd = -1;
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/module/%s.ko", p->build, p->e[i].dest);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size >= (off_t)sizeof(tail) &&
+		    pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) ==
+			(ssize_t)sizeof(tail) &&
+		    dks_module_is_signed(tail, sizeof(tail)))
+			n++;
+	}
+	return n;
+}
+
+/* A module that arrived signed: its signature verified against the
+ * trusted certificate, its content validated, installed as it came. */
+static int prepare_signed(plan_t *p, size_t i, const struct dks_kernel_facts *f, const void *ko,
+			  size_t len, const char *what, struct dks_error *err)
+{
+	if (!p->trust)
+		return dks_err(err, 0, "%s: %s arrived signed and no certificate is trusted",
+			       p->what, what);
+	if (dks_module_validate_arrived(ko, len, p->e[i].built, f, p->trust, what, err) < 0)
+		return dks_err_prefix(err, "%s", p->what);
+	return dks_compress(p->comp, ko, len, &p->bufs[i], &p->lens[i], err);
+}
+
 /* Validate, sign (when the kernel checks signatures and a key is given),
  * compress: the bytes to install. */
 static int prepare(plan_t *p, size_t i, const struct dks_kernel_facts *f,
@@ -95,8 +132,11 @@ static int prepare(plan_t *p, size_t i, const struct dks_kernel_facts *f,
 	if (access(path, F_OK) < 0 && errno == ENOENT) /* deleted by hand: dkms's words */
 		return dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0, "%s: Missing module %s in %s/module",
 				    p->what, e->dest, p->build);
-	if (slurp(path, &ko, &len, &p->rec.e[i].built, err) < 0 ||
-	    dks_module_validate(ko, len, e->built, f, what, err) < 0)
+	if (dks_plan_slurp(path, &ko, &len, &p->rec.e[i].built, err) < 0)
+		return -1;
+	if (dks_module_is_signed(ko, len))
+		return prepare_signed(p, i, f, ko, len, what, err);
+	if (dks_module_validate(ko, len, e->built, f, what, err) < 0)
 		return -1;
 	if (signer && dks_sign_module(signer, f->sig_hash ? f->sig_hash : "sha256", ko, len,
 				      &signed_ko, &signed_len, err) < 0)
@@ -105,7 +145,7 @@ static int prepare(plan_t *p, size_t i, const struct dks_kernel_facts *f,
 			    &p->lens[i], err);
 }
 
-static int plan_for(plan_t *p, const struct dks_tree *t, const char *m, const char *v,
+int dks_plan_for(plan_t *p, const struct dks_tree *t, const char *m, const char *v,
 		    const struct dks_target *k, const struct dks_install_opts *o,
 		    struct dks_error *err)
 {
@@ -187,6 +227,7 @@ static void plan_free(plan_t *p)
 		return;
 	for (size_t i = 0; i < DKS_INSTALL_MAX; i++)
 		free(p->bufs[i]);
+	dks_trust_free(p->trust);
 	dks_installrec_free(&p->rec);
 	free(p);
 }
@@ -214,9 +255,21 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 {
 	struct dks_kernel_facts f = {0};
 	struct dks_signer *s = NULL;
-	int ret = dks_kernel_facts_load(p->k->headers, &f, err);
+	int ret = dks_kernel_facts_for(p->k->headers, p->t->install_tree, p->k->kver, o->boot_dir,
+				       &f, err);
+	size_t arrived = ret == 0 ? dks_plan_arrived_signed(p) : 0;
 
-	if (ret == 0)
+	if (ret == 0 && o->sign == DKS_SIGN_VERIFY && arrived < p->n)
+		ret = dks_err_code(err, DKS_EXIT_INSTALL_FAILED, 0,
+				   "%s: refused: %zu of its %zu modules arrived unsigned (or with a "
+				   "cut signature), and sign: verify installs only modules signed "
+				   "for this host", p->what, p->n - arrived, p->n);
+	if (ret == 0 && arrived)
+		ret = dks_trust_load(o->trusted_cert ? o->trusted_cert
+				     : o->mok_cert ? o->mok_cert : DKS_DEFAULT_MOK_CERT,
+				     &p->trust, err);
+	/* A keyless host: every module came signed, no key is read. */
+	if (ret == 0 && arrived < p->n)
 		ret = load_signer(p, &f, o, &s, err);
 	if (ret == 0)
 		ret = prepare_all(p, &f, s, err);
@@ -230,7 +283,9 @@ static int install_plan(plan_t *p, const struct dks_install_opts *o, struct dks_
 	if (ret == 0)
 		ret = dks_place_install(p, o, err);
 	if (ret == 0)
-		printf("%s: installed%s\n", p->what, s ? " (signed)" : "");
+		printf("%s: installed%s%s%s%s\n", p->what, s ? " (signed)" : "",
+		       arrived ? " (arrived signed, verified against " : "",
+		       arrived ? dks_trust_name(p->trust) : "", arrived ? ")" : "");
 	if (ret == 0)
 		ret = call_hook(p, o, "post_install", err);
 	dks_signer_free(s);
@@ -242,7 +297,7 @@ int dks_install(const struct dks_tree *t, const char *m, const char *v,
 		const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err)
 {
 	plan_t *p = plan_new(err);
-	int ret = p ? plan_for(p, t, m, v, k, o, err) : -1;
+	int ret = p ? dks_plan_for(p, t, m, v, k, o, err) : -1;
 
 	if (ret == 0)
 		ret = dks_place_recover(p, o, err);
@@ -260,7 +315,7 @@ int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 		  const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err)
 {
 	plan_t *p = plan_new(err);
-	int ret = p ? plan_for(p, t, m, v, k, o, err) : -1;
+	int ret = p ? dks_plan_for(p, t, m, v, k, o, err) : -1;
 
 	if (ret == 0)
 		ret = dks_place_recover(p, o, err);

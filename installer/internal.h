@@ -38,7 +38,24 @@ struct dks_install_plan {
 	void *bufs[DKS_INSTALL_MAX]; /* the bytes to install (install only) */
 	size_t lens[DKS_INSTALL_MAX];
 	struct dks_installrec rec;   /* what they are (install only) */
+	struct dks_trust *trust;     /* modules that arrived signed verify against it */
 };
+
+/* install.c, shared with signbuilt.c: the plan of m/v for kernel @k (its
+ * manifest read); a module file read whole (a regular file with one link,
+ * no link followed, at most DKS_MODULE_MAX) with its stamp; how many of
+ * the plan's modules end with the signature marker. */
+int dks_plan_for(struct dks_install_plan *p, const struct dks_tree *t, const char *m,
+		 const char *v, const struct dks_target *k, const struct dks_install_opts *o,
+		 struct dks_error *err);
+int dks_plan_slurp(const char *path, void **buf, size_t *len, struct dks_filestamp *stamp,
+		   struct dks_error *err);
+size_t dks_plan_arrived_signed(const struct dks_install_plan *p);
+
+/* unsign.c: @len bytes of @buf to @name in @dfd, in place of what is
+ * there (a temporary file, fsync, rename, fsync of the directory). */
+int dks_module_replace(int dfd, const char *name, const void *buf, size_t len,
+		       struct dks_error *err);
 
 
 /* Finish an interrupted transaction of m on this kernel (and depmod when

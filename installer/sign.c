@@ -279,6 +279,11 @@ static int load_cert(const char *file, X509 **out, struct dks_error *err)
 	return 0;
 }
 
+int dks_cert_load(const char *cert_path, X509 **out, struct dks_error *err)
+{
+	return load_cert(cert_path, out, err);
+}
+
 static int signer_load(const char *key_path, const char *cert_path, struct dks_signer **out,
 		    struct dks_error *err)
 {

@@ -37,6 +37,11 @@ int dks_signer_load(const char *key_path, const char *cert_path, struct dks_sign
 		    struct dks_error *err);
 void dks_signer_free(struct dks_signer *s);
 
+/* A certificate alone (PEM or DER) through the same checked path: what a
+ * keyless host trusts (sigcheck.h). Call after dks_lazylib_load(). */
+struct x509_st;
+int dks_cert_load(const char *cert_path, struct x509_st **out, struct dks_error *err);
+
 /* Sign @len bytes of a module with @hash ("sha256", the kernel's
  * CONFIG_MODULE_SIG_HASH): *out is the module with its signature appended
  * (malloc'd). A module that already carries the marker is refused. */

@@ -19,15 +19,16 @@
 #include "dks/fileio.h"
 #include "dks/handoff.h"
 #include "dks/installer.h"
+#include "internal.h"
 #include "sign.h"
 
-/* @len bytes of @buf to @name in @dfd, in place of what is there. */
-static int replace(int dfd, const char *name, const void *buf, size_t len, struct dks_error *err)
+int dks_module_replace(int dfd, const char *name, const void *buf, size_t len,
+		       struct dks_error *err)
 {
 	char tmp[NAME_MAX + 16];
 	int fd, ret = 0;
 
-	snprintf(tmp, sizeof(tmp), ".unsign-%.200s", name);
+	snprintf(tmp, sizeof(tmp), ".replace-%.200s", name);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return dks_err(err, errno, "cannot create %s", tmp);
@@ -56,7 +57,7 @@ static int unsign_one(int dfd, const char *name, struct dks_error *err)
 	if (!buf || dks_read_full(fd, buf, (size_t)st.st_size) != st.st_size)
 		return dks_err(err, errno ? errno : EIO, "%s", name);
 	keep = dks_module_unsigned_len(buf, (size_t)st.st_size);
-	return keep ? replace(dfd, name, buf, keep, err) : 0;
+	return keep ? dks_module_replace(dfd, name, buf, keep, err) : 0;
 }
 
 int dks_unsign_built(const char *module_dir, struct dks_error *err)

@@ -277,8 +277,8 @@ static char *load_config(const char *headers, struct dks_error *err)
 	return read_text(path, 16 * 1024 * 1024, err);
 }
 
-static int facts_from_config(const char *headers, const char *config, struct dks_kernel_facts *k,
-			     struct dks_error *err)
+int dks_kernel_facts_config(const char *config, const char *where, struct dks_kernel_facts *k,
+			    struct dks_error *err)
 {
 	const struct kernel_arch *a = find_arch(config);
 	const char *hash;
@@ -287,14 +287,22 @@ static int facts_from_config(const char *headers, const char *config, struct dks
 	if (!a)
 		return dks_err(err, 0,
 			       "kernel %s (%s): not a 64-bit kernel of a known architecture",
-			       k->release, headers);
+			       k->release, where);
 	k->machine = a->machine;
 	k->modversions = cfg_yes(config, "CONFIG_MODVERSIONS");
 	k->sig_enabled = cfg_yes(config, "CONFIG_MODULE_SIG");
 	k->sig_force = cfg_yes(config, "CONFIG_MODULE_SIG_FORCE");
 	hash = cfg_find(config, "CONFIG_MODULE_SIG_HASH", &n);
 	if (hash && !(k->sig_hash = cfg_unquote(hash, n)))
-		return dks_err(err, ENOMEM, "%s", headers);
+		return dks_err(err, ENOMEM, "%s", where);
+	return 0;
+}
+
+static int facts_from_config(const char *headers, const char *config, struct dks_kernel_facts *k,
+			     struct dks_error *err)
+{
+	if (dks_kernel_facts_config(config, headers, k, err) < 0)
+		return -1;
 	if (asprintf(&k->symvers, "%s/Module.symvers", headers) < 0) {
 		k->symvers = NULL;
 		return dks_err(err, ENOMEM, "%s", headers);
@@ -302,7 +310,7 @@ static int facts_from_config(const char *headers, const char *config, struct dks
 	if (k->modversions && access(k->symvers, R_OK) != 0)
 		return dks_err(err, errno, "kernel %s: %s (needed: CONFIG_MODVERSIONS)", k->release,
 			       k->symvers);
-	return compose_vermagic(headers, config, k->release, a, &k->vermagic, err);
+	return compose_vermagic(headers, config, k->release, find_arch(config), &k->vermagic, err);
 }
 
 int dks_kernel_facts_load(const char *headers, struct dks_kernel_facts *out, struct dks_error *err)
@@ -333,6 +341,7 @@ void dks_kernel_facts_clear(struct dks_kernel_facts *k)
 	free(k->vermagic);
 	free(k->sig_hash);
 	free(k->symvers);
+	free(k->symvers_text);
 	*k = (struct dks_kernel_facts){0};
 }
 
@@ -667,10 +676,14 @@ static int symvers_line(char *line, struct ver *vers, size_t n)
  * (sorted) few instead of building a table of the kernel's ~30000. */
 static int load_wanted(const struct vctx *v, struct ver *vers, size_t n)
 {
-	cleanup_fclose FILE *f = fopen(v->k->symvers, "re");
+	cleanup_fclose FILE *f = v->k->symvers_text
+					 ? fmemopen(v->k->symvers_text, strlen(v->k->symvers_text), "r")
+					 : fopen(v->k->symvers, "re");
 	cleanup_free char *line = NULL;
 	size_t cap = 0, lineno = 0;
 
+	if (v->k->symvers_text && !*v->k->symvers_text)
+		return 0; /* no CRC known: nothing to compare */
 	if (!f)
 		return dks_err(v->err, errno, "kernel %s: %s", v->k->release, v->k->symvers);
 	while (getline(&line, &cap, f) > 0) {
@@ -708,8 +721,8 @@ static int check_versions(const struct vctx *v, const struct sec *s, bool have)
 		    (bad == SIZE_MAX || vers[i].index < vers[bad].index))
 			bad = i;
 	if (bad != SIZE_MAX)
-		return refuse(v, "symbol %s has CRC 0x%08llx, Module.symvers says 0x%08x",
-			      vers[bad].name, (unsigned long long)vers[bad].crc, vers[bad].want);
+		return refuse(v, "symbol %s has CRC 0x%08llx, %s says 0x%08x", vers[bad].name,
+			      (unsigned long long)vers[bad].crc, v->k->symvers, vers[bad].want);
 	return 0;
 }
 
@@ -804,5 +817,34 @@ int dks_module_verinfo(const void *ko, size_t len, struct dks_verinfo *vi)
 	modinfo_value((const char *)v.e.p + s.off, s.size, "name", vi->name, sizeof(vi->name));
 	modinfo_value((const char *)v.e.p + s.off, s.size, "depends", vi->depends,
 		      sizeof(vi->depends));
+	return 0;
+}
+
+/* ---- the sections the headerless facts read (hostfacts.c) ----------------- */
+
+int dks_module_sections(const void *ko, size_t len, struct dks_modsecs *out)
+{
+	static const char *const names[] = {".modinfo", "__versions"};
+	struct dks_kernel_facts any = {0};
+	struct dks_error ignored = {0};
+	struct vctx v = {{ko, len, false, 0, 0, 0, 0}, NULL, &any, "module", &ignored};
+	struct sec s[2] = {0};
+	bool have[2] = {false};
+
+	*out = (struct dks_modsecs){0};
+	if (check_ident(&v) < 0)
+		return -1;
+	v.e.msb = v.e.p[EI_DATA] == ELFDATA2MSB;
+	any.machine = (unsigned short)EHDR(&v.e, e_machine);
+	if (check_header(&v) < 0 || scan_sections(&v, names, s, have, 2) < 0 || !have[0])
+		return -1;
+	out->machine = any.machine;
+	out->msb = v.e.msb;
+	out->modinfo = (const char *)v.e.p + s[0].off;
+	out->modinfo_len = (size_t)s[0].size;
+	if (have[1] && s[1].size % MODVERSION_SIZE == 0) {
+		out->versions = v.e.p + s[1].off;
+		out->n_versions = (size_t)(s[1].size / MODVERSION_SIZE);
+	}
 	return 0;
 }

@@ -23,7 +23,9 @@ struct dks_kernel_facts {
 	bool sig_enabled;  /* CONFIG_MODULE_SIG */
 	bool sig_force;    /* CONFIG_MODULE_SIG_FORCE */
 	char *sig_hash;    /* CONFIG_MODULE_SIG_HASH ("sha256"), or NULL */
-	char *symvers;     /* path of Module.symvers */
+	char *symvers;     /* path of Module.symvers (headerless: where the CRCs came from) */
+	char *symvers_text; /* headerless: Module.symvers lines learned from the
+			     * kernel's own modules, in memory (NULL: read symvers) */
 	unsigned short machine; /* EM_X86_64 ... from the kernel's arch */
 };
 
@@ -31,6 +33,36 @@ struct dks_kernel_facts {
 int dks_kernel_facts_load(const char *headers, struct dks_kernel_facts *out,
 			  struct dks_error *err);
 void dks_kernel_facts_clear(struct dks_kernel_facts *k);
+
+/* A kernel without headers (a fleet host, docs/install.md "Fleet
+ * hosts"): the vermagic and machine its own modules below
+ * <@install_tree>/<@kver>/kernel carry (all must agree), the CRCs they
+ * import (__versions: from vmlinux and from each other; a symbol two of
+ * them import with different CRCs is left unknown), and
+ * <@boot_dir>/config-<@kver> for MODVERSIONS and module signing. */
+int dks_kernel_facts_host(const char *install_tree, const char *kver, const char *boot_dir,
+			  struct dks_kernel_facts *out, struct dks_error *err);
+/* The one call for a target: its headers when @headers is a directory
+ * (headers win), else dks_kernel_facts_host. */
+int dks_kernel_facts_for(const char *headers, const char *install_tree, const char *kver,
+			 const char *boot_dir, struct dks_kernel_facts *out,
+			 struct dks_error *err);
+/* The flags of a kernel config's text (machine, MODVERSIONS, MODULE_SIG*,
+ * its hash) into @k; @where names it. */
+int dks_kernel_facts_config(const char *config, const char *where, struct dks_kernel_facts *k,
+			    struct dks_error *err);
+
+/* The sections of a module image the headerless facts read, every offset
+ * checked (-1: not an ELF64 module with a .modinfo). */
+struct dks_modsecs {
+	unsigned short machine;
+	bool msb;
+	const char *modinfo;
+	size_t modinfo_len;
+	const unsigned char *versions; /* n_versions entries of 64 bytes, or NULL */
+	size_t n_versions;
+};
+int dks_module_sections(const void *ko, size_t len, struct dks_modsecs *out);
 
 /* Validate a module image (@len bytes in memory, as collected) named
  * @expected for the kernel @k. @what names it in messages. */

@@ -97,26 +97,13 @@ static int find_installed(const struct dks_install_plan *p, const char *dest, ch
 	return search.found;
 }
 
-static enum dks_compression compression_of(const char *path)
-{
-	size_t n = strlen(path);
-
-	if (n > 3 && strcmp(path + n - 3, ".xz") == 0)
-		return DKS_COMPRESS_XZ;
-	if (n > 4 && strcmp(path + n - 4, ".zst") == 0)
-		return DKS_COMPRESS_ZSTD;
-	if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
-		return DKS_COMPRESS_GZIP;
-	return DKS_COMPRESS_NONE;
-}
-
 /* The version of the module at @path (decompressed when it is). 0, or -1
  * when it cannot be read as a module. */
 static int verinfo_of(const char *path, struct dks_verinfo *vi)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	cleanup_free void *buf = NULL, *plain = NULL;
-	enum dks_compression c = compression_of(path);
+	enum dks_compression c = dks_compression_of(path);
 	struct dks_error ignored = {0};
 	size_t len = 0;
 	struct stat st;

@@ -29,6 +29,8 @@ static const struct {
     {"kernel_preinst", BANS_ALL | EXACTLY_ONE}, {"kernel_postinst", BANS_ALL | EXACTLY_ONE},
     {"kernel_prerm", BANS_ALL | EXACTLY_ONE},
     {"test-load", BANS_ALL | NEEDS_MV},
+    {"sign", NEEDS_MV},
+    {"preflight", BANS_ALL},
 };
 
 static unsigned rules_of(const char *verb)
@@ -98,7 +100,7 @@ static int verb_rules_check(const struct dks_cli *c, const char *verb, unsigned 
 		return dks_err_code(err, DKS_EXIT_TWO_ACTIONS, 0,
 				    "the action %s does not support multiple kernel version "
 				    "parameters on the command line", verb);
-	if ((r & NEEDS_MV) && !c->path && (!c->module || !c->version))
+	if ((r & NEEDS_MV) && !c->path && !c->plan && (!c->module || !c->version))
 		return dks_err_code(err, DKS_EXIT_FAILURE, 0,
 				    "Arguments <module> and <module-version> are not specified "
 				    "(%s <module>/<module-version>, %s -m <module>/<module-version> "
@@ -138,6 +140,9 @@ int dks_cli_check(struct dks_cli *c, const char *verb, struct dks_error *err)
 		c->module = NULL; /* dkms tests [[ $module ]] */
 	if (c->version && !*c->version)
 		c->version = NULL;
+	if ((c->plan || c->unit) && strcmp(verb, "build") != 0)
+		return dks_err(err, 0, "%s: --plan and --unit are build's (build --plan FILE --unit N)",
+			       verb);
 	if (global_rules(c, err) < 0 || pair(c, verb, err) < 0 ||
 	    verb_rules_check(c, verb, rules_of(verb), err) < 0)
 		return -1;

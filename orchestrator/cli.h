@@ -49,6 +49,8 @@ struct dks_cli {
 	const char *os_release;         /* --os-release: install's distribution rule */
 	const char *kernel_image;       /* test-load, build --test-load: the image to boot */
 	bool test_load;                 /* build --test-load: the load test after the build */
+	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
+	const char *boot_root;          /* --boot-root DIR: preflight's boot configuration */
 	bool no_depmod;
 	const char *kernelsourcedir;
 	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
@@ -125,11 +127,14 @@ int cmd_install(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_generate_mok(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 int cmd_autoinstall(int argc, char **argv);
 int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);
 int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
 int cmd_test_load(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
 
 #endif

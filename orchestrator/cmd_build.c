@@ -3,67 +3,22 @@
  * dkms-sandbox build MODULE/VERSION... [-k KVER[/ARCH]]... [--all]
  *     [--kernelsourcedir DIR] [--force] [-j N]
  * Every module for every kernel, in parallel, one jobserver for all.
+ * build --plan FILE --unit N: exactly one unit of a plan (planunit.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "build.h"
 #include "cli.h"
 #include "dks/kernel.h"
 #include "dks/spec.h"
+#include "planunit.h"
+#include "targets.h"
 #include "testload.h"
 
-struct targets {
-	struct dks_target *t;
-	size_t n;
-};
-
-static int add_target(struct targets *ts, const char *spec, const struct dks_ctx *ctx,
-		      struct dks_error *err)
-{
-	struct dks_target *nt = realloc(ts->t, (ts->n + 1) * sizeof(*nt));
-
-	if (!nt)
-		return dks_err(err, 0, "out of memory");
-	ts->t = nt;
-	if (dks_target_resolve(spec, ctx->cli.kernelsourcedir, ctx->cfg.install_tree,
-			       &ts->t[ts->n], err) < 0)
-		return -1;
-	if (dks_ctx_kernel_config(ctx, &ts->t[ts->n], err) < 0) {
-		dks_target_clear(&ts->t[ts->n]);
-		return -1;
-	}
-	if (ctx->cli.arch && strcmp(ctx->cli.arch, ts->t[ts->n].arch) != 0) {
-		free(ts->t[ts->n].arch);
-		ts->t[ts->n].arch = strdup(ctx->cli.arch);
-	}
-	ts->n++;
-	return 0;
-}
-
-/* -k ..., --all, or the running kernel. */
-static int resolve_targets(const struct dks_ctx *ctx, struct targets *ts, struct dks_error *err)
-{
-	if (ctx->cli.all)
-		return dks_targets_installed(ctx->cfg.install_tree, &ts->t, &ts->n, err);
-	if (ctx->cli.n_kernels == 0) { /* the running one, with -a's arch as dkms */
-		struct utsname u;
-
-		return uname(&u) < 0 ? dks_err(err, errno, "uname") : add_target(ts, u.release, ctx, err);
-	}
-	if (ctx->cli.kernelsourcedir && ctx->cli.n_kernels > 1)
-		return dks_err(err, 0, "build: --kernelsourcedir goes with exactly one -k");
-	for (size_t i = 0; i < ctx->cli.n_kernels; i++)
-		if (add_target(ts, ctx->cli.kernels[i], ctx, err) < 0)
-			return -1;
-	return 0;
-}
-
 /* Module x kernel jobs; already built ones are skipped unless --force. */
-static int plan(const struct dks_ctx *ctx, const struct targets *ts, struct dks_job **jobs,
+static int plan(const struct dks_ctx *ctx, const struct dks_targets *ts, struct dks_job **jobs,
 		size_t *n, struct dks_error *err)
 {
 	*jobs = calloc(ctx->cli.n_mods * ts->n + 1, sizeof(**jobs));
@@ -90,9 +45,24 @@ static int plan(const struct dks_ctx *ctx, const struct targets *ts, struct dks_
 	return 0;
 }
 
-/* build --test-load: each module built for each kernel, booted and loaded
- * (orchestrator/testload.c); what failed to build is not tested. */
-static int test_load(const struct dks_ctx *ctx, const struct targets *ts, struct dks_error *err)
+/* The command line's modules x kernels, or --plan's one unit. */
+static int jobs_of(const struct dks_ctx *ctx, struct dks_targets *ts, struct dks_job **jobs,
+		   size_t *n, struct dks_error *err)
+{
+	if (ctx->cli.plan)
+		return dks_plan_job(ctx, ts, jobs, n, err);
+	if (ctx->cli.n_mods == 0)
+		return dks_err(err, 0, "build: give module/version (or -m MODULE -v VERSION)");
+	if (dks_targets_resolve(ctx, ts, err) < 0)
+		return -1;
+	return plan(ctx, ts, jobs, n, err);
+}
+
+/* build --test-load: each module of the command line built for each
+ * kernel, booted and loaded (orchestrator/testload.c); what failed to
+ * build is not tested. */
+static int test_load(const struct dks_ctx *ctx, const struct dks_targets *ts,
+		     struct dks_error *err)
 {
 	struct dks_tl_opts o = {.cfg = &ctx->cfg, .kernel_image = ctx->cli.kernel_image};
 	int rc = 0;
@@ -120,15 +90,13 @@ int cmd_build(int argc, char **argv)
 {
 	struct dks_error err = {0};
 	struct dks_ctx ctx;
-	struct targets ts = {0};
+	struct dks_targets ts = {0};
 	struct dks_job *jobs = NULL;
 	size_t n = 0;
 	int rc;
 
 	if (dks_ctx_open(argc, argv, "build", &ctx, &err) < 0 || dks_ctx_profile(&ctx, &err) < 0 ||
-	    (ctx.cli.n_mods == 0 &&
-	     dks_err(&err, 0, "build: give module/version (or -m MODULE -v VERSION)") < 0) ||
-	    resolve_targets(&ctx, &ts, &err) < 0 || plan(&ctx, &ts, &jobs, &n, &err) < 0) {
+	    jobs_of(&ctx, &ts, &jobs, &n, &err) < 0) {
 		rc = dks_fail(&err);
 	} else {
 		struct dks_build_env env = {.cfg = &ctx.cfg, .tree = &ctx.tree,

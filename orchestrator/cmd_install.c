@@ -20,23 +20,36 @@
 #include "dks/kernel.h"
 #include "dks/mok.h"
 #include "dks/installer.h"
+#include "prebuilt.h"
 #include "rebuild.h"
 #include "testload_record.h"
 
-static int targets(const struct dks_ctx *ctx, struct dks_target **t, size_t *n,
-		   struct dks_error *err)
+/* Kernel @i of the command line. install and uninstall of m/v take a
+ * kernel without headers when m/v is built for it (a fleet host,
+ * prebuilt.h); match (no @m) wants headers. */
+static int target_of(const struct dks_ctx *ctx, const char *m, const char *v, size_t i,
+		     struct dks_target *t, struct dks_error *err)
+{
+	const char *spec = ctx->cli.n_kernels ? ctx->cli.kernels[i] : NULL;
+
+	if (m)
+		return dks_target_prebuilt(ctx, spec, m, v, t, err);
+	if (!spec)
+		return dks_target_running(ctx->cfg.install_tree, t, err) < 0
+			       ? -1 : dks_ctx_kernel_config(ctx, t, err);
+	return dks_target_resolve(spec, ctx->cli.kernelsourcedir, ctx->cfg.install_tree, t, err) < 0
+		       ? -1 : dks_ctx_kernel_config(ctx, t, err);
+}
+
+static int targets(const struct dks_ctx *ctx, const char *m, const char *v,
+		   struct dks_target **t, size_t *n, struct dks_error *err)
 {
 	*n = ctx->cli.n_kernels ? ctx->cli.n_kernels : 1;
 	*t = calloc(*n, sizeof(**t));
 	if (!*t)
 		return dks_err(err, 0, "out of memory");
-	if (!ctx->cli.n_kernels)
-		return dks_target_running(ctx->cfg.install_tree, *t, err) < 0
-			       ? -1 : dks_ctx_kernel_config(ctx, *t, err);
 	for (size_t i = 0; i < *n; i++)
-		if (dks_target_resolve(ctx->cli.kernels[i], ctx->cli.kernelsourcedir,
-				       ctx->cfg.install_tree, &(*t)[i], err) < 0 ||
-		    dks_ctx_kernel_config(ctx, &(*t)[i], err) < 0)
+		if (target_of(ctx, m, v, i, &(*t)[i], err) < 0)
 			return -1;
 	return 0;
 }
@@ -110,7 +123,7 @@ static int run(int argc, char **argv, const char *verb, bool install)
 	if (ret == 0)
 		ret = dks_ctx_module(&ctx, &m, &v, &err);
 	if (ret == 0)
-		ret = targets(&ctx, &t, &n, &err);
+		ret = targets(&ctx, m, v, &t, &n, &err);
 	if (ret == 0)
 		ret = install_on(&ctx, m, v, t, n, install, &err);
 	if (ret == 0)
@@ -211,7 +224,7 @@ int cmd_match(int argc, char **argv)
 	if (ret == 0)
 		ret = match_args(&ctx, &err);
 	if (ret == 0)
-		ret = targets(&ctx, &t, &n, &err);
+		ret = targets(&ctx, NULL, NULL, &t, &n, &err);
 	if (ret == 0)
 		ret = match_all(&ctx, t, &err);
 	ret = ret < 0 ? dks_fail(&err) : 0;

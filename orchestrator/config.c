@@ -42,7 +42,8 @@ static const char *check_name_or_path(const char *s)
 
 static const char *check_sign(const char *s)
 {
-	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 ? NULL : "must be auto or never";
+	return strcmp(s, "auto") == 0 || strcmp(s, "never") == 0 || strcmp(s, "verify") == 0
+		       ? NULL : "must be auto, never or verify";
 }
 
 static const char *check_accel(const char *s)
@@ -112,11 +113,26 @@ static int parse_build_reads(const struct dks_yaml_walk *w, const yaml_node_t *v
 	return 0;
 }
 
+/* preflight.critical: module names (the tree's grammar), each once. */
+static int module_item(const struct dks_yaml_walk *w, const yaml_node_t *item, const char *s,
+		       const char *path)
+{
+	(void)s;
+	return module_name(w, item, path) ? 0 : -1;
+}
+
 /* ---- one table: every key a configuration may hold ---- */
 
 #define AT(member) DKS_YAML_AT(struct dks_config, member)
 /* "key: ~" means the built-in default (NULL). */
 #define NULLABLE DKS_YAML_EMPTY_IS_NULL
+
+static const struct dks_yaml_key preflight_keys[] = {
+    {"critical", DKS_YAML_STRV, AT(preflight_critical), .path = "preflight.critical",
+     .count_off = offsetof(struct dks_config, n_preflight_critical), .noun = "module",
+     .item = module_item},
+    {NULL},
+};
 
 static const struct dks_yaml_key config_keys[] = {
     {"dkmstree", DKS_YAML_STRING, AT(dkms_tree), .flags = DKS_YAML_NONEMPTY, .check = check_path},
@@ -136,6 +152,8 @@ static const struct dks_yaml_key config_keys[] = {
      .check = check_path},
     {"sign", DKS_YAML_STRING, AT(sign), .flags = NULLABLE, .check = check_sign},
     {"host_root", DKS_YAML_STRING, AT(host_root), .flags = NULLABLE, .check = check_path},
+    {"trusted_cert", DKS_YAML_STRING, AT(trusted_cert), .flags = NULLABLE, .check = check_path},
+    {"boot_dir", DKS_YAML_STRING, AT(boot_dir), .flags = NULLABLE, .check = check_path},
     {"dkms_framework", DKS_YAML_STRING, AT(dkms_framework), .flags = NULLABLE,
      .check = check_path},
     {"dkms_confdir", DKS_YAML_STRING, AT(dkms_confdir), .flags = NULLABLE, .check = check_path},
@@ -157,6 +175,8 @@ static const struct dks_yaml_key config_keys[] = {
     {"testload_busybox", DKS_YAML_STRING, AT(testload_busybox), .flags = NULLABLE,
      .check = check_path},
     {"testload_required", DKS_YAML_BOOL, AT(testload_required)},
+    {"boot_root", DKS_YAML_STRING, AT(boot_root), .flags = NULLABLE, .check = check_path},
+    {"preflight", DKS_YAML_MAP, .sub = preflight_keys},
     {NULL},
 };
 
@@ -286,6 +306,8 @@ void dks_config_clear(struct dks_config *c)
 	free(c->os_release);
 	free(c->sign);
 	free(c->host_root);
+	free(c->trusted_cert);
+	free(c->boot_dir);
 	free(c->dkms_framework);
 	free(c->dkms_confdir);
 	free(c->status_wording);
@@ -295,5 +317,9 @@ void dks_config_clear(struct dks_config *c)
 	free(c->testload_boot_dir);
 	free(c->testload_qemu);
 	free(c->testload_busybox);
+	free(c->boot_root);
+	for (size_t i = 0; i < c->n_preflight_critical; i++)
+		free(c->preflight_critical[i]);
+	free(c->preflight_critical);
 	memset(c, 0, sizeof(*c));
 }

@@ -28,7 +28,8 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	    override(&cfg->build_user, c->user, err) < 0 ||
 	    override(&cfg->mok_key, c->mok_key, err) < 0 ||
 	    override(&cfg->mok_cert, c->mok_cert, err) < 0 ||
-	    override(&cfg->os_release, c->os_release, err) < 0)
+	    override(&cfg->os_release, c->os_release, err) < 0 ||
+	    override(&cfg->boot_root, c->boot_root, err) < 0)
 		return -1;
 	/* Only the default may be missing (nothing overridden, as dkms): a
 	 * file someone named must be there, not silently the module's own
@@ -209,8 +210,9 @@ struct dks_install_opts dks_ctx_install_opts(struct dks_ctx *ctx)
 					   .force = ctx->cli.force};
 	return (struct dks_install_opts){.mok_key = ctx->cfg.mok_key,
 					 .mok_cert = ctx->cfg.mok_cert,
-					 .sign = ctx->cfg.sign && strcmp(ctx->cfg.sign, "never") == 0
-						     ? DKS_SIGN_NEVER : DKS_SIGN_AUTO,
+					 .trusted_cert = ctx->cfg.trusted_cert,
+					 .boot_dir = ctx->cfg.boot_dir,
+					 .sign = dks_sign_policy_of(ctx->cfg.sign),
 					 .make_key = dks_signkey_make,
 					 .host_root = ctx->cfg.host_root,
 					 .os_release = ctx->cfg.os_release,

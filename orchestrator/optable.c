@@ -82,6 +82,9 @@ static const struct dks_opt opts[] = {
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
     {"--kernel-image", ARG, OPT_KERNEL_IMAGE, NULL}, /* test-load, build --test-load */
     {"--test-load", 0, OPT_TEST_LOAD, NULL},          /* build: then the load test */
+    {"--plan", ARG, OPT_PLAN, NULL},
+    {"--unit", ARG, OPT_UNIT, NULL},
+    {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
 };
 
 /* Does @arg spell @o? */

@@ -109,6 +109,9 @@ static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_MOK_CERT: return &c->mok_cert;
 	case OPT_OS_RELEASE: return &c->os_release;
 	case OPT_KERNEL_IMAGE: return &c->kernel_image;
+	case OPT_PLAN: return &c->plan;
+	case OPT_UNIT: return &c->unit;
+	case OPT_BOOT_ROOT: return &c->boot_root;
 	default: return NULL;
 	}
 }
@@ -205,7 +208,8 @@ static int positional(struct dks_cli *c, const char *arg, const char *verb,
 	}
 	if (!c->module)
 		return module_version(c, arg, err);
-	if (strcmp(verb, "build") == 0 && strchr(arg, '/'))
+	if ((strcmp(verb, "build") == 0 || strcmp(verb, "plan") == 0 ||
+	     strcmp(verb, "preflight") == 0) && strchr(arg, '/'))
 		return more_modules(c, arg, err);
 	dks_warn("%s: I do not know how to handle '%s' (ignored, as dkms does)", verb, arg);
 	return 0;

@@ -24,7 +24,7 @@
 #include "dks/spec.h"
 #include "dks/tree.h"
 #include "dks/installer.h"
-#include "dks/utf8.h"
+#include "dks/json.h"
 #include "suffix.h"
 
 /* Reads of one build that a writer may overtake, each time by a whole
@@ -474,35 +474,6 @@ char *dks_status_line(const struct dks_status *s)
 
 /* ---- JSON ---- */
 
-/* @s as a JSON string (null for NULL); a byte that is not UTF-8 becomes
- * U+FFFD. */
-static void json_string(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	while (*p) {
-		uint32_t cp;
-		/* Names come from the filesystem, any bytes; JSON must be UTF-8. */
-		size_t len = dks_utf8_decode(p, 4, &cp);
-
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else if (len)
-			fwrite(p, 1, len, out);
-		else
-			fputs("\\ufffd", out);
-		p += len ? len : 1;
-	}
-	fputc('"', out);
-}
-
 /* The suffix and notes " (A) (B)" as "notes": ["A", "B"]. */
 static void json_notes(FILE *out, const struct dks_status *s)
 {
@@ -516,7 +487,7 @@ static void json_notes(FILE *out, const struct dks_status *s)
 
 		snprintf(note, sizeof(note), "%.*s", (int)n, p + 2);
 		fputs(p == suffix ? "" : ", ", out);
-		json_string(out, note);
+		dks_json_string(out, note);
 		p += 2 + n;
 	}
 	fputc(']', out);
@@ -530,9 +501,9 @@ static void json_load_test(FILE *out, const struct dks_status *s)
 		return;
 	}
 	fputs(", \"load_test\": {\"result\": ", out);
-	json_string(out, s->load_test.result);
+	dks_json_string(out, s->load_test.result);
 	fputs(", \"accel\": ", out);
-	json_string(out, s->load_test.accel);
+	dks_json_string(out, s->load_test.accel);
 	fprintf(out, ", \"seconds\": %.1f}", s->load_test.seconds);
 }
 
@@ -541,15 +512,15 @@ int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 	fputc('[', out);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n  {\"module\": " : "\n  {\"module\": ", out);
-		json_string(out, s[i].module);
+		dks_json_string(out, s[i].module);
 		fputs(", \"version\": ", out);
-		json_string(out, s[i].version);
+		dks_json_string(out, s[i].version);
 		fputs(", \"kernel\": ", out);
-		json_string(out, s[i].kver);
+		dks_json_string(out, s[i].kver);
 		fputs(", \"arch\": ", out);
-		json_string(out, s[i].arch);
+		dks_json_string(out, s[i].arch);
 		fputs(", \"state\": ", out);
-		json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
+		dks_json_string(out, (unsigned)s[i].state < sizeof(state_names) / sizeof(state_names[0])
 				     ? state_names[s[i].state]
 				     : NULL);
 		json_notes(out, &s[i]);

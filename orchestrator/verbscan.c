@@ -11,10 +11,10 @@
 
 /* dkms.in's action_re, and ours (generate-mok, toolchain, sandbox). */
 static const char *const verbs[] = {
-    "add", "build", "unbuild", "install", "uninstall", "remove", "status", "match",
+    "add", "build", "unbuild", "install", "uninstall", "remove", "status", "match", "sign",
     "autoinstall", "mktarball", "ldtarball", "generate_mok", "kernel_preinst",
-    "kernel_postinst", "kernel_prerm", "generate-mok", "toolchain", "sandbox", "framework",
-    "test-load",
+    "kernel_postinst", "kernel_prerm", "generate-mok", "toolchain", "sandbox", "framework", "plan",
+    "preflight", "test-load",
 };
 
 bool dks_cli_is_verb(const char *word)

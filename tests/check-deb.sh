@@ -51,6 +51,13 @@ check "usr/lib/dkms/common.postinst (executable)" has -rwxr-xr-x usr/lib/dkms/co
 for h in postinst.d prerm.d header_postinst.d install.d; do
 	check "etc/kernel/$h/dkms (executable)" has -rwxr-xr-x "etc/kernel/$h/dkms"
 done
+for h in postinst.d header_postinst.d; do
+	check "etc/kernel/$h/dkms-sandbox-preflight (executable)" has -rwxr-xr-x \
+		"etc/kernel/$h/dkms-sandbox-preflight"
+done
+check "apt hook: DPkg::Post-Invoke runs usr/libexec/dkms-sandbox/apt-preflight" sh -c \
+	"grep -q ' ./etc/apt/apt.conf.d/80dkms-sandbox-preflight$' '$tmp/contents' &&
+	 grep -q ' ./usr/libexec/dkms-sandbox/apt-preflight$' '$tmp/contents'"
 check "man page dkms-sandbox.8" has -rw-r--r-- usr/share/man/man8/dkms-sandbox.8.gz
 check "man page dkms.8 -> dkms-sandbox.8" grep -q '^l.* ./usr/share/man/man8/dkms.8.gz -> dkms-sandbox.8.gz$' "$tmp/contents"
 check "bash completion for dkms-sandbox and dkms" sh -c "grep -q ' ./usr/share/bash-completion/completions/dkms-sandbox$' '$tmp/contents' &&
@@ -60,7 +67,8 @@ check "nothing in /var/lib/dkms, /usr/src, /lib/modules" sh -c \
 	"! grep -qE ' ./(var/lib/dkms/|usr/src/|lib/modules/)' '$tmp/contents'"
 dpkg-deb -e "$deb" "$tmp/control"
 for c in /etc/dkms-sandbox/config.yaml /etc/kernel/postinst.d/dkms /etc/kernel/prerm.d/dkms \
-	/etc/kernel/header_postinst.d/dkms /etc/kernel/install.d/dkms; do
+	/etc/kernel/header_postinst.d/dkms /etc/kernel/install.d/dkms \
+	/etc/apt/apt.conf.d/80dkms-sandbox-preflight; do
 	check "conffile $c" grep -qx "$c" "$tmp/control/conffiles"
 done
 check "postinst creates the build user with the packaged build-user.sh" has -rwxr-xr-x \

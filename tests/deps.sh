@@ -1,13 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install the Debian 12 packages that dkms-sandbox needs to build, test and
-# benchmark. Idempotent: does nothing when all are installed.
+# benchmark (slurm-wlm and munge: make check-fleet starts a cluster of its
+# own from them). Idempotent: does nothing when all are installed.
 set -eu
 PKGS="build-essential pkg-config libseccomp-dev libcap-dev libmount-dev
 libkmod-dev libarchive-dev libyaml-dev libssl-dev liblzma-dev libzstd-dev
 zlib1g-dev libcriterion-dev linux-headers-amd64 bubblewrap hyperfine kmod
 bc flex bison libelf-dev pahole dkms strace mmdebstrap
-debhelper dpkg-dev fakeroot lintian qemu-system-x86 busybox-static"
+debhelper dpkg-dev fakeroot lintian slurm-wlm munge qemu-system-x86
+busybox-static"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

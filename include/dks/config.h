@@ -19,12 +19,19 @@
  *                     # key on first use; never: install unsigned (refused
  *                     # for a kernel that enforces signatures)
  *     host_root: /    # where /proc and /sys of the running kernel are read
+ *     trusted_cert: /var/lib/dkms/mok.pub   # what modules that arrive signed
+ *                     # must verify against (default: mok_cert; docs/install.md)
+ *     boot_dir: /boot # config-KVER of a kernel without headers (fleet hosts)
  *     dkms_framework: /etc/dkms/framework.conf  # dkms's own configuration
  *                     # (and its .d/ *.conf), under this file (docs/framework.md)
  *     dkms_confdir: /etc/dkms   # dkms's per-module overrides, no-autoinstall
  *     dpkg_admindir: /var/lib/dpkg    # dpkg's database: which modules a
  *                     # module's build may read (docs/build.md)
  *     build_reads: { west-chamber: [xtables-addons] }   # the same, declared
+ *     boot_root: /    # where preflight reads the boot configuration
+ *                     # (/boot, /vmlinuz, efivars; docs/upgrades.md)
+ *     preflight: { critical: [nvidia, zfs] }  # modules whose failure
+ *                     # fails preflight (the others are optional)
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -58,6 +65,8 @@ struct dks_config {
 	char *sign;       /* "auto" (NULL) or "never": include/dks/installer.h */
 	char *host_root;  /* NULL: "/"; where the running kernel's lockdown
 			   * and sig_enforce are read (tests move it) */
+	char *trusted_cert; /* NULL: mok_cert (modules that arrive signed) */
+	char *boot_dir;	    /* NULL: /boot (config-KVER without headers) */
 	char *dkms_framework; /* NULL: /etc/dkms/framework.conf */
 	char *dkms_confdir;   /* NULL: /etc/dkms */
 	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
@@ -71,6 +80,9 @@ struct dks_config {
 	char *testload_qemu;        /* NULL: /usr/bin/qemu-system-x86_64 */
 	char *testload_busybox;     /* NULL: /bin/busybox (busybox-static) */
 	bool testload_required;     /* install refuses a build without a passing load test */
+	char *boot_root;	 /* NULL: "/"; preflight's boot configuration below it */
+	char **preflight_critical; /* preflight: modules whose failure fails it */
+	size_t n_preflight_critical;
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

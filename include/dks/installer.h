@@ -38,6 +38,7 @@
 #define DKS_DEFAULT_MOK_KEY "/var/lib/dkms/mok.key"
 #define DKS_DEFAULT_MOK_CERT "/var/lib/dkms/mok.pub"
 #define DKS_OS_RELEASE "/etc/os-release"
+#define DKS_DEFAULT_BOOT_DIR "/boot"
 
 /* Where a hook is called: the module, its version, the kernel, and its
  * build, <dkmstree>/m/v/kver/arch (where the build recorded its hooks). */
@@ -62,12 +63,25 @@ typedef int (*dks_install_key_fn)(void *arg, const char *key, const char *cert,
 				  struct dks_error *err);
 
 /* sign: auto (sign when the kernel checks signatures, with a key made on
- * first use) or never (install unsigned; refused where the kernel
- * enforces signatures). */
-enum dks_sign_policy { DKS_SIGN_AUTO = 0, DKS_SIGN_NEVER };
+ * first use), never (install unsigned; refused where the kernel
+ * enforces signatures) or verify (a keyless fleet host: every module
+ * must arrive signed by the trusted certificate; no key is read or made). */
+enum dks_sign_policy { DKS_SIGN_AUTO = 0, DKS_SIGN_NEVER, DKS_SIGN_VERIFY };
+
+static inline enum dks_sign_policy dks_sign_policy_of(const char *word)
+{
+	return !word || word[0] == 'a' ? DKS_SIGN_AUTO
+	       : word[0] == 'n'	       ? DKS_SIGN_NEVER
+				       : DKS_SIGN_VERIFY;
+}
 
 struct dks_install_opts {
 	const char *mok_key, *mok_cert; /* NULL: dkms's defaults */
+	/* The certificate a module that arrives signed must verify against
+	 * (installer/sigcheck.h); NULL: mok_cert. */
+	const char *trusted_cert;
+	/* Where config-<kver> is, for a kernel without headers; NULL: /boot. */
+	const char *boot_dir;
 	enum dks_sign_policy sign;
 	dks_install_key_fn make_key; /* NULL: a missing key means unsigned */
 	void *make_key_arg;
@@ -95,6 +109,18 @@ int dks_install(const struct dks_tree *t, const char *m, const char *v,
 int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 		  const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err);
 
+/* The signing host's step (sign verb; docs/install.md "Fleet hosts"):
+ * the built modules of m/v for kernel @k validated and signed in place
+ * with @o's key (the install's hygiene; make_key on first use), each
+ * replaced atomically, a line in <build>/log/sign.log. One already signed
+ * by that key: left alone. One signed otherwise, or damaged: refused
+ * (DKS_EXIT_INSTALL_FAILED, nothing changed) unless @force, which strips
+ * a well-formed signature and signs again. @k may lack headers (the
+ * kernel's own modules then tell its facts). */
+int dks_sign_built(const struct dks_tree *t, const char *m, const char *v,
+		   const struct dks_target *k, const struct dks_install_opts *o, bool force,
+		   struct dks_error *err);
+
 /* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? (@mfd: the
  * module's directory, opened by the caller.) */
 bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
@@ -106,6 +132,12 @@ bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch
  * replaced by its bytes without it, so that install validates and signs
  * it like ours. Other files are left alone. 0, or -1 with @err filled. */
 int dks_unsign_built(const char *module_dir, struct dks_error *err);
+
+/* A kernel's release (UTS_RELEASE) and vermagic, computed from its
+ * headers as validation computes them (installer/validate.c), for the
+ * identities of dks/identity.h. Both malloc'd; 0, or -1 with @err filled. */
+int dks_kernel_vermagic(const char *headers, char **release, char **vermagic,
+			struct dks_error *err);
 
 /* One built module to collect: <built_location>/<built_name>.ko in the
  * build directory, copied to <module_dir>/<dest_name>.ko. */

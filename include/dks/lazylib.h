@@ -107,6 +107,22 @@
 	X(crypto, d2i_X509) \
 	X(crypto, i2d_CMS_bio_stream) \
 	X(crypto, i2d_X509_bio) \
+	X(crypto, CMS_verify) \
+	X(crypto, d2i_CMS_ContentInfo) \
+	X(crypto, CMS_get0_SignerInfos) \
+	X(crypto, CMS_SignerInfo_cert_cmp) \
+	X(crypto, CMS_SignerInfo_get0_algs) \
+	X(crypto, CMS_get0_type) \
+	X(crypto, X509_ALGOR_get0) \
+	X(crypto, OBJ_obj2nid) \
+	X(crypto, OBJ_nid2sn) \
+	X(crypto, OPENSSL_sk_num) \
+	X(crypto, OPENSSL_sk_value) \
+	X(crypto, OPENSSL_sk_new_null) \
+	X(crypto, OPENSSL_sk_push) \
+	X(crypto, OPENSSL_sk_free) \
+	X(crypto, EVP_MD_get_type) \
+	X(crypto, X509_NAME_oneline) \
 	X(lzma, lzma_lzma_preset) \
 	X(lzma, lzma_stream_buffer_bound) \
 	X(lzma, lzma_stream_buffer_decode) \
@@ -212,6 +228,22 @@ int dks_lazylib_load(struct dks_error *err);
 #define d2i_X509 (dks_lazylib()->d2i_X509)
 #define i2d_CMS_bio_stream (dks_lazylib()->i2d_CMS_bio_stream)
 #define i2d_X509_bio (dks_lazylib()->i2d_X509_bio)
+#define CMS_verify (dks_lazylib()->CMS_verify)
+#define d2i_CMS_ContentInfo (dks_lazylib()->d2i_CMS_ContentInfo)
+#define CMS_get0_SignerInfos (dks_lazylib()->CMS_get0_SignerInfos)
+#define CMS_SignerInfo_cert_cmp (dks_lazylib()->CMS_SignerInfo_cert_cmp)
+#define CMS_SignerInfo_get0_algs (dks_lazylib()->CMS_SignerInfo_get0_algs)
+#define CMS_get0_type (dks_lazylib()->CMS_get0_type)
+#define X509_ALGOR_get0 (dks_lazylib()->X509_ALGOR_get0)
+#define OBJ_obj2nid (dks_lazylib()->OBJ_obj2nid)
+#define OBJ_nid2sn (dks_lazylib()->OBJ_nid2sn)
+#define OPENSSL_sk_num (dks_lazylib()->OPENSSL_sk_num)
+#define OPENSSL_sk_value (dks_lazylib()->OPENSSL_sk_value)
+#define OPENSSL_sk_new_null (dks_lazylib()->OPENSSL_sk_new_null)
+#define OPENSSL_sk_push (dks_lazylib()->OPENSSL_sk_push)
+#define OPENSSL_sk_free (dks_lazylib()->OPENSSL_sk_free)
+#define EVP_MD_get_type (dks_lazylib()->EVP_MD_get_type)
+#define X509_NAME_oneline (dks_lazylib()->X509_NAME_oneline)
 #define lzma_lzma_preset (dks_lazylib()->lzma_lzma_preset)
 #define lzma_stream_buffer_bound (dks_lazylib()->lzma_stream_buffer_bound)
 #define lzma_stream_buffer_decode (dks_lazylib()->lzma_stream_buffer_decode)

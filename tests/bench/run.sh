@@ -402,6 +402,9 @@ measure "$work/inst" 2 10 "" "$INST_DKS" "" "$INST_DKMS"
 table "$work/inst" dkms-sandbox dkms "install v4l2loopback/0.12.7 for $k2 (--force --no-depmod):" \
 	"(validation, signing and the journal are work dkms does not do)"
 
+# --- fleet hosts: a keyless, headerless install vs the signing host's -----
+DKS_BIN="$DKS_BIN" "$here/fleet.sh"
+
 # --- toolchain images: import time; a build with the image vs the host's --
 img=/var/tmp/dkms-sandbox-images/debian12.tar
 "$top/tests/make-image.sh" "$img" || die "cannot make the toolchain image"
@@ -423,3 +426,30 @@ check_runs "a build with the image" "$IMG_DKS"
 interleaved "$work/img" 0 "$BUILD_RUNS" true "$IMG_DKS" true "$ONE_DKS"
 table "$work/img" image host "build v4l2loopback/0.12.7 for $k2, toolchain image vs host ($BUILD_RUNS runs each, interleaved):" \
 	"(target: within 5%, i.e. 0.95-1.05)"
+
+# --- plans (docs/fleet.md): what planning costs against what it plans ----
+# plan --json of the 5 modules x 2 kernels (one dkms.conf evaluation in a
+# sandbox per unit, and the digests) against building them; then one unit
+# by its index (the digests recomputed first) against the same build named
+# on the command line.
+plan_mods=
+for e in $mods; do
+	mv=${e#*:}
+	plan_mods="$plan_mods ${mv%%:*}/${mv##*:}"
+done
+PLAN_DKS="\"$DKS_BIN\" plan$plan_mods --json -k $k1 -k $k2 $DKS_T > $work/plan.json"
+check_runs "plan" "$PLAN_DKS"
+units=$(grep -c '"index":' "$work/plan.json")
+echo
+interleaved "$work/plan" 0 1 true "$PLAN_DKS" true "$ALL_DKS"
+table "$work/plan" plan build "plan of 5 modules x 2 kernels ($units units) vs building them (one run each):" \
+	"(the plan's cost per unit: $(awk -v u="$units" 'NR == 1 { printf "%.0f ms", $1 * 1000 / u }' "$work/plan"))"
+unit=$(grep '"index":' "$work/plan.json" | grep -n "\"v4l2loopback\".*\"$k2\"" | cut -d: -f1)
+UNIT_DKS="\"$DKS_BIN\" build --plan $work/plan.json --unit $((unit - 1)) --force $DKS_T"
+check_runs "build --plan --unit" "$UNIT_DKS"
+echo
+interleaved "$work/unit" 0 "$BUILD_RUNS" true "$UNIT_DKS" true "$ONE_DKS"
+table "$work/unit" "build --plan --unit" "build m/v -k" "v4l2loopback/0.12.7 for $k2 as a plan's unit vs named ($BUILD_RUNS runs each, interleaved):" \
+	"(the digest check's cost)"
+# preflight: what the memory of failures saves at each hook.
+"$here/preflight.sh"

@@ -195,7 +195,7 @@ Test(config, sign_is_auto_or_never_and_host_root_absolute)
 	cr_expect_str_eq(c.sign, "never");
 	cr_expect_str_eq(c.host_root, "/srv/host");
 	dks_config_clear(&c);
-	load_fails("sign: sometimes\n", 1, "'sign' must be auto or never");
+	load_fails("sign: sometimes\n", 1, "'sign' must be auto, never or verify");
 	load_fails("host_root: host\n", 1, "'host_root' must be an absolute path");
 }
 

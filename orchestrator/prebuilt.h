@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel a built module is installed (or signed) for, on a host that
+ * may have no headers: a fleet host (docs/install.md "Fleet hosts").
+ */
+#ifndef DKS_PREBUILT_H
+#define DKS_PREBUILT_H
+
+#include "cli.h"
+#include "dks/kernel.h"
+
+/* @spec ("KVER[/ARCH]", NULL: the running kernel) resolved as
+ * dks_target_resolve does, headers and all. Without headers, and only
+ * when m/v is built for that kernel, a target without them: its kver,
+ * arch and <boot_dir>/config-KVER as its config (compression); the
+ * installer then learns the kernel from its own modules. Otherwise
+ * dks_target_resolve's error (21): what is not built still needs headers. */
+int dks_target_prebuilt(const struct dks_ctx *ctx, const char *spec, const char *m, const char *v,
+			struct dks_target *out, struct dks_error *err);
+
+#endif
