@@ -431,6 +431,19 @@ int dks_testload_report(const struct dks_tree *t, const struct dks_tl_opts *o, c
 	return rc;
 }
 
+int dks_testload_gate(const struct dks_tree *t, const struct dks_config *cfg, const char *m,
+		      const char *v, const char *kver, const char *arch, struct dks_error *err)
+{
+	struct dks_tl_opts o = {.cfg = cfg};
+	struct dks_error ignored = {0};
+
+	if (!cfg->testload_required || dks_tl_record_require(t, m, v, kver, arch, &ignored) == 0)
+		return 0;
+	if (dks_testload_report(t, &o, m, v, kver, arch, err) < 0)
+		return -1;
+	return dks_tl_record_require(t, m, v, kver, arch, err);
+}
+
 void dks_tl_report_clear(struct dks_tl_record *r)
 {
 	for (size_t i = 0; i < r->n_lines; i++)

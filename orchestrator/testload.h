@@ -129,6 +129,12 @@ void dks_tl_report_clear(struct dks_tl_record *r);
  * already reported (exit 1: dks_err_reported). */
 int dks_testload_report(const struct dks_tree *t, const struct dks_tl_opts *o, const char *m,
 			const char *v, const char *kver, const char *arch, struct dks_error *err);
+/* config.yaml testload_required, where a build is installed at once
+ * (autoinstall, kernel_postinst, preflight): 0 when the key is off or the
+ * build has a passing load test of its modules as they are; else the test
+ * runs now (its report printed) and decides. -1: failed or could not run. */
+int dks_testload_gate(const struct dks_tree *t, const struct dks_config *cfg, const char *m,
+		      const char *v, const char *kver, const char *arch, struct dks_error *err);
 /* The report: one line, then the kernel's lines indented. */
 void dks_tl_report_print(FILE *out, const char *m, const char *v, const char *kver,
 			 const char *arch, const struct dks_tl_record *r);

@@ -196,6 +196,35 @@ out=$("$bin" install hello/1.0 -k "$k2" --dkmstree "$tmp/tree" --sourcetree "$tm
 expect "testload_required: install takes hello" 0 "" # what it placed: below
 [ -n "$(find "$inst/$k2" -name 'hello.ko*' -print -quit)" ] && ok "hello.ko placed" || bad "hello.ko not placed"
 
+# autoinstall with testload_required: each AUTOINSTALL module built is
+# load-tested before its install (the image from testload_boot_dir): hello
+# installed, tlfail not (exit 11, dkms's for a module that failed).
+mkdir -p "$tmp/ai/src" "$tmp/ai/tree" "$tmp/ai/inst/$k2"
+ln -s "${hdr[$k2]}" "$tmp/ai/inst/$k2/build"
+for m in hello tlfail; do
+	cp -r "$src/tests/modules/$m" "$tmp/ai/src/$m-1.0"
+	printf 'PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=%s\nDEST_MODULE_LOCATION[0]=/updates/dkms\nAUTOINSTALL=yes\n' \
+		"$m" "$m" >"$tmp/ai/src/$m-1.0/dkms.conf"
+done
+chmod -R a+rX "$tmp/ai"
+printf 'testload_accel: tcg\ntestload_required: true\nsign: never\ntestload_boot_dir: %s\n' \
+	"${root[$k2]}/boot" >"$tmp/ai.yaml"
+ai() { "$bin" "$@" --dkmstree "$tmp/ai/tree" --sourcetree "$tmp/ai/src" --installtree "$tmp/ai/inst" \
+	--sandbox-config "$tmp/ai.yaml" --no-depmod; }
+ai add hello/1.0 >/dev/null && ai add tlfail/1.0 >/dev/null
+rc=0
+out=$(ai autoinstall -k "$k2" 2>&1) || rc=$?
+expect "autoinstall with testload_required: tlfail's failed load test keeps it out" 11 \
+	"tlfail/1.0, $k2, x86_64: load test FAILED"
+expect "autoinstall with testload_required: hello's passed load test lets it in" 11 \
+	"hello/1.0, $k2, x86_64: load test passed"
+if [ -n "$(find "$tmp/ai/inst/$k2" -name 'hello.ko*' -print -quit)" ] &&
+	[ -z "$(find "$tmp/ai/inst/$k2" -name 'tlfail.ko*' -print -quit)" ]; then
+	ok "autoinstall placed hello only"
+else
+	bad "autoinstall placed: $(find "$tmp/ai/inst/$k2" -name '*.ko*' | tr '\n' ' ')"
+fi
+
 # A TERM while the VM runs: QEMU killed, its directory removed, then the
 # signal lands (143).
 "$bin" test-load hello/1.0 -k "$k2" --dkmstree "$tmp/tree" --sourcetree "$tmp/src" \
