@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -415,4 +416,68 @@ int dks_sign_module(const struct dks_signer *s, const char *hash, const void *ko
 		    void **out, size_t *out_len, struct dks_error *err)
 {
 	return dks_lazylib_load(err) < 0 ? -1 : sign_module(s, hash, ko, len, out, out_len, err);
+}
+
+/* ---- detached signatures of other bytes (an archive's manifest) ---- */
+
+static int sign_detached(const struct dks_signer *s, const void *buf, size_t len, void **sig,
+			 size_t *sig_len, struct dks_error *err)
+{
+	cleanup_bio BIO *der = NULL;
+	char *p = NULL;
+	long n;
+
+	if (cms_sign(s, EVP_sha256(), buf, len, &der, err) < 0)
+		return -1;
+	n = BIO_get_mem_data(der, &p);
+	if (n <= 0 || !(*sig = malloc((size_t)n)))
+		return dks_err(err, ENOMEM, "%s: signature", s->key_path);
+	memcpy(*sig, p, (size_t)n);
+	*sig_len = (size_t)n;
+	return 0;
+}
+
+int dks_sign_detached(const struct dks_signer *s, const void *buf, size_t len, void **sig,
+		      size_t *sig_len, struct dks_error *err)
+{
+	return dks_lazylib_load(err) < 0 ? -1 : sign_detached(s, buf, len, sig, sig_len, err);
+}
+
+static void stack_freep(OPENSSL_STACK **p)
+{
+	OPENSSL_sk_free(*p);
+}
+
+/* The signature must name @cert's issuer and serial and verify with its
+ * key: no certificate carried in the signature is looked at (NOINTERN),
+ * so a signature by any other key finds no signer. */
+static int verify_detached(const char *cert_path, const void *buf, size_t len, const void *sig,
+			   size_t sig_len, const char *what, struct dks_error *err)
+{
+	cleanup_x509 X509 *cert = NULL;
+	cleanup_bio BIO *content = BIO_new_mem_buf(buf, (int)len);
+	__attribute__((cleanup(stack_freep))) OPENSSL_STACK *certs = OPENSSL_sk_new_null();
+	const unsigned char *p = sig;
+	cleanup_cms CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig_len);
+
+	if (load_cert(cert_path, &cert, err) < 0)
+		return -1;
+	if (!content || !certs || !OPENSSL_sk_push(certs, cert))
+		return dks_ossl_err(err, "%s", what);
+	if (!cms)
+		return dks_ossl_err(err, "%s: not a DER CMS signature", what);
+	if (CMS_verify(cms, (STACK_OF(X509) *)certs, NULL, content, NULL,
+		       CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) != 1)
+		return dks_ossl_err(err, "%s: the signature does not verify with %s", what,
+				    cert_path);
+	return 0;
+}
+
+int dks_verify_detached(const char *cert_path, const void *buf, size_t len, const void *sig,
+			size_t sig_len, const char *what, struct dks_error *err)
+{
+	if (len > INT_MAX || sig_len > INT_MAX)
+		return dks_err(err, EFBIG, "%s", what);
+	return dks_lazylib_load(err) < 0 ? -1
+					 : verify_detached(cert_path, buf, len, sig, sig_len, what, err);
 }

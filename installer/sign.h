@@ -54,4 +54,14 @@ size_t dks_module_unsigned_len(const void *ko, size_t len);
 /* Does the image end with the signature marker? */
 bool dks_module_is_signed(const void *ko, size_t len);
 
+/* A detached CMS signature (DER, sha256, no certificates, no signed
+ * attributes) of @len bytes: an archive's manifest. *sig malloc'd. */
+int dks_sign_detached(const struct dks_signer *s, const void *buf, size_t len, void **sig,
+		      size_t *sig_len, struct dks_error *err);
+/* Does @sig sign @buf with the key of the certificate at @cert_path (PEM
+ * or DER, the same hygiene as dks_signer_load's), and no other? 0, or -1
+ * with one line naming @what. */
+int dks_verify_detached(const char *cert_path, const void *buf, size_t len, const void *sig,
+			size_t sig_len, const char *what, struct dks_error *err);
+
 #endif

@@ -20,6 +20,7 @@
 #include "dks/handoff.h"
 #include "dks/installer.h"
 #include "internal.h"
+#include "sigcheck.h"
 #include "sign.h"
 
 int dks_module_replace(int dfd, const char *name, const void *buf, size_t len,
@@ -42,8 +43,11 @@ int dks_module_replace(int dfd, const char *name, const void *buf, size_t len,
 	return ret < 0 ? -1 : fsync(dfd) == 0 ? 0 : dks_err(err, errno, "fsync");
 }
 
-static int unsign_one(int dfd, const char *name, struct dks_error *err)
+static int unsign_one(int dfd, const char *name, const struct dks_trust *t,
+		      struct dks_error *err)
 {
+	struct dks_error ignored = {0};
+	size_t content;
 	cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	cleanup_free void *buf = NULL;
 	struct stat st;
@@ -57,23 +61,32 @@ static int unsign_one(int dfd, const char *name, struct dks_error *err)
 	if (!buf || dks_read_full(fd, buf, (size_t)st.st_size) != st.st_size)
 		return dks_err(err, errno ? errno : EIO, "%s", name);
 	keep = dks_module_unsigned_len(buf, (size_t)st.st_size);
+	if (keep && t && dks_sig_verify(t, NULL, buf, (size_t)st.st_size, &content, name,
+					&ignored) == 0)
+		return 0; /* signed for this host: install checks it again, with the hash */
 	return keep ? dks_module_replace(dfd, name, buf, keep, err) : 0;
 }
 
-int dks_unsign_built(const char *module_dir, struct dks_error *err)
+int dks_unsign_built(const char *module_dir, const char *trusted_cert, struct dks_error *err)
 {
+	struct dks_error ignored = {0};
+	struct dks_trust *t = NULL;
 	DIR *d = opendir(module_dir);
 	struct dirent *de;
 	int ret = 0;
 
 	if (!d)
 		return dks_err(err, errno, "%s", module_dir);
+	if (trusted_cert && access(trusted_cert, F_OK) == 0 &&
+	    dks_trust_load(trusted_cert, &t, &ignored) < 0)
+		t = NULL;
 	while (ret == 0 && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 
 		if (de->d_name[0] != '.' && n > 3 && strcmp(de->d_name + n - 3, ".ko") == 0)
-			ret = unsign_one(dirfd(d), de->d_name, err);
+			ret = unsign_one(dirfd(d), de->d_name, t, err);
 	}
 	closedir(d);
+	dks_trust_free(t);
 	return ret;
 }

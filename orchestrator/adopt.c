@@ -46,6 +46,14 @@ static int write_handoff(const struct dks_spec *s, const char *build, struct dks
 	return ret;
 }
 
+/* What install verifies modules that arrive signed with (install.c). */
+static const char *trusted_cert(const struct dks_ctx *ctx)
+{
+	const struct dks_config *c = &ctx->cfg;
+
+	return c->trusted_cert ? c->trusted_cert : c->mok_cert ? c->mok_cert : DKS_DEFAULT_MOK_CERT;
+}
+
 int dks_adopt_build(struct dks_ctx *ctx, const char *m, const char *v,
 		    const struct dks_target *t, struct dks_error *err)
 {
@@ -72,7 +80,7 @@ int dks_adopt_build(struct dks_ctx *ctx, const char *m, const char *v,
 		return dks_err_prefix(err, "%s/%s, %s, %s: built by dkms, and its spec cannot be "
 				      "read to take it over", m, v, t->kver, t->arch);
 	snprintf(manifest, sizeof(manifest), "%s/module", build);
-	ret = dks_unsign_built(manifest, err);
+	ret = dks_unsign_built(manifest, trusted_cert(ctx), err);
 	if (ret == 0)
 		ret = write_handoff(spec, build, err);
 	if (ret == 0)

@@ -31,6 +31,7 @@ static const struct {
     {"test-load", BANS_ALL | NEEDS_MV},
     {"sign", NEEDS_MV},
     {"preflight", BANS_ALL},
+    {"mktarball", NEEDS_MV},
 };
 
 static unsigned rules_of(const char *verb)

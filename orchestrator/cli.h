@@ -41,7 +41,11 @@ struct dks_cli {
 	bool all, force, quiet, verbose, json;
 	bool force_version_override; /* install: no version check (installer/vercheck.c) */
 	bool modprobe_on_install;    /* install: modprobe as dkms does (modprobe.c) */
-	bool binaries_only, source_only; /* mktarball's; only checked (dkms: 8 for both) */
+	bool binaries_only, source_only; /* mktarball's (dkms: 8 for both) */
+	const char *archive;      /* mktarball/ldtarball --archive FILE */
+	const char *archive_cert; /* ldtarball: the manifest's trusted certificate */
+	bool sign_archive;        /* mktarball --sign: sign the manifest */
+	bool require_signed;      /* ldtarball: refuse an unsigned manifest */
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */
@@ -113,6 +117,13 @@ int dks_ctx_kernel_config(const struct dks_ctx *ctx, struct dks_target *t, struc
 /* install --modprobe-on-install: load what the devices ask for when
  * @kver is the running kernel (modprobe.c). */
 void dks_modprobe_on_install(const struct dks_ctx *ctx, const char *kver);
+/* The kernel add checks a dkms.conf against (the running one with
+ * headers, else the newest installed), and the check: @conf evaluated in
+ * a sandbox with @dir as its source (conf_check.c). */
+struct utsname;
+void dks_ctx_add_target(const struct dks_ctx *ctx, struct dks_target *t, struct utsname *u);
+int dks_ctx_check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
+		       struct dks_spec **spec, struct dks_error *err);
 /* Print the error and return its exit code. */
 int dks_fail(const struct dks_error *err);
 
@@ -134,6 +145,8 @@ int cmd_kernel_prerm(int argc, char **argv);
 int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
 int cmd_test_load(int argc, char **argv);
+int cmd_mktarball(int argc, char **argv);
+int cmd_ldtarball(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
 

@@ -29,58 +29,6 @@
 #include "prebuild.h"
 #include "dks/installer.h"
 
-/* The kernel a dkms.conf is checked against at add time: the running one
- * when it has headers (as dkms does), else the newest installed. */
-static void add_target(const struct dks_ctx *ctx, struct dks_target *t, struct utsname *u)
-{
-	struct dks_error ignored = {0};
-	struct dks_target *all = NULL;
-	size_t n = 0;
-
-	if (dks_target_running(ctx->cfg.install_tree, t, &ignored) == 0)
-		return;
-	if (dks_targets_installed(ctx->cfg.install_tree, &all, &n, &ignored) == 0 && n > 0) {
-		*t = all[n - 1];
-		memset(&all[n - 1], 0, sizeof(all[n - 1]));
-	} else {
-		uname(u);
-		memset(t, 0, sizeof(*t));
-		t->kver = strdup(u->release);
-		t->arch = strdup(u->machine);
-	}
-	dks_targets_free(all, n);
-}
-
-static int check_conf(struct dks_ctx *ctx, const char *conf, const char *dir,
-		      struct dks_spec **spec, struct dks_error *err)
-{
-	struct dks_target t = {0};
-	struct utsname u;
-	struct dks_spec_target st;
-	struct dks_eval_opts o = {0};
-	int ret;
-
-	if (dks_ctx_profile(ctx, err) < 0)
-		return -1;
-	add_target(ctx, &t, &u);
-	st = (struct dks_spec_target){.kver = t.kver, .arch = t.arch, .kernel_dir = t.headers_in,
-				      .dkms_tree = DKS_IN_DKMS_TREE,
-				      .source_tree = DKS_IN_SOURCE_TREE,
-				      .install_tree = DKS_IN_INSTALL_TREE, .jobs = ctx->cfg.jobs};
-	o = (struct dks_eval_opts){.profile = ctx->profile, .toolchain = ctx->cfg.toolchain,
-				   .kernel_headers = t.headers, .build_user = ctx->cfg.build_user,
-				   .conf_dir = ctx->cfg.dkms_confdir ? ctx->cfg.dkms_confdir
-								     : DKS_DEFAULT_DKMS_CONFDIR,
-				   .directives = ctx->cli.directives,
-				   .n_directives = ctx->cli.n_directives};
-	ret = dks_dkmsconf_eval(conf, dir, &st, &o, spec, err);
-	dks_target_clear(&t);
-	/* dkms warns at add (zero modules, deprecated directives). */
-	for (size_t i = 0; ret == 0 && i < (*spec)->n_warnings; i++)
-		dks_warn("%s", (*spec)->warnings[i]);
-	return ret;
-}
-
 /* The source for -m/-v or m/v: <sourcetree>/<m>-<v>. */
 static int source_of(const struct dks_ctx *ctx, const char *m, const char *v, char *dir,
 		     size_t size, struct dks_error *err)
@@ -217,7 +165,7 @@ static int add_path(struct dks_ctx *ctx, const char *path, char *m, char *v, cha
 		return ret < 0 ? -1 : add_recipe(ctx, conf, m, v, post_add, err);
 	if (ctx->cli.conf) /* dkms's -c */
 		snprintf(conf, sizeof(conf), "%s", ctx->cli.conf);
-	ret = check_conf(ctx, conf, dir, &spec, err);
+	ret = dks_ctx_check_conf(ctx, conf, dir, &spec, err);
 	if (ret == 0)
 		ret = name_version(spec, m, v, err);
 	if (ret == 0 && spec->post_add)
@@ -257,7 +205,7 @@ static int add_named(struct dks_ctx *ctx, const char *m, const char *v, char **p
 		snprintf(file, sizeof(file), "%s", ctx->cli.conf);
 	else
 		snprintf(file, sizeof(file), "%s/dkms.conf", dir);
-	ret = check_conf(ctx, file, dir, &spec, err);
+	ret = dks_ctx_check_conf(ctx, file, dir, &spec, err);
 	if (ret == 0 && (strcmp(spec->name, m) || strcmp(spec->version, v)))
 		ret = dks_err_code(err, DKS_EXIT_BAD_CONF, 0, "%s: declares %s/%s, not %s/%s", file,
 				   spec->name, spec->version, m, v);
@@ -280,7 +228,7 @@ static int post_add(struct dks_ctx *ctx, const char *m, const char *v, const cha
 	if (!script)
 		return 0;
 	dks_ctx_install_opts(ctx);
-	add_target(ctx, &t, &u);
+	dks_ctx_add_target(ctx, &t, &u);
 	ret = dks_run_script(&ctx->hooks, &at, "post_add", script, err);
 	dks_target_clear(&t);
 	return ret;

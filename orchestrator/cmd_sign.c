@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "adopt.h"
 #include "dks/installer.h"
 #include "dks/tree.h"
 #include "prebuilt.h"
@@ -62,6 +63,9 @@ static int sign_on(struct dks_ctx *ctx, const char *m, const char *v, const stru
 		ret = dks_target_prebuilt(ctx, k->n ? k->v[i] : NULL, m, v, &t, err);
 		if (ret == 0 && !dks_tree_is_built(&ctx->tree, m, v, t.kver, t.arch))
 			ret = dks_err(err, 0, "%s/%s, %s, %s: not built", m, v, t.kver, t.arch);
+		/* A build loaded from an archive or left by dkms has no handoff yet. */
+		if (ret == 0)
+			ret = dks_adopt_build(ctx, m, v, &t, err);
 		if (ret == 0)
 			ret = dks_sign_built(&ctx->tree, m, v, &t, &o, ctx->cli.force, err);
 		dks_target_clear(&t);

@@ -177,6 +177,7 @@ static const struct dks_yaml_key config_keys[] = {
     {"testload_required", DKS_YAML_BOOL, AT(testload_required)},
     {"boot_root", DKS_YAML_STRING, AT(boot_root), .flags = NULLABLE, .check = check_path},
     {"preflight", DKS_YAML_MAP, .sub = preflight_keys},
+    {"require_signed_archives", DKS_YAML_BOOL, AT(require_signed_archives)},
     {NULL},
 };
 

@@ -146,6 +146,8 @@ static int make_room(struct sink *s, int dir, const char *leaf, const char *rel)
 		return errno == ENOENT ? 0 : refuse(s, errno, rel, "stat");
 	if (S_ISDIR(st.st_mode))
 		return refuse(s, 0, rel, "a directory of that name exists");
+	if (s->lim->no_dups)
+		return refuse(s, 0, rel, "a second entry of that name");
 	if (unlinkat(dir, leaf, 0) < 0)
 		return refuse(s, errno, rel, "cannot replace it");
 	return 0;
@@ -255,6 +257,8 @@ static int sink_symlink(struct sink *s, char *rel, const char *target)
 	/* A module source's link out of the tree (links_out) is copied as a
 	 * link: nothing on the host follows links in a source, and in the
 	 * build sandbox it dangles or reaches only what the sandbox may read. */
+	if (s->lim->no_links)
+		return refuse(s, 0, rel, "symbolic link: this archive may hold none");
 	if (!target || !*target ||
 	    !((s->lim->image && *target == '/') || s->lim->links_out ||
 	      link_stays_inside(rel, target)))
@@ -659,6 +663,8 @@ static int extract_entry(struct sink *s, struct archive *a, struct archive_entry
 		if (!rel || !target)
 			return refuse(s, 0, name, "hard link to '%s' outside the extracted tree",
 				      hard);
+		if (s->lim->no_links)
+			return refuse(s, 0, name, "hard link: this archive may hold none");
 		return sink_hardlink(s, rel, target);
 	}
 	if (!rel)

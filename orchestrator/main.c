@@ -69,6 +69,13 @@ static const struct verb verbs[] = {
 	{"generate_mok", cmd_generate_mok, /* dkms's spelling */
 	 NULL,
 	 "[--mok-key KEY --mok-cert CERT]"},
+	{"mktarball", cmd_mktarball,
+	 "archive MODULE/VERSION's builds in dkms's layout, with a manifest (--sign)",
+	 "MODULE/VERSION [-k KVER[/ARCH]]... [--source-only | --binaries-only] [--archive FILE] "
+	 "[--sign]"},
+	{"ldtarball", cmd_ldtarball,
+	 "load a module archive (ours or dkms's) after checking all of it",
+	 "FILE [--force] [--archive-cert CERT] [--require-signed] [--max-size BYTES]"},
 	{"status", cmd_status,
 	 "show dkms's status lines (--json for JSON); reads the tree only",
 	 "[MODULE[/VERSION]] [-k KVER[/ARCH]] [--json] [--verbose]"},

@@ -37,10 +37,8 @@ static const struct dks_opt opts[] = {
      "deprecated in dkms; no effect (the kernel's headers are read-only in the sandbox)"},
     {"--no-prepare-kernel", 0, OPT_NOTED,
      "deprecated in dkms; no effect (the kernel's headers are read-only in the sandbox)"},
-    {"--binaries-only", 0, OPT_BINARIES_ONLY,
-     "for dkms's mktarball, which dkms-sandbox does not have: no effect"},
-    {"--source-only", 0, OPT_SOURCE_ONLY,
-     "for dkms's mktarball, which dkms-sandbox does not have: no effect"},
+    {"--binaries-only", 0, OPT_BINARIES_ONLY, NULL},
+    {"--source-only", 0, OPT_SOURCE_ONLY, NULL},
     {"--force", 0, OPT_FORCE, NULL},
     {"--force-version-override", 0, OPT_FORCE_VERSION_OVERRIDE, NULL},
     {"--all", 0, OPT_ALL, NULL},
@@ -52,8 +50,8 @@ static const struct dks_opt opts[] = {
     {"--symlink-modules", 0, OPT_NOTED,
      "no effect: dkms-sandbox installs validated, signed copies, never links into the build tree"},
     {"--config", PREFIX, OPT_KERNEL_CONFIG, NULL},
-    {"--archive", PREFIX, OPT_NOTED,
-     "for dkms's mktarball and ldtarball, which dkms-sandbox does not have: no effect"},
+    {"--archive-cert", ARG, OPT_ARCHIVE_CERT, NULL}, /* ours, before dkms's --archive* */
+    {"--archive", PREFIX, OPT_ARCHIVE, NULL},
     {"--arch", PREFIX, OPT_ARCH, NULL},
     {"-a", ARG, OPT_ARCH, NULL},
     {"--kernelsourcedir", PREFIX, OPT_KSRC, NULL},
@@ -82,6 +80,8 @@ static const struct dks_opt opts[] = {
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
     {"--kernel-image", ARG, OPT_KERNEL_IMAGE, NULL}, /* test-load, build --test-load */
     {"--test-load", 0, OPT_TEST_LOAD, NULL},          /* build: then the load test */
+    {"--sign", 0, OPT_SIGN, NULL},
+    {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
     {"--plan", ARG, OPT_PLAN, NULL},
     {"--unit", ARG, OPT_UNIT, NULL},
     {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},

@@ -109,6 +109,8 @@ static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_MOK_CERT: return &c->mok_cert;
 	case OPT_OS_RELEASE: return &c->os_release;
 	case OPT_KERNEL_IMAGE: return &c->kernel_image;
+	case OPT_ARCHIVE: return &c->archive;
+	case OPT_ARCHIVE_CERT: return &c->archive_cert;
 	case OPT_PLAN: return &c->plan;
 	case OPT_UNIT: return &c->unit;
 	case OPT_BOOT_ROOT: return &c->boot_root;
@@ -130,6 +132,8 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_SOURCE_ONLY: return &c->source_only;
 	case OPT_JSON: return &c->json;
 	case OPT_TEST_LOAD: return &c->test_load;
+	case OPT_SIGN: return &c->sign_archive;
+	case OPT_REQUIRE_SIGNED: return &c->require_signed;
 	default: return NULL;
 	}
 }
@@ -202,7 +206,9 @@ static int positional(struct dks_cli *c, const char *arg, const char *verb,
 		return dks_err_code(err, DKS_EXIT_TWO_ACTIONS, 0,
 				    "cannot specify more than one action: %s and %s", verb, arg);
 	/* toolchain import NAME FILE|DIR: any file or directory after NAME */
-	if (toolchain ? c->module && access(arg, F_OK) == 0 : is_path(arg)) {
+	/* ldtarball FILE: its argument is the archive, there or not */
+	if (toolchain ? c->module && access(arg, F_OK) == 0
+		      : is_path(arg) || strcmp(verb, "ldtarball") == 0) {
 		c->path = arg;
 		return 0;
 	}

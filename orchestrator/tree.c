@@ -285,12 +285,18 @@ char *dks_tree_source_dir(const struct dks_tree *t, const char *m, const char *v
 	char target[PATH_MAX];
 	ssize_t n = -1;
 	char *dir = NULL;
+	struct stat st;
 
 	if (check_names(m, v, NULL, NULL, NULL) < 0)
 		return NULL;
 	vfd = OPEN_DIR(t, false, m, v);
 	if (vfd >= 0)
 		n = readlinkat(vfd, "source", target, sizeof(target) - 1);
+	/* dkms's ldtarball of binaries without their source makes source/ a
+	 * directory holding only the dkms.conf: that is the source then. */
+	if (n < 0 && errno == EINVAL && fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return asprintf(&dir, "%s/%s/%s/source", t->dkms_tree, m, v) < 0 ? NULL : dir;
 	if (n <= 0 || (size_t)n >= sizeof(target) - 1) {
 		if (asprintf(&dir, "%s/%s-%s", t->source_tree, m, v) < 0)
 			return NULL;
@@ -703,6 +709,23 @@ static int remove_module_dir(const struct dks_tree *t, int mfd, const char *m,
 	return 0;
 }
 
+/* The source link, or dkms's binaries-only stub (ldtarball), which is a
+ * directory holding the dkms.conf: removed whole. */
+static int remove_source(int vfd, const char *m, const char *v, const char *where,
+			 struct dks_error *err)
+{
+	struct stat st;
+
+	if (fstatat(vfd, "source", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+				       : dks_err(err, errno, "%s/%s: %s/source", m, v, where);
+	if (S_ISDIR(st.st_mode))
+		return rmtree_at(vfd, "source", where, err);
+	if (unlinkat(vfd, "source", 0) < 0 && errno != ENOENT)
+		return dks_err(err, errno, "%s/%s: cannot remove %s/source", m, v, where);
+	return 0;
+}
+
 int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err)
 {
 	cleanup_close int mfd = -1, vfd = -1;
@@ -729,8 +752,8 @@ int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, stru
 	 * added with fewer builds, never builds without their source. */
 	if (remove_builds(vfd, where, err) < 0)
 		return -1;
-	if (unlinkat(vfd, "source", 0) < 0 && errno != ENOENT)
-		return dks_err(err, errno, "%s/%s: cannot remove %s/source", m, v, where);
+	if (remove_source(vfd, m, v, where, err) < 0)
+		return -1;
 	if (rmtree_at(mfd, v, mwhere, err) < 0 || sync_dir(mfd, mwhere, err) < 0)
 		return -1;
 	return remove_module_dir(t, mfd, m, err);

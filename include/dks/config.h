@@ -32,6 +32,7 @@
  *                     # (/boot, /vmlinuz, efivars; docs/upgrades.md)
  *     preflight: { critical: [nvidia, zfs] }  # modules whose failure
  *                     # fails preflight (the others are optional)
+ *     require_signed_archives: false       # ldtarball: refuse unsigned ones
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -65,7 +66,7 @@ struct dks_config {
 	char *sign;       /* "auto" (NULL) or "never": include/dks/installer.h */
 	char *host_root;  /* NULL: "/"; where the running kernel's lockdown
 			   * and sig_enforce are read (tests move it) */
-	char *trusted_cert; /* NULL: mok_cert (modules that arrive signed) */
+	char *trusted_cert; /* NULL: mok_cert (modules that arrive signed; manifests) */
 	char *boot_dir;	    /* NULL: /boot (config-KVER without headers) */
 	char *dkms_framework; /* NULL: /etc/dkms/framework.conf */
 	char *dkms_confdir;   /* NULL: /etc/dkms */
@@ -83,6 +84,7 @@ struct dks_config {
 	char *boot_root;	 /* NULL: "/"; preflight's boot configuration below it */
 	char **preflight_critical; /* preflight: modules whose failure fails it */
 	size_t n_preflight_critical;
+	bool require_signed_archives; /* ldtarball: refuse archives without one */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -25,6 +25,10 @@
 #define DKS_EXIT_PATCH_FAILED 6  /* build: a patch failed */
 #define DKS_EXIT_INSTALL_FAILED 6 /* install: module refused, or depmod failed: rolled back */
 #define DKS_EXIT_MODULE_MISSING 7 /* build: a built module is missing or refused */
+#define DKS_EXIT_NOT_BUILT 6     /* mktarball: a kernel has no build */
+#define DKS_EXIT_BAD_ARCHIVE 7   /* ldtarball: no dkms.conf where dkms looks */
+#define DKS_EXIT_LOADED 8        /* ldtarball: m/v already added (no --force) */
+#define DKS_EXIT_NO_WRITE 9      /* mktarball: the archive's directory is not writable */
 #define DKS_EXIT_BAD_CONF 8      /* bad dkms.conf or recipe; empty source */
 #define DKS_EXIT_BOTH_ONLY 8     /* --binaries-only with --source-only */
 #define DKS_EXIT_MAKE_FAILED 10  /* build: make, PRE_BUILD or POST_BUILD failed */

@@ -130,8 +130,12 @@ bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch
 /* A build dkms made (taken over, docs/tree.md): each *.ko of @module_dir
  * that carries an appended signature (dkms signs at build time) is
  * replaced by its bytes without it, so that install validates and signs
- * it like ours. Other files are left alone. 0, or -1 with @err filled. */
-int dks_unsign_built(const char *module_dir, struct dks_error *err);
+ * it like ours; but one whose signature verifies against @trusted_cert
+ * (NULL: none; a certificate that cannot be read trusts nothing) is kept:
+ * a build loaded from an archive a signing host signed (docs/fleet.md)
+ * is installed as it came. Other files are left alone. 0, or -1 with @err
+ * filled. */
+int dks_unsign_built(const char *module_dir, const char *trusted_cert, struct dks_error *err);
 
 /* A kernel's release (UTS_RELEASE) and vermagic, computed from its
  * headers as validation computes them (installer/validate.c), for the

@@ -33,9 +33,20 @@
 
 #define DKS_LAZY_SYMBOLS(X) \
 	X(archive, archive_entry_filetype) \
+	X(archive, archive_entry_free) \
 	X(archive, archive_entry_hardlink) \
+	X(archive, archive_entry_new) \
 	X(archive, archive_entry_pathname) \
 	X(archive, archive_entry_perm) \
+	X(archive, archive_entry_set_filetype) \
+	X(archive, archive_entry_set_gid) \
+	X(archive, archive_entry_set_gname) \
+	X(archive, archive_entry_set_mtime) \
+	X(archive, archive_entry_set_pathname) \
+	X(archive, archive_entry_set_perm) \
+	X(archive, archive_entry_set_size) \
+	X(archive, archive_entry_set_uid) \
+	X(archive, archive_entry_set_uname) \
 	X(archive, archive_entry_size) \
 	X(archive, archive_entry_size_is_set) \
 	X(archive, archive_entry_symlink) \
@@ -56,6 +67,14 @@
 	X(archive, archive_read_support_filter_zstd) \
 	X(archive, archive_read_support_format_all) \
 	X(archive, archive_set_error) \
+	X(archive, archive_write_add_filter_gzip) \
+	X(archive, archive_write_close) \
+	X(archive, archive_write_data) \
+	X(archive, archive_write_free) \
+	X(archive, archive_write_header) \
+	X(archive, archive_write_new) \
+	X(archive, archive_write_open_fd) \
+	X(archive, archive_write_set_format_pax_restricted) \
 	X(crypto, BIO_ctrl) \
 	X(crypto, BIO_free_all) \
 	X(crypto, BIO_new) \
@@ -70,6 +89,8 @@
 	X(crypto, CMS_add1_signer) \
 	X(crypto, CMS_final) \
 	X(crypto, CMS_sign) \
+	X(crypto, CMS_verify) \
+	X(crypto, d2i_CMS_ContentInfo) \
 	X(crypto, ERR_clear_error) \
 	X(crypto, ERR_get_error) \
 	X(crypto, ERR_lib_error_string) \
@@ -83,6 +104,9 @@
 	X(crypto, EVP_PKEY_free) \
 	X(crypto, EVP_get_digestbyname) \
 	X(crypto, EVP_sha256) \
+	X(crypto, OPENSSL_sk_free) \
+	X(crypto, OPENSSL_sk_new_null) \
+	X(crypto, OPENSSL_sk_push) \
 	X(crypto, PEM_read_bio_PrivateKey) \
 	X(crypto, PEM_read_bio_X509) \
 	X(crypto, PEM_write_bio_PrivateKey) \
@@ -107,8 +131,6 @@
 	X(crypto, d2i_X509) \
 	X(crypto, i2d_CMS_bio_stream) \
 	X(crypto, i2d_X509_bio) \
-	X(crypto, CMS_verify) \
-	X(crypto, d2i_CMS_ContentInfo) \
 	X(crypto, CMS_get0_SignerInfos) \
 	X(crypto, CMS_SignerInfo_cert_cmp) \
 	X(crypto, CMS_SignerInfo_get0_algs) \
@@ -118,9 +140,6 @@
 	X(crypto, OBJ_nid2sn) \
 	X(crypto, OPENSSL_sk_num) \
 	X(crypto, OPENSSL_sk_value) \
-	X(crypto, OPENSSL_sk_new_null) \
-	X(crypto, OPENSSL_sk_push) \
-	X(crypto, OPENSSL_sk_free) \
 	X(crypto, EVP_MD_get_type) \
 	X(crypto, X509_NAME_oneline) \
 	X(lzma, lzma_lzma_preset) \
@@ -261,6 +280,25 @@ int dks_lazylib_load(struct dks_error *err);
 #define deflateBound (dks_lazylib()->deflateBound)
 #define deflateEnd (dks_lazylib()->deflateEnd)
 #define deflateInit2_ (dks_lazylib()->deflateInit2_)
+#define archive_write_new (dks_lazylib()->archive_write_new)
+#define archive_write_free (dks_lazylib()->archive_write_free)
+#define archive_write_add_filter_gzip (dks_lazylib()->archive_write_add_filter_gzip)
+#define archive_write_set_format_pax_restricted (dks_lazylib()->archive_write_set_format_pax_restricted)
+#define archive_write_open_fd (dks_lazylib()->archive_write_open_fd)
+#define archive_write_header (dks_lazylib()->archive_write_header)
+#define archive_write_data (dks_lazylib()->archive_write_data)
+#define archive_write_close (dks_lazylib()->archive_write_close)
+#define archive_entry_new (dks_lazylib()->archive_entry_new)
+#define archive_entry_free (dks_lazylib()->archive_entry_free)
+#define archive_entry_set_pathname (dks_lazylib()->archive_entry_set_pathname)
+#define archive_entry_set_size (dks_lazylib()->archive_entry_set_size)
+#define archive_entry_set_filetype (dks_lazylib()->archive_entry_set_filetype)
+#define archive_entry_set_perm (dks_lazylib()->archive_entry_set_perm)
+#define archive_entry_set_mtime (dks_lazylib()->archive_entry_set_mtime)
+#define archive_entry_set_uid (dks_lazylib()->archive_entry_set_uid)
+#define archive_entry_set_gid (dks_lazylib()->archive_entry_set_gid)
+#define archive_entry_set_uname (dks_lazylib()->archive_entry_set_uname)
+#define archive_entry_set_gname (dks_lazylib()->archive_entry_set_gname)
 #endif
 
 #endif

@@ -54,6 +54,10 @@ struct dks_extract_limits {
 	/* add SOURCE_DIR: a link whose target leaves the tree is kept as a
 	 * link (never followed on the host), not refused. */
 	bool links_out;
+	/* A module archive (ldtarball): no link of any kind, no entry named
+	 * twice (tar lets a later entry replace an earlier one: a reader that
+	 * checks the first and a writer that keeps the last would disagree). */
+	bool no_links, no_dups;
 };
 int dks_extract(const char *from, const char *dest, const struct dks_extract_limits *lim,
 		unsigned *skipped, struct dks_error *err);

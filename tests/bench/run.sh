@@ -302,6 +302,8 @@ kernels=$(ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||; s|/bu
 set -- $kernels
 [ $# -ge 2 ] || die "two kernels' headers needed (make deps installs them)"
 k1=$1 k2=$2
+# ldtarball + install of a 30-module archive (tests/bench/archives.sh)
+. "$here/archives.sh"
 "$top/tests/fetch-corpus.sh" /tmp/dkms-sandbox-corpus v4l2loopback-dkms ddcci-dkms \
 	tp-smapi-dkms bbswitch-dkms dm-writeboost-dkms >/dev/null
 mods="v4l2loopback-dkms:v4l2loopback:0.12.7 ddcci-dkms:ddcci:0.4.2 tp-smapi-dkms:tp_smapi:0.43

@@ -289,8 +289,7 @@ Test(dkmscli, version_is_dkms_line_as_dkms_and_ours_as_dkms_sandbox)
  * each, naming it. */
 Test(dkmscli, dkms_options_without_meaning_here_are_one_line_each)
 {
-	const char *const opts[] = {"--no-initrd", "--no-clean-kernel", "--no-prepare-kernel",
-				    "--binaries-only", "--source-only", "--archive=x.tar.gz",
+	const char *const opts[] = {"--no-initrd",	 "--no-clean-kernel", "--no-prepare-kernel",
 				    "--symlink-modules", "--rpm_safe_upgrade", "--debug"};
 	struct run r;
 	char name[64];
@@ -301,9 +300,10 @@ Test(dkmscli, dkms_options_without_meaning_here_are_one_line_each)
 		cr_expect(strstr(r.out, name), "%s: %s", opts[i], r.out);
 		cr_expect_eq(strchr(r.out, '\n'), r.out + strlen(r.out) - 1, "%s: %s", opts[i], r.out);
 	}
-	/* and these are simply taken */
+	/* and these are simply taken (mktarball's and ldtarball's too) */
 	cr_expect_eq(ours(&r, "status --force-version-override --modprobe-on-install --no-depmod "
-			      "--dkmsframework /nonexistent -j 3 --verbose --force --directive=MAKE=x"),
+			      "--dkmsframework /nonexistent -j 3 --verbose --force --directive=MAKE=x "
+			      "--binaries-only --archive=x.tar.gz"),
 		     0, "%s", r.out);
 	cr_expect_str_eq(r.out, "");
 }

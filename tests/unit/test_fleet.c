@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dks/installer.h"
 #include "installer/sigcheck.h"
 #include "installer/validate.h"
 #include "insttest.h"
@@ -88,19 +89,17 @@ static void own_modules(struct fleet *x, const char *signed_ko)
 	    0, "%s", x->h.out);
 }
 
-/* The fleet tree, trusting @cert. */
-static void fleet_tree(struct fleet *x, const char *cert)
+/* The fleet tree's directories, configuration and boot files, trusting
+ * @cert: no headers, no key, nothing built yet. */
+static void fleet_dirs(struct fleet *x, const char *cert)
 {
 	const char *k = x->h.kver, *r = x->h.root;
 
 	snprintf(x->f, sizeof(x->f), "%s/fleet", r);
 	cr_assert_eq(
 	    sh(&x->h,
-	       "F=%s && mkdir -p $F/dkms/hello/1.0 $F/src/hello-1.0 $F/boot $F/trust "
+	       "F=%s && mkdir -p $F/dkms $F/src $F/boot $F/trust "
 	       "$F/root/lib/modules/%s/kernel/drivers/misc && "
-	       "cp -a %s/dkms/hello/1.0/%s $F/dkms/hello/1.0/ && "
-	       "cp %s/src/hello-1.0/dkms.conf $F/src/hello-1.0/ && "
-	       "ln -s $F/src/hello-1.0 $F/dkms/hello/1.0/source && "
 	       "cp /lib/modules/%s/build/.config $F/boot/config-%s && cp %s $F/trust/mok.pub && "
 	       "touch $F/root/lib/modules/%s/modules.order $F/root/lib/modules/%s/modules.builtin "
 	       "$F/root/lib/modules/%s/modules.builtin.modinfo && "
@@ -109,7 +108,7 @@ static void fleet_tree(struct fleet *x, const char *cert)
 	       "$F/nokey/mok.key $F/nokey/mok.pub "
 	       "\"$(sed -n 's/^os_release: //p' %s/config.yaml)\" > $F/config.yaml && "
 	       "chmod -R a+rX $F",
-	       x->f, k, r, k, r, k, k, cert, k, k, k, r),
+	       x->f, k, k, k, cert, k, k, k, r),
 	    0, "%s", x->h.out);
 	snprintf(x->fopts, sizeof(x->fopts),
 		 "--dkmstree %s/dkms --sourcetree %s/src --installtree %s/root/lib/modules "
@@ -117,6 +116,22 @@ static void fleet_tree(struct fleet *x, const char *cert)
 		 x->f, x->f, x->f, x->f);
 	snprintf(x->built, sizeof(x->built), "%s/dkms/hello/1.0/%s/x86_64/module/hello.ko", x->f,
 		 k);
+}
+
+/* The fleet tree, trusting @cert, with the signing host's build of hello
+ * copied in. */
+static void fleet_tree(struct fleet *x, const char *cert)
+{
+	const char *k = x->h.kver, *r = x->h.root;
+
+	fleet_dirs(x, cert);
+	cr_assert_eq(sh(&x->h,
+			"F=%s && mkdir -p $F/dkms/hello/1.0 $F/src/hello-1.0 && "
+			"cp -a %s/dkms/hello/1.0/%s $F/dkms/hello/1.0/ && "
+			"cp %s/src/hello-1.0/dkms.conf $F/src/hello-1.0/ && "
+			"ln -s $F/src/hello-1.0 $F/dkms/hello/1.0/source && chmod -R a+rX $F",
+			x->f, r, k, r),
+		     0, "%s", x->h.out);
 	cr_assert_eq(sh(&x->h, "ls %s", x->built), 0, "%s", x->h.out);
 	own_modules(x, x->built);
 }
@@ -494,4 +509,83 @@ Test(fleet, a_loader_validates_what_arrives_signed_with_or_without_the_certifica
 	free(b);
 	dks_trust_free(t);
 	dks_kernel_facts_clear(&k);
+}
+
+/* The flow of docs/fleet.md through archives: a builder builds hello and
+ * makes an unsigned binaries-only archive; a signing host (its own trees
+ * and key) loads it, validates and signs the modules, and makes a signed
+ * archive (the manifest signed too); a fleet host that trusts only the
+ * signing host's certificate refuses the unsigned archive, loads the
+ * signed one with no compiler, headers or key, and installs the module as
+ * the signing host signed it. */
+Test(fleet, archives_carry_a_build_through_a_signing_host_to_a_keyless_fleet)
+{
+	struct fleet x;
+	struct it s;
+	char cert[700], signed_ko[1024], ko[1024], args[2048];
+
+	setup(&x.h);
+	cr_assert_eq(hello_on(&x.h, "build", x.h.kver, ""), 0, "%s", x.h.out);
+	snprintf(args, sizeof(args),
+		 "mktarball hello/1.0 -k %s --binaries-only --archive %s/unsigned.tar.gz", x.h.kver,
+		 x.h.root);
+	cr_assert_eq(dks(&x.h, args), 0, "%s", x.h.out);
+
+	setup(&s);
+	cr_assert_str_eq(s.kver, x.h.kver);
+	snprintf(args, sizeof(args), "ldtarball %s/unsigned.tar.gz", x.h.root);
+	cr_assert_eq(dks(&s, args), 0, "%s", s.out);
+	cr_assert_eq(hello_on(&s, "sign", s.kver, ""), 0, "%s", s.out);
+	snprintf(args, sizeof(args),
+		 "mktarball hello/1.0 -k %s --binaries-only --sign --archive %s/signed.tar.gz",
+		 s.kver, s.root);
+	cr_assert_eq(dks(&s, args), 0, "%s", s.out);
+
+	snprintf(cert, sizeof(cert), "%s/keys/mok.pub", s.root);
+	snprintf(signed_ko, sizeof(signed_ko), "%s/dkms/hello/1.0/%s/x86_64/module/hello.ko",
+		 s.root, s.kver);
+	fleet_dirs(&x, cert);
+	own_modules(&x, signed_ko);
+	snprintf(args, sizeof(args), "ldtarball %s/unsigned.tar.gz --require-signed", x.h.root);
+	cr_assert_neq(on_fleet(&x, args), 0, "an unsigned archive loaded: %s", x.h.out);
+	cr_assert_neq(sh(&x.h, "ls %s/dkms/hello", x.f), 0, "something was loaded");
+	snprintf(args, sizeof(args), "ldtarball %s/signed.tar.gz --require-signed", s.root);
+	cr_assert_eq(on_fleet(&x, args), 0, "%s", x.h.out);
+	cr_assert_eq(on_fleet(&x, "status"), 0);
+	cr_assert(strstr(x.h.out, ": built"), "%s", x.h.out);
+	cr_assert_eq(install(&x), 0, "%s", x.h.out);
+	cr_assert(strstr(x.h.out, "arrived signed, verified against"), "%s", x.h.out);
+	snprintf(ko, sizeof(ko), "%s/root/lib/modules/%s/updates/dkms/hello.ko", x.f, x.h.kver);
+	cr_assert_eq(sh(&x.h, "modinfo -F signer %s", ko), 0, "%s", x.h.out);
+	cr_assert(strstr(x.h.out, "dkms-sandbox module signing key"), "%s", x.h.out);
+	cr_assert_eq(sh(&x.h, "cmp %s %s", ko, signed_ko), 0, "as the signing host signed it");
+	cr_assert_eq(openssl_verifies(&x, ko, cert), 0, "%s", x.h.out);
+	cr_assert_eq(sh(&x.h, "find %s -name '*.key' | grep .", x.f), 1, "a key: %s", x.h.out);
+}
+
+/* Taking a build over (a tree dkms left, an archive's build without our
+ * handoff): a signature that verifies against the trusted certificate is
+ * kept, any other is taken off, to be signed again at install. */
+Test(fleet, taking_over_keeps_only_signatures_the_trusted_certificate_verifies)
+{
+	struct fleet x;
+	struct dks_error err = {0};
+	char dir[700], cert[700], other[700], ko[800];
+
+	signing_host(&x);
+	snprintf(dir, sizeof(dir), "%s/dkms/hello/1.0/%s/x86_64/module", x.h.root, x.h.kver);
+	snprintf(ko, sizeof(ko), "%s/hello.ko", dir);
+	snprintf(cert, sizeof(cert), "%s/keys/mok.pub", x.h.root);
+	cr_assert_eq(sh(&x.h,
+			"cd %s && mkdir -p other && chmod 700 other && %s generate-mok "
+			"--mok-key other/mok.key --mok-cert other/mok.pub",
+			x.h.root, getenv("DKS_BIN")),
+		     0, "%s", x.h.out);
+	snprintf(other, sizeof(other), "%s/other/mok.pub", x.h.root);
+	cr_assert_eq(dks_unsign_built(dir, cert, &err), 0, "%s", err.msg);
+	cr_assert_eq(sh(&x.h, "tail -c 28 %s | grep -q 'Module signature appended'", ko), 0,
+		     "a signature by the trusted key was taken off");
+	cr_assert_eq(dks_unsign_built(dir, other, &err), 0, "%s", err.msg);
+	cr_assert_neq(sh(&x.h, "tail -c 28 %s | grep -q 'Module signature'", ko), 0,
+		      "a signature by another key was kept");
 }
