@@ -67,7 +67,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload
 
 all: $(BIN)
 
@@ -144,6 +144,14 @@ check-asan: deps
 
 bench: deps $(BIN)
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/run.sh
+	DKS_BIN=$(abspath $(BIN)) ./tests/bench/testload.sh
+
+# The load test end to end, as root (docs/testload.md): Debian's two newest
+# 6.1 kernel images (apt-get download + dpkg -x, cached in
+# /var/cache/dkms-sandbox/images) booted in QEMU with the fixture modules of
+# tests/modules; about 5 minutes under TCG.
+check-testload: deps $(BIN)
+	./tests/check-testload.sh $(BIN)
 
 # A Debian 12 kbuild toolchain image made with mmdebstrap (docs/toolchains.md);
 # import it with: dkms-sandbox toolchain import debian12 $(BUILD)/toolchain-debian12.tar

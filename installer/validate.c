@@ -814,6 +814,9 @@ int dks_module_verinfo(const void *ko, size_t len, struct dks_verinfo *vi)
 		      sizeof(vi->version));
 	modinfo_value((const char *)v.e.p + s.off, s.size, "srcversion", vi->srcversion,
 		      sizeof(vi->srcversion));
+	modinfo_value((const char *)v.e.p + s.off, s.size, "name", vi->name, sizeof(vi->name));
+	modinfo_value((const char *)v.e.p + s.off, s.size, "depends", vi->depends,
+		      sizeof(vi->depends));
 	return 0;
 }
 

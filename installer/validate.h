@@ -69,10 +69,11 @@ int dks_module_sections(const void *ko, size_t len, struct dks_modsecs *out);
 int dks_module_validate(const void *ko, size_t len, const char *expected,
 			const struct dks_kernel_facts *k, const char *what, struct dks_error *err);
 
-/* A module's MODULE_VERSION and srcversion, as modinfo prints them
- * (printable, cut; "" when absent). */
+/* A module's MODULE_VERSION and srcversion, as modinfo prints them, its
+ * name and depends= (the load test's; printable, cut; "" when absent). */
 struct dks_verinfo {
 	char version[128], srcversion[64];
+	char name[64], depends[1024];
 };
 
 /* Read them from a module's bytes (any ELF machine; only its headers and

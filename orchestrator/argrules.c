@@ -28,6 +28,7 @@ static const struct {
     {"autoinstall", BANS_ALL | ONE_KERNEL}, {"match", BANS_ALL | ONE_KERNEL},
     {"kernel_preinst", BANS_ALL | EXACTLY_ONE}, {"kernel_postinst", BANS_ALL | EXACTLY_ONE},
     {"kernel_prerm", BANS_ALL | EXACTLY_ONE},
+    {"test-load", BANS_ALL | NEEDS_MV},
     {"sign", NEEDS_MV},
     {"preflight", BANS_ALL},
     {"mktarball", NEEDS_MV},

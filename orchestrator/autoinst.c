@@ -19,6 +19,7 @@
 #include "dks/installer.h"
 #include "dks/termsafe.h"
 #include "rebuild.h"
+#include "testload.h"
 
 struct candidate {
 	char *m, *v;
@@ -218,7 +219,10 @@ static void after_build(struct dks_ctx *ctx, const struct dks_tree *tree, struct
 		      code ? code : DKS_EXIT_FAILURE);
 		return;
 	}
-	lock = dks_tree_lock(tree, x->m, &e);
+	/* testload_required: the load test before the install (testload.c) */
+	lock = dks_testload_gate(tree, &ctx->cfg, x->m, x->v, t->kver, t->arch, &e) < 0
+		       ? -1
+		       : dks_tree_lock(tree, x->m, &e);
 	if (lock < 0 || dks_adopt_build(ctx, x->m, x->v, t, &e) < 0 ||
 	    dks_install(tree, x->m, x->v, t, &o, &e) < 0) {
 		dks_error_print(&e);

@@ -51,6 +51,8 @@ struct dks_cli {
 	const char *mok_key, *mok_cert; /* install, generate-mok */
 	const char *templatekernel;     /* match */
 	const char *os_release;         /* --os-release: install's distribution rule */
+	const char *kernel_image;       /* test-load, build --test-load: the image to boot */
+	bool test_load;                 /* build --test-load: the load test after the build */
 	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
 	const char *boot_root;          /* --boot-root DIR: preflight's boot configuration */
 	bool no_depmod;
@@ -142,6 +144,7 @@ int cmd_kernel_postinst(int argc, char **argv);
 int cmd_kernel_prerm(int argc, char **argv);
 int cmd_framework(int argc, char **argv);
 int cmd_kernel_preinst(int argc, char **argv);
+int cmd_test_load(int argc, char **argv);
 int cmd_mktarball(int argc, char **argv);
 int cmd_ldtarball(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

@@ -15,6 +15,7 @@
 #include "dks/spec.h"
 #include "planunit.h"
 #include "targets.h"
+#include "testload.h"
 
 /* Module x kernel jobs; already built ones are skipped unless --force. */
 static int plan(const struct dks_ctx *ctx, const struct dks_targets *ts, struct dks_job **jobs,
@@ -57,6 +58,34 @@ static int jobs_of(const struct dks_ctx *ctx, struct dks_targets *ts, struct dks
 	return plan(ctx, ts, jobs, n, err);
 }
 
+/* build --test-load: each module of the command line built for each
+ * kernel, booted and loaded (orchestrator/testload.c); what failed to
+ * build is not tested. */
+static int test_load(const struct dks_ctx *ctx, const struct dks_targets *ts,
+		     struct dks_error *err)
+{
+	struct dks_tl_opts o = {.cfg = &ctx->cfg, .kernel_image = ctx->cli.kernel_image};
+	int rc = 0;
+
+	for (size_t i = 0; i < ctx->cli.n_mods; i++)
+		for (size_t k = 0; k < ts->n; k++) {
+			const char *m = ctx->cli.mods[i][0], *v = ctx->cli.mods[i][1];
+			struct dks_error e = {0};
+
+			if (!dks_tree_is_built(&ctx->tree, m, v, ts->t[k].kver, ts->t[k].arch))
+				continue;
+			if (dks_testload_report(&ctx->tree, &o, m, v, ts->t[k].kver, ts->t[k].arch,
+						&e) == 0)
+				continue;
+			if (rc == 0)
+				*err = e; /* the first failure's code; the others printed now */
+			else
+				dks_error_print(&e);
+			rc = -1;
+		}
+	return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct dks_error err = {0};
@@ -83,6 +112,8 @@ int cmd_build(int argc, char **argv)
 			rc = dks_fail(&err);
 		else /* dkms: 77 when every build was skipped */
 			rc = sum.skipped && !sum.built ? DKS_EXIT_EXCLUDED : 0;
+		if (rc == 0 && ctx.cli.test_load && test_load(&ctx, &ts, &err) < 0)
+			rc = dks_fail(&err);
 	}
 	free(jobs);
 	dks_targets_free(ts.t, ts.n);

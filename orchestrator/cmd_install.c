@@ -22,6 +22,7 @@
 #include "dks/installer.h"
 #include "prebuilt.h"
 #include "rebuild.h"
+#include "testload_record.h"
 
 /* Kernel @i of the command line. install and uninstall of m/v take a
  * kernel without headers when m/v is built for it (a fleet host,
@@ -94,6 +95,9 @@ static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct 
 		return -1;
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		ret = dks_adopt_build(ctx, m, v, &t[i], err);
+		/* testload_required: a passing load test of this build, or nothing placed */
+		if (ret == 0 && install && ctx->cfg.testload_required)
+			ret = dks_tl_record_require(&ctx->tree, m, v, t[i].kver, t[i].arch, err);
 		if (ret == 0)
 			ret = install ? dks_install(&ctx->tree, m, v, &t[i], &o, err)
 				      : dks_uninstall(&ctx->tree, m, v, &t[i], &o, err);

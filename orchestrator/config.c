@@ -46,6 +46,13 @@ static const char *check_sign(const char *s)
 		       ? NULL : "must be auto, never or verify";
 }
 
+static const char *check_accel(const char *s)
+{
+	return strcmp(s, "auto") == 0 || strcmp(s, "kvm") == 0 || strcmp(s, "tcg") == 0
+		       ? NULL
+		       : "must be auto, kvm or tcg";
+}
+
 static const char *check_wording(const char *s)
 {
 	return strcmp(s, "3.4") == 0 || strcmp(s, "3.0") == 0 ? NULL : "must be \"3.4\" or \"3.0\"";
@@ -155,6 +162,19 @@ static const struct dks_yaml_key config_keys[] = {
     {"dpkg_admindir", DKS_YAML_STRING, AT(dpkg_admindir), .flags = DKS_YAML_NONEMPTY,
      .check = check_path},
     {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
+    {"testload_timeout", DKS_YAML_UINT, AT(testload_timeout), .min = 1, .max = 86400,
+     .what = "seconds (1 to 86400)"},
+    {"testload_memory", DKS_YAML_UINT, AT(testload_memory), .min = 64, .max = 65536,
+     .what = "MiB (64 to 65536)"},
+    {"testload_accel", DKS_YAML_STRING, AT(testload_accel), .flags = NULLABLE,
+     .check = check_accel},
+    {"testload_boot_dir", DKS_YAML_STRING, AT(testload_boot_dir), .flags = NULLABLE,
+     .check = check_path},
+    {"testload_qemu", DKS_YAML_STRING, AT(testload_qemu), .flags = NULLABLE,
+     .check = check_path},
+    {"testload_busybox", DKS_YAML_STRING, AT(testload_busybox), .flags = NULLABLE,
+     .check = check_path},
+    {"testload_required", DKS_YAML_BOOL, AT(testload_required)},
     {"boot_root", DKS_YAML_STRING, AT(boot_root), .flags = NULLABLE, .check = check_path},
     {"preflight", DKS_YAML_MAP, .sub = preflight_keys},
     {"require_signed_archives", DKS_YAML_BOOL, AT(require_signed_archives)},
@@ -223,6 +243,8 @@ static int set_defaults(struct dks_config *c, struct dks_error *err)
 	    .jobs = 0,
 	    .os_release = strdup(DKS_OS_RELEASE),
 	    .dpkg_admindir = strdup(DKS_DEFAULT_DPKG_ADMINDIR),
+	    .testload_timeout = 120,
+	    .testload_memory = 256,
 	};
 	if (!c->dkms_tree || !c->source_tree || !c->install_tree || !c->toolchain || !c->profile ||
 	    !c->os_release || !c->dpkg_admindir)
@@ -292,6 +314,10 @@ void dks_config_clear(struct dks_config *c)
 	free(c->status_wording);
 	free(c->dpkg_admindir);
 	strv_free(&c->build_reads);
+	free(c->testload_accel);
+	free(c->testload_boot_dir);
+	free(c->testload_qemu);
+	free(c->testload_busybox);
 	free(c->boot_root);
 	for (size_t i = 0; i < c->n_preflight_critical; i++)
 		free(c->preflight_critical[i]);

@@ -78,6 +78,8 @@ static const struct dks_opt opts[] = {
     {"--mok-key", ARG, OPT_MOK_KEY, NULL},
     {"--mok-cert", ARG, OPT_MOK_CERT, NULL},
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
+    {"--kernel-image", ARG, OPT_KERNEL_IMAGE, NULL}, /* test-load, build --test-load */
+    {"--test-load", 0, OPT_TEST_LOAD, NULL},          /* build: then the load test */
     {"--sign", 0, OPT_SIGN, NULL},
     {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
     {"--plan", ARG, OPT_PLAN, NULL},

@@ -108,6 +108,7 @@ static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_MOK_KEY: return &c->mok_key;
 	case OPT_MOK_CERT: return &c->mok_cert;
 	case OPT_OS_RELEASE: return &c->os_release;
+	case OPT_KERNEL_IMAGE: return &c->kernel_image;
 	case OPT_ARCHIVE: return &c->archive;
 	case OPT_ARCHIVE_CERT: return &c->archive_cert;
 	case OPT_PLAN: return &c->plan;
@@ -130,6 +131,7 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_BINARIES_ONLY: return &c->binaries_only;
 	case OPT_SOURCE_ONLY: return &c->source_only;
 	case OPT_JSON: return &c->json;
+	case OPT_TEST_LOAD: return &c->test_load;
 	case OPT_SIGN: return &c->sign_archive;
 	case OPT_REQUIRE_SIGNED: return &c->require_signed;
 	default: return NULL;

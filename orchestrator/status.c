@@ -493,6 +493,20 @@ static void json_notes(FILE *out, const struct dks_status *s)
 	fputc(']', out);
 }
 
+/* "load_test": {"result", "accel", "seconds"} or null (docs/testload.md). */
+static void json_load_test(FILE *out, const struct dks_status *s)
+{
+	if (!s->load_test.result[0]) {
+		fputs(", \"load_test\": null", out);
+		return;
+	}
+	fputs(", \"load_test\": {\"result\": ", out);
+	dks_json_string(out, s->load_test.result);
+	fputs(", \"accel\": ", out);
+	dks_json_string(out, s->load_test.accel);
+	fprintf(out, ", \"seconds\": %.1f}", s->load_test.seconds);
+}
+
 int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 {
 	fputc('[', out);
@@ -510,6 +524,7 @@ int dks_status_json(FILE *out, const struct dks_status *s, size_t n)
 				     ? state_names[s[i].state]
 				     : NULL);
 		json_notes(out, &s[i]);
+		json_load_test(out, &s[i]);
 		fputc('}', out);
 	}
 	fputs(n ? "\n]\n" : "]\n", out);

@@ -18,6 +18,7 @@
 #include "dks/handoff.h"
 #include "dks/installrec.h"
 #include "suffix.h"
+#include "testload_record.h"
 
 /* 0 same, 1 different, -1 missing. The metadata first; the contents only
  * when it changed. */
@@ -127,6 +128,7 @@ void dks_build_suffix(const struct dks_tree *t, const char *m, const char *v, co
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s", DKS_SUFFIX_MISSING);
 	else if (differ)
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s", DKS_SUFFIX_DIFFER);
+	dks_tl_status_note(t, m, v, kver, arch, s);
 }
 
 /* dkms 3.0.10's words for dkms 3.4's (Debian 12's dkms). */

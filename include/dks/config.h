@@ -73,6 +73,14 @@ struct dks_config {
 	char *status_wording; /* status suffixes: "3.4" (NULL, dkms 3.4's) or "3.0" (Debian 12's dkms) */
 	char *dpkg_admindir;	  /* dpkg's database (DKS_DEFAULT_DPKG_ADMINDIR) */
 	struct strv build_reads; /* pairs: a module, a module its build may read */
+	/* the load test (docs/testload.md) */
+	unsigned testload_timeout;  /* wall-clock seconds of one VM (default 120) */
+	unsigned testload_memory;   /* MiB of the VM (default 256) */
+	char *testload_accel;       /* "auto" (NULL): KVM when it works, else TCG; "kvm", "tcg" */
+	char *testload_boot_dir;    /* where vmlinuz-KVER is (NULL: /boot) */
+	char *testload_qemu;        /* NULL: /usr/bin/qemu-system-x86_64 */
+	char *testload_busybox;     /* NULL: /bin/busybox (busybox-static) */
+	bool testload_required;     /* install refuses a build without a passing load test */
 	char *boot_root;	 /* NULL: "/"; preflight's boot configuration below it */
 	char **preflight_critical; /* preflight: modules whose failure fails it */
 	size_t n_preflight_critical;

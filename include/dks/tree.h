@@ -86,6 +86,12 @@ struct dks_status {
 	 * ext4)", or "". Only --json and --verbose show it: the status line
 	 * stays dkms's, byte for byte. */
 	char notes[192];
+	/* Ours: the load test's record (docs/testload.md); result "" when
+	 * there is none. --json shows it as "load_test". */
+	struct {
+		char result[8], accel[8]; /* "pass"/"fail", "kvm"/"tcg" */
+		double seconds;
+	} load_test;
 };
 
 /* Every status line, sorted like dkms (module, version, kernel, arch);
@@ -102,7 +108,7 @@ int dks_tree_check_intact(const struct dks_tree *t, const char *m, const char *v
 /* "m/v, kver, arch: built" (dkms's exact line). malloc'd. */
 char *dks_status_line(const struct dks_status *s);
 /* status --json: an array of {"module", "version", "kernel", "arch",
- * "state", "notes"} objects (null where a line has no kernel/arch; notes:
+ * "state", "notes", "load_test"} objects (null where a line has no kernel/arch; notes:
  * the suffixes of an installed line and then its notes, without
  * parentheses). 0, or -1 with
  * errno when writing failed. */

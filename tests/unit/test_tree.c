@@ -761,8 +761,11 @@ static char *json_via_python(const struct fx *f, const char *json)
 			   "python3 -c 'import json,sys\n"
 			   "for o in json.load(sys.stdin):\n"
 			   "    assert sorted(o) == "
-			   "[\"arch\",\"kernel\",\"module\",\"notes\",\"state\",\"version\"], o\n"
+			   "[\"arch\",\"kernel\",\"load_test\",\"module\",\"notes\",\"state\","
+			   "\"version\"], o\n"
 			   "    assert all(isinstance(n, str) for n in o[\"notes\"]), o\n"
+			   "    assert o[\"load_test\"] is None or sorted(o[\"load_test\"]) == "
+			   "[\"accel\",\"result\",\"seconds\"], o\n"
 			   "    print(\"|\".join(\"null\" if o[k] is None else o[k] for k in "
 			   "(\"module\",\"version\",\"kernel\",\"arch\",\"state\")))' < %s",
 			   file) > 0);
