@@ -10,6 +10,7 @@
 # modules (tests/modules) built in a temporary tree:
 #  - hello built for each loads in each one's VM; status shows it;
 #  - tldep loads with the kernel's crc7 from modules.dep;
+#  - Debian's vpoll-dkms (tests/fetch-corpus.sh) built for each loads in each;
 #  - hello built for one ABI in the other's VM: the kernel's verdict, which
 #    follows the two Module.symvers; and built for Debian's newest 6.12
 #    (tests/fetch-kernel.sh) in a 6.1 VM it fails with the kernel's words;
@@ -116,6 +117,20 @@ expect "status --json shows the load test" 0 '"notes": \["load test passed on'
 module tldep
 build_load tcg tldep "$k2"
 expect "tldep loads with the kernel's crc7 from modules.dep" 0 "passed .*1 of the kernel's"
+
+# A real Debian module: vpoll-dkms's source (tests/fetch-corpus.sh, cached),
+# as the package ships it, built for each ABI and loaded in each one's VM.
+corpus=$("$src/tests/fetch-corpus.sh" /var/cache/dkms-sandbox/corpus vpoll-dkms)
+cp -a "$corpus" "$tmp/src/"
+chmod -R a+rX "$tmp/src"
+"$bin" add "$tmp/src/$(basename "$corpus")" --dkmstree "$tmp/tree" --sourcetree "$tmp/src" >/dev/null
+real=$(basename "$corpus")
+real=${real%-*}/${real##*-}
+for k in $k1 $k2; do
+	rc=0
+	out=$(dks tcg "$k" build "$real" -k "$k" --kernelsourcedir "${hdr[$k]}" --test-load 2>&1) || rc=$?
+	expect "$real (Debian's vpoll-dkms) built for $k loads in its VM" 0 "load test passed"
+done
 
 # force KBUILT KVM: hello's build for KBUILT in KVM's VM (an install tree
 # whose KBUILT is KVM's modules), output in $out, code in $rc.
