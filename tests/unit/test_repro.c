@@ -10,12 +10,14 @@
  * differing section of a tampered one.
  */
 #include <criterion/criterion.h>
+#include <elf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dks/elfcmp.h"
 #include "dks/exit.h"
 #include "dks/identity.h"
 #include "modtest.h"
@@ -202,4 +204,92 @@ Test(repro, build_check_of_an_unbuilt_module_is_refused, .timeout = 120)
 	sbt_must("printf 'build_user: 300600-300650\\n' > %s/config.yaml", t.root);
 	cr_assert_eq(build(&t, "--check", "hello/1.0"), DKS_EXIT_NOT_BUILT, "%s", out);
 	cr_assert(strstr(out, "not built: nothing to check"), "%s", out);
+}
+
+/* Hostile images for the comparison (docs/security.md, build --check):
+ * a section table or names or a section outside the file, a name without
+ * its NUL or with control bytes: a named difference, never a read past
+ * the buffer (ASan in check-asan). */
+static size_t tiny_elf(unsigned char *p, size_t size)
+{
+	Elf64_Ehdr *h = (Elf64_Ehdr *)p;
+	Elf64_Shdr *s = (Elf64_Shdr *)(p + sizeof(*h));
+	const char names[] = "\0.shstrtab\0.text\0";
+	size_t str = sizeof(*h) + 3 * sizeof(*s);
+
+	cr_assert(size >= str + sizeof(names) + 4);
+	memset(p, 0, size);
+	memcpy(h->e_ident, ELFMAG, SELFMAG);
+	h->e_ident[EI_CLASS] = ELFCLASS64;
+	h->e_ident[EI_DATA] = ELFDATA2LSB;
+	h->e_ident[EI_VERSION] = EV_CURRENT;
+	h->e_type = ET_REL;
+	h->e_shoff = sizeof(*h);
+	h->e_shentsize = sizeof(*s);
+	h->e_shnum = 3;
+	h->e_shstrndx = 1;
+	s[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = str,
+			    .sh_size = sizeof(names)};
+	s[2] = (Elf64_Shdr){.sh_name = 11, .sh_type = SHT_PROGBITS, .sh_offset = str + sizeof(names),
+			    .sh_size = 4};
+	memcpy(p + str, names, sizeof(names));
+	return str + sizeof(names) + 4;
+}
+
+static const char *diff_of(const unsigned char *a, size_t na, const unsigned char *b, size_t nb)
+{
+	static char where[256];
+
+	if (dks_elf_first_diff(a, na, "A", b, nb, "B", where, sizeof(where)) == 0)
+		return "same";
+	return where;
+}
+
+Test(repro, elf_comparison_of_hostile_images)
+{
+	unsigned char a[512], b[512];
+	size_t n = tiny_elf(a, sizeof(a));
+	Elf64_Shdr *sb = (Elf64_Shdr *)(b + sizeof(Elf64_Ehdr));
+
+	tiny_elf(b, sizeof(b));
+	cr_assert_str_eq(diff_of(a, n, b, n), "same");
+	b[n - 1] ^= 1;
+	cr_assert_str_eq(diff_of(a, n, b, n), "first in section .text");
+	tiny_elf(b, sizeof(b));
+	sb[2].sh_offset = 1ULL << 62; /* .text past the end */
+	cr_assert_str_eq(diff_of(a, n, b, n), "first in section .text");
+	tiny_elf(b, sizeof(b));
+	((Elf64_Ehdr *)b)->e_shoff = n - 8; /* the table past the end */
+	cr_assert_str_eq(diff_of(a, n, b, n), "B's section table lies outside it");
+	tiny_elf(b, sizeof(b));
+	((Elf64_Ehdr *)b)->e_shstrndx = 9;
+	cr_assert_str_eq(diff_of(a, n, b, n), "B's section table lies outside it");
+	tiny_elf(b, sizeof(b));
+	sb[1].sh_size = 1ULL << 40; /* the names past the end */
+	cr_assert_str_eq(diff_of(a, n, b, n), "B's section names lie outside it");
+	tiny_elf(b, sizeof(b));
+	sb[2].sh_name = 1000; /* a name offset past the names: empty */
+	cr_assert_str_eq(diff_of(a, n, b, n), "first in section 2's name (.text, )");
+	tiny_elf(b, sizeof(b));
+	b[sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Shdr) + 12] = '\033'; /* ".\033ext" */
+	cr_assert_str_eq(diff_of(a, n, b, n), "first in section .shstrtab");
+	a[sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Shdr) + 12] = '\033';
+	b[n - 1] ^= 1;
+	cr_assert_str_eq(diff_of(a, n, b, n), "first in section .?ext", "a control byte printed");
+	cr_assert_str_eq(diff_of(a, n, b, 10), "B is not a 64-bit ELF file");
+	cr_assert_str_eq(diff_of(a, 0, b, 10), "A is not a 64-bit ELF file");
+}
+
+Test(repro, check_is_builds_alone, .timeout = 60)
+{
+	struct mt_tree t;
+
+	mt_tree_make(&t);
+	mt_module(&t, "hello", NULL, NULL, NULL);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "install hello/1.0 -k %s --check", t.kver), 1,
+		     "%s", out);
+	cr_assert(strstr(out, "install: --check is build's"), "%s", out);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "build hello/1.0 -k %s --check --test-load",
+			    t.kver), 1, "%s", out);
+	cr_assert(strstr(out, "build: --check is build's, without --plan or --test-load"), "%s", out);
 }
