@@ -10,15 +10,14 @@ set -eu
 : "${DKS_BIN:?DKS_BIN must name the dkms-sandbox binary}"
 RUNS=${BENCH_BUILD_RUNS:-3}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-die() { echo "bench-repro: $*" >&2; exit 1; }
 
-kver=
-for d in /lib/modules/*/build/Makefile; do
-	[ -f "$d" ] || continue
-	kver=${d#/lib/modules/}
-	kver=${kver%%/*}
-done
-[ -n "$kver" ] || die "no kernel headers installed"
+# The last kernel (in glob order) with headers.
+kver=$(ls -d /lib/modules/*/build/Makefile 2>/dev/null | tail -n 1 | cut -d/ -f4)
+if [ -z "$kver" ]; then
+	echo "bench-repro: no kernel headers installed" >&2
+	exit 1
+fi
+die() { echo "bench-repro: $*" >&2; exit 1; }
 t=$(mktemp -d /var/tmp/dks-bench-repro.XXXXXX)
 trap 'rm -rf "$t"' EXIT
 chmod 755 "$t"
