@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "dks/cleanup.h"
+#include "elfbytes.h"
 #include "modinfo.h"
 #include "validate.h"
 
@@ -376,13 +377,7 @@ struct vctx {
  * the image (callers check ranges first; this is the last line). */
 static uint64_t rd(const struct elf *e, uint64_t off, size_t width)
 {
-	uint64_t v = 0;
-
-	if (off > e->len || width > e->len - off)
-		return 0;
-	for (size_t i = 0; i < width; i++)
-		v = v << 8 | e->p[off + (e->msb ? i : width - 1 - i)];
-	return v;
+	return dks_elf_rd(e->p, e->len, e->msb, off, width);
 }
 
 #define FIELD_SIZE(type, f) sizeof(((type *)0)->f)
@@ -393,7 +388,7 @@ static uint64_t rd(const struct elf *e, uint64_t off, size_t width)
 
 static bool in_image(const struct elf *e, uint64_t off, uint64_t size)
 {
-	return off <= e->len && size <= e->len - off;
+	return dks_elf_inside(e->len, off, size);
 }
 
 __attribute__((format(printf, 2, 3))) static int refuse(const struct vctx *v, const char *fmt, ...)

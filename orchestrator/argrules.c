@@ -145,6 +145,9 @@ int dks_cli_check(struct dks_cli *c, const char *verb, struct dks_error *err)
 		return dks_err(err, 0,
 			       "%s: --plan and --unit are build's and mktarball's (build --plan FILE "
 			       "--unit N)", verb);
+	if (c->check && (strcmp(verb, "build") != 0 || c->plan || c->test_load))
+		return dks_err(err, 0, "%s: --check is build's, without --plan or --test-load "
+			       "(build --check M/V -k KVER)", verb);
 	if (global_rules(c, err) < 0 || pair(c, verb, err) < 0 ||
 	    verb_rules_check(c, verb, rules_of(verb), err) < 0)
 		return -1;

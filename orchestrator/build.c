@@ -32,6 +32,7 @@
  * it runs comes from the module; its exit code says which step failed. */
 static const char build_driver[] =
 	"set -u\n"
+	"umask 022\n" /* the same modes whatever the caller's (reproenv.c) */
 	/* The module's source at its canonical path, writable: a copy of the
 	 * read-only original in a tmpfs of the sandbox's own (a MAKE may write
 	 * there; the host's copy never changes). Then dkms's build dir. */
@@ -268,7 +269,7 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 	    dks_sandbox_setenv(sb, "DKS_PRE_BUILD", s->pre_build ? s->pre_build : "", err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_POST_BUILD", s->post_build ? s->post_build : "", err) < 0)
 		return -1;
-	return 0;
+	return dks_build_repro_env(sb, err);
 }
 
 /* This build's own make jobserver (jobs.c deals the run's slots out):

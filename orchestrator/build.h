@@ -69,6 +69,10 @@ int dks_build_reads(const struct dks_tree *t, const struct dks_config *cfg, cons
 int dks_build_write_handoff(const struct dks_spec *s, const char *dir, struct dks_error *err);
 
 /* The last @lines lines of a log on stderr, headed by its path. */
+/* The fixed environment that makes a build reproducible (reproenv.c). */
+struct dks_sandbox;
+int dks_build_repro_env(struct dks_sandbox *sb, struct dks_error *err);
+
 void dks_print_log_tail(const char *path, int lines);
 
 struct dks_build_summary {

@@ -53,6 +53,7 @@ struct dks_cli {
 	const char *os_release;         /* --os-release: install's distribution rule */
 	const char *kernel_image;       /* test-load, build --test-load: the image to boot */
 	bool test_load;                 /* build --test-load: the load test after the build */
+	bool check;                     /* build --check: rebuild aside, compare (buildcheck.c) */
 	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
 	const char *boot_root;          /* --boot-root DIR: preflight's boot configuration */
 	bool no_depmod;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "buildcheck.h"
 #include "cli.h"
 #include "dks/kernel.h"
 #include "dks/spec.h"
@@ -32,7 +33,7 @@ static int plan(const struct dks_ctx *ctx, const struct dks_targets *ts, struct 
 		    dks_tree_ensure_added(&ctx->tree, m, v, err) < 0)
 			return -1;
 		for (size_t k = 0; k < ts->n; k++) {
-			if (!ctx->cli.force &&
+			if (!ctx->cli.force && !ctx->cli.check &&
 			    dks_tree_is_built(&ctx->tree, m, v, ts->t[k].kver, ts->t[k].arch)) {
 				printf("%s/%s, %s, %s: already built (--force rebuilds it)\n", m, v,
 				       ts->t[k].kver, ts->t[k].arch);
@@ -108,7 +109,9 @@ int cmd_build(int argc, char **argv)
 
 		struct dks_build_summary sum = {0};
 
-		if (n && dks_build_all(&env, jobs, n, &sum, &err) < 0)
+		if (ctx.cli.check)
+			rc = dks_build_check(&env, jobs, n, &err) < 0 ? dks_fail(&err) : 0;
+		else if (n && dks_build_all(&env, jobs, n, &sum, &err) < 0)
 			rc = dks_fail(&err);
 		else /* dkms: 77 when every build was skipped */
 			rc = sum.skipped && !sum.built ? DKS_EXIT_EXCLUDED : 0;

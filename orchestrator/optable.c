@@ -80,6 +80,7 @@ static const struct dks_opt opts[] = {
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
     {"--kernel-image", ARG, OPT_KERNEL_IMAGE, NULL}, /* test-load, build --test-load */
     {"--test-load", 0, OPT_TEST_LOAD, NULL},          /* build: then the load test */
+    {"--check", 0, OPT_CHECK, NULL},                  /* build: rebuild and compare (buildcheck.c) */
     {"--sign", 0, OPT_SIGN, NULL},
     {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
     {"--plan", ARG, OPT_PLAN, NULL},

@@ -132,6 +132,7 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_SOURCE_ONLY: return &c->source_only;
 	case OPT_JSON: return &c->json;
 	case OPT_TEST_LOAD: return &c->test_load;
+	case OPT_CHECK: return &c->check;
 	case OPT_SIGN: return &c->sign_archive;
 	case OPT_REQUIRE_SIGNED: return &c->require_signed;
 	default: return NULL;
