@@ -82,6 +82,7 @@ static const struct dks_opt opts[] = {
     {"--test-load", 0, OPT_TEST_LOAD, NULL},          /* build: then the load test */
     {"--sign", 0, OPT_SIGN, NULL},
     {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
+    {"--repair", 0, OPT_REPAIR, NULL},
     {"--plan", ARG, OPT_PLAN, NULL},
     {"--unit", ARG, OPT_UNIT, NULL},
     {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
