@@ -129,3 +129,36 @@ Test(fsck, a_module_not_added_is_exit_3_and_a_bad_name_refused, .timeout = 60)
 	expect_out(&t, "nosuch: not added");
 	cr_expect_neq(dks(&t, "fsck ../etc"), 0, "%s", t.out);
 }
+
+/* install killed at each of its crash points (the crash-test binary):
+ * whatever it left, fsck --repair brings the tree to a state status
+ * prints whole (built or installed), a second fsck finds nothing, and
+ * install then succeeds. */
+Test(fsck, repair_recovers_an_install_killed_at_every_crash_point, .timeout = 600)
+{
+	struct it t;
+	int n, journals = 0;
+
+	setup(&t);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
+	cr_assert_eq(sh(&t, "cd %s && cp -a dkms dkms.built && cp -a root root.built", t.root), 0,
+		     "%s", t.out);
+	for (n = 1; n < 40; n++) {
+		cr_assert_eq(sh(&t, "cd %s && rm -rf dkms root && cp -a dkms.built dkms && "
+				    "cp -a root.built root", t.root), 0, "%s", t.out);
+		sh(&t, "DKS_CRASH_AFTER=%d %s install hello/1.0 -k %s %s", n,
+		   getenv("DKS_CRASHBIN"), t.kver, t.opts);
+		if (!strstr(t.out, "crash point"))
+			break;
+		cr_expect_eq(dks(&t, "fsck --repair"), 0, "crash point %d: %s", n, t.out);
+		journals += strstr(t.out, "cut short: repaired") != NULL;
+		cr_expect_eq(dks(&t, "fsck"), 0, "crash point %d: %s", n, t.out);
+		cr_expect_eq(dks(&t, "status"), 0, "%s", t.out);
+		cr_expect(strstr(t.out, ": built\n") || strstr(t.out, ": installed\n"),
+			  "crash point %d: status %s", n, t.out);
+		cr_expect_eq(hello_on(&t, "install", t.kver, ""), 0, "crash point %d: %s", n, t.out);
+	}
+	cr_expect_gt(n, 2, "install reached no crash point");
+	cr_expect_lt(n, 40, "install never ran through");
+	cr_expect_gt(journals, 0, "no crash left a journal for fsck to recover");
+}
