@@ -160,34 +160,49 @@ static int check_link(struct dks_fsck *f, const char *dir, const char *name,
 			       "fsck --repair drops the link", (int (*)(const char *))unlink, err);
 }
 
+/* .txn-<kver>-<arch> -> @kver (size NAME_MAX + 1), @arch; both must be
+ * names the tree allows (a planted name must not reach the installer). */
+static bool journal_kernel(const char *name, char *kver, const char **arch)
+{
+	char *dash;
+
+	snprintf(kver, NAME_MAX + 1, "%s", name + strlen(".txn-"));
+	dash = strrchr(kver, '-');
+	if (!dash || dash == kver)
+		return false;
+	*dash = 0;
+	*arch = dash + 1;
+	return dks_tree_check_name("kernel", kver, NULL) == 0 &&
+	       dks_tree_check_name("arch", *arch, NULL) == 0;
+}
+
 /* <m>/.txn-<kver>-<arch>: an install or uninstall cut short; --repair
  * finishes or rolls it back as the installer's next run would. */
 static int journal(struct dks_fsck *f, const char *dir, const char *name,
 		   struct dks_error *err)
 {
-	const char *what = "an install or uninstall was cut short";
-	char path[PATH_MAX * 2], kver[NAME_MAX + 1], *dash;
-	struct dks_target k = {.kver = kver};
+	const char *what = "an install or uninstall was cut short", *arch = NULL;
+	char path[PATH_MAX * 2], kver[NAME_MAX + 1];
 	struct dks_error rerr = {0};
+	bool named = journal_kernel(name, kver, &arch);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(kver, sizeof(kver), "%s", name + strlen(".txn-"));
-	dash = strrchr(kver, '-');
 	f->found++;
-	if (!f->repair || !dash || dash == kver ||
-	    dks_tree_check_name("kernel", (*dash = 0, kver), NULL) < 0 ||
-	    dks_tree_check_name("arch", dash + 1, NULL) < 0) {
+	if (!f->repair) {
 		printf("%s: %s: fsck --repair, or the next install or uninstall of this kernel, "
 		       "finishes it\n", path, what);
 		return 0;
 	}
-	k.arch = dash + 1;
-	if (dks_install_recover(f->t, strrchr(dir, '/') + 1, &k, f->opts, &rerr) < 0) {
-		printf("%s: %s: cannot repair: %s\n", path, what, rerr.msg);
+	if (!named)
+		snprintf(rerr.msg, sizeof(rerr.msg), "not a journal name the installer makes");
+	else if (dks_install_recover(f->t, strrchr(dir, '/') + 1,
+				     &(struct dks_target){.kver = kver, .arch = (char *)arch},
+				     f->opts, &rerr) == 0) {
+		f->repaired++;
+		printf("%s: %s: repaired\n", path, what);
 		return 0;
 	}
-	f->repaired++;
-	printf("%s: %s: repaired\n", path, what);
+	printf("%s: %s: cannot repair: %s\n", path, what, rerr.msg);
 	return 0;
 }
 

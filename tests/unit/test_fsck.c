@@ -97,7 +97,7 @@ Test(fsck, damage_that_needs_a_command_is_listed_not_repaired, .timeout = 300)
 	setup(&t);
 	cr_assert_eq(hello_on(&t, "install", t.kver, ""), 0, "%s", t.out);
 	cr_assert_eq(sh(&t, "d=%s/dkms/hello && printf 'hel' > $d/1.0/%s/%s/manifest && "
-			    "touch $d/.txn-%s-%s && echo x >> %s/root/lib/modules/%s/updates/dkms/hello.ko",
+			    "touch $d/.txn-%s-%s $d/.txn-..-x && echo x >> %s/root/lib/modules/%s/updates/dkms/hello.ko",
 			 t.root, t.kver, arch(), t.kver, arch(), t.root, t.kver),
 		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "fsck --repair"), 1, "%s", t.out);
@@ -106,7 +106,9 @@ Test(fsck, damage_that_needs_a_command_is_listed_not_repaired, .timeout = 300)
 	expect_out(&t, "an install or uninstall was cut short: cannot repair: ");
 	expect_out(&t, "not a dkms-sandbox journal");
 	expect_out(&t, "installed files differ from the install record");
-	expect_out(&t, "3 found, 0 repaired, 3 left");
+	expect_out(&t, ".txn-..-x: an install or uninstall was cut short: cannot repair: not a "
+		       "journal name the installer makes");
+	expect_out(&t, "4 found, 0 repaired, 4 left");
 }
 
 Test(fsck, a_source_link_to_nothing_is_listed, .timeout = 120)
