@@ -67,7 +67,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload check-faults
 
 all: $(BIN)
 
@@ -153,6 +153,18 @@ bench: deps $(BIN)
 # tests/modules; about 5 minutes under TCG.
 check-testload: deps $(BIN)
 	./tests/check-testload.sh $(BIN)
+
+# Fault injection (docs/reliability.md): ENOSPC and EIO at every write,
+# fsync, rename, create and mkdir of build, install, uninstall, mktarball
+# and ldtarball in temporary trees (an LD_PRELOAD shim, tests only), and
+# kill -9 at every crash point of build; a few minutes.
+FAULTSHIM := $(BUILD)/faultshim.so
+$(FAULTSHIM): tests/faults/faultshim.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+check-faults: deps $(BIN) $(CRASHBIN) $(FAULTSHIM)
+	./tests/faults/check-faults.sh $(BIN) $(CRASHBIN) $(FAULTSHIM)
 
 # A Debian 12 kbuild toolchain image made with mmdebstrap (docs/toolchains.md);
 # import it with: dkms-sandbox toolchain import debian12 $(BUILD)/toolchain-debian12.tar

@@ -328,3 +328,39 @@ int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 	plan_free(p);
 	return ret;
 }
+
+/* fsck --repair: finish or roll back m's interrupted install or uninstall
+ * for @k (its journal), as the next install or uninstall would. */
+int dks_install_recover(const struct dks_tree *t, const char *m, const struct dks_target *k,
+			const struct dks_install_opts *o, struct dks_error *err)
+{
+	plan_t *p = plan_new(err);
+	int ret;
+
+	if (!p)
+		return -1;
+	p->t = t;
+	p->m = p->v = m;
+	p->k = k;
+	snprintf(p->what, sizeof(p->what), "%s, %s, %s", m, k->kver, k->arch);
+	snprintf(p->orig, sizeof(p->orig), "%s/%s/original_module/%s/%s", t->dkms_tree, m, k->kver,
+		 k->arch);
+	ret = dks_place_recover(p, o, err);
+	plan_free(p);
+	return ret;
+}
+
+/* fsck: the build's handoff manifest read as install reads it. */
+int dks_build_manifest_check(const char *build, const char *what, struct dks_error *err)
+{
+	plan_t *p = plan_new(err);
+	int ret;
+
+	if (!p)
+		return -1;
+	snprintf(p->build, sizeof(p->build), "%s", build);
+	snprintf(p->what, sizeof(p->what), "%s", what);
+	ret = read_manifest(p, err);
+	plan_free(p);
+	return ret;
+}

@@ -356,8 +356,12 @@ int dks_txn_apply(struct dks_txn *x, struct dks_error *err)
 
 	if (!flags)
 		return dks_err(err, ENOMEM, "transaction");
-	if (write_journal(x, "prepare", NULL, err) < 0)
+	/* A journal whose write failed after its rename (the directory's
+	 * fsync) is there all the same: recovery drops it (nothing was done). */
+	if (write_journal(x, "prepare", NULL, err) < 0) {
+		dks_txn_recover(x->journal, &ignored);
 		return -1;
+	}
 	if (back_up(x, flags, err) < 0 || write_journal(x, "apply", flags, err) < 0) {
 		dks_txn_recover(x->journal, &ignored);
 		return -1;

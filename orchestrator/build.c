@@ -22,6 +22,7 @@
 #include "dks/fileio.h"
 #include "dks/dkmsconf.h"
 #include "dks/installer.h"
+#include "installer/txn.h"
 #include "dks/recipe.h"
 #include "dks/sandbox.h"
 #include "dks/spec.h"
@@ -369,6 +370,10 @@ static int build_outcome(const struct dks_sandbox_result *res, const struct dks_
 				    "by signal %d", j->module, j->version, k, res->term_signal);
 	switch (res->exit_status) {
 	case 0:
+		/* The log is part of the build: a half-written one is not kept. */
+		if (res->output_errno)
+			return dks_err(err, res->output_errno, "%s/%s, %s: cannot write the build's "
+				       "log", j->module, j->version, k);
 		return 0;
 	case DKS_EXIT_PATCH_MISSING:
 		return dks_err_code(err, DKS_EXIT_PATCH_MISSING, 0, "%s/%s, %s: a patch is missing",
@@ -650,7 +655,11 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	    dks_depends_record(env->tree, js->spec, j->target->kver, j->target->arch, js->staged,
 			       env->force, err) < 0)
 		return -1;
-	return dks_build_write_handoff(js->spec, js->staged, err);
+	dks_crash_point("build: modules collected");
+	if (dks_build_write_handoff(js->spec, js->staged, err) < 0)
+		return -1;
+	dks_crash_point("build: handoff written");
+	return 0;
 }
 
 /* Under the module's lock: the new build, or only the failed build's log. */

@@ -46,6 +46,7 @@ struct dks_cli {
 	const char *archive_cert; /* ldtarball: the manifest's trusted certificate */
 	bool sign_archive;        /* mktarball --sign: sign the manifest */
 	bool require_signed;      /* ldtarball: refuse an unsigned manifest */
+	bool repair;              /* fsck --repair */
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */
@@ -132,6 +133,7 @@ int cmd_sandbox(int argc, char **argv);
 int cmd_add(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
 int cmd_unbuild(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_toolchain(int argc, char **argv);

@@ -828,9 +828,11 @@ static int tmpdir_commit(struct tmpdir *t, const char *dest, struct dks_error *e
 	slash = strrchr(parent, '/');
 	if (slash)
 		*(slash == parent ? slash + 1 : slash) = '\0';
+	/* A failed sync of the parent is an error too: the rename may not
+	 * last (found by check-faults, ldtarball with EIO at this fsync). */
 	pfd = open(slash ? parent : ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (pfd >= 0)
-		fsync(pfd);
+	if (pfd < 0 || fsync(pfd) < 0)
+		return dks_err(err, errno, "fsync %s", slash ? parent : ".");
 	return 0;
 }
 

@@ -123,17 +123,9 @@ static int place_kernel(const struct dks_ldtarball *o, const struct dks_staged *
 	return 0;
 }
 
-static int place_locked(const struct dks_ldtarball *o, const struct dks_staged *s,
-			struct dks_error *err)
+static int place_all(const struct dks_ldtarball *o, const struct dks_staged *s, bool added,
+		     const char *src, struct dks_error *err)
 {
-	cleanup_free char *src = NULL, *link = NULL;
-	bool added;
-
-	if (asprintf(&src, "%s/%s-%s", o->tree->source_tree, s->module, s->version) < 0 ||
-	    asprintf(&link, "%s/%s/%s/source", o->tree->dkms_tree, s->module, s->version) < 0)
-		return dks_err(err, ENOMEM, "%s", s->module);
-	/* added, and its link leads somewhere (add makes a dangling one again) */
-	added = dks_tree_is_added(o->tree, s->module, s->version) && access(link, F_OK) == 0;
 	if ((s->binaries_only ? place_stub(o, s, err) : place_source_tree(o, s, err)) < 0)
 		return -1;
 	dks_crash_point("ldtarball: source placed");
@@ -148,6 +140,41 @@ static int place_locked(const struct dks_ldtarball *o, const struct dks_staged *
 		dks_crash_point("ldtarball: a build committed");
 	}
 	return 0;
+}
+
+/* A load that failed (a full disk, EIO) takes back what it added: an m/v
+ * that was not there before goes again, with the source it placed, so
+ * that status shows the tree as before and the same ldtarball can run
+ * again (found by check-faults). Builds an m/v had are whole (commit). */
+static void take_back(const struct dks_ldtarball *o, const struct dks_staged *s, bool added,
+		      bool had_src, const char *src)
+{
+	struct dks_error ignored = {0};
+
+	if (added)
+		return;
+	dks_tree_remove(o->tree, s->module, s->version, &ignored);
+	if (!had_src)
+		dks_rmtree(src);
+}
+
+static int place_locked(const struct dks_ldtarball *o, const struct dks_staged *s,
+			struct dks_error *err)
+{
+	cleanup_free char *src = NULL, *link = NULL;
+	bool added, had_src;
+	int rc;
+
+	if (asprintf(&src, "%s/%s-%s", o->tree->source_tree, s->module, s->version) < 0 ||
+	    asprintf(&link, "%s/%s/%s/source", o->tree->dkms_tree, s->module, s->version) < 0)
+		return dks_err(err, ENOMEM, "%s", s->module);
+	/* added, and its link leads somewhere (add makes a dangling one again) */
+	added = dks_tree_is_added(o->tree, s->module, s->version) && access(link, F_OK) == 0;
+	had_src = access(src, F_OK) == 0;
+	rc = place_all(o, s, added, src, err);
+	if (rc < 0)
+		take_back(o, s, added, had_src, src);
+	return rc;
 }
 
 int dks_ldtarball_place(const struct dks_ldtarball *o, const struct dks_staged *s,

@@ -83,6 +83,7 @@ static const struct dks_opt opts[] = {
     {"--check", 0, OPT_CHECK, NULL},                  /* build: rebuild and compare (buildcheck.c) */
     {"--sign", 0, OPT_SIGN, NULL},
     {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
+    {"--repair", 0, OPT_REPAIR, NULL},
     {"--plan", ARG, OPT_PLAN, NULL},
     {"--unit", ARG, OPT_UNIT, NULL},
     {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},

@@ -17,6 +17,7 @@ enum dks_opt_id {
 	OPT_ARCHIVE, OPT_SIGN, OPT_ARCHIVE_CERT, OPT_REQUIRE_SIGNED,
 	OPT_PLAN, OPT_UNIT,
 	OPT_BOOT_ROOT,
+	OPT_REPAIR,
 };
 
 #define DKS_OPT_ARG 1u    /* takes a value: the next argument, or after '=' */

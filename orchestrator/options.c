@@ -135,6 +135,7 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_CHECK: return &c->check;
 	case OPT_SIGN: return &c->sign_archive;
 	case OPT_REQUIRE_SIGNED: return &c->require_signed;
+	case OPT_REPAIR: return &c->repair;
 	default: return NULL;
 	}
 }

@@ -29,6 +29,7 @@
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 #include "dks/installer.h"
+#include "installer/txn.h"
 #include "dks/spec.h"
 #include "dks/tree.h"
 
@@ -420,6 +421,7 @@ char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v, con
 			path);
 		return NULL;
 	}
+	dks_crash_point("build: staging dir made");
 	return steal_pointer(&path);
 }
 
@@ -511,8 +513,10 @@ static int commit(const struct dks_tree *t, const char *m, const char *v, const 
 	if (rename_unique(vfd, name, kfd, NEW_PREFIX, newname, sizeof(newname)) < 0)
 		return dks_err(err, errno, "%s/%s, %s, %s: cannot move %s into %s", m, v, kver,
 			       arch, staged, where);
+	dks_crash_point("commit: the build moved in under a hidden name");
 	if (swap_in(kfd, newname, arch, where, err) < 0)
 		return -1;
+	dks_crash_point("commit: the build swapped in");
 	if (sync_dir(kfd, where, err) < 0 || sync_dir(vfd, where, err) < 0)
 		return -1;
 	return 0;

@@ -162,6 +162,7 @@ struct dks_relay_stream {
 	int dst;      /* the caller's fd */
 	bool tty;     /* dst is a terminal: control characters replaced */
 	bool failed;  /* writing to dst failed: drained, discarded */
+	int write_errno; /* why (0: EOF on a write) */
 	bool noticed; /* the truncation line was written */
 	char last;    /* last byte written to dst */
 	struct dks_termsafe ts;

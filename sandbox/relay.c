@@ -118,6 +118,7 @@ static void write_all(struct dks_relay_stream *s, const char *buf, size_t len)
 		}
 		if (n <= 0) {
 			s->failed = true; /* drain on, write no more */
+			s->write_errno = n < 0 ? errno : EIO;
 			return;
 		}
 		s->last = buf[n - 1];

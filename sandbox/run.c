@@ -436,6 +436,8 @@ static int run_relayed(const struct dks_sandbox *sb, struct dks_run_ctx *ctx, st
 		monitor(sb, p->report[0], timeout, &relay, mon, res);
 		ret = finish(sb, mon, res, timeout, err);
 		res->output_truncated = relay.truncated;
+		for (size_t i = 0; i < relay.n && !res->output_errno; i++)
+			res->output_errno = relay.s[i].write_errno;
 	} else {
 		dks_cgroup_destroy(&mon->cgroup);
 	}

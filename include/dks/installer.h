@@ -123,6 +123,14 @@ int dks_sign_built(const struct dks_tree *t, const char *m, const char *v,
 
 /* Does <m>/kernel-<kver>-<arch> point at <v>/<kver>/<arch>? (@mfd: the
  * module's directory, opened by the caller.) */
+/* fsck --repair: m's interrupted install or uninstall for @k (its journal
+ * <m>/.txn-<kver>-<arch>) finished or rolled back, as the next install or
+ * uninstall does first; 0 also when there is none. */
+int dks_install_recover(const struct dks_tree *t, const char *m, const struct dks_target *k,
+			const struct dks_install_opts *o, struct dks_error *err);
+/* Does <build>/manifest (dks/handoff.h) read as install reads it? 0, or
+ * -1 with @err naming @what and the file (fsck). */
+int dks_build_manifest_check(const char *build, const char *what, struct dks_error *err);
 bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		   const char *arch);
 bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);

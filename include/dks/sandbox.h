@@ -44,6 +44,7 @@ struct dks_sandbox_result {
 	bool cgroup;    /* memory and processes were also bounded by a cgroup
 			   of the sandbox's own (docs/sandbox.md, "Limits") */
 	bool output_truncated; /* stdout + stderr passed limits.output */
+	int output_errno; /* writing the command's output failed (ENOSPC...): 0 if not */
 	char **denied;  /* syscall names seccomp denied (or logged), unique */
 	size_t n_denied;
 };

@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make check-faults (docs/reliability.md): for build (and its commit),
+# install, uninstall, mktarball and ldtarball, every write, pwrite, fsync,
+# rename, open(O_CREAT), mkdir and symlink the command makes under the
+# test's trees fails in turn with ENOSPC, then EIO (tests/faults/faultshim.c,
+# LD_PRELOAD). After each: exit non-zero with an error line, `status` shows
+# the state before or the state after (never another), `fsck --repair`
+# leaves nothing, and the same command then succeeds. Then kill -9 at every
+# crash point of build (DKS_CRASH_AFTER, the crash-test binary), with the
+# same checks. Prints the counts; exit 1 on any failure.
+#
+#   check-faults.sh BIN CRASHBIN SHIM [OP...]
+# OP: build install uninstall mktarball ldtarball (the default: all, and
+# the kills of build), or kill (the kills alone).
+set -u
+
+bin=$(readlink -f "$1") crash=$(readlink -f "$2") shim=$(readlink -f "$3")
+shift 3
+ops=${*:-build install uninstall mktarball ldtarball}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+kver=$(ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||; s|/build||' | sort -V |
+	tail -n 1)
+[ -n "$kver" ] || { echo "check-faults: no kernel headers in /lib/modules/*/build" >&2; exit 1; }
+arch=$(uname -m)
+w=$(mktemp -d /var/tmp/dks-faults.XXXXXX)
+chmod 755 "$w"
+[ -n "${FAULTS_KEEP:-}" ] || trap 'rm -rf "$w"' EXIT
+trap 'exit 1' HUP INT PIPE TERM
+run=$w/run
+trees="--dkmstree $run/dkms --sourcetree $run/src --installtree $run/lib/modules"
+keys="--mok-key $w/keys/mok.key --mok-cert $w/keys/mok.pub"
+fails=0 points=0 kills=0
+
+fail() { echo "check-faults: FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# $faultenv: the shim's environment, set on the binary itself (not on
+# timeout: the shim stays in the first process it is loaded into).
+faultenv=
+dks() { timeout -k 5 300 env $faultenv "$bin" "$@" $trees $keys; }
+
+# The trees of a state, kept as $w/tmpl-<state> and restored into $run.
+fresh() {
+	rm -rf "$run"
+	mkdir -p "$run/dkms" "$run/src/hello-1.0" "$run/lib/modules/$kver"
+	ln -s "$(readlink -f "/lib/modules/$kver/build")" "$run/lib/modules/$kver/build"
+	touch "$run/lib/modules/$kver/"{modules.order,modules.builtin,modules.builtin.modinfo}
+	cp "$here/tests/modules/hello/"{Kbuild,Makefile,hello.c} "$run/src/hello-1.0/"
+	printf '%s\n' 'PACKAGE_NAME="hello"' 'PACKAGE_VERSION="1.0"' \
+		'BUILT_MODULE_NAME[0]="hello"' 'DEST_MODULE_LOCATION[0]="/updates/dkms"' \
+		'STRIP[0]="no"' >"$run/src/hello-1.0/dkms.conf"
+	chmod -R a+rX "$run"
+}
+save() { rm -rf "$w/tmpl-$1"; cp -a "$run" "$w/tmpl-$1"; }
+restore() { rm -rf "$run"; cp -a "$w/tmpl-$1" "$run"; }
+status() { "$bin" status $trees 2>&1; }
+
+# op: its command, the state it starts from and the state it ends in.
+cmd_of() {
+	case $1 in
+	build) echo "build hello/1.0 -k $kver" ;;
+	install) echo "install hello/1.0 -k $kver" ;;
+	uninstall) echo "uninstall hello/1.0 -k $kver" ;;
+	mktarball) echo "mktarball hello/1.0 -k $kver --archive $run/out.tar.gz" ;;
+	ldtarball) echo "ldtarball $w/hello.tar.gz" ;;
+	esac
+}
+from_of() {
+	case $1 in build) echo added ;; install | mktarball) echo built ;;
+	uninstall) echo installed ;; ldtarball) echo empty ;; esac
+}
+to_of() {
+	case $1 in build | uninstall) echo built ;; install) echo installed ;;
+	mktarball) echo built ;; ldtarball) echo loaded ;; esac
+}
+
+setup() {
+	mkdir -p "$w/keys" && chmod 700 "$w/keys"
+	"$bin" generate-mok $keys >/dev/null || return 1
+	fresh && save empty
+	dks add hello/1.0 >/dev/null && save added || return 1
+	dks build hello/1.0 -k "$kver" >/dev/null && save built || return 1
+	dks mktarball hello/1.0 -k "$kver" --archive "$w/hello.tar.gz" >/dev/null || return 1
+	dks install hello/1.0 -k "$kver" >/dev/null && save installed || return 1
+	restore empty
+	dks ldtarball "$w/hello.tar.gz" >/dev/null && save loaded || return 1
+	for s in empty added built installed loaded; do
+		restore "$s" && status >"$w/status-$s"
+	done
+}
+
+# After a failed (or killed) run of $op: the checks above.
+check_after() {
+	local op=$1 what=$2 rc=$3 errf=$4 kind=${5:-fault} st
+	local from to
+	from=$(from_of "$op") to=$(to_of "$op")
+	if [ "$kind" = kill ]; then
+		: # the kill's exit: no line to ask for
+	elif [ "$rc" = 0 ]; then
+		fail "$what: exit 0 after a failed write"
+	elif ! grep -v '^faultshim:\|^crash point' "$errf" | grep -q .; then
+		fail "$what: exit $rc without an error line"
+	fi
+	st=$(status)
+	if [ "$st" != "$(cat "$w/status-$from")" ] && [ "$st" != "$(cat "$w/status-$to")" ]; then
+		fail "$what: status is neither '$from' nor '$to': $st"
+	fi
+	"$bin" fsck --repair $trees >"$w/fsck.out" 2>&1 ||
+		fail "$what: fsck --repair left something: $(cat "$w/fsck.out")"
+	"$bin" fsck $trees >"$w/fsck.out" 2>&1 ||
+		fail "$what: fsck after --repair: $(cat "$w/fsck.out")"
+	# shellcheck disable=SC2046
+	dks $(cmd_of "$op") >"$w/again.out" 2>&1 ||
+		fail "$what: the next run failed: $(cat "$w/again.out")"
+	[ "$(status)" = "$(cat "$w/status-$to")" ] || fail "$what: status after the next run: $(status)"
+}
+
+count_points() {
+	local op=$1
+	restore "$(from_of "$op")"
+	rm -f "$w/count"
+	# shellcheck disable=SC2046
+	faultenv="LD_PRELOAD=$shim FAULT_AT=0 FAULT_PATH_PREFIX=$run FAULT_COUNT_FILE=$w/count"
+	dks $(cmd_of "$op") >/dev/null 2>&1 || { faultenv= echo 0; return; }
+	faultenv=
+	cat "$w/count"
+}
+
+faults() {
+	local op=$1 n e i rc
+	n=$(count_points "$op")
+	[ "$n" -gt 0 ] || { fail "$op: no injection point (or the unfaulted run failed)"; return; }
+	for e in ENOSPC EIO; do
+		for i in $(seq 1 "$n"); do
+			restore "$(from_of "$op")"
+			# shellcheck disable=SC2046
+			faultenv="LD_PRELOAD=$shim FAULT_AT=$i FAULT_ERRNO=$e FAULT_PATH_PREFIX=$run"
+			dks $(cmd_of "$op") >"$w/out" 2>"$w/err"
+			rc=$? faultenv=
+			check_after "$op" "$op $e at point $i/$n" "$rc" "$w/err"
+			points=$((points + 1))
+		done
+	done
+	echo "check-faults: $op: $n points x 2 errors"
+}
+
+# kill -9 at every crash point of a build (stage, collect, commit).
+kill_build() {
+	local i=1 rc
+	while :; do
+		restore added
+		DKS_CRASH_AFTER=$i timeout -k 5 300 "$crash" build hello/1.0 -k "$kver" $trees \
+			>"$w/out" 2>"$w/err"
+		rc=$?
+		grep -q '^crash point' "$w/err" || break
+		check_after build "build killed at crash point $i" "$rc" "$w/err" kill
+		kills=$((kills + 1)) i=$((i + 1))
+	done
+	[ "$kills" -gt 0 ] || fail "build: no crash point reached"
+	echo "check-faults: build: kill -9 at $kills crash points"
+}
+
+setup || { echo "check-faults: setting up the trees failed" >&2; exit 1; }
+for op in $ops; do
+	[ "$op" = kill ] || faults "$op"
+done
+case " $ops " in *" build "* | *" kill "*) kill_build ;; esac
+echo "check-faults: $points faults injected, $kills kill -9 points, $fails failures"
+[ "$fails" = 0 ]
