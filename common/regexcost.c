@@ -21,25 +21,24 @@ static size_t mul(size_t a, size_t b)
 	return b && a > CAP / b ? CAP : a * b > CAP ? CAP : a * b;
 }
 
-/* "{n}", "{n,}" or "{n,m}" at @p: the factor it multiplies by, and *@len
- * its length; 0 when it is no interval (then '{' is an ordinary byte). */
+/* "{n}", "{n,}", "{n,m}" or "{,m}" (glibc's) at @p: the factor it
+ * multiplies by, and *@len its length; 0 when it is no interval (then '{'
+ * is an ordinary byte). */
 static size_t interval(const char *p, size_t *len)
 {
 	const char *q = p + 1;
 	unsigned long n = 0, m;
-	char *end;
+	char *end = (char *)q;
 
-	if (!isdigit((unsigned char)*q))
+	if (!isdigit((unsigned char)*q) && *q != ',')
 		return 0;
-	n = strtoul(q, &end, 10);
+	if (isdigit((unsigned char)*q))
+		n = strtoul(q, &end, 10);
 	m = n;
 	if (*end == ',') {
 		q = end + 1;
+		end = (char *)q;
 		m = isdigit((unsigned char)*q) ? strtoul(q, &end, 10) : n + 1;
-		if (q == end && *q != '}')
-			return 0;
-		if (q == end)
-			end = (char *)q;
 	}
 	if (*end != '}')
 		return 0;

@@ -9,7 +9,7 @@
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_REPLAY_SECONDS ?= 3
+FUZZ_REPLAY_SECONDS ?= 6
 FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                 -Wno-missing-field-initializers -fPIE -fno-omit-frame-pointer $(FUZZ_SAN) \
