@@ -4,6 +4,7 @@
  * applies to by its largest count (glibc duplicates the tree that often;
  * '*', '+' and '?' once more). Saturating; see include/dks/regexcost.h. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -14,6 +15,7 @@
 
 struct level {
 	size_t total, last; /* this group's cost; the last atom's (what a repetition applies to) */
+	bool rep;	    /* the last thing was a repetition */
 };
 
 static size_t mul(size_t a, size_t b)
@@ -71,6 +73,7 @@ static void repeat(struct level *l, size_t factor)
 {
 	size_t grown = mul(l->last, factor);
 
+	l->rep = true;
 	l->total = l->total + grown - l->last > CAP ? CAP : l->total + grown - l->last;
 	l->last = grown;
 }
@@ -79,17 +82,33 @@ static void atom(struct level *l, size_t cost)
 {
 	l->total = l->total + cost > CAP ? CAP : l->total + cost;
 	l->last = cost;
+	l->rep = false;
 }
+
+static bool is_rep(const char *p, size_t *len, size_t *factor)
+{
+	*len = 1;
+	*factor = 2;
+	if (*p == '*' || *p == '+' || *p == '?')
+		return true;
+	return *p == '{' && (*factor = interval(p, len)) != 0;
+}
+
+static const char *const too_far = "expands too far when compiled (its repetitions multiply)";
 
 const char *dks_regex_too_big(const char *re)
 {
-	struct level st[DEPTH_MAX + 1] = {{0, 0}};
-	size_t d = 0, len;
+	struct level st[DEPTH_MAX + 1] = {{0, 0, false}};
+	size_t d = 0, len, f;
 
 	for (const char *p = re; *p; p++) {
-		size_t f;
-
-		if (*p == '\\' && p[1]) {
+		if (is_rep(p, &len, &f)) {
+			if (st[d].rep)
+				return "puts a repetition right after another ('a+*'), "
+				       "which POSIX leaves undefined and regcomp takes exponential time on";
+			repeat(&st[d], f);
+			p += len - 1;
+		} else if (*p == '\\' && p[1]) {
 			atom(&st[d], 1), p++;
 		} else if (*p == '[') {
 			const char *e = bracket_end(p);
@@ -98,27 +117,21 @@ const char *dks_regex_too_big(const char *re)
 		} else if (*p == '(') {
 			if (d == DEPTH_MAX)
 				return "nests groups too deep to be compiled safely";
-			st[++d] = (struct level){0, 0};
+			st[++d] = (struct level){0, 0, false};
 		} else if (*p == ')' && d > 0) {
 			d--;
 			atom(&st[d], st[d + 1].total ? st[d + 1].total : 1);
 		} else if (*p == '|') {
-			st[d].last = 0;
-		} else if (*p == '*' || *p == '+' || *p == '?') {
-			repeat(&st[d], 2);
-		} else if (*p == '{' && (f = interval(p, &len)) != 0) {
-			repeat(&st[d], f);
-			p += len - 1;
+			st[d].last = 0, st[d].rep = false;
 		} else {
 			atom(&st[d], 1);
 		}
 		if (st[d].total >= CAP)
-			return "expands too far when compiled (its repetitions multiply)";
+			return too_far;
 	}
 	while (d > 0) {
 		d--;
 		atom(&st[d], st[d + 1].total);
 	}
-	return st[0].total >= CAP ? "expands too far when compiled (its repetitions multiply)"
-				  : NULL;
+	return st[0].total >= CAP ? too_far : NULL;
 }

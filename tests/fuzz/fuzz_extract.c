@@ -13,6 +13,11 @@
 static char dir[] = "/tmp/dks-fuzz-extract.XXXXXX";
 static char from[sizeof(dir) + 16], dest[sizeof(dir) + 16];
 
+static void cleanup(void)
+{
+	(void)dks_rmtree(dir);
+}
+
 static void write_input(const uint8_t *data, size_t size)
 {
 	int fd = open(from, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -33,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!from[0]) {
 		if (!mkdtemp(dir))
 			abort();
+		atexit(cleanup);
 		snprintf(from, sizeof(from), "%s/in", dir);
 		snprintf(dest, sizeof(dest), "%s/out", dir);
 	}
