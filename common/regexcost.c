@@ -40,7 +40,7 @@ static size_t interval(const char *p, size_t *len)
 	if (*end == ',') {
 		q = end + 1;
 		end = (char *)q;
-		m = isdigit((unsigned char)*q) ? strtoul(q, &end, 10) : n + 1;
+		m = isdigit((unsigned char)*q) ? strtoul(q, &end, 10) : n >= CAP ? n : n + 1;
 	}
 	if (*end != '}')
 		return 0;

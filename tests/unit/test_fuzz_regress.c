@@ -65,7 +65,7 @@ Test(fuzzregress, regex_cost_accepts_what_dkms_conf_files_use)
 Test(fuzzregress, regex_cost_refuses_multiplying_repetitions)
 {
 	static const char *const bad[] = {
-	    "4++++++++++++++", "(a{40}){40}", "(a{40,}){40,}", "(a{,40}){,40}", "(a?){1000}", "((a*)*){5000}", "a{99999}", "((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+	    "4++++++++++++++", "a{18446744073709551615,}", "(a{40}){40}", "(a{40,}){40,}", "(a{,40}){,40}", "(a?){1000}", "((a*)*){5000}", "a{99999}", "((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_not_null(dks_regex_too_big(bad[i]), "%s", bad[i]);
