@@ -238,6 +238,8 @@ format:
 clean:
 	rm -rf build build-asan
 
+include tests/fuzz/fuzz.mk
+
 -include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # The call graph between files is layered (tools/layers.c, whose table says

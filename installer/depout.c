@@ -252,15 +252,13 @@ static int read_index(int dirfd, const char *dir, const char *name, char **buf, 
 	return 0;
 }
 
-int dks_depout_check(int dirfd, const char *dir, const char *name, struct dks_error *err)
+int dks_depout_check_buf(const char *buf, size_t len, const char *dir, const char *name,
+			 struct dks_error *err)
 {
-	cleanup_free char *buf = NULL;
 	line_fn fn = grammar_of(name);
-	size_t len = 0, lineno, start = 0, off = 0;
+	size_t lineno, start = 0, off = 0;
 	unsigned char byte;
 
-	if (read_index(dirfd, dir, name, &buf, &len, err) < 0)
-		return -1;
 	if (lines_ok(buf, len, fn ? fn : text_line, &lineno, &start, &off))
 		return 0;
 	byte = start + off < len ? (unsigned char)buf[start + off] : '\n';
@@ -274,4 +272,14 @@ int dks_depout_check(int dirfd, const char *dir, const char *name, struct dks_er
 			    "depmod wrote %s/%s:%zu: byte 0x%02x at offset %zu is not allowed; "
 			    "the kernel's index files are left as they were",
 			    dir, name, lineno, byte, off);
+}
+
+int dks_depout_check(int dirfd, const char *dir, const char *name, struct dks_error *err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+
+	if (read_index(dirfd, dir, name, &buf, &len, err) < 0)
+		return -1;
+	return dks_depout_check_buf(buf, len, dir, name, err);
 }

@@ -18,5 +18,8 @@
  * in messages). Text files not known: printable lines. 0, or
  * DKS_EXIT_INSTALL_FAILED with "<dir>/<name>:<line>: ..." in @err. */
 int dks_depout_check(int dirfd, const char *dir, const char *name, struct dks_error *err);
+/* The same on @len bytes in memory (the fuzzing entry point). */
+int dks_depout_check_buf(const char *buf, size_t len, const char *dir, const char *name,
+			 struct dks_error *err);
 
 #endif

@@ -143,14 +143,12 @@ static int read_line(struct dks_installrec *r, char *line)
 	return 0;
 }
 
-int dks_installrec_read(const char *path, struct dks_installrec *r, struct dks_error *err)
+int dks_installrec_read_stream(FILE *f, const char *path, struct dks_installrec *r,
+			       struct dks_error *err)
 {
-	cleanup_fclose FILE *f = fopen(path, "re");
 	char line[2 * PATH_MAX + 128];
 
 	memset(r, 0, sizeof(*r));
-	if (!f)
-		return errno == ENOENT ? 0 : dks_err(err, errno, "%s", path);
 	if (!fgets(line, sizeof(line), f) || strcmp(line, REC_MAGIC) != 0 ||
 	    !fgets(line, sizeof(line), f) ||
 	    sscanf(line, "version %128[^\n]", r->version) != 1)
@@ -161,4 +159,14 @@ int dks_installrec_read(const char *path, struct dks_installrec *r, struct dks_e
 			return dks_err(err, 0, "%s: a bad line", path);
 		}
 	return 1;
+}
+
+int dks_installrec_read(const char *path, struct dks_installrec *r, struct dks_error *err)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+
+	memset(r, 0, sizeof(*r));
+	if (!f)
+		return errno == ENOENT ? 0 : dks_err(err, errno, "%s", path);
+	return dks_installrec_read_stream(f, path, r, err);
 }

@@ -182,15 +182,11 @@ static int journal_line(struct journal *j, const char *line, const char *where,
 	return 0;
 }
 
-static int read_journal(const char *path, struct journal *j, struct dks_error *err)
+static int journal_stream(FILE *f, const char *path, struct journal *j, struct dks_error *err)
 {
-	cleanup_fclose FILE *f = fopen(path, "re");
 	char line[PATH_MAX + 8];
 	size_t total = 0;
 
-	memset(j, 0, sizeof(*j));
-	if (!f)
-		return errno == ENOENT ? 0 : dks_err(err, errno, "%s", path);
 	if (!fgets(line, sizeof(line), f) || strcmp(line, "dkms-sandbox transaction\n") != 0 ||
 	    !fgets(line, sizeof(line), f) || sscanf(line, "state %15s", j->state) != 1)
 		return dks_err(err, 0, "%s: not a dkms-sandbox journal", path);
@@ -200,6 +196,27 @@ static int read_journal(const char *path, struct journal *j, struct dks_error *e
 			return total > JOURNAL_MAX ? dks_err(err, EFBIG, "%s", path) : -1;
 	}
 	return 1;
+}
+
+static int read_journal(const char *path, struct journal *j, struct dks_error *err)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+
+	memset(j, 0, sizeof(*j));
+	if (!f)
+		return errno == ENOENT ? 0 : dks_err(err, errno, "%s", path);
+	return journal_stream(f, path, j, err);
+}
+
+int dks_txn_journal_parse(FILE *f, const char *name, struct dks_error *err)
+{
+	struct journal j = {0};
+	int rc = journal_stream(f, name, &j, err);
+
+	if (rc > 0)
+		rc = (int)(j.n > INT_MAX ? INT_MAX : j.n);
+	journal_free(&j);
+	return rc;
 }
 
 /* ---- recovery ---- */

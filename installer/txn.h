@@ -25,6 +25,7 @@
 #define DKS_TXN_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dks/error.h"
 
@@ -63,6 +64,10 @@ int dks_txn_commit(struct dks_txn *x, struct dks_error *err);
  * failed). */
 int dks_txn_rollback(struct dks_txn *x, struct dks_error *err);
 void dks_txn_free(struct dks_txn *x);
+
+/* Parse a journal from @f (@name in messages) without acting on it: its
+ * number of steps, or -1 (the fuzzing entry point; recovery reads the same way). */
+int dks_txn_journal_parse(FILE *f, const char *name, struct dks_error *err);
 
 /* Finish what an interrupted transaction left at @journal. 0: there was
  * none; 1: one was rolled back; 2: one was committed; -1: error. */

@@ -283,6 +283,19 @@ int dks_config_load_under(const char *path,
 	return 0;
 }
 
+int dks_config_parse(const char *text, size_t len, const char *source, struct dks_config *c,
+		     struct dks_error *err)
+{
+	__attribute__((cleanup(config_clearp))) struct dks_config cfg = {0};
+
+	memset(c, 0, sizeof(*c));
+	if (set_defaults(&cfg, err) < 0 || parse_config(text, len, source, &cfg, err) < 0)
+		return -1;
+	*c = cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	return 0;
+}
+
 int dks_config_set(char **field, const char *value, struct dks_error *err)
 {
 	char *copy = strdup(value);

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "dkmsconf_internal.h"
+#include "dks/regexcost.h"
 #include "dks/cleanup.h"
 #include "dks/dkmsconf.h"
 #include "dks/exit.h"
@@ -150,9 +151,14 @@ static int match(const struct parse *p, const char *what, const char *re, const 
 		 struct dks_error *err)
 {
 	char b[80], why[128];
+	const char *big = dks_regex_too_big(re);
 	regex_t r;
-	int rc = regcomp(&r, re, REG_EXTENDED | REG_NOSUB);
+	int rc;
 
+	if (big)
+		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF, "%s '%s' %s", what,
+					dks_dkmsconf_shown(re, b, sizeof(b)), big);
+	rc = regcomp(&r, re, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		regerror(rc, &r, why, sizeof(why));
 		return dks_dkmsconf_bad(p->conf, err, DKS_EXIT_BAD_CONF,

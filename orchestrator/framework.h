@@ -68,6 +68,11 @@ int dks_framework_list(const char *path, struct dks_framework *fw, struct dks_er
 int dks_framework_find(const char *path, struct dks_framework *fw, bool *needed,
 		       struct dks_error *err);
 
+/* framework_eval.c: read the driver's @len bytes of records (F/S/U, E
+ * last) into @fw, strictly (the fuzzing entry point; eval calls it). */
+int dks_framework_read_records(const char *records, size_t len, struct dks_framework *fw,
+			       struct dks_error *err);
+
 /* framework_eval.c: evaluate @fw->files in a sandbox (@o: its profile and
  * build user) with $kernelver = @kver (may be ""), fill @fw->val and
  * @fw->setter. Unknown keys: one warning each, naming file and key. */

@@ -169,6 +169,15 @@ static int read_records(struct reader *r, struct dks_error *err)
 	}
 }
 
+int dks_framework_read_records(const char *records, size_t len, struct dks_framework *fw,
+			       struct dks_error *err)
+{
+	struct reader r = {.pos = records, .end = records + len, .fw = fw, .file = -1,
+			   .name = fw->n_files ? fw->files[0] : "framework.conf"};
+
+	return read_records(&r, err);
+}
+
 static void free_strs(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -191,7 +200,6 @@ int dks_framework_eval(const struct dks_eval_opts *o, const char *kver, struct d
 {
 	char *real[DKS_FRAMEWORK_MAX_FILES] = {0}, *argv[5 + DKS_FRAMEWORK_MAX_FILES] = {0};
 	cleanup_free char *records = NULL;
-	struct reader r = {.fw = fw, .file = -1, .name = fw->files[0]};
 	size_t len = 0;
 	int rc = real_paths(fw, real, err);
 	const struct dks_shell_job j = {.name = fw->files[0], .what = "framework.conf",
@@ -204,11 +212,8 @@ int dks_framework_eval(const struct dks_eval_opts *o, const char *kver, struct d
 		argv[5 + i] = real[i];
 	if (rc == 0)
 		rc = dks_shell_eval(&j, &records, &len, err);
-	if (rc == 0) {
-		r.pos = records;
-		r.end = records + len;
-		rc = read_records(&r, err);
-	}
+	if (rc == 0)
+		rc = dks_framework_read_records(records, len, fw, err);
 	free_strs(real, fw->n_files);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "dks/regexcost.h"
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 #include "dks/recipe.h"
@@ -149,6 +150,8 @@ static const char *check_regex(const char *s)
 
 	if (!*s)
 		return "must not be empty";
+	if (dks_regex_too_big(s))
+		return dks_regex_too_big(s);
 	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB) != 0)
 		return "is not a valid POSIX extended regular expression";
 	regfree(&re);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dks/regexcost.h"
 #include "dks/cleanup.h"
 #include "dks/recipe.h"
 #include "recipe_internal.h"
@@ -117,7 +118,7 @@ static bool kernel_matches(const char *ere, const char *kver)
 	bool match;
 
 	/* Compiled once at load already: a failure here is memory. */
-	if (regcomp(&re, ere, REG_EXTENDED | REG_NOSUB) != 0)
+	if (dks_regex_too_big(ere) || regcomp(&re, ere, REG_EXTENDED | REG_NOSUB) != 0)
 		return false;
 	match = regexec(&re, kver, 0, NULL, 0) == 0;
 	regfree(&re);

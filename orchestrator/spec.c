@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dks/regexcost.h"
 #include "dks/cleanup.h"
 #include "dks/spec.h"
 
@@ -163,7 +164,7 @@ static int regex_matches(const char *re, const char *s)
 	regex_t r;
 	int m;
 
-	if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
+	if (dks_regex_too_big(re) || regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
 		return -1;
 	m = regexec(&r, s, 0, NULL, 0) == 0;
 	regfree(&r);

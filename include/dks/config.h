@@ -97,6 +97,9 @@ int dks_config_load_under(const char *path,
 			  int (*under)(struct dks_config *, void *, struct dks_error *), void *arg,
 			  struct dks_config *c, struct dks_error *err);
 /* Replace one string field (command-line overrides). */
+/* The same from @len bytes of YAML (@source names it in messages). */
+int dks_config_parse(const char *text, size_t len, const char *source, struct dks_config *c,
+		     struct dks_error *err);
 int dks_config_set(char **field, const char *value, struct dks_error *err);
 void dks_config_clear(struct dks_config *c);
 

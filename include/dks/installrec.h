@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dks/error.h"
 #include "dks/tree.h"
@@ -61,6 +62,9 @@ int dks_installrec_format(const struct dks_installrec *r, char **out, size_t *le
 			  struct dks_error *err);
 /* 1 read, 0 none, -1 unreadable or malformed. */
 int dks_installrec_read(const char *path, struct dks_installrec *r, struct dks_error *err);
+/* The same from an open stream (@path names it in messages). */
+int dks_installrec_read_stream(FILE *f, const char *path, struct dks_installrec *r,
+			       struct dks_error *err);
 /* Add a shadowed in-tree module (at most DKS_INSTALLREC_SHADOWS_MAX; a
  * path with a tab or a newline is not recorded). 0, or -1 with errno. */
 int dks_installrec_add_shadow(struct dks_installrec *r, const char *module, bool builtin,
