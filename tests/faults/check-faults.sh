@@ -30,7 +30,7 @@ trap 'exit 1' HUP INT PIPE TERM
 run=$w/run
 trees="--dkmstree $run/dkms --sourcetree $run/src --installtree $run/lib/modules"
 keys="--mok-key $w/keys/mok.key --mok-cert $w/keys/mok.pub"
-fails=0 points=0 kills=0
+fails=0 points=0 kills=0 unreached=0
 
 fail() { echo "check-faults: FAIL: $*" >&2; fails=$((fails + 1)); }
 
@@ -137,6 +137,15 @@ faults() {
 			faultenv="LD_PRELOAD=$shim FAULT_AT=$i FAULT_ERRNO=$e FAULT_PATH_PREFIX=$run"
 			dks $(cmd_of "$op") >"$w/out" 2>"$w/err"
 			rc=$? faultenv=
+			# How many writes a run makes varies a little (the build's
+			# log is relayed in chunks as make's output arrives): a
+			# point past this run's last is not reached, and the run
+			# must then simply succeed.
+			if ! grep -q "^faultshim: point $i " "$w/err"; then
+				[ "$rc" = 0 ] || fail "$op $e: point $i not reached, yet exit $rc: $(cat "$w/err")"
+				unreached=$((unreached + 1))
+				continue
+			fi
 			check_after "$op" "$op $e at point $i/$n" "$rc" "$w/err"
 			points=$((points + 1))
 		done
@@ -165,5 +174,5 @@ for op in $ops; do
 	[ "$op" = kill ] || faults "$op"
 done
 case " $ops " in *" build "* | *" kill "*) kill_build ;; esac
-echo "check-faults: $points faults injected, $kills kill -9 points, $fails failures"
+echo "check-faults: $points faults injected ($unreached points not reached in their run), $kills kill -9 points, $fails failures"
 [ "$fails" = 0 ]
