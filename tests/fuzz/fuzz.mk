@@ -19,7 +19,7 @@ FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 FUZZ_LIBS    := $(addprefix $(FUZZ_BUILD)/,liborch.a libinstaller.a libdks.a libcommon.a)
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-deps fuzz-libs
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-deps fuzz-libs fuzz-campaign fuzz-report
 
 fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null || { [ "$$(id -u)" = 0 ] && \
@@ -44,3 +44,12 @@ fuzz: fuzz-build
 
 fuzz-replay: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_REPLAY_SECONDS) tests/fuzz/run.sh replay $(FUZZ_BUILD) $(FUZZ_NAMES)
+
+# The campaign in CPU time (tests/fuzz/campaign.sh): every harness until it
+# has used FUZZ_CPU_SECONDS (default 3600) of CPU in all, at SCHED_IDLE,
+# resumable; `make fuzz-report` prints the ledger.
+fuzz-campaign: fuzz-build
+	tests/fuzz/campaign.sh $(FUZZ_BUILD) $(FUZZ_NAMES)
+
+fuzz-report:
+	@tests/fuzz/campaign.sh --report $(FUZZ_NAMES)

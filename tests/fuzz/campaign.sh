@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A fuzzing campaign measured in CPU time, not wall time (docs/reliability.md,
+# "Fuzzing"): each harness runs until it has used FUZZ_CPU_SECONDS of CPU in
+# all its runs so far (default 3600: the issue's one CPU-hour), in chunks of
+# FUZZ_CHUNK wall seconds, FUZZ_JOBS harnesses at a time, at SCHED_IDLE so
+# that it only takes CPU nothing else wants. Resumable: the corpus of each
+# harness and a ledger of what it has used live in FUZZ_CORPUS (default
+# /var/tmp/dkms-sandbox-fuzz); a stopped campaign goes on where it was.
+#   campaign.sh BUILD NAME...     run (BUILD/fuzz/fuzz_NAME, tests/fuzz/fuzz.mk)
+#   campaign.sh --report NAME...  the ledger: CPU seconds, executions, crashes
+# A crash stops that harness; its input is kept as BUILD/fuzz/NAME-crash-*
+# and the run fails.
+set -uo pipefail
+corpus=${FUZZ_CORPUS:-/var/tmp/dkms-sandbox-fuzz}
+budget=${FUZZ_CPU_SECONDS:-3600} chunk=${FUZZ_CHUNK:-600} jobs=${FUZZ_JOBS:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+ledger=$corpus/ledger
+mkdir -p "$corpus"
+touch "$ledger"
+
+# ledger lines: NAME CPU_SECONDS EXECUTIONS CRASHES (one per chunk)
+used() { awk -v n="$1" -v f="$2" '$1 == n { s += $f } END { printf "%d\n", s }' "$ledger"; }
+
+report() {
+	printf '%-12s %10s %14s %8s %7s\n' harness cpu-seconds executions crashes corpus
+	for n in "$@"; do
+		printf '%-12s %10s %14s %8s %7s\n' "$n" "$(used "$n" 2)" "$(used "$n" 3)" \
+		    "$(used "$n" 4)" "$(find "$corpus/$n" -type f 2>/dev/null | wc -l)"
+	done
+}
+
+max_len() { # per parser: what the real input can be, with room (as run.sh)
+	case $1 in
+	module|sigtrailer) echo 65536 ;;
+	console|dkmsconf|plan|json|manifest) echo 16384 ;;
+	*) echo 8192 ;;
+	esac
+}
+
+cpu_of() { # LOG: user+sys seconds of the children, from `times`' last line
+	tail -n 1 "$1" | awk '{
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] }
+		printf "%.1f\n", t }'
+}
+
+chunk() { # NAME: one chunk; appends its ledger line; fails on a crash
+	local n=$1 bin=$build/fuzz/fuzz_$1 log=$build/fuzz/$1.campaign.log t
+	mkdir -p "$corpus/$n"
+	(
+		chrt -i 0 "$bin" -max_len="$(max_len "$n")" -max_total_time="$chunk" -timeout=10 \
+		    -rss_limit_mb=1024 -artifact_prefix="$build/fuzz/$n-" -print_final_stats=1 \
+		    "$corpus/$n" "$here/corpus/$n" >"$log" 2>&1
+		echo "rc $?" >>"$log"
+		times >"$log.times"
+	)
+	t=$(cpu_of "$log.times")
+	local execs crash=0
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	grep -q '^rc 0$' "$log" || crash=1
+	echo "$n $t ${execs:-0} $crash" >>"$ledger"
+	[ "$crash" = 0 ] || { echo "campaign: $n FAILED; see $log" >&2
+		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -5 >&2; return 1; }
+}
+
+harness() { # NAME: chunks until the budget is used
+	while [ "$(used "$1" 2)" -lt "$budget" ]; do
+		chunk "$1" || return 1
+	done
+}
+
+if [ "${1:-}" = --report ]; then
+	shift
+	report "$@"
+	exit 0
+fi
+build=$1
+shift
+fail=0 running=0
+for n in "$@"; do
+	harness "$n" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || fail=1
+		running=$((running - 1))
+	fi
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || fail=1
+	running=$((running - 1))
+done
+report "$@"
+exit $fail
