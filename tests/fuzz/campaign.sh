@@ -30,13 +30,7 @@ report() {
 	done
 }
 
-max_len() { # per parser: what the real input can be, with room (as run.sh)
-	case $1 in
-	module|sigtrailer) echo 65536 ;;
-	console|dkmsconf|plan|json|manifest) echo 16384 ;;
-	*) echo 8192 ;;
-	esac
-}
+. "$here/lib.sh"
 
 cpu_of() { # LOG: user+sys seconds of the children, from `times`' last line
 	tail -n 1 "$1" | awk '{

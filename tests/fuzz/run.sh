@@ -18,13 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d /var/tmp/dks-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 
-max_len() { # per parser: what the real input can be, with room
-	case $1 in
-	module|sigtrailer) echo 65536 ;;
-	console|dkmsconf|plan|json|manifest) echo 16384 ;;
-	*) echo 8192 ;;
-	esac
-}
+. "$here/lib.sh"
 
 one() { # NAME: replay the seeds, then fuzz
 	local n=$1 bin=$build/fuzz/fuzz_$1 seeds=$here/corpus/$1 log=$build/fuzz/$1.log
