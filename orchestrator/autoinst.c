@@ -238,6 +238,14 @@ static void after_build(struct dks_ctx *ctx, const struct dks_tree *tree, struct
 		dks_error_print(&e);
 }
 
+/* @c needs a build, and @t has no headers (dks_target_headerless). */
+static int no_headers(const struct candidate *c, const struct dks_target *t)
+{
+	printf("%s/%s, %s, %s: not built, and no headers for kernel %s to build it with\n", c->m,
+	       c->v, t->kver, t->arch, t->kver);
+	return DKS_EXIT_NO_HEADERS;
+}
+
 /* One round: every candidate whose dependencies are done, built in
  * parallel, then installed. Returns how many were handled (built, or
  * failed for a dependency). */
@@ -253,7 +261,11 @@ static size_t round_of(struct dks_ctx *ctx, struct dks_build_env *env, struct ca
 	for (size_t i = 0; jobs && idx && codes && i < n; i++)
 		if (!c[i].done && ready(c, n, &c[i], failures)) {
 			idx[k] = i;
-			if (!dks_tree_is_built(env->tree, c[i].m, c[i].v, t->kver, t->arch))
+			if (dks_tree_is_built(env->tree, c[i].m, c[i].v, t->kver, t->arch))
+				;
+			else if (!t->headers) /* a fleet host: installs only */
+				codes[k] = no_headers(&c[i], t);
+			else
 				jobs[nj++] = (struct dks_job){.module = c[i].m,
 							      .version = c[i].v,
 							      .target = t,
@@ -323,7 +335,7 @@ int dks_autoinstall_kernel(struct dks_ctx *ctx, const struct dks_target *t,
 				    .verbose = ctx->cli.verbose};
 	struct candidate *c = NULL;
 	size_t n = 0, pending;
-	int failures = 0, skips = 0, r = 0;
+	int failures = 0, skips = 0, r = 0, unbuildable = 0;
 
 	if (newest(ctx, &c, &n, err) < 0)
 		return -1;
@@ -332,8 +344,10 @@ int dks_autoinstall_kernel(struct dks_ctx *ctx, const struct dks_target *t,
 	while (round_of(ctx, &env, c, n, t, &failures, &skips))
 		;
 	pending = cycles(c, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		*installed += c[i].ok;
+		unbuildable += c[i].outcome == DKS_AI_FAILED && c[i].code == DKS_EXIT_NO_HEADERS;
+	}
 	if (res)
 		r = results(c, n, res, n_res, err);
 	candidates_free(c, n);
@@ -341,6 +355,10 @@ int dks_autoinstall_kernel(struct dks_ctx *ctx, const struct dks_target *t,
 		return -1;
 	if (skips)
 		printf("autoinstall %s: %d module(s) skipped\n", t->kver, skips);
+	if (unbuildable) /* dkms's code for a kernel without headers */
+		return dks_err_code(err, DKS_EXIT_NO_HEADERS, 0,
+				    "autoinstall %s: %d module(s) failed, %d of them for want of "
+				    "headers", t->kver, failures + (int)pending, unbuildable);
 	if (failures || pending)
 		return dks_err_code(err, DKS_EXIT_AUTOINSTALL, 0,
 				    "autoinstall %s: %d module(s) failed", t->kver,

@@ -16,6 +16,7 @@
 #include "autoinst.h"
 #include "cli.h"
 #include "dks/kernel.h"
+#include "prebuilt.h"
 #include "unbuild.h"
 
 
@@ -62,8 +63,7 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 		ret = dks_target_bare(ctx.cli.kernels[0], ctx.cli.kernelsourcedir,
 				      ctx.cfg.install_tree, &t, &err);
 	else if (ret == 0)
-		ret = ctx.cli.n_kernels ? dks_target_resolve(ctx.cli.kernels[0], ctx.cli.kernelsourcedir,
-							     ctx.cfg.install_tree, &t, &err)
+		ret = ctx.cli.n_kernels ? dks_target_headerless(&ctx, ctx.cli.kernels[0], &t, &err)
 					: dks_target_running(ctx.cfg.install_tree, &t, &err);
 	if (ret == 0 && h != PRERM)
 		ret = dks_ctx_profile(&ctx, &err);

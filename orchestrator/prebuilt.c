@@ -2,7 +2,9 @@
 /* A built module's kernel, headers or not: prebuilt.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -29,25 +31,66 @@ static int without_headers(const struct dks_ctx *ctx, const char *spec, struct d
 	return 0;
 }
 
+/* @spec with its headers (0), or without them (1: @no_headers says why
+ * they are missing), or an error (-1). */
+static int resolve_or_bare(const struct dks_ctx *ctx, const char *spec, struct dks_target *out,
+			   struct dks_error *no_headers, struct dks_error *err)
+{
+	if (dks_target_resolve(spec, ctx->cli.kernelsourcedir, ctx->cfg.install_tree, out,
+			       no_headers) == 0)
+		return dks_ctx_kernel_config(ctx, out, err);
+	if (no_headers->exit_code != DKS_EXIT_NO_HEADERS || ctx->cli.kernelsourcedir) {
+		*err = *no_headers;
+		return -1;
+	}
+	if (without_headers(ctx, spec, out, err) < 0 || dks_ctx_kernel_config(ctx, out, err) < 0)
+		return -1;
+	return 1;
+}
+
 int dks_target_prebuilt(const struct dks_ctx *ctx, const char *spec, const char *m, const char *v,
 			struct dks_target *out, struct dks_error *err)
 {
 	struct utsname u;
 	struct dks_error no_headers = {0};
+	int r;
 
 	if (!spec && uname(&u) < 0)
 		return dks_err(err, errno, "uname");
-	if (!spec)
-		spec = u.release;
-	if (dks_target_resolve(spec, ctx->cli.kernelsourcedir, ctx->cfg.install_tree, out,
-			       &no_headers) == 0)
-		return dks_ctx_kernel_config(ctx, out, err);
-	if (no_headers.exit_code == DKS_EXIT_NO_HEADERS && !ctx->cli.kernelsourcedir &&
-	    without_headers(ctx, spec, out, err) == 0) {
-		if (dks_tree_is_built(&ctx->tree, m, v, out->kver, out->arch))
-			return dks_ctx_kernel_config(ctx, out, err);
-		dks_target_clear(out);
-	}
+	r = resolve_or_bare(ctx, spec ? spec : u.release, out, &no_headers, err);
+	if (r != 1 || dks_tree_is_built(&ctx->tree, m, v, out->kver, out->arch))
+		return r < 0 ? -1 : 0;
+	dks_target_clear(out);
+	*err = no_headers;
+	return -1;
+}
+
+/* Is anything in the tree built (or installed) for @t's kernel? */
+static bool any_built(const struct dks_ctx *ctx, const struct dks_target *t)
+{
+	struct dks_status *st = NULL;
+	struct dks_error e = {0};
+	size_t n = 0;
+	bool any = false;
+
+	if (dks_tree_status(&ctx->tree, NULL, NULL, &st, &n, &e) < 0)
+		return false;
+	for (size_t i = 0; i < n && !any; i++)
+		any = st[i].kver && strcmp(st[i].kver, t->kver) == 0 &&
+		      strcmp(st[i].arch, t->arch) == 0;
+	dks_status_free(st, n);
+	return any;
+}
+
+int dks_target_headerless(const struct dks_ctx *ctx, const char *spec, struct dks_target *out,
+			  struct dks_error *err)
+{
+	struct dks_error no_headers = {0};
+	int r = resolve_or_bare(ctx, spec, out, &no_headers, err);
+
+	if (r != 1 || any_built(ctx, out))
+		return r < 0 ? -1 : 0;
+	dks_target_clear(out);
 	*err = no_headers;
 	return -1;
 }

@@ -18,4 +18,12 @@
 int dks_target_prebuilt(const struct dks_ctx *ctx, const char *spec, const char *m, const char *v,
 			struct dks_target *out, struct dks_error *err);
 
+/* @spec resolved with its headers when it has them; else (no
+ * --kernelsourcedir), when something in the tree is built for that kernel,
+ * only its kver, arch and <boot_dir>/config-KVER: for autoinstall, which
+ * installs what is built already and fails (21) each module it would have
+ * to build; else dks_target_resolve's error (21), before anything runs. */
+int dks_target_headerless(const struct dks_ctx *ctx, const char *spec, struct dks_target *out,
+			  struct dks_error *err);
+
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dks/exit.h"
 #include "dks/installer.h"
 #include "installer/sigcheck.h"
 #include "installer/validate.h"
@@ -588,4 +589,33 @@ Test(fleet, taking_over_keeps_only_signatures_the_trusted_certificate_verifies)
 	cr_assert_eq(dks_unsign_built(dir, other, &err), 0, "%s", err.msg);
 	cr_assert_neq(sh(&x.h, "tail -c 28 %s | grep -q 'Module signature'", ko), 0,
 		      "a signature by another key was kept");
+}
+
+/* A fleet host's new kernel: the kernel hook installs what arrived built
+ * for it, headers or not, and says exit 21 for what would need a build. */
+Test(fleet, autoinstall_without_headers_installs_what_is_built)
+{
+	struct fleet x;
+	char args[512];
+
+	fleet(&x);
+	cr_assert_eq(sh(&x.h,
+			"F=%s && echo AUTOINSTALL=yes >> $F/src/hello-1.0/dkms.conf && "
+			"mkdir $F/src/nobuilt-1.0 && cp %s/src/hello-1.0/* $F/src/nobuilt-1.0/ && "
+			"sed 's/=hello/=nobuilt/' $F/src/hello-1.0/dkms.conf > "
+			"$F/src/nobuilt-1.0/dkms.conf && chmod -R a+rX $F/src",
+			x.f, x.h.root),
+		     0, "%s", x.h.out);
+	snprintf(args, sizeof(args), "kernel_postinst -k %.255s", x.h.kver);
+	cr_assert_eq(on_fleet(&x, args), 0, "%s", x.h.out);
+	cr_assert(strstr(x.h.out, "hello"), "%s", x.h.out);
+	cr_assert_eq(sh(&x.h, "ls %s/root/lib/modules/%s/updates/dkms/hello.ko", x.f, x.h.kver), 0,
+		     "not placed: %s", x.h.out);
+	cr_assert_eq(on_fleet(&x, "add nobuilt/1.0"), 0, "%s", x.h.out);
+	snprintf(args, sizeof(args), "autoinstall -k %.255s", x.h.kver);
+	on_fleet(&x, args);
+	cr_assert_eq(x.h.status, DKS_EXIT_NO_HEADERS, "%s", x.h.out);
+	cr_assert(strstr(x.h.out, "nobuilt/1.0") && strstr(x.h.out, "no headers"), "%s", x.h.out);
+	cr_assert(strstr(x.h.out, "hello/1.0") && strstr(x.h.out, "already installed"), "%s",
+		  x.h.out);
 }
