@@ -133,6 +133,10 @@ Test(agree, sign_check_refuses_a_module_that_differs_at_every_build)
 	cr_expect(strstr(said, "the rebuild differs from the tree's build: unrepro.ko: first in "
 			 "section ."), "%s", said);
 	cr_expect(strstr(said, t.kver), "the kernel is not named: %s", said);
+	/* build --check catches it too, and leaves the build as it was */
+	cr_assert_eq(sh(&t, "%s build --check unrepro/1.0 -k %s %s 2>&1", getenv("DKS_BIN"), t.kver,
+			t.opts), DKS_EXIT_CHECK_DIFFERS, "%s", t.out);
+	cr_expect(strstr(t.out, "unrepro.ko: first in section ."), "%s", t.out);
 }
 
 Test(agree, an_archive_of_a_module_that_differs_at_every_build_is_refused)
