@@ -117,7 +117,8 @@ static void unit_here(const struct dks_agree_ref *ref, const struct dks_agree_ke
 	dks_unit_digest(&u, out);
 }
 
-/* ", NAME (the archive's X, this host's Y)" for each known input that differs. */
+/* "NAME (the archive's X, this host's Y), ..." for each input both sides
+ * state that differs (a manifest's "-": the unit digest still covers it). */
 static void name_inputs(const struct dks_agree_ref *ref, const struct dks_agree_kernel *k,
 			const struct dks_manifest_kernel *mk, char *buf, size_t size)
 {
@@ -129,11 +130,10 @@ static void name_inputs(const struct dks_agree_ref *ref, const struct dks_agree_
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names) && len < size; i++)
-		if (*here[i] && strcmp(here[i], there[i]) != 0)
+		if (*here[i] && *there[i] && strcmp(here[i], there[i]) != 0)
 			len += (size_t)snprintf(buf + len, size - len,
 						"%s%s (the archive's %.12s, this host's %.12s)",
-						len ? ", " : "", names[i], *there[i] ? there[i] : "-",
-						here[i]);
+						len ? ", " : "", names[i], there[i], here[i]);
 }
 
 int dks_agree_unit(struct dks_agree_ref *ref, struct dks_agree_kernel *k,
@@ -143,15 +143,16 @@ int dks_agree_unit(struct dks_agree_ref *ref, struct dks_agree_kernel *k,
 	char want[DKS_SHA256_HEX], which[1024];
 
 	unit_here(ref, k, mk, want);
-	if (strcmp(want, mk->unit) != 0) {
-		name_inputs(ref, k, mk, which, sizeof(which));
+	name_inputs(ref, k, mk, which, sizeof(which));
+	/* an input line that is not this host's is refused even under a
+	 * unit digest that is (a manifest whose lines disagree) */
+	if (strcmp(want, mk->unit) != 0 || *which)
 		return dks_err_code(err, DKS_EXIT_CHECK_DIFFERS, 0,
 				    "%s/%s, %s, %s: %s is another unit: %s", ref->module,
 				    ref->version, k->t->kver, k->t->arch, archive,
 				    *which ? which
 					   : "its unit digest is not that of its own inputs "
 					     "(another profile, or a manifest that lies)");
-	}
 	if (*k->first_unit && strcmp(k->first_unit, mk->unit) != 0)
 		return dks_err_code(err, DKS_EXIT_CHECK_DIFFERS, 0,
 				    "%s/%s, %s, %s: %s and %s name other units (%.12s, %.12s): "

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dks/exit.h"
+#include "orchestrator/agree.h"
 #include "sbtar.h"
 #include "sbtest.h"
 #include "tarballtest.h"
@@ -369,4 +370,62 @@ Test(agree, each_kernel_being_signed_needs_its_own_confirmation)
 		 t.root);
 	cr_assert_eq(sign(&t, mv, arg), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "b2.tar.gz agrees"), "%s", t.out);
+}
+
+/* ---- the unit comparison alone (agreeref.c), on made-up digests ---- */
+
+#define HEX(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	       c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+
+/* A manifest block for @t with these inputs and its true unit digest. */
+static void block(struct dks_manifest_kernel *mk, const struct dks_agree_ref *ref,
+		  const struct dks_agree_kernel *k, const char *source, const char *toolchain)
+{
+	struct dks_unit_inputs u = {.module = ref->module, .version = ref->version,
+				    .profile = ref->profile, .kernel = k->id};
+
+	*mk = (struct dks_manifest_kernel){.kver = k->t->kver, .arch = k->t->arch,
+					   .vermagic = k->id.vermagic};
+	snprintf(mk->source, sizeof(mk->source), "%s", source);
+	snprintf(mk->toolchain, sizeof(mk->toolchain), "%s", toolchain);
+	memcpy(mk->spec, k->spec, sizeof(mk->spec));
+	memcpy(mk->config, k->id.config, sizeof(mk->config));
+	memcpy(mk->symvers, k->id.symvers, sizeof(mk->symvers));
+	memcpy(u.source, source, sizeof(u.source));
+	memcpy(u.toolchain, toolchain, sizeof(u.toolchain));
+	memcpy(u.spec, k->spec, sizeof(u.spec));
+	dks_unit_digest(&u, mk->unit);
+}
+
+Test(agree, inputs_this_host_cannot_know_come_from_the_archives_which_must_agree)
+{
+	struct dks_target t = {.kver = "6.1.0-99-amd64", .arch = "x86_64"};
+	struct dks_agree_kernel k = {.t = &t, .spec = HEX("b"),
+				     .id = {.release = "6.1.0-99-amd64", .arch = "x86_64",
+					    .vermagic = "6.1.0-99-amd64 SMP", .config = HEX("c"),
+					    .symvers = HEX("d")}};
+	/* the source is known here, the toolchain is not (no gcc) */
+	struct dks_agree_ref ref = {.module = "hello", .version = "1.0", .profile = "default",
+				    .source = HEX("a"), .toolchain = "", .k = &k, .n = 1};
+	struct dks_manifest_kernel mk;
+	struct dks_error err = {0};
+
+	block(&mk, &ref, &k, HEX("a"), HEX("e"));
+	cr_assert_eq(dks_agree_unit(&ref, &k, &mk, "one.tar.gz", &err), 0, "%s", err.msg);
+	/* a second archive, built with another toolchain: not one unit */
+	block(&mk, &ref, &k, HEX("a"), HEX("f"));
+	cr_assert_eq(dks_agree_unit(&ref, &k, &mk, "two.tar.gz", &err), -1);
+	cr_expect_eq(err.exit_code, DKS_EXIT_CHECK_DIFFERS);
+	cr_expect(strstr(err.msg, "one.tar.gz and two.tar.gz name other units"), "%s", err.msg);
+	/* another source, which this host knows: named, both digests shown */
+	block(&mk, &ref, &k, HEX("9"), HEX("e"));
+	cr_assert_eq(dks_agree_unit(&ref, &k, &mk, "three.tar.gz", &err), -1);
+	cr_expect(strstr(err.msg, "three.tar.gz is another unit: source (the archive's 999999999999, "
+			 "this host's aaaaaaaaaaaa)"), "%s", err.msg);
+	/* a .config of its own: named too (the kernel check comes first in sign) */
+	block(&mk, &ref, &k, HEX("a"), HEX("e"));
+	memset(mk.config, '0', 64);
+	cr_assert_eq(dks_agree_unit(&ref, &k, &mk, "four.tar.gz", &err), -1);
+	cr_expect(strstr(err.msg, "is another unit: kernel .config (the archive's 000000000000"),
+		  "%s", err.msg);
 }
