@@ -112,6 +112,29 @@ Test(agree, two_builders_that_agree_get_the_module_signed)
 	cr_expect(strstr(t.out, "already signed by"), "%s", t.out);
 }
 
+Test(agree, source_archives_and_signed_manifests_confirm_too)
+{
+	struct it t, b;
+	char arg[1400];
+
+	host(&t);
+	builder(&t, &b, NULL, "b.tar.gz");
+	/* with the source, and with a manifest signed by the builder's key */
+	cr_assert_eq(sh(&b, "%s mktarball hello/1.0 -k %s --archive %s/full.tar.gz %s && "
+			    "%s mktarball hello/1.0 -k %s --binaries-only --sign --archive "
+			    "%s/signed.tar.gz %s", getenv("DKS_BIN"), t.kver, t.root, b.opts,
+			getenv("DKS_BIN"), t.kver, t.root, b.opts), 0, "%s", b.out);
+	/* verified with the signing host's own certificate: another key */
+	snprintf(arg, sizeof(arg), "--agree-with %s/signed.tar.gz", t.root);
+	sign_refused(&t, "hello/1.0", arg, 1,
+		     "signed.tar.gz: dkms_sandbox/manifest: the signature does not verify");
+	snprintf(arg, sizeof(arg), "--agree-with %s/full.tar.gz --agree-with %s/signed.tar.gz "
+		 "--archive-cert %s/keys/mok.pub", t.root, t.root, b.root);
+	cr_assert_eq(sign(&t, "hello/1.0", arg), 0, "%s", t.out);
+	cr_expect(strstr(t.out, "full.tar.gz agrees"), "%s", t.out);
+	cr_expect(strstr(t.out, "signed.tar.gz agrees"), "%s", t.out);
+}
+
 Test(agree, sign_check_signs_a_reproducible_build)
 {
 	struct it t;
