@@ -371,6 +371,11 @@ Test(agree, options_belong_to_sign)
 	cr_expect(strstr(t.out, "--agree-with is sign's"), "%s", t.out);
 	cr_assert_eq(hello_on(&t, "install", t.kver, "--check"), 1, "%s", t.out);
 	cr_expect(strstr(t.out, "--check is build's"), "%s", t.out);
+	/* 16 archives and --check at most: 18 confirmations cannot be given */
+	cr_assert_eq(sh(&t, "echo 'sign_requires_agreement: 18' >> %s/config.yaml", t.root), 0);
+	cr_assert_eq(hello_on(&t, "sign", t.kver, ""), 1, "%s", t.out);
+	cr_expect(strstr(t.out, "config.yaml:") && strstr(t.out, "sign_requires_agreement"), "%s",
+		  t.out);
 }
 
 Test(agree, each_kernel_being_signed_needs_its_own_confirmation)
