@@ -145,9 +145,13 @@ int dks_cli_check(struct dks_cli *c, const char *verb, struct dks_error *err)
 		return dks_err(err, 0,
 			       "%s: --plan and --unit are build's and mktarball's (build --plan FILE "
 			       "--unit N)", verb);
-	if (c->check && (strcmp(verb, "build") != 0 || c->plan || c->test_load))
+	if (c->check && (strcmp(verb, "build") != 0 || c->plan || c->test_load) &&
+	    strcmp(verb, "sign") != 0)
 		return dks_err(err, 0, "%s: --check is build's, without --plan or --test-load "
-			       "(build --check M/V -k KVER)", verb);
+			       "(build --check M/V -k KVER), and sign's", verb);
+	if (c->n_agree && strcmp(verb, "sign") != 0)
+		return dks_err(err, 0, "%s: --agree-with is sign's (sign M/V -k KVER --agree-with "
+			       "ARCHIVE)", verb);
 	if (global_rules(c, err) < 0 || pair(c, verb, err) < 0 ||
 	    verb_rules_check(c, verb, rules_of(verb), err) < 0)
 		return -1;

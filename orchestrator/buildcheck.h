@@ -19,5 +19,9 @@ int dks_build_check(const struct dks_build_env *env, const struct dks_job *jobs,
  * messages. */
 int dks_build_compare(const char *unit, const char *tree_dir, const char *new_dir,
 		      struct dks_error *err);
+/* The same, the other side named @new_what ("the rebuild", an archive)
+ * in messages. A signature trailer on either side is not compared. */
+int dks_build_compare_with(const char *unit, const char *tree_dir, const char *new_dir,
+			   const char *new_what, struct dks_error *err);
 
 #endif

@@ -2,7 +2,9 @@
 /*
  * Two builds of one unit compared (build --check, buildcheck.c): the same
  * set of .ko files in module/, each byte for byte; the first difference
- * named by file and ELF section (installer/elfcmp.c).
+ * named by file and ELF section (installer/elfcmp.c). A module signature
+ * appended to either (sign, or a builder that signed) is not part of the
+ * build: the bytes before a well-formed trailer are compared.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include "dks/fileio.h"
 #include "dks/sha256.h"
 #include "dks/strv.h"
+#include "installer/sign.h"
 
 #define KO_MAX (512ULL << 20) /* no module is near this; a bigger file is refused */
 
@@ -75,15 +78,19 @@ static int list_ko(const char *dir, struct strv *out, struct dks_error *err)
 	return 0;
 }
 
-static int differs(const char *unit, const char *what, struct dks_error *err)
+/* The two sides: the tree's build and the other (a rebuild, an archive). */
+struct sides {
+	const char *unit, *tree_dir, *new_dir, *new_what;
+};
+
+static int differs(const struct sides *s, const char *what, struct dks_error *err)
 {
-	return dks_err_code(err, DKS_EXIT_CHECK_DIFFERS, 0,
-			    "%s: the rebuild differs from the tree's build: %s", unit, what);
+	return dks_err_code(err, DKS_EXIT_CHECK_DIFFERS, 0, "%s: %s differs from the tree's build: %s",
+			    s->unit, s->new_what, what);
 }
 
 /* One file of both builds. */
-static int cmp_one(const char *unit, const char *tree_dir, const char *new_dir, const char *name,
-		   struct dks_error *err)
+static int cmp_one(const struct sides *s, const char *name, struct dks_error *err)
 {
 	cleanup_free unsigned char *a = NULL;
 	cleanup_free unsigned char *b = NULL;
@@ -91,22 +98,24 @@ static int cmp_one(const char *unit, const char *tree_dir, const char *new_dir, 
 	size_t na = 0, nb = 0;
 	int r;
 
-	if (slurp(tree_dir, name, &a, &na, err) < 0 || slurp(new_dir, name, &b, &nb, err) < 0)
+	if (slurp(s->tree_dir, name, &a, &na, err) < 0 || slurp(s->new_dir, name, &b, &nb, err) < 0)
 		return -1;
-	r = dks_elf_first_diff(a, na, "the tree's build", b, nb, "the rebuild", where,
+	na = dks_module_unsigned_len(a, na) ? dks_module_unsigned_len(a, na) : na;
+	nb = dks_module_unsigned_len(b, nb) ? dks_module_unsigned_len(b, nb) : nb;
+	r = dks_elf_first_diff(a, na, "the tree's build", b, nb, s->new_what, where,
 			       sizeof(where));
 	if (r > 0) {
 		snprintf(msg, sizeof(msg), "%s: %s", name, where);
-		return differs(unit, msg, err);
+		return differs(s, msg, err);
 	}
 	dks_sha256_buf(a, na, hex);
-	printf("%s: %s: identical, sha256 %s\n", unit, name, hex);
+	printf("%s: %s: identical, sha256 %s\n", s->unit, name, hex);
 	return 0;
 }
 
 /* Both sorted lists walked together. */
-static int cmp_lists(const char *unit, const char *tree_dir, const char *new_dir,
-		     const struct strv *a, const struct strv *b, struct dks_error *err)
+static int cmp_lists(const struct sides *s, const struct strv *a, const struct strv *b,
+		     struct dks_error *err)
 {
 	char msg[512];
 
@@ -114,25 +123,32 @@ static int cmp_lists(const char *unit, const char *tree_dir, const char *new_dir
 		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
 
 		if (c != 0) {
-			snprintf(msg, sizeof(msg), "%.200s only in %s", c < 0 ? a->v[i] : b->v[j],
-				 c < 0 ? "the tree's build" : "the rebuild");
-			return differs(unit, msg, err);
+			snprintf(msg, sizeof(msg), "%.200s only in %.200s", c < 0 ? a->v[i] : b->v[j],
+				 c < 0 ? "the tree's build" : s->new_what);
+			return differs(s, msg, err);
 		}
-		if (cmp_one(unit, tree_dir, new_dir, a->v[i], err) < 0)
+		if (cmp_one(s, a->v[i], err) < 0)
 			return -1;
 	}
-	return a->n ? 0 : differs(unit, "no .ko file in either", err);
+	return a->n ? 0 : differs(s, "no .ko file in either", err);
+}
+
+int dks_build_compare_with(const char *unit, const char *tree_dir, const char *new_dir,
+			   const char *new_what, struct dks_error *err)
+{
+	const struct sides s = {unit, tree_dir, new_dir, new_what};
+	struct strv a = {0}, b = {0};
+	int ret = -1;
+
+	if (list_ko(tree_dir, &a, err) == 0 && list_ko(new_dir, &b, err) == 0)
+		ret = cmp_lists(&s, &a, &b, err);
+	strv_free(&a);
+	strv_free(&b);
+	return ret;
 }
 
 int dks_build_compare(const char *unit, const char *tree_dir, const char *new_dir,
 		      struct dks_error *err)
 {
-	struct strv a = {0}, b = {0};
-	int ret = -1;
-
-	if (list_ko(tree_dir, &a, err) == 0 && list_ko(new_dir, &b, err) == 0)
-		ret = cmp_lists(unit, tree_dir, new_dir, &a, &b, err);
-	strv_free(&a);
-	strv_free(&b);
-	return ret;
+	return dks_build_compare_with(unit, tree_dir, new_dir, "the rebuild", err);
 }

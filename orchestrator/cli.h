@@ -24,6 +24,7 @@
  * -k KVER[/ARCH]... -a ARCH... (paired as dkms pairs them), --all,
  * `module/version`, a source directory or a dkms.conf as the argument. */
 #define DKS_MAX_MODULES 64
+#define DKS_MAX_AGREE 16 /* sign --agree-with */
 
 struct dks_cli {
 	const char *module, *version; /* the first module/version given */
@@ -55,6 +56,8 @@ struct dks_cli {
 	const char *kernel_image;       /* test-load, build --test-load: the image to boot */
 	bool test_load;                 /* build --test-load: the load test after the build */
 	bool check;                     /* build --check: rebuild aside, compare (buildcheck.c) */
+	const char *agree_with[DKS_MAX_AGREE]; /* sign --agree-with ARCHIVE... (agree.c) */
+	size_t n_agree;
 	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
 	const char *boot_root;          /* --boot-root DIR: preflight's boot configuration */
 	bool no_depmod;

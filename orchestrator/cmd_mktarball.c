@@ -16,9 +16,7 @@
 #include <sys/utsname.h>
 
 #include "cli.h"
-#include "dks/identity.h"
 #include "dks/installer.h"
-#include "dks/toolchain.h"
 #include "mktarball.h"
 #include "planunit.h"
 
@@ -40,23 +38,6 @@ static int kernels(const struct dks_ctx *ctx, char **kv, char **ar, size_t *n,
 			return dks_err(err, 0, "out of memory");
 	}
 	return 0;
-}
-
-/* The source's and the toolchain's identity, for the manifest. */
-static int inputs(const struct dks_ctx *ctx, struct dks_mktarball *o, char **label,
-		  struct dks_error *err)
-{
-	char *src = dks_tree_source_dir(&ctx->tree, o->module, o->version), *root = NULL;
-	int rc = src ? dks_source_digest(src, o->source_digest, err) : dks_err(err, 0, "out of memory");
-
-	free(src);
-	if (rc == 0)
-		rc = dks_toolchain_resolve(ctx->cfg.dkms_tree, ctx->cfg.toolchain, &root, err);
-	if (rc == 0)
-		rc = dks_toolchain_id(root ? root : "/", o->toolchain_digest, label, err);
-	free(root);
-	o->toolchain_label = *label;
-	return rc;
 }
 
 /* m/v and its kernels: a plan's unit, or the command line's. */
@@ -95,7 +76,8 @@ static int make(struct dks_ctx *ctx, struct dks_error *err)
 				  "The module/version combo: %s-%s is not located in the DKMS tree.",
 				  o.module, o.version);
 	if (rc == 0 && !o.source_only && dks_mktarball_check_built(&o, err) == 0)
-		rc = inputs(ctx, &o, &label, err) < 0 ? -1 : dks_mktarball_units(ctx, &o, err);
+		rc = dks_mktarball_inputs(ctx, &o, &label, err) < 0 ? -1
+								 : dks_mktarball_units(ctx, &o, err);
 	if (ctx->cli.sign_archive) {
 		o.sign_key = ctx->cfg.mok_key ? ctx->cfg.mok_key : DKS_DEFAULT_MOK_KEY;
 		o.sign_cert = ctx->cfg.mok_cert ? ctx->cfg.mok_cert : DKS_DEFAULT_MOK_CERT;

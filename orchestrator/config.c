@@ -178,6 +178,9 @@ static const struct dks_yaml_key config_keys[] = {
     {"boot_root", DKS_YAML_STRING, AT(boot_root), .flags = NULLABLE, .check = check_path},
     {"preflight", DKS_YAML_MAP, .sub = preflight_keys},
     {"require_signed_archives", DKS_YAML_BOOL, AT(require_signed_archives)},
+    {"sign_requires_agreement", DKS_YAML_UINT, AT(sign_requires_agreement), .min = 0,
+     .max = 17,
+     .what = "confirmations (0 to 17: 16 archives and --check)"},
     {NULL},
 };
 

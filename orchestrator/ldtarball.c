@@ -35,7 +35,7 @@
 
 #define SMALL_MAX 4096 /* PACKAGE_NAME, PACKAGE_VERSION, manifest.sig */
 
-static void staged_clear(struct dks_staged *s)
+void dks_staged_clear(struct dks_staged *s)
 {
 	if (s->root)
 		dks_rmtree(s->root);
@@ -108,21 +108,21 @@ static int stage(const struct dks_ldtarball *o, struct dks_staged *s, struct dks
 	struct dks_extract_limits lim = {
 	    .total_max = total, .entry_max = total < ARCHIVE_ENTRY_MAX ? total : ARCHIVE_ENTRY_MAX,
 	    .entries_max = ARCHIVE_ENTRIES_MAX, .no_links = true, .no_dups = true};
+	const char *parent = o->stage_parent ? o->stage_parent : o->tree->dkms_tree;
 	struct stat st;
 
 	if (stat(o->archive, &st) < 0)
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s does not exist.", o->archive);
-	if (dks_mkdir_p(o->tree->dkms_tree) < 0 ||
-	    asprintf(&s->root, "%s/" STAGE_PREFIX "%ld-XXXXXX", o->tree->dkms_tree,
-		     (long)getpid()) < 0)
-		return dks_err(err, errno, "%s", o->tree->dkms_tree);
-	drop_stale(o->tree->dkms_tree);
+	if (dks_mkdir_p(parent) < 0 ||
+	    asprintf(&s->root, "%s/" STAGE_PREFIX "%ld-XXXXXX", parent, (long)getpid()) < 0)
+		return dks_err(err, errno, "%s", parent);
+	drop_stale(parent);
 	if (!mkdtemp(s->root)) {
 		int e = errno;
 
 		free(s->root);
 		s->root = NULL;
-		return dks_err(err, e, "cannot make a directory in %s", o->tree->dkms_tree);
+		return dks_err(err, e, "cannot make a directory in %s", parent);
 	}
 	if (chmod(s->root, 0700) < 0 || asprintf(&s->top, "%s/x", s->root) < 0)
 		return dks_err(err, errno, "%s", s->root);
@@ -293,26 +293,33 @@ static int check_ours(const struct dks_ldtarball *o, const struct dks_staged *s,
 	return rc;
 }
 
+int dks_ldtarball_open(const struct dks_ldtarball *o, struct dks_staged *s,
+		       struct dks_error *err)
+{
+	int rc = stage(o, s, err);
+
+	if (rc == 0)
+		rc = check_top(o, s, err);
+	if (rc == 0)
+		rc = identify(o, s, err);
+	if (rc == 0)
+		rc = check_ours(o, s, err);
+	if (rc == 0)
+		rc = read_manifest(o, s, err);
+	if (rc == 0 && s->manifest &&
+	    (strcmp(s->manifest->module, s->module) || strcmp(s->manifest->version, s->version)))
+		rc = dks_err(err, 0, "%s: the manifest is for %s/%s, the archive holds %s/%s",
+			     o->archive, s->manifest->module, s->manifest->version, s->module,
+			     s->version);
+	return rc == 0 ? check_source(o, s, err) : rc;
+}
+
 int dks_ldtarball(const struct dks_ldtarball *o, struct dks_error *err)
 {
 	struct dks_staged s = {0};
 	int rc;
 
-	rc = stage(o, &s, err);
-	if (rc == 0)
-		rc = check_top(o, &s, err);
-	if (rc == 0)
-		rc = identify(o, &s, err);
-	if (rc == 0)
-		rc = check_ours(o, &s, err);
-	if (rc == 0)
-		rc = read_manifest(o, &s, err);
-	if (rc == 0 && s.manifest &&
-	    (strcmp(s.manifest->module, s.module) || strcmp(s.manifest->version, s.version)))
-		rc = dks_err(err, 0, "%s: the manifest is for %s/%s, the archive holds %s/%s",
-			     o->archive, s.manifest->module, s.manifest->version, s.module, s.version);
-	if (rc == 0)
-		rc = check_source(o, &s, err);
+	rc = dks_ldtarball_open(o, &s, err);
 	if (rc == 0 && dks_tree_is_added(o->tree, s.module, s.version) && !o->force)
 		rc = dks_err_code(err, DKS_EXIT_LOADED, 0, "%s-%s is already added! Aborting.",
 				  s.module, s.version);
@@ -322,6 +329,6 @@ int dks_ldtarball(const struct dks_ldtarball *o, struct dks_error *err)
 		printf("\nLoading tarball for %s-%s\n", s.module, s.version);
 		rc = dks_ldtarball_place(o, &s, err);
 	}
-	staged_clear(&s);
+	dks_staged_clear(&s);
 	return rc;
 }

@@ -31,6 +31,7 @@ struct dks_ldtarball {
 	unsigned long long max_size; /* cap of the extracted whole (0: 1 GiB) */
 	dks_conf_names_fn conf_names;
 	void *conf_arg;
+	const char *stage_parent; /* where to stage (NULL: the DKMS tree) */
 };
 
 /* What the staged archive holds, once checked. */
@@ -45,6 +46,22 @@ struct dks_staged {
 };
 
 int dks_ldtarball(const struct dks_ldtarball *o, struct dks_error *err);
+/* Steps 1-5 of ldtarball (docs/archives.md) into @s: extracted below
+ * o->stage_parent with the archive rules, its shape, m/v, the manifest
+ * and its signature, the source's digest. Nothing placed; then
+ * dks_ldtarball_kernels checks the kernels. Free with dks_staged_clear
+ * (which removes the staging directory), also after a failure. */
+int dks_ldtarball_open(const struct dks_ldtarball *o, struct dks_staged *s,
+		       struct dks_error *err);
+void dks_staged_clear(struct dks_staged *s);
+
+/* ldctx.c: conf_names for a verb's context (@arg: its struct dks_ctx),
+ * and the certificate that verifies manifests: --archive-cert, else
+ * trusted_cert, mok_cert, dkms's mok.pub when it exists; else NULL. */
+struct dks_ctx;
+int dks_ldtarball_conf_names(void *arg, const char *conf, const char *dir, char **m, char **v,
+			     struct dks_error *err);
+const char *dks_ldtarball_cert(const struct dks_ctx *ctx);
 /* ldkernels.c: s->kernels from dkms_main_tree/<kver>/<arch>, each holding
  * only module/ and log/, each checked (archive_check.c); with a manifest,
  * the same kernels as it lists. */

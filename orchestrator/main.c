@@ -44,7 +44,8 @@ static const struct verb verbs[] = {
 	 "MODULE/VERSION [-k KVER[/ARCH]]... [--no-depmod]"},
 	{"sign", cmd_sign,
 	 "sign the built modules of MODULE/VERSION in place (a signing host; docs/install.md)",
-	 "MODULE/VERSION [-k KVER[/ARCH]]... [--all] [--force]"},
+	 "MODULE/VERSION [-k KVER[/ARCH]]... [--all] [--force] [--check] [--agree-with ARCHIVE]... "
+	 "(docs/fleet.md)"},
 	{"match", cmd_match,
 	 "install on -k KVER every module installed on --templatekernel KVER",
 	 "--templatekernel KVER -k KVER2 [MODULE]"},

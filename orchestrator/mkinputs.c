@@ -15,6 +15,7 @@
 #include "dks/identity.h"
 #include "dks/kernel.h"
 #include "dks/spec.h"
+#include "dks/toolchain.h"
 #include "mktarball.h"
 
 static int one_unit(struct dks_ctx *ctx, const struct dks_mktarball *o, size_t i,
@@ -48,6 +49,22 @@ static int one_unit(struct dks_ctx *ctx, const struct dks_mktarball *o, size_t i
 	dks_kernel_id_clear(&u.kernel);
 	dks_spec_free(spec);
 	dks_target_clear(&t);
+	return rc;
+}
+
+int dks_mktarball_inputs(const struct dks_ctx *ctx, struct dks_mktarball *o, char **label,
+			 struct dks_error *err)
+{
+	char *src = dks_tree_source_dir(&ctx->tree, o->module, o->version), *root = NULL;
+	int rc = src ? dks_source_digest(src, o->source_digest, err) : dks_err(err, 0, "out of memory");
+
+	free(src);
+	if (rc == 0)
+		rc = dks_toolchain_resolve(ctx->cfg.dkms_tree, ctx->cfg.toolchain, &root, err);
+	if (rc == 0)
+		rc = dks_toolchain_id(root ? root : "/", o->toolchain_digest, label, err);
+	free(root);
+	o->toolchain_label = *label;
 	return rc;
 }
 

@@ -29,8 +29,12 @@ struct dks_mktarball {
 int dks_mktarball(const struct dks_mktarball *o, struct dks_error *err);
 /* dkms's die 6: every kernel of @o built (none needed with source_only). */
 int dks_mktarball_check_built(const struct dks_mktarball *o, struct dks_error *err);
-/* The spec and unit digests of each kernel's build (mkinputs.c). */
 struct dks_ctx;
+/* The source's and the configured toolchain's digests (mkinputs.c);
+ * *label "gcc N" (malloc'd, also in o->toolchain_label). */
+int dks_mktarball_inputs(const struct dks_ctx *ctx, struct dks_mktarball *o, char **label,
+			 struct dks_error *err);
+/* The spec and unit digests of each kernel's build (mkinputs.c). */
 int dks_mktarball_units(struct dks_ctx *ctx, struct dks_mktarball *o, struct dks_error *err);
 /* The manifest's text for @o's builds (malloc'd). */
 /* @source_whole: the archive carries the source as the digest saw it

@@ -80,7 +80,8 @@ static const struct dks_opt opts[] = {
     {"--os-release", ARG, OPT_OS_RELEASE, NULL},
     {"--kernel-image", ARG, OPT_KERNEL_IMAGE, NULL}, /* test-load, build --test-load */
     {"--test-load", 0, OPT_TEST_LOAD, NULL},          /* build: then the load test */
-    {"--check", 0, OPT_CHECK, NULL},                  /* build: rebuild and compare (buildcheck.c) */
+    {"--check", 0, OPT_CHECK, NULL},                  /* build, sign: rebuild and compare (buildcheck.c) */
+    {"--agree-with", ARG, OPT_AGREE_WITH, NULL},      /* sign: another builder's archive (agree.c) */
     {"--sign", 0, OPT_SIGN, NULL},
     {"--require-signed", 0, OPT_REQUIRE_SIGNED, NULL},
     {"--repair", 0, OPT_REPAIR, NULL},

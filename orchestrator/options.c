@@ -152,6 +152,17 @@ static int directive(struct dks_cli *c, const char *val, struct dks_error *err)
 	return 0;
 }
 
+/* sign --agree-with ARCHIVE, repeatable. */
+static int agree_with(struct dks_cli *c, const char *val, struct dks_error *err)
+{
+	if (!*val)
+		return dks_err(err, 0, "--agree-with: give an archive");
+	if (c->n_agree >= DKS_MAX_AGREE)
+		return dks_err(err, 0, "--agree-with: at most %d archives", DKS_MAX_AGREE);
+	c->agree_with[c->n_agree++] = val;
+	return 0;
+}
+
 static int one_opt(struct dks_cli *c, const struct dks_opt *o, const char *val,
 		   struct dks_error *err)
 {
@@ -172,6 +183,8 @@ static int one_opt(struct dks_cli *c, const struct dks_opt *o, const char *val,
 		c->arches[c->n_arches++] = val;
 	else if (o->id == OPT_DIRECTIVE)
 		return directive(c, val, err);
+	else if (o->id == OPT_AGREE_WITH)
+		return agree_with(c, val, err);
 	else if (o->id == OPT_JOBS)
 		return parse_jobs(val, &c->jobs, err);
 	else if (o->id == OPT_MAX_SIZE)

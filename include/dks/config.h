@@ -33,6 +33,7 @@
  *     preflight: { critical: [nvidia, zfs] }  # modules whose failure
  *                     # fails preflight (the others are optional)
  *     require_signed_archives: false       # ldtarball: refuse unsigned ones
+ *     sign_requires_agreement: 0           # sign: independent confirmations needed
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -85,6 +86,7 @@ struct dks_config {
 	char **preflight_critical; /* preflight: modules whose failure fails it */
 	size_t n_preflight_critical;
 	bool require_signed_archives; /* ldtarball: refuse archives without one */
+	unsigned sign_requires_agreement; /* sign: --check and --agree-with confirmations */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -39,6 +39,7 @@
 #define DKS_EXIT_NO_HEADERS 21   /* no kernel headers for -k KVER */
 #define DKS_EXIT_STALE_PLAN 23   /* build --plan: the unit's inputs changed since the plan (ours) */
 #define DKS_EXIT_CHECK_DIFFERS 24 /* build --check: the rebuild's .ko files differ (ours) */
+#define DKS_EXIT_UNCONFIRMED 25  /* sign: fewer confirmations than sign_requires_agreement (ours) */
 #define DKS_EXIT_EXCLUDED 77     /* build: skipped by BUILD_EXCLUSIVE_* */
 #define DKS_EXIT_PRE_INSTALL 101 /* install: PRE_INSTALL failed */
 /* `sandbox run`, as timeout(1), env(1) and container runtimes do: */

@@ -24,7 +24,12 @@
 # kernels' own modules from Debian's image packages, cached) refuses an
 # unsigned archive, loads the signed ones, installs each unit, and every
 # installed module's signature is verified by openssl with the signing
-# host's certificate. The steps run in order from STEPS.
+# host's certificate. Two builders must agree (docs/fleet.md): a second
+# builder (a tree of its own) builds hello's units as a second array on
+# the cluster; the signing host signs hello only with its archives
+# agreeing (sign --agree-with, sign_requires_agreement: 1), and refuses a
+# disagreeing one (a .ko changed after its build), nothing signed. The
+# steps run in order from STEPS.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -148,6 +153,27 @@ unit_digest() { # INDEX: the digest the plan gives the unit (on its "index" line
 	sed -n "s/.*\"index\": $1, .*\"digest\": \"\([0-9a-f]*\)\".*/\1/p" "$shared/plan.json"
 }
 
+# A second builder: a tree of its own with hello's source, the same
+# kernels and toolchain; the plan's hello units as a second job array.
+step_builder2() {
+	local idx
+	T2=$tmp/tree2
+	shared2=$tmp/shared2
+	mkdir -p "$T2/dkms" "$T2/src" "$shared2/units"
+	cp -a "$T/lib" "$T2/lib"
+	cp -a "$T/src/hello-1.0" "$T2/src/"
+	opts2=(--dkmstree "$T2/dkms" --sourcetree "$T2/src" --installtree "$T2/lib")
+	hello_units=$(awk '$1 ~ /^[0-9]+$/ && $2 == "hello/1.0" { print $1 }' "$shared/plan.txt" |
+		paste -sd, -)
+	[ -n "$hello_units" ] || fail "the plan has no hello unit"
+	DKMS_SANDBOX=$bin slurm_array "$hello_units" "$src/docs/examples/fleet.sbatch" \
+		"$shared/plan.json" "$shared2" "${opts2[@]}" || fail "builder 2's array failed"
+	for idx in ${hello_units//,/ }; do
+		[ "$(cat "$shared2/units/$idx/exit")" = 0 ] || fail "builder 2: unit $idx failed"
+	done
+	say "builder 2: hello's units $hello_units built and archived"
+}
+
 # The module/versions of the plan's units, and a unit's kernels.
 plan_mvs() { awk '$1 ~ /^[0-9]+$/ { print $2 }' "$shared/plan.txt" | sort -u; }
 plan_kernels() { awk -v mv="$1" '$1 ~ /^[0-9]+$/ && $2 == mv { print $3 }' "$shared/plan.txt"; }
@@ -171,12 +197,45 @@ step_signing() {
 	for mv in $(plan_mvs); do
 		ks=()
 		for k in $(plan_kernels "$mv"); do ks+=(-k "$k"); done
-		"$bin" sign "$mv" "${ks[@]}" "${sopts[@]}" >/dev/null || fail "signing host: sign $mv"
+		if [ "$mv" = hello/1.0 ]; then
+			sign_agreed "${ks[@]}"
+		else
+			"$bin" sign "$mv" "${ks[@]}" "${sopts[@]}" >/dev/null || fail "signing host: sign $mv"
+		fi
 		"$bin" mktarball "$mv" "${ks[@]}" --binaries-only --sign \
 			--archive "$shared/signed/${mv/\//-}.dkms.tar.gz" "${sopts[@]}" >/dev/null ||
 			fail "signing host: mktarball $mv"
 	done
 	say "signing host: $(find "$shared/signed" -name "*.tar.gz" | wc -l) signed archives"
+}
+
+# hello signed only when builder 2's archives agree with what the signing
+# host loaded (builder 1's); a disagreeing archive first: refused, exit 24,
+# the first differing section named, the signing host's hello unchanged.
+sign_agreed() {
+	local k0 a0 ko before agree=() idx rc=0
+	printf 'sign_requires_agreement: 1\n' >"$S/agree.yaml"
+	read -r _ _ k0 a0 _ < <(awk '$1 ~ /^[0-9]+$/ && $2 == "hello/1.0"' "$shared/plan.txt")
+	sed -i 's/hello from dkms-sandbox/hellO from dkms-sandbox/' \
+		"$T2/dkms/hello/1.0/$k0/$a0/module/hello.ko"
+	"$bin" mktarball hello/1.0 -k "$k0" --binaries-only --archive "$tmp/bad.dkms.tar.gz" \
+		"${opts2[@]}" >/dev/null || fail "builder 2: mktarball of the changed build"
+	ko=$S/dkms/hello/1.0/$k0/$a0/module/hello.ko
+	before=$(sha256sum "$ko")
+	"$bin" sign hello/1.0 "$@" --agree-with "$tmp/bad.dkms.tar.gz" "${sopts[@]}" \
+		--sandbox-config "$S/agree.yaml" >"$tmp/sign.log" 2>&1 || rc=$?
+	[ "$rc" = 24 ] || fail "signing host: a disagreeing archive: exit $rc: $(cat "$tmp/sign.log")"
+	grep -q "hello.ko: first in section .rodata" "$tmp/sign.log" ||
+		fail "signing host: the difference is not named: $(cat "$tmp/sign.log")"
+	[ "$(sha256sum "$ko")" = "$before" ] || fail "signing host: hello changed by a refused sign"
+	"$bin" sign hello/1.0 "$@" "${sopts[@]}" --sandbox-config "$S/agree.yaml" >"$tmp/sign.log" 2>&1 &&
+		fail "signing host: signed hello without agreement"
+	for idx in ${hello_units//,/ }; do agree+=(--agree-with "$shared2/units/$idx/unit.dkms.tar.gz"); done
+	"$bin" sign hello/1.0 "$@" "${agree[@]}" "${sopts[@]}" --sandbox-config "$S/agree.yaml" \
+		>"$tmp/sign.log" 2>&1 || { cat "$tmp/sign.log" >&2; fail "signing host: sign hello/1.0 with agreement"; }
+	[ "$(grep -c 'agrees: the same unit and the same bytes' "$tmp/sign.log")" = $((${#agree[@]} / 2)) ] ||
+		fail "signing host: not every archive of builder 2 agreed: $(cat "$tmp/sign.log")"
+	say "signing host: hello signed after builder 2's $((${#agree[@]} / 2)) archives agreed; a disagreeing one refused"
 }
 
 # A fleet host: no compiler on PATH, no headers, no key; the kernels' own
@@ -245,7 +304,7 @@ fleet_verify() {
 	say "fleet host: $n modules installed keyless, each signature verified by openssl"
 }
 
-STEPS=(tree modules plan cluster array check archives signing fleet)
+STEPS=(tree modules plan cluster array check archives builder2 signing fleet)
 for s in "${STEPS[@]}"; do
 	"step_$s"
 done

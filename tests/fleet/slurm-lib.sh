@@ -139,14 +139,16 @@ slurm_since() {
 	echo "$(date +%s.%N) $1" | awk '{printf "%.1f s", $1 - $2}'
 }
 
-# slurm_array N SCRIPT ARG...: SCRIPT as a job array of N tasks (0..N-1),
+# slurm_array N|LIST SCRIPT ARG...: SCRIPT as a job array of N tasks (0..N-1)
+# or of the indexes LIST ("1,4"),
 # waited for; prints the wall time; returns sbatch --wait's status (not 0
 # when a task failed: the caller reads each task's own result).
 slurm_array() {
-	local n=$1 t0 rc=0
+	local n=$1 t0 rc=0 spec
 	shift
+	case $n in *[!0-9]*) spec=$n n="tasks $n" ;; *) spec=0-$((n - 1)) n="$n tasks" ;; esac # or a list: 1,4
 	t0=$(date +%s.%N)
-	sbatch --array=0-$((n - 1)) --wait --quiet "$@" || rc=$?
-	echo "slurm: job array of $n tasks: $(slurm_since "$t0") (sbatch --wait: $rc)"
+	sbatch --array="$spec" --wait --quiet "$@" || rc=$?
+	echo "slurm: job array of $n: $(slurm_since "$t0") (sbatch --wait: $rc)"
 	return "$rc"
 }
