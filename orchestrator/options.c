@@ -114,6 +114,7 @@ static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_PLAN: return &c->plan;
 	case OPT_UNIT: return &c->unit;
 	case OPT_BOOT_ROOT: return &c->boot_root;
+	case OPT_CACHE_DIR: return &c->cache_dir;
 	default: return NULL;
 	}
 }
@@ -136,6 +137,7 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_SIGN: return &c->sign_archive;
 	case OPT_REQUIRE_SIGNED: return &c->require_signed;
 	case OPT_REPAIR: return &c->repair;
+	case OPT_NO_CACHE: return &c->no_cache;
 	default: return NULL;
 	}
 }
