@@ -494,24 +494,12 @@ Test(cache, install_refuses_a_poisoned_entry_with_a_correct_manifest, .timeout =
 		     "ELF");
 }
 
-/* A Debian package's module source (tests/fetch-corpus.sh), as test_repro.c. */
-static void corpus(const char *pkg, char *dir, size_t size)
-{
-	const char *c = getenv("DKS_CORPUS_DIR");
-
-	cr_assert_eq(sbt_sh(dir, size, "'%s/tests/fetch-corpus.sh' '%s' %s | head -1",
-			    getenv("DKS_SRCDIR"), c && *c ? c : "/var/cache/dkms-sandbox/corpus",
-			    pkg), 0, "fetch-corpus.sh %s failed: %s", pkg, dir);
-	dir[strcspn(dir, "\n")] = '\0';
-	cr_assert(dir[0] == '/', "fetch-corpus.sh %s printed no directory", pkg);
-}
-
 Test(cache, a_corpus_module_is_a_hit_in_another_tree, .timeout = 1200)
 {
 	char vpoll[PATH_MAX], mv[PATH_MAX], sa[4096], sb[4096], *cache = new_cache();
 	struct mt_tree a, b;
 
-	corpus("vpoll-dkms", vpoll, sizeof(vpoll));
+	mt_corpus("vpoll-dkms", vpoll, sizeof(vpoll));
 	snprintf(mv, sizeof(mv), "%s", strrchr(vpoll, '/') + 1);
 	*strrchr(mv, '-') = '/';
 	mt_tree_make(&a);
