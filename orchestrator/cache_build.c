@@ -38,6 +38,20 @@ static char **ko_names(const struct dks_spec *s)
 	return v;
 }
 
+/* A build that reads other modules' files (BUILD_DEPENDS, build_reads)
+ * depends on inputs the unit digest does not name: never cached. */
+static bool reads_other_modules(const struct dks_build_env *env, const struct dks_job *j,
+				const struct dks_spec *s)
+{
+	struct strv deps = {0};
+	struct dks_error err = {0};
+	bool reads = dks_build_dep_paths(env, j->module, j->version, j->target->kver, s, &deps,
+					 &err) < 0 || deps.n > 0;
+
+	strv_free(&deps);
+	return reads;
+}
+
 static int lookup(const struct dks_cache *c, const char *key, const struct dks_spec *s,
 		  const char *module_dir, int log_fd)
 {
@@ -59,7 +73,7 @@ int dks_build_cached(const struct dks_build_env *env, const struct dks_job *j,
 	int hit;
 
 	memset(in, 0, sizeof(*in));
-	if (c.mode == DKS_CACHE_OFF)
+	if (c.mode == DKS_CACHE_OFF || reads_other_modules(env, j, s))
 		return 0;
 	if (dks_unit_inputs_make(env, s, j->module, j->version, j->target, in, &err) < 0) {
 		dks_warn("%s/%s, %s: not looked up in the cache: %s", j->module, j->version,

@@ -170,6 +170,26 @@ Test(cache, another_profile_misses, .timeout = 600)
 	expect_miss(NULL, "--profile strict");
 }
 
+/* What another module's files feed into a build is not in the key: such
+ * a build is never cached (build_reads here; BUILD_DEPENDS the same). */
+Test(cache, a_build_that_reads_another_module_is_not_cached, .timeout = 600)
+{
+	char *rdir = sbt_mkdtemp(NULL), *cache = new_cache(), cfg[PATH_MAX + 64];
+	struct mt_tree a;
+
+	recipe(rdir, "hc");
+	recipe(rdir, "hd");
+	tree(&a, rdir, "hc hd");
+	sbt_must("printf 'build_reads: { hc: [hd] }\\n' > %s/reads.yaml", a.root);
+	snprintf(cfg, sizeof(cfg), "--sandbox-config %s/reads.yaml", a.root);
+	cr_assert_eq(build(&a, cache, "hc/1.0", cfg), 0, "%s", out);
+	cr_assert_eq(count_entries(cache), 0, "a build reading hd was cached");
+	cr_assert_eq(build(&a, cache, "hd/1.0", cfg), 0, "%s", out);
+	cr_assert_eq(count_entries(cache), 1, "hd reads nothing else: cached");
+	free(rdir);
+	free(cache);
+}
+
 Test(cache, no_cache_neither_reads_nor_writes, .timeout = 600)
 {
 	char *rdir = sbt_mkdtemp(NULL), *cache = new_cache();
