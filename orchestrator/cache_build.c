@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cachebuild.h"
 #include "dks/cleanup.h"
@@ -73,7 +74,9 @@ int dks_build_cached(const struct dks_build_env *env, const struct dks_job *j,
 	int hit;
 
 	memset(in, 0, sizeof(*in));
-	if (c.mode == DKS_CACHE_OFF || reads_other_modules(env, j, s))
+	/* no cache configured and no default dir: not even the inputs' digests */
+	if (c.mode == DKS_CACHE_OFF || (c.dir_optional && access(c.dir, F_OK) != 0) ||
+	    reads_other_modules(env, j, s))
 		return 0;
 	if (dks_unit_inputs_make(env, s, j->module, j->version, j->target, in, &err) < 0) {
 		dks_warn("%s/%s, %s: not looked up in the cache: %s", j->module, j->version,
