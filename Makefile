@@ -147,6 +147,7 @@ bench: deps $(BIN)
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/testload.sh
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/repro.sh
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/agree.sh
+	DKS_BIN=$(abspath $(BIN)) ./tests/bench/cache.sh
 
 # The load test end to end, as root (docs/testload.md): Debian's two newest
 # 6.1 kernel images (apt-get download + dpkg -x, cached in

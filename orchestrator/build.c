@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "cachebuild.h"
 #include "depends.h"
 #include "prebuild.h"
 #include "dks/cleanup.h"
@@ -634,6 +635,20 @@ static int add_build_dir(const struct dks_build_env *env, const struct dks_job *
 	return dks_sandbox_add_bind(js->sb, js->build, in_build, true, err);
 }
 
+/* What the tree keeps beside the modules (built or from the cache). */
+static int finish_stage(const struct dks_build_env *env, const struct dks_job *j,
+			struct job_state *js, struct dks_error *err)
+{
+	if (dks_depends_record(env->tree, js->spec, j->target->kver, j->target->arch, js->staged,
+			       env->force, err) < 0)
+		return -1;
+	dks_crash_point("build: modules collected");
+	if (dks_build_write_handoff(js->spec, js->staged, err) < 0)
+		return -1;
+	dks_crash_point("build: handoff written");
+	return 0;
+}
+
 static int build_and_collect(const struct dks_build_env *env, const struct dks_job *j,
 			     struct job_state *js, struct dks_error *err)
 {
@@ -651,15 +666,9 @@ static int build_and_collect(const struct dks_build_env *env, const struct dks_j
 	if (dirfd < 0)
 		return dks_err(err, errno, "%s/%s: the build directory", j->module, j->version);
 	snprintf(module_dir, sizeof(module_dir), "%s/module", js->staged);
-	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0 ||
-	    dks_depends_record(env->tree, js->spec, j->target->kver, j->target->arch, js->staged,
-			       env->force, err) < 0)
+	if (collect(dirfd, js->spec, module_dir, j->target->kver, err) < 0)
 		return -1;
-	dks_crash_point("build: modules collected");
-	if (dks_build_write_handoff(js->spec, js->staged, err) < 0)
-		return -1;
-	dks_crash_point("build: handoff written");
-	return 0;
+	return finish_stage(env, j, js, err);
 }
 
 /* Under the module's lock: the new build, or only the failed build's log. */
@@ -690,12 +699,18 @@ int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		  struct dks_error *err)
 {
 	struct job_state js = {.log_fd = -1, .null_fd = -1};
+	struct dks_unit_inputs in = {0};
 	char log[PATH_MAX];
 	int ret;
 
 	ret = prepare_job(env, j, &js, err);
 	if (ret == 0) {
-		ret = build_and_collect(env, j, &js, err);
+		/* a hit starts no sandbox: the entry's verified copies are the build */
+		if (dks_build_cached(env, j, js.spec, js.staged, js.log_fd, &in))
+			ret = finish_stage(env, j, &js, err);
+		else if ((ret = build_and_collect(env, j, &js, err)) == 0)
+			dks_build_cache_put(env, &in, js.staged);
+		dks_kernel_id_clear(&in.kernel);
 		if (commit(env, j, &js, ret == 0, err) < 0 && ret == 0)
 			ret = -1;
 		if (ret != 0 && js.log_fd >= 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buildcheck.h"
+#include "cachebuild.h"
 #include "dks/cleanup.h"
 #include "dks/exit.h"
 #include "dks/fileio.h"
@@ -63,7 +64,10 @@ static int check_in(const struct dks_build_env *env, const char *priv, const str
 			     .install_tree = env->tree->install_tree};
 	struct dks_build_env e = *env;
 	struct dks_build_summary sum = {0};
+	struct dks_config cfg = *env->cfg;
 
+	cfg.cache_mode = DKS_CACHE_OFF; /* a rebuild, never a copy of the cache */
+	e.cfg = &cfg;
 	e.tree = &t;
 	e.force = true;
 	for (size_t i = 0; i < n; i++)
@@ -74,7 +78,7 @@ static int check_in(const struct dks_build_env *env, const char *priv, const str
 	for (size_t i = 0; i < n; i++)
 		if (compare_job(env, priv, &jobs[i], err) < 0)
 			return -1;
-	return 0;
+	return dks_build_check_cache(env, priv, jobs, n, err);
 }
 
 int dks_build_check(const struct dks_build_env *env, const struct dks_job *jobs, size_t n,

@@ -60,6 +60,8 @@ struct dks_cli {
 	size_t n_agree;
 	const char *plan, *unit;        /* build --plan FILE --unit N (planunit.c) */
 	const char *boot_root;          /* --boot-root DIR: preflight's boot configuration */
+	const char *cache_dir;          /* --cache-dir DIR: the build cache (docs/cache.md) */
+	bool no_cache;                  /* --no-cache: no cache lookup, no insert */
 	bool no_depmod;
 	const char *kernelsourcedir;
 	const char *conf;           /* -c FILE: the dkms.conf read instead of the module's */
@@ -140,6 +142,7 @@ int cmd_fsck(int argc, char **argv);
 int cmd_unbuild(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_toolchain(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_generate_mok(int argc, char **argv);

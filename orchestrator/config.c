@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "dks/cache.h"
 #include "dks/config.h"
 #include "dks/installer.h"
 #include "dks/treename.h"
@@ -134,6 +135,10 @@ static const struct dks_yaml_key preflight_keys[] = {
     {NULL},
 };
 
+static const struct dks_yaml_enum cache_modes[] = {
+    {"read-write", DKS_CACHE_RW}, {"read-only", DKS_CACHE_RO}, {"off", DKS_CACHE_OFF}, {NULL, 0},
+};
+
 static const struct dks_yaml_key config_keys[] = {
     {"dkmstree", DKS_YAML_STRING, AT(dkms_tree), .flags = DKS_YAML_NONEMPTY, .check = check_path},
     {"sourcetree", DKS_YAML_STRING, AT(source_tree), .flags = DKS_YAML_NONEMPTY,
@@ -181,6 +186,10 @@ static const struct dks_yaml_key config_keys[] = {
     {"sign_requires_agreement", DKS_YAML_UINT, AT(sign_requires_agreement), .min = 0,
      .max = 17,
      .what = "confirmations (0 to 17: 16 archives and --check)"},
+    {"cache_dir", DKS_YAML_STRING, AT(cache_dir), .flags = NULLABLE, .check = check_path},
+    {"cache_mode", DKS_YAML_ENUM, AT(cache_mode), .names = cache_modes},
+    {"cache_max_size", DKS_YAML_UINT, AT(cache_max_size), .flags = DKS_YAML_SUFFIX,
+     .what = "bytes (K, M or G may follow; 0: no cap)"},
     {NULL},
 };
 
@@ -335,6 +344,7 @@ void dks_config_clear(struct dks_config *c)
 	free(c->testload_qemu);
 	free(c->testload_busybox);
 	free(c->boot_root);
+	free(c->cache_dir);
 	for (size_t i = 0; i < c->n_preflight_critical; i++)
 		free(c->preflight_critical[i]);
 	free(c->preflight_critical);

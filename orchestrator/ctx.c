@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "signkey.h"
+#include "dks/cache.h"
 #include "dks/installer.h"
 #include "dks/toolchain.h"
 
@@ -29,8 +30,13 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 	    override(&cfg->mok_key, c->mok_key, err) < 0 ||
 	    override(&cfg->mok_cert, c->mok_cert, err) < 0 ||
 	    override(&cfg->os_release, c->os_release, err) < 0 ||
-	    override(&cfg->boot_root, c->boot_root, err) < 0)
+	    override(&cfg->boot_root, c->boot_root, err) < 0 ||
+	    override(&cfg->cache_dir, c->cache_dir, err) < 0)
 		return -1;
+	if (c->cache_dir && c->cache_dir[0] != '/')
+		return dks_err(err, 0, "--cache-dir '%s': must be an absolute path", c->cache_dir);
+	if (c->no_cache)
+		cfg->cache_mode = DKS_CACHE_OFF;
 	/* Only the default may be missing (nothing overridden, as dkms): a
 	 * file someone named must be there, not silently the module's own
 	 * location instead of the distribution's. */

@@ -96,6 +96,9 @@ static const struct verb verbs[] = {
 	{"toolchain", cmd_toolchain,
 	 "import | list | remove | verify toolchain images (docs/toolchains.md)",
 	 "import NAME FILE|DIR | list | remove NAME | verify NAME"},
+	{"cache", cmd_cache,
+	 "the build cache: its entries and use, or gc to a size (docs/cache.md)",
+	 "stats | gc [--max-size BYTES]"},
 	{"sandbox", cmd_sandbox,
 	 "run a command in a fresh build sandbox (sandbox run --help)",
 	 "run [OPTIONS] -- COMMAND [ARG]..."},
@@ -172,7 +175,7 @@ static int no_verb(int argc, char **argv)
 static int dispatch(const struct verb *v, int argc, char **argv, int at)
 {
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
-	bool words = strcmp(v->name, "toolchain") == 0;
+	bool words = strcmp(v->name, "toolchain") == 0 || strcmp(v->name, "cache") == 0;
 	int n = 0;
 
 	if (!args)

@@ -88,6 +88,8 @@ static const struct dks_opt opts[] = {
     {"--plan", ARG, OPT_PLAN, NULL},
     {"--unit", ARG, OPT_UNIT, NULL},
     {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
+    {"--cache-dir", ARG, OPT_CACHE_DIR, NULL}, /* the build cache (docs/cache.md) */
+    {"--no-cache", 0, OPT_NO_CACHE, NULL},
 };
 
 /* Does @arg spell @o? */

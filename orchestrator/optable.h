@@ -19,6 +19,7 @@ enum dks_opt_id {
 	OPT_BOOT_ROOT,
 	OPT_REPAIR,
 	OPT_AGREE_WITH,
+	OPT_CACHE_DIR, OPT_NO_CACHE,
 };
 
 #define DKS_OPT_ARG 1u    /* takes a value: the next argument, or after '=' */

@@ -7,6 +7,8 @@
  * directory or a dkms.conf is a path, any other "m/v" (split at its first
  * '/') or "m". The checks dkms makes after its loop are argrules.c's.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +30,25 @@ static int parse_jobs(const char *s, int *out, struct dks_error *err)
 	return 0;
 }
 
+/* --max-size: bytes, K, M or G (powers of 1024) may follow; 0 is the
+ * default cap (ldtarball, toolchain import) or an empty cache (cache gc). */
 static int parse_size(const char *s, unsigned long long *out, struct dks_error *err)
 {
+	const char *units = "KMG";
+	const char *u;
 	char *end;
 
+	errno = 0;
 	*out = strtoull(s, &end, 10);
-	return *s && !*end && *out ? 0 : dks_err(err, 0, "--max-size '%s': a number of bytes", s);
+	u = *end ? strchr(units, *end) : NULL;
+	if (u && !end[1] && *out <= (ULLONG_MAX >> (10 * (u - units + 1)))) {
+		*out <<= 10 * (u - units + 1);
+		end++;
+	}
+	return *s >= '0' && *s <= '9' && !*end && !errno
+		       ? 0
+		       : dks_err(err, 0, "--max-size '%s': a number of bytes (K, M or G may follow)",
+				 s);
 }
 
 /* dkms's parse_moduleversion: "m/v" sets both, "m" the module alone. */
@@ -114,6 +129,7 @@ static const char **string_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_PLAN: return &c->plan;
 	case OPT_UNIT: return &c->unit;
 	case OPT_BOOT_ROOT: return &c->boot_root;
+	case OPT_CACHE_DIR: return &c->cache_dir;
 	default: return NULL;
 	}
 }
@@ -136,6 +152,7 @@ static bool *flag_field(struct dks_cli *c, enum dks_opt_id id)
 	case OPT_SIGN: return &c->sign_archive;
 	case OPT_REQUIRE_SIGNED: return &c->require_signed;
 	case OPT_REPAIR: return &c->repair;
+	case OPT_NO_CACHE: return &c->no_cache;
 	default: return NULL;
 	}
 }

@@ -14,6 +14,7 @@
 #include "dks/cleanup.h"
 #include "dks/spec.h"
 #include "plan.h"
+#include "unitinputs.h"
 
 static int dup_names(struct dks_plan_unit *u, const char *m, const char *v,
 		     const struct dks_target *t, struct dks_error *err)
@@ -32,22 +33,10 @@ static int inputs(const struct dks_build_env *env, const struct dks_spec *s, con
 		  const char *v, const struct dks_target *t, struct dks_plan_unit *u,
 		  struct dks_error *err)
 {
-	struct dks_unit_inputs in = {.module = m,
-				     .version = v,
-				     .profile = env->cfg->profile ? env->cfg->profile : "default"};
-	const char *tc = env->cfg->toolchain && strcmp(env->cfg->toolchain, "host") != 0
-			     ? env->cfg->toolchain
-			     : "/";
-	cleanup_free char *src = dks_tree_source_dir(env->tree, m, v);
-	cleanup_free char *label = NULL;
+	struct dks_unit_inputs in;
 	int ret;
 
-	if (!src)
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s/%s: not added", m, v);
-	dks_spec_digest(s, in.spec);
-	if (dks_source_digest(src, in.source, err) < 0 ||
-	    dks_toolchain_id(tc, in.toolchain, &label, err) < 0 ||
-	    dks_kernel_id(t, &in.kernel, err) < 0)
+	if (dks_unit_inputs_make(env, s, m, v, t, &in, err) < 0)
 		return -1;
 	dks_unit_digest(&in, u->digest);
 	memcpy(u->source, in.source, sizeof(u->source));

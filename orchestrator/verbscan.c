@@ -14,7 +14,7 @@ static const char *const verbs[] = {
     "add", "build", "unbuild", "install", "uninstall", "remove", "status", "match", "sign",
     "autoinstall", "mktarball", "ldtarball", "generate_mok", "kernel_preinst",
     "kernel_postinst", "kernel_prerm", "generate-mok", "toolchain", "sandbox", "framework", "plan",
-    "preflight", "test-load", "fsck",
+    "preflight", "test-load", "fsck", "cache",
 };
 
 bool dks_cli_is_verb(const char *word)

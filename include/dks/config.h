@@ -34,6 +34,10 @@
  *                     # fails preflight (the others are optional)
  *     require_signed_archives: false       # ldtarball: refuse unsigned ones
  *     sign_requires_agreement: 0           # sign: independent confirmations needed
+ *     cache_dir: /var/cache/dkms-sandbox/builds  # built modules by their
+ *                     # inputs (docs/cache.md); the default only if it exists
+ *     cache_mode: read-write   # read-only (a consumer), off
+ *     cache_max_size: 0        # bytes (K, M, G): an insert above it runs a gc
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -87,6 +91,9 @@ struct dks_config {
 	size_t n_preflight_critical;
 	bool require_signed_archives; /* ldtarball: refuse archives without one */
 	unsigned sign_requires_agreement; /* sign: --check and --agree-with confirmations */
+	char *cache_dir;	       /* NULL: DKS_DEFAULT_CACHE_DIR, used only if it exists */
+	int cache_mode;		       /* enum dks_cache_mode (dks/cache.h): read-write (0) */
+	unsigned long long cache_max_size; /* bytes; 0: no cap */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -75,3 +75,14 @@ void mt_log_path(const struct mt_tree *t, const char *m, char *path, size_t size
 	cr_assert_eq(uname(&u), 0);
 	snprintf(path, size, "%s/dkms/%s/1.0/%s/%s/log/make.log", t->root, m, t->kver, u.machine);
 }
+
+void mt_corpus(const char *pkg, char *dir, size_t size)
+{
+	const char *cache = getenv("DKS_CORPUS_DIR");
+
+	cr_assert_eq(sbt_sh(dir, size, "'%s/tests/fetch-corpus.sh' '%s' %s | head -1",
+			    getenv("DKS_SRCDIR"), cache && *cache ? cache : "/var/cache/dkms-sandbox/corpus",
+			    pkg), 0, "fetch-corpus.sh %s failed: %s", pkg, dir);
+	dir[strcspn(dir, "\n")] = '\0';
+	cr_assert(dir[0] == '/', "fetch-corpus.sh %s printed no directory", pkg);
+}

@@ -30,6 +30,10 @@ void mt_module(const struct mt_tree *t, const char *m, const char *conf_extra, c
 int mt_dks(const struct mt_tree *t, unsigned seconds, char *out, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* A Debian package's module source, fetched by tests/fetch-corpus.sh into
+ * $DKS_CORPUS_DIR or /var/cache/dkms-sandbox/corpus: its directory. */
+void mt_corpus(const char *pkg, char *dir, size_t size);
+
 /* The committed make.log of m/1.0 for the tree's kernel. */
 void mt_log_path(const struct mt_tree *t, const char *m, char *path, size_t size);
 

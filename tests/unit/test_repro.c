@@ -30,18 +30,6 @@
 
 static char out[65536];
 
-/* A Debian package's module source (tests/fetch-corpus.sh). */
-static void corpus(const char *pkg, char *dir, size_t size)
-{
-	const char *cache = getenv("DKS_CORPUS_DIR");
-
-	cr_assert_eq(sbt_sh(dir, size, "'%s/tests/fetch-corpus.sh' '%s' %s | head -1",
-			    getenv("DKS_SRCDIR"), cache && *cache ? cache : "/var/cache/dkms-sandbox/corpus",
-			    pkg), 0, "fetch-corpus.sh %s failed: %s", pkg, dir);
-	dir[strcspn(dir, "\n")] = '\0';
-	cr_assert(dir[0] == '/', "fetch-corpus.sh %s printed no directory", pkg);
-}
-
 /* hello, vpoll and acpi-call into @t's source tree, every file's mtime
  * @mtime; a config whose build uids are @uid..@uid+50. */
 static void sources(const struct mt_tree *t, long mtime, unsigned uid, const char *vpoll,
@@ -84,8 +72,8 @@ Test(repro, three_modules_same_bytes_across_trees_times_and_uids, .timeout = 150
 	struct mt_tree a, b;
 	char vpoll[PATH_MAX], acpi[PATH_MAX], mods[3 * PATH_MAX], sa[4096], sb[4096];
 
-	corpus("vpoll-dkms", vpoll, sizeof(vpoll));
-	corpus("acpi-call-dkms", acpi, sizeof(acpi));
+	mt_corpus("vpoll-dkms", vpoll, sizeof(vpoll));
+	mt_corpus("acpi-call-dkms", acpi, sizeof(acpi));
 	snprintf(mods, sizeof(mods), "hello/1.0");
 	add_mv(mods, sizeof(mods), vpoll);
 	add_mv(mods, sizeof(mods), acpi);
