@@ -249,3 +249,74 @@ Test(speed, a_new_version_is_expected_to_take_what_the_last_one_took)
 	cr_expect_eq(dks_jobtime_estimate(&tree, "m", "2.0"), 42000);
 	free(root);
 }
+
+/* ---- the mount table, read without libmount (common/mountinfo.c) ---- */
+
+#include "dks/mountinfo.h"
+#include <sys/mount.h>
+
+Test(speed, mountinfo_lines_split_and_unescape_as_the_kernel_wrote_them)
+{
+	char line[] = "36 35 98:0 /mnt\\0401 /mnt/pa\\134ren\\011t rw,noatime master:1 shared:2 - "
+		      "ext3 /dev/ro\\040ot rw,errors=continue";
+	struct dks_mountinfo m;
+
+	cr_assert_eq(dks_mountinfo_parse(line, &m), 0);
+	cr_expect_str_eq(m.root, "/mnt 1");
+	cr_expect_str_eq(m.target, "/mnt/pa\\ren\tt");
+	cr_expect_str_eq(m.vfs_opts, "rw,noatime");
+	cr_expect_str_eq(m.fstype, "ext3");
+	cr_expect_str_eq(m.source, "/dev/ro ot");
+	cr_expect_str_eq(m.fs_opts, "rw,errors=continue");
+}
+
+Test(speed, mountinfo_refuses_lines_without_their_fields)
+{
+	const char *bad[] = {"", "36 35 98:0 / /mnt", "36 35 98:0 / /mnt rw master:1",
+			     "36 35 98:0 / /mnt rw - ext3", "36 35 98:0 / /mnt rw -"};
+	struct dks_mountinfo m;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char buf[128];
+
+		snprintf(buf, sizeof(buf), "%s", bad[i]);
+		cr_expect_eq(dks_mountinfo_parse(buf, &m), -1, "%s", bad[i]);
+	}
+}
+
+Test(speed, mountinfo_keeps_a_backslash_that_is_no_octal_escape)
+{
+	char line[] = "1 2 0:1 / /a\\9b\\0 rw - tmpfs x\\47 rw";
+	struct dks_mountinfo m;
+
+	cr_assert_eq(dks_mountinfo_parse(line, &m), 0);
+	cr_expect_str_eq(m.target, "/a\\9b\\0");
+	cr_expect_str_eq(m.source, "x\\47");
+	cr_expect_str_eq(m.fs_opts, "rw");
+}
+
+Test(speed, mount_options_give_the_flags_a_remount_must_repeat)
+{
+	cr_expect_eq(dks_mount_opts_flags("ro,nosuid,nodev,noexec,relatime"),
+		     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+	cr_expect_eq(dks_mount_opts_flags("rw,noatime,nodiratime"), MS_NOATIME | MS_NODIRATIME);
+	cr_expect_eq(dks_mount_opts_flags("rw,strictatime"), MS_STRICTATIME);
+	cr_expect_eq(dks_mount_opts_flags("rox,nosuidy,,x=ro"), 0);
+	cr_expect_eq(dks_mount_opts_flags(""), 0);
+}
+
+static int count_root(const struct dks_mountinfo *m, void *arg)
+{
+	if (strcmp(m->target, "/") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+Test(speed, this_process_mount_table_has_a_root)
+{
+	int roots = 0;
+
+	cr_assert_eq(dks_mountinfo_each("/proc/self/mountinfo", count_root, &roots), 0);
+	cr_expect_geq(roots, 1);
+	cr_expect_eq(dks_mountinfo_each("/nonexistent/mountinfo", count_root, &roots), -1);
+}
