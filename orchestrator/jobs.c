@@ -350,6 +350,8 @@ static int result(const struct sched *s, int loop_ret, struct dks_build_summary 
 
 static void sched_free(struct sched *s)
 {
+	if (s->w)
+		close_lend_fds(s); /* a scheduler that failed with builds running */
 	free(s->w);
 	free(s->order);
 	free(s->est);
@@ -359,14 +361,14 @@ static void sched_free(struct sched *s)
 static int sched_alloc(struct sched *s)
 {
 	s->w = calloc((size_t)s->env->jobs, sizeof(*s->w));
+	for (int i = 0; s->w && i < s->env->jobs; i++)
+		s->w[i].lend_fd = s->w[i].keep_fd = -1;
 	s->order = calloc(s->n ? s->n : 1, sizeof(*s->order));
 	s->est = calloc(s->n ? s->n : 1, sizeof(*s->est));
 	if (!s->w || !s->order || !s->est) {
 		sched_free(s);
 		return -1;
 	}
-	for (int i = 0; i < s->env->jobs; i++)
-		s->w[i].lend_fd = s->w[i].keep_fd = -1;
 	dks_jobs_order(s->env->tree, s->jobs, s->n, s->order, s->est);
 	return 0;
 }
