@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Longest first: the last measured duration of each module version's
- * build, kept in the tree (<dkmstree>/<m>/<v>/.build-ms), and the order a
+ * build, kept in the tree (<dkmstree>/<m>/<v>/.last-build-ms), and the order a
  * run starts its jobs in. A run's wall time is at least its longest job's:
  * started last, a 60 s job makes a 2-core run end 60 s after everything
  * else; started first, it runs beside the others.

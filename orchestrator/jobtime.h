@@ -14,7 +14,7 @@
 
 /* <dkmstree>/<m>/<v>/DKS_JOBTIME_FILE: the milliseconds of m/v's last
  * build (any kernel), decimal, one line. */
-#define DKS_JOBTIME_FILE ".build-ms"
+#define DKS_JOBTIME_FILE ".last-build-ms"
 /* A record above this (a week) is not believed. */
 #define DKS_JOBTIME_MAX_MS 604800000L
 

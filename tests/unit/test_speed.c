@@ -189,14 +189,14 @@ Test(speed, a_record_is_a_plain_decimal_of_at_most_a_week)
 static const struct {
 	const char *name, *make; /* shell run in <m>/1.0 to plant the record */
 } hostile[] = {
-    {"garbage", "printf 'soon' > .build-ms"},
-    {"huge", "echo 999999999999 > .build-ms"},
-    {"negative", "echo -70000 > .build-ms"},
-    {"padded", "printf '%%4096s' 70000 > .build-ms"},
-    {"symlink", "echo 70000 > ../../big && ln -s ../../big .build-ms"},
-    {"fifo", "mkfifo .build-ms"},
-    {"directory", "mkdir -p .build-ms/70000"},
-    {"devzero", "ln -s /dev/zero .build-ms"},
+    {"garbage", "printf 'soon' > .last-build-ms"},
+    {"huge", "echo 999999999999 > .last-build-ms"},
+    {"negative", "echo -70000 > .last-build-ms"},
+    {"padded", "printf '%%4096s' 70000 > .last-build-ms"},
+    {"symlink", "echo 70000 > ../../big && ln -s ../../big .last-build-ms"},
+    {"fifo", "mkfifo .last-build-ms"},
+    {"directory", "mkdir -p .last-build-ms/70000"},
+    {"devzero", "ln -s /dev/zero .last-build-ms"},
 };
 
 Test(speed, a_damaged_or_hostile_record_orders_nothing, .timeout = 60)
@@ -219,7 +219,7 @@ Test(speed, a_damaged_or_hostile_record_orders_nothing, .timeout = 60)
 					   .target = &target};
 	}
 	/* one honest record, the longest, and one module with a big source */
-	sbt_must("mkdir -p %s/honest/1.0 %s/honest-1.0 && echo 3000 > %s/honest/1.0/.build-ms", dk,
+	sbt_must("mkdir -p %s/honest/1.0 %s/honest-1.0 && echo 3000 > %s/honest/1.0/.last-build-ms", dk,
 		 src, dk);
 	sbt_must("mkdir -p %s/bigsrc/1.0 %s/bigsrc-1.0 && head -c 150000 /dev/zero > "
 		 "%s/bigsrc-1.0/big.c", dk, src, src);
@@ -244,7 +244,7 @@ Test(speed, a_new_version_is_expected_to_take_what_the_last_one_took)
 
 	snprintf(dk, sizeof(dk), "%s/dkms", root);
 	snprintf(src, sizeof(src), "%s/src", root);
-	sbt_must("mkdir -p %s/m/1.0 %s/m/2.0 %s/m-2.0 && echo 42000 > %s/m/1.0/.build-ms", dk, dk,
+	sbt_must("mkdir -p %s/m/1.0 %s/m/2.0 %s/m-2.0 && echo 42000 > %s/m/1.0/.last-build-ms", dk, dk,
 		 src, dk);
 	cr_expect_eq(dks_jobtime_estimate(&tree, "m", "2.0"), 42000);
 	free(root);
