@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc
 BUILD     ?= build
 
 CC        ?= cc
-PKGS      := libseccomp libcap mount yaml-0.1 libarchive libcrypto
+PKGS      := libseccomp libcap yaml-0.1 libarchive libcrypto
 CPPFLAGS  += -Iinclude -I. -D_GNU_SOURCE -DDKS_VERSION='"$(VERSION)"' \
              -DDKS_SYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS    ?= -O2 -g
@@ -21,8 +21,10 @@ CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
 # libseccomp, libcap and libyaml statically: fewer objects for ld.so to
-# load and relocate at every start (about 1.5 ms of a ~25 ms sandbox).
-LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic -lmount
+# load and relocate at every start (about 1.5 ms of a ~25 ms sandbox); no
+# libmount (common/mountinfo.c): with libblkid, libselinux and libpcre2 it
+# was most of what ld.so still did (docs/sandbox.md, "Start-up").
+LDLIBS    += -Wl,-Bstatic -lseccomp -lcap -lyaml -Wl,-Bdynamic
 # libarchive and libcrypto are dlopen'd by the code that needs them
 # (orchestrator/lazylib.h); the tests build archives with them directly.
 TEST_LDLIBS := -larchive -lcrypto -lkmod -llzma -lzstd -lz
@@ -148,6 +150,8 @@ bench: deps $(BIN)
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/repro.sh
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/agree.sh
 	DKS_BIN=$(abspath $(BIN)) ./tests/bench/cache.sh
+	@# the Debian 12 corpus in one call vs dkms package by package (~5 min)
+	[ -n "$$BENCH_NO_CORPUS" ] || DKS_BIN=$(abspath $(BIN)) ./tests/bench/corpus.sh
 
 # The load test end to end, as root (docs/testload.md): Debian's two newest
 # 6.1 kernel images (apt-get download + dpkg -x, cached in

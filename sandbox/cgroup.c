@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
+#include "dks/mountinfo.h"
 #include "internal.h"
 
 static bool has_word(const char *text, const char *word, char sep)
@@ -66,30 +66,24 @@ static bool is_hierarchy(int h, const char *type, const char *opts)
 	return strcmp(type, "cgroup") == 0 && opts && has_word(opts, h_controller[h], ',');
 }
 
+static int note_hierarchy(const struct dks_mountinfo *m, void *arg)
+{
+	for (int h = 0; h < H_N; h++) {
+		if (!is_hierarchy(h, m->fstype, m->fs_opts) ||
+		    (hier[h].target && (h != H_V2 || strcmp(m->target, "/sys/fs/cgroup") != 0)))
+			continue;
+		free(hier[h].target);
+		free(hier[h].root);
+		hier[h].target = strdup(m->target);
+		hier[h].root = strdup(m->root);
+	}
+	return 0;
+}
+
 /* cgroup2 at /sys/fs/cgroup preferred; the first v1 mount of each controller. */
 static void read_mounts(void)
 {
-	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-	struct libmnt_fs *fs;
-
-	while (tb && it && mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
-
-		if (!type || !target || !mnt_fs_get_root(fs))
-			continue;
-		for (int h = 0; h < H_N; h++) {
-			if (!is_hierarchy(h, type, mnt_fs_get_fs_options(fs)) ||
-			    (hier[h].target && (h != H_V2 || strcmp(target, "/sys/fs/cgroup") != 0)))
-				continue;
-			free(hier[h].target);
-			free(hier[h].root);
-			hier[h].target = strdup(target);
-			hier[h].root = strdup(mnt_fs_get_root(fs));
-		}
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
+	dks_mountinfo_each("/proc/self/mountinfo", note_hierarchy, NULL);
 }
 
 /* "0::/path" for v2, "N:a,b:/path" for the v1 hierarchy of a controller. */

@@ -17,7 +17,8 @@
  * sandbox.
  */
 #include <errno.h>
-#include <fts.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,27 +106,79 @@ static char *resolve_link(const struct dks_kernel *k, const char *link)
 	return realpath(rooted, NULL);
 }
 
+/* Directory, link, or neither: readdir's d_type, else lstat. */
+static unsigned char entry_type(int dfd, const struct dirent *e)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type;
+	if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return DT_UNKNOWN;
+	return S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+}
+
+struct walk {
+	struct dks_kernel *k;
+	size_t d;
+	const char *parent;
+	char path[PATH_MAX];
+};
+
+/* The tree below @fd (w->path, @len bytes long) without following links;
+ * where its symlinks lead goes into k->dirs. Files are not looked at:
+ * d_type tells them from directories and links, so Debian's ~16000
+ * header files cost no stat (through fts they cost one each, at every
+ * sandbox start). An unreadable directory is skipped, as fts did. */
+static int walk_fd(struct walk *w, int fd, size_t len)
+{
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int ret = 0;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while (ret == 0 && (e = readdir(dir))) {
+		unsigned char type = entry_type(dirfd(dir), e);
+		size_t n = strlen(e->d_name);
+		cleanup_free char *target = NULL;
+
+		if ((type != DT_DIR && type != DT_LNK) || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 || len + 1 + n >= sizeof(w->path))
+			continue;
+		w->path[len] = '/';
+		memcpy(w->path + len + 1, e->d_name, n + 1);
+		if (type == DT_DIR)
+			ret = walk_fd(w, openat(dirfd(dir), e->d_name,
+						O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+				      len + 1 + n);
+		else if ((target = resolve_link(w->k, w->path)))
+			ret = add_target(w->k, target, w->d, w->parent);
+		w->path[len] = 0;
+	}
+	closedir(dir);
+	return ret;
+}
+
 /* Walk @dir without following links; collect where its symlinks lead. */
 static int walk(struct dks_kernel *k, const char *dir, size_t d,
 		const char *allowed_parent)
 {
-	char *paths[] = {(char *)dir, NULL};
-	FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
-	FTSENT *e;
-	int ret = 0;
+	struct walk *w = calloc(1, sizeof(*w));
+	int ret;
 
-	if (!fts)
+	if (!w || strlen(dir) >= sizeof(w->path)) {
+		free(w);
+		errno = w ? ENAMETOOLONG : ENOMEM;
 		return -1;
-	while (ret == 0 && (e = fts_read(fts))) {
-		cleanup_free char *target = NULL;
-
-		if (e->fts_info != FTS_SL && e->fts_info != FTS_SLNONE)
-			continue;
-		target = resolve_link(k, e->fts_path);
-		if (target)
-			ret = add_target(k, target, d, allowed_parent);
 	}
-	fts_close(fts);
+	*w = (struct walk){.k = k, .d = d, .parent = allowed_parent};
+	strcpy(w->path, dir);
+	ret = walk_fd(w, open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), strlen(dir));
+	free(w);
 	return ret;
 }
 

@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 #include <unistd.h>
 
 #include "dks/fileio.h"
+#include "dks/mountinfo.h"
 #include "internal.h"
 
 #define NEWROOT "/newroot"
@@ -69,43 +69,43 @@ static unsigned long attrs_to_flags(unsigned attrs)
 /* A bind remount must repeat the flags the kernel locked on mounts that
  * came from a more privileged namespace (nosuid, nodev, noexec, atime),
  * or it fails with EPERM: read them from the mount table. */
-static int remount_keeping_locked(struct libmnt_fs *fs, unsigned long add)
+static int remount_keeping_locked(const struct dks_mountinfo *m, unsigned long add)
 {
-	unsigned long flags = 0;
-	const char *opts = mnt_fs_get_vfs_options(fs);
+	unsigned long flags = dks_mount_opts_flags(m->vfs_opts);
 
-	if (opts && mnt_optstr_get_flags(opts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
-		return -1;
 	flags &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
 		 MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
-	return mount(NULL, mnt_fs_get_target(fs), NULL,
-		     MS_BIND | MS_REMOUNT | flags | add, NULL);
+	return mount(NULL, m->target, NULL, MS_BIND | MS_REMOUNT | flags | add, NULL);
+}
+
+struct remount {
+	const struct dks_run_ctx *ctx;
+	const char *dst;
+	unsigned long add;
+};
+
+static int remount_one(const struct dks_mountinfo *m, void *arg)
+{
+	const struct remount *r = arg;
+	size_t len = strlen(r->dst);
+	const char *t = m->target;
+
+	if (strncmp(t, r->dst, len) != 0 || (t[len] && t[len] != '/'))
+		return 0;
+	if (remount_keeping_locked(m, r->add) < 0)
+		dks_child_die(r->ctx, errno, "cannot remount %s", t);
+	return 0;
 }
 
 /* Remount the mount at @dst and every mount below it with @attrs added. */
 static void remount_below(const struct dks_run_ctx *ctx, const char *dst, unsigned attrs)
 {
-	struct libmnt_table *tb;
-	struct libmnt_iter *it;
-	struct libmnt_fs *fs;
-	size_t len = strlen(dst);
+	struct remount r = {.ctx = ctx, .dst = dst, .add = attrs_to_flags(attrs)};
 
 	/* The host procfs: the sandbox's own is not mounted yet. Targets in it
 	 * are relative to our root, the scratch tmpfs, like @dst. */
-	tb = mnt_new_table_from_file(OLDROOT "/proc/self/mountinfo");
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!tb || !it)
+	if (dks_mountinfo_each(OLDROOT "/proc/self/mountinfo", remount_one, &r) < 0)
 		dks_child_die(ctx, errno, "cannot read the mount table");
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *t = mnt_fs_get_target(fs);
-
-		if (!t || strncmp(t, dst, len) != 0 || (t[len] && t[len] != '/'))
-			continue;
-		if (remount_keeping_locked(fs, attrs_to_flags(attrs)) < 0)
-			dks_child_die(ctx, errno, "cannot remount %s", t);
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
 }
 
 /* mount(2) fallback for kernels without mount_setattr (< 5.12): bind, then

@@ -9,7 +9,7 @@ libkmod-dev libarchive-dev libyaml-dev libssl-dev liblzma-dev libzstd-dev
 zlib1g-dev libcriterion-dev linux-headers-amd64 bubblewrap hyperfine kmod
 bc flex bison libelf-dev pahole dkms strace mmdebstrap
 debhelper dpkg-dev fakeroot lintian slurm-wlm munge openssl xz-utils qemu-system-x86
-busybox-static"
+busybox-static time"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -53,8 +53,10 @@ Test(jobs, a_build_that_keeps_jobserver_tokens_cannot_starve_another, .timeout =
 	cr_expect_eq(access(ko, F_OK), 0, "pair was not built:\n%s", out);
 	cr_expect_null(strstr(out, "token"), "%s", out);
 	cr_expect_null(strstr(out, "jobserver"), "%s", out);
-	/* Its share is 2 slots: make's implicit one and one token. */
+	/* Its share is 2 slots: make's implicit one and one token; once pair
+	 * has ended and no job waits, pair's 2 are lent to it: never more
+	 * than the run's 4 in all (3 tokens). */
 	mt_log_path(&t, "hog", log, sizeof(log));
 	sbt_sh(took, sizeof(took), "grep -c 'took a token' %s", log);
-	cr_expect_leq(atoi(took), 1, "hog took %s tokens", took);
+	cr_expect_leq(atoi(took), 3, "hog took %s tokens", took);
 }
