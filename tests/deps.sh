@@ -4,7 +4,7 @@
 # benchmark (slurm-wlm and munge: make check-fleet starts a cluster of its
 # own from them). Idempotent: does nothing when all are installed.
 set -eu
-PKGS="build-essential pkg-config libseccomp-dev libcap-dev libmount-dev
+PKGS="build-essential pkg-config libseccomp-dev libcap-dev
 libkmod-dev libarchive-dev libyaml-dev libssl-dev liblzma-dev libzstd-dev
 zlib1g-dev libcriterion-dev linux-headers-amd64 bubblewrap hyperfine kmod
 bc flex bison libelf-dev pahole dkms strace mmdebstrap
