@@ -124,6 +124,41 @@ static int scan_list(FILE *f, const char *pkg, const struct strv *paths, const s
 	return 0;
 }
 
+/* The last component every one of @paths ends with ("/dkms.conf"), or
+ * NULL when they differ: a list without it holds none of them. */
+static const char *common_base(const struct strv *paths)
+{
+	const char *base = strrchr(paths->v[0], '/');
+	size_t n = base ? strlen(base) : 0;
+
+	for (size_t i = 0; base && i < paths->n; i++) {
+		size_t len = strlen(paths->v[i]);
+
+		if (len < n || strcmp(paths->v[i] + len - n, base) != 0)
+			base = NULL;
+	}
+	return base;
+}
+
+/* Does @f hold @needle anywhere? Read in blocks (a needle across two is
+ * kept by carrying its length less one), then rewound: most of the
+ * thousands of lists do not, and are not parsed line by line. */
+static bool mentions(FILE *f, const char *needle, char *buf, size_t size)
+{
+	size_t n = strlen(needle), keep = 0, got;
+	bool found = false;
+
+	while (!found && (got = fread(buf + keep, 1, size - keep, f)) > 0) {
+		size_t have = keep + got;
+
+		found = memmem(buf, have, needle, n) != NULL;
+		keep = have < n - 1 ? have : n - 1;
+		memmove(buf, buf + have - keep, keep);
+	}
+	rewind(f);
+	return found;
+}
+
 int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv *out,
 		    struct dks_error *err)
 {
@@ -133,6 +168,7 @@ int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv 
 	DIR *d;
 	struct dirent *e;
 	char pkg[NAME_MAX_LEN + 1];
+	const char *base;
 	int ret = 0;
 
 	if (!buf || !lens || asprintf(&info, "%s/info", admindir) < 0)
@@ -141,6 +177,7 @@ int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv 
 		lens[i] = strlen(paths->v[i]);
 	if (paths->n == 0 || (dfd = open(info, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 0; /* no database: no owners */
+	base = common_base(paths);
 	d = fdopendir(dup(dfd));
 	if (!d)
 		return dks_err(err, errno, "dpkg database %s", info);
@@ -150,7 +187,8 @@ int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv 
 		if (!list_package(e->d_name, pkg, sizeof(pkg)) ||
 		    !(f = open_db_file(dfd, e->d_name)))
 			continue;
-		ret = scan_list(f, pkg, paths, lens, buf, out, err);
+		if (!base || mentions(f, base, buf, DKS_DPKG_LINE_MAX + 1))
+			ret = scan_list(f, pkg, paths, lens, buf, out, err);
 		fclose(f);
 	}
 	closedir(d);

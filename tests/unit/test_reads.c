@@ -355,3 +355,27 @@ Test(readsbuild, build_reads_in_config_makes_a_source_visible, .timeout = 900)
 	log = build_log(&t, config);
 	cr_expect(strstr(log, "from dep\n"), "the configured source is hidden:\n%s", log);
 }
+
+/* Lists are searched for the paths' last component before they are
+ * parsed: a list whose dkms.conf line falls across the search's 64 KiB
+ * blocks, at each offset around the boundary, is still its owner's. */
+Test(reads, an_owned_path_across_the_search_blocks_is_found)
+{
+	for (int shift = -12; shift <= 12; shift += 3) {
+		struct fx f;
+		char list[700];
+
+		fx_make(&f);
+		fx_module(&f, "wc", "1");
+		fx_module(&f, "xt", "3.2");
+		fx_pkg(&f, "wc-dkms", "Depends: xt-dkms", "wc-1");
+		fx_pkg(&f, "xt-dkms", "", "xt-3.2");
+		snprintf(list, sizeof(list), "%s/info/xt-dkms.list", f.db);
+		/* filler lines up to 64 KiB + shift - the path's first half */
+		sbt_must("p=%s/xt-3.2/dkms.conf; n=$((65536 + %d - ${#p} / 2)); "
+			 "head -c $((n - 1)) /dev/zero | tr '\\\\0' x > %s && echo >> %s && "
+			 "echo $p >> %s",
+			 f.src, shift, list, list, list);
+		EXPECT_READS(&f, "wc", "1", "xt");
+	}
+}
