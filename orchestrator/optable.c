@@ -87,6 +87,7 @@ static const struct dks_opt opts[] = {
     {"--plan", ARG, OPT_PLAN, NULL},
     {"--unit", ARG, OPT_UNIT, NULL},
     {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
+    {"--lock-timeout", ARG, OPT_LOCK_TIMEOUT, NULL},
 };
 
 /* Does @arg spell @o? */

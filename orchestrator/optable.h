@@ -18,6 +18,7 @@ enum dks_opt_id {
 	OPT_PLAN, OPT_UNIT,
 	OPT_BOOT_ROOT,
 	OPT_REPAIR,
+	OPT_LOCK_TIMEOUT,
 };
 
 #define DKS_OPT_ARG 1u    /* takes a value: the next argument, or after '=' */

@@ -31,6 +31,7 @@
 #include "dks/installer.h"
 #include "installer/txn.h"
 #include "dks/spec.h"
+#include "dks/lockwait.h"
 #include "dks/tree.h"
 
 #define LOCK_NAME    ".lock"
@@ -217,8 +218,9 @@ static bool lock_is_current(int fd, int rootfd, const char *m)
 	       a.st_ino == b.st_ino;
 }
 
-/* One try: the locked fd, -1 with errno, or -1 with errno 0 to try again. */
-static int try_lock(int rootfd, const char *m)
+/* One try: the locked fd, -1 with @err filled, or -1 with errno 0 to try
+ * again. */
+static int try_lock(int rootfd, const char *m, struct dks_lock_wait *w, struct dks_error *err)
 {
 	cleanup_close int mfd = open_sub(rootfd, m, true);
 	cleanup_close int fd = -1;
@@ -230,9 +232,8 @@ static int try_lock(int rootfd, const char *m)
 	fd = openat(mfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return errno == ENOENT ? (errno = 0, -1) : -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return -1;
+	if (dks_lock_take(fd, w, err) < 0)
+		return errno = err->errnum ? err->errnum : EAGAIN, -2;
 	if (!lock_is_current(fd, rootfd, m))
 		return errno = 0, -1;
 	return steal_fd(&fd);
@@ -241,17 +242,21 @@ static int try_lock(int rootfd, const char *m)
 int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err)
 {
 	cleanup_close int rootfd = -1;
+	char what[DKS_TREE_NAME_MAX + 16], path[PATH_MAX];
+	struct dks_lock_wait w = {.what = what, .path = path, .timeout = t->lock_timeout};
 
 	if (check_names(module, NULL, NULL, NULL, err) < 0)
 		return -1;
 	rootfd = open_root(t, true);
 	if (rootfd < 0)
 		return dks_err(err, errno, "cannot create the DKMS tree %s", t->dkms_tree);
+	snprintf(what, sizeof(what), "%s's lock", module);
+	snprintf(path, sizeof(path), "%s/%s/%s", t->dkms_tree, module, LOCK_NAME);
 	for (int i = 0; i < LOCK_TRIES; i++) {
-		int fd = try_lock(rootfd, module);
+		int fd = try_lock(rootfd, module, &w, err);
 
-		if (fd >= 0)
-			return fd;
+		if (fd >= 0 || fd == -2)
+			return fd < 0 ? -1 : fd;
 		if (errno)
 			return dks_err(err, errno, "%s: cannot lock %s/%s/%s", module, t->dkms_tree,
 				       module, LOCK_NAME);
@@ -263,8 +268,7 @@ int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error
 void dks_tree_unlock(int lock_fd)
 {
 	/* Closing the last fd of the open file releases the flock. */
-	if (lock_fd >= 0)
-		close(lock_fd);
+	dks_lock_release(lock_fd);
 }
 
 /* ---- add ---- */

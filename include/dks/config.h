@@ -33,6 +33,8 @@
  *     preflight: { critical: [nvidia, zfs] }  # modules whose failure
  *                     # fails preflight (the others are optional)
  *     require_signed_archives: false       # ldtarball: refuse unsigned ones
+ *     lock_timeout: 0   # seconds to wait for a busy tree lock (0: as long as
+ *                       # it takes, as dkms); then fail naming its holder
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -85,6 +87,7 @@ struct dks_config {
 	char **preflight_critical; /* preflight: modules whose failure fails it */
 	size_t n_preflight_critical;
 	bool require_signed_archives; /* ldtarball: refuse archives without one */
+	unsigned lock_timeout; /* seconds a tree lock is waited for; 0: as long as it takes */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

@@ -7,7 +7,8 @@
  *   <dkmstree>/<m>/<v>/<kver>/<arch>/log/make.log
  *   <dkmstree>/<m>/kernel-<kver>-<arch> -> <v>/<kver>/<arch>     (installed; issue 4)
  *   <dkmstree>/<m>/original_module/<kver>/<arch>/                (issue 4)
- *   <dkmstree>/<m>/.lock                                         (flock: one writer per module)
+ *   <dkmstree>/<m>/.lock                                         (flock: one writer per module;
+ *                                                                 its holder's record: lockwait.h)
  *
  * Every state change is atomic: a new <kver>/<arch> is built under a
  * temporary name and renamed into place; readers never see half a state.
@@ -26,6 +27,7 @@ struct dks_tree {
 	const char *dkms_tree;
 	const char *source_tree;
 	const char *install_tree;
+	int lock_timeout; /* seconds a lock is waited for; 0: as long as it takes */
 };
 
 
