@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,12 +50,32 @@ static int block(int fd)
 	return 0;
 }
 
+/* The holder writes its record right after its flock, and empties it
+ * right before letting go: a waiter that looks in between reads nothing.
+ * Look again a few times (100 ms in all) before calling the holder
+ * unknown. 0: the lock came free meanwhile (taken); 1: still busy. */
+static int settle(int fd, char *holder, size_t size)
+{
+	struct timespec nap = {0, 20 * 1000 * 1000};
+
+	for (int i = 0; i < 5; i++) {
+		dks_lock_describe(fd, holder, size);
+		if (strncmp(holder, "held by pid ", 12) == 0)
+			return 1;
+		nanosleep(&nap, NULL);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int wait_busy(int fd, struct dks_lock_wait *w, struct dks_error *err)
 {
 	char holder[DKS_LOCK_HOLDER_MAX];
 
 	if (!w->announced) {
-		dks_lock_describe(fd, holder, sizeof(holder));
+		if (settle(fd, holder, sizeof(holder)) == 0)
+			return 0;
 		fprintf(stderr, "dkms-sandbox: waiting for %s (%s), %s\n", w->what, w->path,
 			holder);
 		w->announced = true;

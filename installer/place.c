@@ -49,6 +49,15 @@ static void mpath(char *buf, size_t size, const plan_t *p, const char *name)
 	snprintf(buf, size, "%s/%s/%s-%s-%s", p->t->dkms_tree, p->m, name, p->k->kver, p->k->arch);
 }
 
+bool dks_place_pending(const struct dks_tree *t, const char *m, const struct dks_target *k)
+{
+	plan_t p = {.t = t, .m = m, .k = k};
+	char journal[PATH_MAX];
+
+	mpath(journal, sizeof(journal), &p, ".txn");
+	return access(journal, F_OK) == 0;
+}
+
 /* original_module/<kver>/<arch>, then its parents, when empty. */
 static void tidy_orig(const plan_t *p)
 {

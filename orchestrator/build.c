@@ -686,6 +686,14 @@ static int commit(const struct dks_build_env *env, const struct dks_job *j,
 	return ret;
 }
 
+/* The staging dir was taken (with m/v) by another command's remove or
+ * unbuild while the build ran: whatever failed after is that, not the
+ * build's fault. */
+static bool stage_gone(const struct job_state *js)
+{
+	return js->staged && access(js->staged, F_OK) < 0 && errno == ENOENT;
+}
+
 int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		  struct dks_error *err)
 {
@@ -698,7 +706,10 @@ int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		ret = build_and_collect(env, j, &js, err);
 		if (commit(env, j, &js, ret == 0, err) < 0 && ret == 0)
 			ret = -1;
-		if (ret != 0 && js.log_fd >= 0) {
+		if (ret != 0 && stage_gone(&js)) {
+			dks_tree_err_removed(err, j->module, j->version, j->target->kver,
+					     j->target->arch);
+		} else if (ret != 0 && js.log_fd >= 0) {
 			snprintf(log, sizeof(log), "%s/%s/%s/%s/%s/log/make.log", env->tree->dkms_tree,
 				 j->module, j->version, j->target->kver, j->target->arch);
 			dks_print_log_tail(log, 20);

@@ -402,6 +402,14 @@ int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct 
 
 /* ---- stage and commit ---- */
 
+int dks_tree_err_removed(struct dks_error *err, const char *m, const char *v, const char *kver,
+			 const char *arch)
+{
+	return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
+			    "%s/%s, %s, %s: removed from the tree by another command while it was "
+			    "being built: nothing kept", m, v, kver, arch);
+}
+
 char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		     const char *arch, struct dks_error *err)
 {
@@ -410,7 +418,14 @@ char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v, con
 
 	if (check_names(m, v, kver, arch, err) < 0)
 		return NULL;
-	vfd = OPEN_DIR(t, true, m, v);
+	/* Never made here: m/v is added (its dir made) before it is built. A
+	 * remove that ran since the build began took the dir; making it again
+	 * would leave builds without a source link (broken). */
+	vfd = OPEN_DIR(t, false, m, v);
+	if (vfd < 0 && errno == ENOENT) {
+		dks_tree_err_removed(err, m, v, kver, arch);
+		return NULL;
+	}
 	if (vfd < 0 || asprintf(&path, "%s/%s/%s/" STAGE_PREFIX "%s-%s-XXXXXX", t->dkms_tree, m, v,
 				kver, arch) < 0) {
 		dks_err(err, errno, "%s/%s: cannot create %s/%s/%s", m, v, t->dkms_tree, m, v);
@@ -500,6 +515,11 @@ static int commit(const struct dks_tree *t, const char *m, const char *v, const 
 		return -1;
 	where = TREE_PATH(t, m, v, kver);
 	vfd = OPEN_DIR(t, false, m, v);
+	/* A remove or unbuild (of another command) took the staging dir with
+	 * m/v while the build ran: nothing to commit, and m/v stays removed. */
+	if (vfd < 0 ? errno == ENOENT
+		    : faccessat(vfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return dks_tree_err_removed(err, m, v, kver, arch);
 	kfd = vfd >= 0 ? open_sub(vfd, kver, true) : -1;
 	if (!where || kfd < 0)
 		return dks_err(err, errno, "%s/%s, %s, %s: cannot create %s", m, v, kver, arch,

@@ -61,6 +61,11 @@ int dks_tree_commit(const struct dks_tree *t, const char *m, const char *v, cons
 int dks_tree_commit_log(const struct dks_tree *t, const char *m, const char *v,
 			const char *kver, const char *arch, const char *staged,
 			struct dks_error *err);
+/* A build whose m/v (or staging dir) a remove or unbuild of another
+ * command took while it ran: one line, exit 3 (dkms's "not located in the
+ * DKMS tree"). Returns -1. */
+int dks_tree_err_removed(struct dks_error *err, const char *m, const char *v, const char *kver,
+			 const char *arch);
 /* Is m/v built for kver/arch (module/ present)? */
 bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v,
 		       const char *kver, const char *arch);
