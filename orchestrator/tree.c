@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,32 +709,66 @@ static bool module_in_use(int mfd)
  * while we still hold the lock. That is safe because every locker checks,
  * after flock() returns, that its fd is still the file at <m>/.lock
  * (lock_is_current) and starts again otherwise. The dir is first renamed
- * to a hidden .gone-XXXXXX name at the root: from that instant <m> does
+ * to a hidden .gone-<pid>-XXXXXX name at the root: from that instant <m> does
  * not exist, so a waiter (or one that just created a .lock in the old dir)
  * fails that check, and a newcomer makes a fresh <m> and a fresh lock,
  * which we never touch. Deleting the lock file in place instead would let
  * a newcomer create and lock a new .lock in the old dir while we still
  * work in it.
  */
+bool dks_tree_gone_abandoned(const char *name)
+{
+	size_t n = strlen(GONE_PREFIX);
+	char *end;
+	long pid;
+
+	if (strncmp(name, GONE_PREFIX, n) != 0)
+		return false;
+	errno = 0;
+	pid = strtol(name + n, &end, 10);
+	/* No pid: made by a version that wrote none; nobody can claim it. */
+	if (end == name + n || *end != '-' || pid <= 0 || errno)
+		return true;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Other removers' .gone dirs whose process is gone (a crash): a live
+ * one is still deleting its own, and two deleting one tree at once make
+ * one of them fail (found by check-concurrency). Best effort: their
+ * errors are not ours. */
+static void rm_abandoned(int rootfd)
+{
+	int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d && fd >= 0)
+		close(fd);
+	while (d && (e = readdir(d)))
+		if (dks_tree_gone_abandoned(e->d_name))
+			dks_rmtree_at(rootfd, e->d_name);
+}
+
 static int remove_module_dir(const struct dks_tree *t, int mfd, const char *m,
 			     struct dks_error *err)
 {
 	cleanup_close int rootfd = -1;
-	char gone[sizeof(GONE_PREFIX) + 8];
+	char gone[64], prefix[48];
 
 	if (module_in_use(mfd))
 		return 0;
 	rootfd = open_root(t, false);
 	if (rootfd < 0)
 		return dks_err(err, errno, "cannot open the DKMS tree %s", t->dkms_tree);
-	if (rename_unique(rootfd, m, rootfd, GONE_PREFIX, gone, sizeof(gone)) < 0)
+	/* .gone-<pid>-XXXXXX: whose it is, so that nobody else deletes it
+	 * while we do (fsck, other removers: dks_tree_gone_abandoned). */
+	snprintf(prefix, sizeof(prefix), GONE_PREFIX "%ld-", (long)getpid());
+	if (rename_unique(rootfd, m, rootfd, prefix, gone, sizeof(gone)) < 0)
 		return dks_err(err, errno, "%s: cannot remove %s/%s", m, t->dkms_tree, m);
 	if (sync_dir(rootfd, t->dkms_tree, err) < 0 ||
 	    rmtree_at(rootfd, gone, t->dkms_tree, err) < 0)
 		return -1;
-	/* Other .gone dirs are leftovers of a remover that crashed (or one
-	 * still deleting): best effort, its errors are not ours. */
-	rm_prefixed(rootfd, GONE_PREFIX, t->dkms_tree, NULL);
+	rm_abandoned(rootfd);
 	return 0;
 }
 

@@ -82,6 +82,11 @@ int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, con
  * no longer excludes anyone (a new locker makes a new dir): unlock next. */
 int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);
 
+/* <dkmstree>/@name is a .gone-<pid>-XXXXXX dir (a module dir on its way
+ * out) whose remover is gone (or that names no pid): nobody will finish
+ * deleting it. */
+bool dks_tree_gone_abandoned(const char *name);
+
 enum dks_state { DKS_ADDED, DKS_BUILT, DKS_INSTALLED, DKS_BROKEN };
 
 struct dks_status {

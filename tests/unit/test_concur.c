@@ -188,3 +188,35 @@ Test(concur, an_install_whose_build_is_taken_while_it_waits_builds_again, .timeo
 	snprintf(cmd, sizeof(cmd), "foo/1.0, %s, %s: installed", t.kver, u.machine);
 	expect_has(out, cmd);
 }
+
+/* A remover deletes its module dir as .gone-<pid>-XXXXXX. Another remover
+ * or fsck --repair deleting it at the same time made one of them fail:
+ * only a .gone dir whose remover is gone (or that names no pid) is
+ * theirs to delete. */
+Test(concur, a_live_removers_gone_dir_is_left_to_it, .timeout = 60)
+{
+	struct mt_tree t;
+	char out[8192], live[600], dead[600];
+	pid_t gone = fork();
+
+	if (gone == 0)
+		_exit(0);
+	cr_assert_gt(gone, 0);
+	waitpid(gone, NULL, 0);
+	mt_tree_make(&t);
+	mt_module(&t, "foo", NULL, NULL, NULL);
+	snprintf(live, sizeof(live), "%s/dkms/.gone-%d-aaaaaa", t.root, (int)getpid());
+	snprintf(dead, sizeof(dead), "%s/dkms/.gone-%d-bbbbbb", t.root, (int)gone);
+	sbt_must("mkdir -p %s/x %s/x", live, dead);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0"), 0, "%s", out);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "remove foo/1.0 --all"), 0, "%s", out);
+	cr_expect_neq(access(dead, F_OK), 0, "%s: a dead remover's, left", dead);
+	cr_expect_eq(access(live, F_OK), 0, "%s: a live remover's, deleted", live);
+	sbt_must("mkdir -p %s/x", dead);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "fsck"), 1, "%s", out);
+	expect_has(out, "bbbbbb: the leftover of a remove");
+	cr_expect(strstr(out, "aaaaaa") == NULL, "%s", out);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "fsck --repair"), 0, "%s", out);
+	cr_expect_neq(access(dead, F_OK), 0, "%s: left by fsck --repair", dead);
+	cr_expect_eq(access(live, F_OK), 0, "%s: deleted by fsck --repair", live);
+}
