@@ -716,20 +716,25 @@ static bool module_in_use(int mfd)
  * a newcomer create and lock a new .lock in the old dir while we still
  * work in it.
  */
-bool dks_tree_gone_abandoned(const char *name)
+int dks_tree_name_pid_gone(const char *name, const char *prefix)
 {
-	size_t n = strlen(GONE_PREFIX);
+	size_t n = strlen(prefix);
 	char *end;
 	long pid;
 
-	if (strncmp(name, GONE_PREFIX, n) != 0)
-		return false;
+	if (strncmp(name, prefix, n) != 0)
+		return 0;
 	errno = 0;
 	pid = strtol(name + n, &end, 10);
-	/* No pid: made by a version that wrote none; nobody can claim it. */
-	if (end == name + n || *end != '-' || pid <= 0 || errno)
-		return true;
+	if (end == name + n || (*end && *end != '-') || pid <= 0 || errno)
+		return -1;
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+bool dks_tree_gone_abandoned(const char *name)
+{
+	/* No pid (-1): made by a version that wrote none; nobody claims it. */
+	return dks_tree_name_pid_gone(name, GONE_PREFIX) != 0;
 }
 
 /* Other removers' .gone dirs whose process is gone (a crash): a live

@@ -82,6 +82,9 @@ int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, con
  * no longer excludes anyone (a new locker makes a new dir): unlock next. */
 int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);
 
+/* @name is @prefix<pid>[-...]: 1 when that pid is gone, 0 when it is
+ * alive (or @name is not @prefix...), -1 when no pid follows @prefix. */
+int dks_tree_name_pid_gone(const char *name, const char *prefix);
 /* <dkmstree>/@name is a .gone-<pid>-XXXXXX dir (a module dir on its way
  * out) whose remover is gone (or that names no pid): nobody will finish
  * deleting it. */
