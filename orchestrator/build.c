@@ -694,6 +694,24 @@ static bool stage_gone(const struct job_state *js)
 	return js->staged && access(js->staged, F_OK) < 0 && errno == ENOENT;
 }
 
+/* A BUILD_DEPENDS module installed when the build began (its dirs are
+ * bound into the sandbox) that another command uninstalled or removed
+ * before the sandbox was set up ("bind source ...: No such file", found
+ * by check-concurrency): that is dkms's 13, in its words, not a failure of
+ * the sandbox. True when @err became that. */
+static bool depends_gone(const struct dks_build_env *env, const struct dks_job *j,
+			 const struct job_state *js, struct dks_error *err)
+{
+	struct dks_error now = {0};
+
+	if (!js->spec || !js->spec->n_build_depends || env->force ||
+	    dks_depends_check(env->tree, js->spec, j->module, j->version, j->target->kver,
+			      j->target->arch, false, &now) == 0)
+		return false;
+	*err = now;
+	return true;
+}
+
 int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		  struct dks_error *err)
 {
@@ -709,6 +727,8 @@ int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		if (ret != 0 && stage_gone(&js)) {
 			dks_tree_err_removed(err, j->module, j->version, j->target->kver,
 					     j->target->arch);
+		} else if (ret != 0 && depends_gone(env, j, &js, err)) {
+			/* dkms's 13, said in its words */
 		} else if (ret != 0 && js.log_fd >= 0) {
 			snprintf(log, sizeof(log), "%s/%s/%s/%s/%s/log/make.log", env->tree->dkms_tree,
 				 j->module, j->version, j->target->kver, j->target->arch);

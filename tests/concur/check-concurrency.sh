@@ -29,7 +29,7 @@ seconds=${CONCUR_SECONDS:-90} workers=${CONCUR_WORKERS:-4} round=${CONCUR_ROUND:
 seed=${CONCUR_SEED:-$(date +%s)}
 mods="ca cb cc cd"
 kvers=$(ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||; s|/build||' | sort -V |
-	tail -n 2 | tr '\n' ' ')
+	tail -n 2 | tr '\n' ' ' | sed 's/ $//')
 [ -n "$kvers" ] || { echo "check-concurrency: no kernel headers in /lib/modules/*/build" >&2; exit 1; }
 [ "$(echo $kvers | wc -w)" = 2 ] ||
 	echo "check-concurrency: only one kernel with headers ($kvers): one kernel, not two"
