@@ -69,7 +69,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload check-faults
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload check-faults check-concurrency
 
 all: $(BIN)
 
@@ -171,6 +171,19 @@ $(FAULTSHIM): tests/faults/faultshim.c
 
 check-faults: deps $(BIN) $(CRASHBIN) $(FAULTSHIM)
 	./tests/faults/check-faults.sh $(BIN) $(CRASHBIN) $(FAULTSHIM)
+
+# Concurrency (docs/reliability.md): parallel add, build, install,
+# uninstall, remove, autoinstall, status and fsck of four modules (two with
+# BUILD_DEPENDS) for two kernels in temporary trees, each command under a
+# timeout, every exit code checked; at each quiet point and at the end the
+# tree must be consistent. CONCUR_SECONDS (90) of load; 600 for the numbers.
+CONCUR := $(BUILD)/concur-stress
+$(CONCUR): tests/concur/stress.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -o $@ $<
+
+check-concurrency: deps $(BIN) $(CONCUR)
+	./tests/concur/check-concurrency.sh $(BIN) $(CONCUR)
 
 # A Debian 12 kbuild toolchain image made with mmdebstrap (docs/toolchains.md);
 # import it with: dkms-sandbox toolchain import debian12 $(BUILD)/toolchain-debian12.tar

@@ -314,8 +314,17 @@ int dks_install(const struct dks_tree *t, const char *m, const char *v,
 int dks_uninstall(const struct dks_tree *t, const char *m, const char *v,
 		  const struct dks_target *k, const struct dks_install_opts *o, struct dks_error *err)
 {
-	plan_t *p = plan_new(err);
-	int ret = p ? dks_plan_for(p, t, m, v, k, o, err) : -1;
+	plan_t *p;
+	int ret;
+
+	/* Not installed, and no journal to finish: dkms's skip (exit 0), even
+	 * when m/v is not built there (a plan needs the build's manifest). */
+	if (!dks_installed(t, m, v, k->kver, k->arch) && !dks_place_pending(t, m, k)) {
+		printf("%s/%s, %s, %s: not installed, skip\n", m, v, k->kver, k->arch);
+		return 0;
+	}
+	p = plan_new(err);
+	ret = p ? dks_plan_for(p, t, m, v, k, o, err) : -1;
 
 	if (ret == 0)
 		ret = dks_place_recover(p, o, err);

@@ -58,6 +58,9 @@ int dks_module_replace(int dfd, const char *name, const void *buf, size_t len,
 		       struct dks_error *err);
 
 
+/* Is a transaction of m on this kernel waiting to be finished (its
+ * journal is there)? */
+bool dks_place_pending(const struct dks_tree *t, const char *m, const struct dks_target *k);
 /* Finish an interrupted transaction of m on this kernel (and depmod when
  * it changed the install tree). Caller holds the module's lock. */
 int dks_place_recover(const struct dks_install_plan *p, const struct dks_install_opts *o,

@@ -21,6 +21,7 @@
 
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
+#include "dks/lockwait.h"
 #include "internal.h"
 #include "txn.h"
 
@@ -48,6 +49,15 @@ static void mpath(char *buf, size_t size, const plan_t *p, const char *name)
 	snprintf(buf, size, "%s/%s/%s-%s-%s", p->t->dkms_tree, p->m, name, p->k->kver, p->k->arch);
 }
 
+bool dks_place_pending(const struct dks_tree *t, const char *m, const struct dks_target *k)
+{
+	plan_t p = {.t = t, .m = m, .k = k};
+	char journal[PATH_MAX];
+
+	mpath(journal, sizeof(journal), &p, ".txn");
+	return access(journal, F_OK) == 0;
+}
+
 /* original_module/<kver>/<arch>, then its parents, when empty. */
 static void tidy_orig(const plan_t *p)
 {
@@ -70,18 +80,19 @@ static void dest_path(char *buf, size_t size, const plan_t *p, size_t i, enum dk
 
 static int lock_kernel(const plan_t *p, struct dks_error *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], what[NAME_MAX + 32];
+	struct dks_lock_wait w = {.what = what, .path = path, .timeout = p->t->lock_timeout};
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/.depmod-%s.lock", p->t->dkms_tree, p->k->kver);
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return dks_err(err, errno, "cannot open %s", path);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			close(fd);
-			return dks_err(err, errno, "cannot lock %s", path);
-		}
+	snprintf(what, sizeof(what), "kernel %s's depmod lock", p->k->kver);
+	if (dks_lock_take(fd, &w, err) < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -127,7 +138,7 @@ static int transaction(plan_t *p, const struct dks_install_opts *o,
 		ret = run(p, &x, o, err);
 	tidy_orig(p);
 	dks_txn_free(&x);
-	close(lock);
+	dks_lock_release(lock);
 	return ret;
 }
 
@@ -149,7 +160,7 @@ int dks_place_recover(const plan_t *p, const struct dks_install_opts *o, struct 
 	if (ret > 0 && !o->no_depmod)
 		ret = dks_depmod(p->t, p->k->kver, err);
 	tidy_orig(p);
-	close(lock);
+	dks_lock_release(lock);
 	return ret < 0 ? -1 : 0;
 }
 

@@ -203,7 +203,8 @@ static void evaluate_one(struct dks_build_env *env, struct candidate *c, const s
 
 /* After @x's build ended with @code: install it (and rebuild what was
  * built against another version of it, dkms 3.4's do_install), or count
- * it skipped (77, BUILD_EXCLUSIVE) or failed (the build said why). */
+ * it skipped (77, BUILD_EXCLUSIVE; 3, removed meanwhile) or failed (the
+ * build said why). */
 static void after_build(struct dks_ctx *ctx, const struct dks_tree *tree, struct candidate *x,
 			const struct dks_target *t, int code, int *failures, int *skips)
 {
@@ -212,7 +213,10 @@ static void after_build(struct dks_ctx *ctx, const struct dks_tree *tree, struct
 	int lock;
 
 	if (code != 0 || !dks_tree_is_built(tree, x->m, x->v, t->kver, t->arch)) {
-		x->skipped = code == DKS_EXIT_EXCLUDED;
+		/* Removed by another command while it was being built (3,
+		 * tree.h): not added any more, so not autoinstall's to do. */
+		x->skipped = code == DKS_EXIT_EXCLUDED ||
+			     (code == DKS_EXIT_ALREADY_ADDED && !dks_tree_is_added(tree, x->m, x->v));
 		*skips += x->skipped;
 		*failures += !x->skipped;
 		ended(x, x->skipped ? DKS_AI_SKIPPED : DKS_AI_FAILED,

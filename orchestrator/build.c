@@ -695,6 +695,32 @@ static int commit(const struct dks_build_env *env, const struct dks_job *j,
 	return ret;
 }
 
+/* The staging dir was taken (with m/v) by another command's remove or
+ * unbuild while the build ran: whatever failed after is that, not the
+ * build's fault. */
+static bool stage_gone(const struct job_state *js)
+{
+	return js->staged && access(js->staged, F_OK) < 0 && errno == ENOENT;
+}
+
+/* A BUILD_DEPENDS module installed when the build began (its dirs are
+ * bound into the sandbox) that another command uninstalled or removed
+ * before the sandbox was set up ("bind source ...: No such file", found
+ * by check-concurrency): that is dkms's 13, in its words, not a failure of
+ * the sandbox. True when @err became that. */
+static bool depends_gone(const struct dks_build_env *env, const struct dks_job *j,
+			 const struct job_state *js, struct dks_error *err)
+{
+	struct dks_error now = {0};
+
+	if (!js->spec || !js->spec->n_build_depends || env->force ||
+	    dks_depends_check(env->tree, js->spec, j->module, j->version, j->target->kver,
+			      j->target->arch, false, &now) == 0)
+		return false;
+	*err = now;
+	return true;
+}
+
 int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		  struct dks_error *err)
 {
@@ -713,7 +739,12 @@ int dks_build_job(const struct dks_build_env *env, const struct dks_job *j,
 		dks_kernel_id_clear(&in.kernel);
 		if (commit(env, j, &js, ret == 0, err) < 0 && ret == 0)
 			ret = -1;
-		if (ret != 0 && js.log_fd >= 0) {
+		if (ret != 0 && stage_gone(&js)) {
+			dks_tree_err_removed(err, j->module, j->version, j->target->kver,
+					     j->target->arch);
+		} else if (ret != 0 && depends_gone(env, j, &js, err)) {
+			/* dkms's 13, said in its words */
+		} else if (ret != 0 && js.log_fd >= 0) {
 			snprintf(log, sizeof(log), "%s/%s/%s/%s/%s/log/make.log", env->tree->dkms_tree,
 				 j->module, j->version, j->target->kver, j->target->arch);
 			dks_print_log_tail(log, 20);

@@ -48,6 +48,7 @@ struct dks_cli {
 	bool sign_archive;        /* mktarball --sign: sign the manifest */
 	bool require_signed;      /* ldtarball: refuse an unsigned manifest */
 	bool repair;              /* fsck --repair */
+	int lock_timeout;         /* --lock-timeout SECS; -1: not given */
 	int jobs;
 	unsigned long long max_size; /* toolchain import --max-size */
 	const char *mok_key, *mok_cert; /* install, generate-mok */

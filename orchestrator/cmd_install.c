@@ -79,18 +79,56 @@ static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 	return dks_build_all(&env, jobs, k, NULL, err);
 }
 
+static bool all_built(const struct dks_ctx *ctx, const char *m, const char *v,
+		      const struct dks_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!dks_tree_is_built(&ctx->tree, m, v, t[i].kver, t[i].arch))
+			return false;
+	return true;
+}
+
+/* The module's lock, taken when m/v is in the state the verb needs:
+ * uninstall, added (dkms: 3 otherwise); install, built for every target.
+ * The builds are made before the lock (a build commits under it): a
+ * remove or unbuild of another command may take one in between, and
+ * then it is built again, three times at most. */
+static int lock_ready(struct dks_ctx *ctx, const char *m, const char *v, struct dks_target *t,
+		      size_t n, bool install, struct dks_error *err)
+{
+	for (int tries = 1;; tries++) {
+		int lock;
+
+		if (install && (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0 ||
+				build_missing(ctx, m, v, t, n, err) < 0))
+			return -1;
+		lock = dks_tree_lock(&ctx->tree, m, err);
+		if (lock < 0)
+			return -1;
+		if (!install && dks_tree_is_added(&ctx->tree, m, v))
+			return lock;
+		if (install && all_built(ctx, m, v, t, n))
+			return lock;
+		dks_tree_unlock(lock);
+		if (!install)
+			return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
+					    "The module/version combo: %s-%s is not located in the "
+					    "DKMS tree.", m, v);
+		if (tries == 3)
+			return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
+					    "%s/%s: removed or unbuilt by other commands while it "
+					    "was being installed, %d times", m, v, tries);
+	}
+}
+
 /* m/v on every target: built first when installing, then installed or
  * uninstalled under the module's lock. */
 static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct dks_target *t,
 		      size_t n, bool install, struct dks_error *err)
 {
-	struct dks_install_opts o;
-	int lock, ret = 0;
+	struct dks_install_opts o = dks_ctx_install_opts(ctx);
+	int lock = lock_ready(ctx, m, v, t, n, install, err), ret = 0;
 
-	if (install && (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0 || build_missing(ctx, m, v, t, n, err) < 0))
-		return -1;
-	o = dks_ctx_install_opts(ctx);
-	lock = dks_tree_lock(&ctx->tree, m, err);
 	if (lock < 0)
 		return -1;
 	for (size_t i = 0; ret == 0 && i < n; i++) {

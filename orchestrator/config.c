@@ -167,6 +167,8 @@ static const struct dks_yaml_key config_keys[] = {
     {"dpkg_admindir", DKS_YAML_STRING, AT(dpkg_admindir), .flags = DKS_YAML_NONEMPTY,
      .check = check_path},
     {"build_reads", DKS_YAML_CUSTOM, AT(build_reads), .parse = parse_build_reads},
+    {"lock_timeout", DKS_YAML_UINT, AT(lock_timeout), .max = 86400,
+     .what = "seconds (0: wait as long as it takes; at most 86400)"},
     {"testload_timeout", DKS_YAML_UINT, AT(testload_timeout), .min = 1, .max = 86400,
      .what = "seconds (1 to 86400)"},
     {"testload_memory", DKS_YAML_UINT, AT(testload_memory), .min = 64, .max = 65536,

@@ -44,6 +44,8 @@ static int apply_options(const struct dks_cli *c, struct dks_config *cfg, struct
 		return dks_err(err, errno, "os-release %s", cfg->os_release);
 	if (c->jobs)
 		cfg->jobs = c->jobs;
+	if (c->lock_timeout >= 0)
+		cfg->lock_timeout = (unsigned)c->lock_timeout;
 	if (cfg->jobs <= 0)
 		cfg->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg->jobs <= 0)
@@ -152,7 +154,8 @@ int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 	}
 	ctx->tree = (struct dks_tree){.dkms_tree = ctx->cfg.dkms_tree,
 				      .source_tree = ctx->cfg.source_tree,
-				      .install_tree = ctx->cfg.install_tree};
+				      .install_tree = ctx->cfg.install_tree,
+				      .lock_timeout = (int)ctx->cfg.lock_timeout};
 	return 0;
 }
 

@@ -16,14 +16,15 @@
 #include "dks/fileio.h"
 #include "fsck.h"
 
-/* <dkmstree>/.gone-* (a remove that died) and .ldtarball-<pid>-* (a load
+/* <dkmstree>/.gone-<pid>-* (a remove that died; a live remover's is its
+ * own to delete) and .ldtarball-<pid>-* (a load
  * whose process is gone). */
 static int check_root_entry(struct dks_fsck *f, const char *name, struct dks_error *err)
 {
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", f->t->dkms_tree, name);
-	if (strncmp(name, ".gone-", 6) == 0)
+	if (dks_tree_gone_abandoned(name))
 		return dks_fsck_report(f, path, "the leftover of a remove that was cut short",
 				       "fsck --repair removes it", dks_rmtree, err);
 	if (dks_fsck_pid_dead(name, ".ldtarball-"))

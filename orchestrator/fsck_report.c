@@ -5,26 +5,14 @@
  * and a module's (fsck_module.c).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "fsck.h"
 
 bool dks_fsck_pid_dead(const char *name, const char *prefix)
 {
-	size_t n = strlen(prefix);
-	char *end;
-	long pid;
-
-	if (strncmp(name, prefix, n) != 0)
-		return false;
-	errno = 0;
-	pid = strtol(name + n, &end, 10);
-	if (end == name + n || (*end && *end != '-') || pid <= 0 || errno)
-		return false;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	return dks_tree_name_pid_gone(name, prefix) == 1;
 }
 
 int dks_fsck_report(struct dks_fsck *f, const char *path, const char *what, const char *how,

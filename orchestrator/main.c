@@ -113,7 +113,8 @@ static void common_options(FILE *out)
 	      "-j N --kernelsourcedir DIR --dkmstree DIR --sourcetree DIR --installtree DIR\n"
 	      "-c DKMS.CONF --sandbox-config FILE (/etc/dkms-sandbox/config.yaml)\n"
 	      "--toolchain host|DIR --profile NAME|FILE --user USER -q --verbose --json\n"
-	      "--os-release FILE -V/--version -h/--help; dkms's other options are accepted\n"
+	      "--os-release FILE --lock-timeout SECS -V/--version -h/--help; dkms's other\n"
+	      "options are accepted\n"
 	      "\nSee dkms-sandbox(8).\n", out);
 }
 

@@ -90,6 +90,7 @@ static const struct dks_opt opts[] = {
     {"--boot-root", ARG, OPT_BOOT_ROOT, NULL},
     {"--cache-dir", ARG, OPT_CACHE_DIR, NULL}, /* the build cache (docs/cache.md) */
     {"--no-cache", 0, OPT_NO_CACHE, NULL},
+    {"--lock-timeout", ARG, OPT_LOCK_TIMEOUT, NULL},
 };
 
 /* Does @arg spell @o? */

@@ -20,6 +20,7 @@ enum dks_opt_id {
 	OPT_REPAIR,
 	OPT_AGREE_WITH,
 	OPT_CACHE_DIR, OPT_NO_CACHE,
+	OPT_LOCK_TIMEOUT,
 };
 
 #define DKS_OPT_ARG 1u    /* takes a value: the next argument, or after '=' */

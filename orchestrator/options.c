@@ -30,6 +30,19 @@ static int parse_jobs(const char *s, int *out, struct dks_error *err)
 	return 0;
 }
 
+/* --lock-timeout SECS: 0 (wait as long as it takes) to a day. */
+static int parse_lock_timeout(const char *s, int *out, struct dks_error *err)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 0 || v > 86400)
+		return dks_err(err, 0, "--lock-timeout '%s': not a number of seconds (0 to 86400)",
+			       s);
+	*out = (int)v;
+	return 0;
+}
+
 /* --max-size: bytes, K, M or G (powers of 1024) may follow; 0 is the
  * default cap (ldtarball, toolchain import) or an empty cache (cache gc). */
 static int parse_size(const char *s, unsigned long long *out, struct dks_error *err)
@@ -204,6 +217,8 @@ static int one_opt(struct dks_cli *c, const struct dks_opt *o, const char *val,
 		return agree_with(c, val, err);
 	else if (o->id == OPT_JOBS)
 		return parse_jobs(val, &c->jobs, err);
+	else if (o->id == OPT_LOCK_TIMEOUT)
+		return parse_lock_timeout(val, &c->lock_timeout, err);
 	else if (o->id == OPT_MAX_SIZE)
 		return parse_size(val, &c->max_size, err);
 	return 0; /* OPT_NOTED; --help and -V are main.c's */
@@ -266,6 +281,7 @@ int dks_cli_parse(int argc, char **argv, const char *verb, struct dks_cli *c,
 		  struct dks_error *err)
 {
 	memset(c, 0, sizeof(*c));
+	c->lock_timeout = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *val = NULL;
 		const struct dks_opt *o;

@@ -14,16 +14,20 @@
 #include <unistd.h>
 
 #include "dks/fileio.h"
+#include "dks/lockwait.h"
 #include "dks/mok.h"
 #include "signkey.h"
 
 /* The key's directory, made if missing (root's, 0755, as dkms's
- * /var/lib/dkms) and locked: two first installs at once (two kernels'
- * hooks, autoinstall beside a package's postinst) must make one key, and
- * the one that waited must use it, not a half-written file. */
+ * /var/lib/dkms), and its .mok.lock taken: two first installs at once
+ * (two kernels' hooks, autoinstall beside a package's postinst) must make
+ * one key, and the one that waited must use it, not a half-written file.
+ * A file, not the directory itself, so that it holds its holder's record
+ * (lockwait.h) and a waiter can say who it waits for. */
 static int lock_key_dir(const char *key, struct dks_error *err)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct dks_lock_wait w = {.what = "the signing key's lock", .path = path};
 	char *slash;
 	int fd;
 
@@ -34,14 +38,14 @@ static int lock_key_dir(const char *key, struct dks_error *err)
 	slash[slash == dir] = '\0'; /* "/mok.key": "/" */
 	if (dks_mkdir_p(dir) < 0)
 		return dks_err(err, errno, "signing key %s: cannot create %s", key, dir);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/.mok.lock", strcmp(dir, "/") ? dir : "");
+	/* O_NOFOLLOW: a planted link must not make us create a file elsewhere. */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return dks_err(err, errno, "signing key %s: cannot open %s", key, dir);
-	if (flock(fd, LOCK_EX) < 0) {
-		int e = errno;
-
+		return dks_err(err, errno, "signing key %s: cannot open %s", key, path);
+	if (dks_lock_take(fd, &w, err) < 0) {
 		close(fd);
-		return dks_err(err, e, "signing key %s: cannot lock %s", key, dir);
+		return dks_err_prefix(err, "signing key %s", key);
 	}
 	return fd;
 }
@@ -62,6 +66,6 @@ int dks_signkey_make(void *arg, const char *key, const char *cert, struct dks_er
 			       "refuse them: mokutil --import %s, then reboot and confirm in the "
 			       "MOK manager\n", key, cert, cert);
 	}
-	close(fd); /* the lock goes with it */
+	dks_lock_release(fd); /* the lock goes with it */
 	return ret;
 }

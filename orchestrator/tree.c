@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "dks/installer.h"
 #include "installer/txn.h"
 #include "dks/spec.h"
+#include "dks/lockwait.h"
 #include "dks/tree.h"
 
 #define LOCK_NAME    ".lock"
@@ -217,8 +219,9 @@ static bool lock_is_current(int fd, int rootfd, const char *m)
 	       a.st_ino == b.st_ino;
 }
 
-/* One try: the locked fd, -1 with errno, or -1 with errno 0 to try again. */
-static int try_lock(int rootfd, const char *m)
+/* One try: the locked fd, -1 with @err filled, or -1 with errno 0 to try
+ * again. */
+static int try_lock(int rootfd, const char *m, struct dks_lock_wait *w, struct dks_error *err)
 {
 	cleanup_close int mfd = open_sub(rootfd, m, true);
 	cleanup_close int fd = -1;
@@ -230,9 +233,8 @@ static int try_lock(int rootfd, const char *m)
 	fd = openat(mfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return errno == ENOENT ? (errno = 0, -1) : -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return -1;
+	if (dks_lock_take(fd, w, err) < 0)
+		return errno = err->errnum ? err->errnum : EAGAIN, -2;
 	if (!lock_is_current(fd, rootfd, m))
 		return errno = 0, -1;
 	return steal_fd(&fd);
@@ -241,17 +243,21 @@ static int try_lock(int rootfd, const char *m)
 int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err)
 {
 	cleanup_close int rootfd = -1;
+	char what[DKS_TREE_NAME_MAX + 16], path[PATH_MAX];
+	struct dks_lock_wait w = {.what = what, .path = path, .timeout = t->lock_timeout};
 
 	if (check_names(module, NULL, NULL, NULL, err) < 0)
 		return -1;
 	rootfd = open_root(t, true);
 	if (rootfd < 0)
 		return dks_err(err, errno, "cannot create the DKMS tree %s", t->dkms_tree);
+	snprintf(what, sizeof(what), "%s's lock", module);
+	snprintf(path, sizeof(path), "%s/%s/%s", t->dkms_tree, module, LOCK_NAME);
 	for (int i = 0; i < LOCK_TRIES; i++) {
-		int fd = try_lock(rootfd, module);
+		int fd = try_lock(rootfd, module, &w, err);
 
-		if (fd >= 0)
-			return fd;
+		if (fd >= 0 || fd == -2)
+			return fd < 0 ? -1 : fd;
 		if (errno)
 			return dks_err(err, errno, "%s: cannot lock %s/%s/%s", module, t->dkms_tree,
 				       module, LOCK_NAME);
@@ -263,8 +269,7 @@ int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error
 void dks_tree_unlock(int lock_fd)
 {
 	/* Closing the last fd of the open file releases the flock. */
-	if (lock_fd >= 0)
-		close(lock_fd);
+	dks_lock_release(lock_fd);
 }
 
 /* ---- add ---- */
@@ -398,6 +403,14 @@ int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct 
 
 /* ---- stage and commit ---- */
 
+int dks_tree_err_removed(struct dks_error *err, const char *m, const char *v, const char *kver,
+			 const char *arch)
+{
+	return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
+			    "%s/%s, %s, %s: removed from the tree by another command while it was "
+			    "being built: nothing kept", m, v, kver, arch);
+}
+
 char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		     const char *arch, struct dks_error *err)
 {
@@ -406,7 +419,14 @@ char *dks_tree_stage(const struct dks_tree *t, const char *m, const char *v, con
 
 	if (check_names(m, v, kver, arch, err) < 0)
 		return NULL;
-	vfd = OPEN_DIR(t, true, m, v);
+	/* Never made here: m/v is added (its dir made) before it is built. A
+	 * remove that ran since the build began took the dir; making it again
+	 * would leave builds without a source link (broken). */
+	vfd = OPEN_DIR(t, false, m, v);
+	if (vfd < 0 && errno == ENOENT) {
+		dks_tree_err_removed(err, m, v, kver, arch);
+		return NULL;
+	}
 	if (vfd < 0 || asprintf(&path, "%s/%s/%s/" STAGE_PREFIX "%s-%s-XXXXXX", t->dkms_tree, m, v,
 				kver, arch) < 0) {
 		dks_err(err, errno, "%s/%s: cannot create %s/%s/%s", m, v, t->dkms_tree, m, v);
@@ -496,6 +516,11 @@ static int commit(const struct dks_tree *t, const char *m, const char *v, const 
 		return -1;
 	where = TREE_PATH(t, m, v, kver);
 	vfd = OPEN_DIR(t, false, m, v);
+	/* A remove or unbuild (of another command) took the staging dir with
+	 * m/v while the build ran: nothing to commit, and m/v stays removed. */
+	if (vfd < 0 ? errno == ENOENT
+		    : faccessat(vfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return dks_tree_err_removed(err, m, v, kver, arch);
 	kfd = vfd >= 0 ? open_sub(vfd, kver, true) : -1;
 	if (!where || kfd < 0)
 		return dks_err(err, errno, "%s/%s, %s, %s: cannot create %s", m, v, kver, arch,
@@ -684,32 +709,71 @@ static bool module_in_use(int mfd)
  * while we still hold the lock. That is safe because every locker checks,
  * after flock() returns, that its fd is still the file at <m>/.lock
  * (lock_is_current) and starts again otherwise. The dir is first renamed
- * to a hidden .gone-XXXXXX name at the root: from that instant <m> does
+ * to a hidden .gone-<pid>-XXXXXX name at the root: from that instant <m> does
  * not exist, so a waiter (or one that just created a .lock in the old dir)
  * fails that check, and a newcomer makes a fresh <m> and a fresh lock,
  * which we never touch. Deleting the lock file in place instead would let
  * a newcomer create and lock a new .lock in the old dir while we still
  * work in it.
  */
+int dks_tree_name_pid_gone(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) != 0)
+		return 0;
+	errno = 0;
+	pid = strtol(name + n, &end, 10);
+	if (end == name + n || (*end && *end != '-') || pid <= 0 || errno)
+		return -1;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+bool dks_tree_gone_abandoned(const char *name)
+{
+	/* No pid (-1): made by a version that wrote none; nobody claims it. */
+	return dks_tree_name_pid_gone(name, GONE_PREFIX) != 0;
+}
+
+/* Other removers' .gone dirs whose process is gone (a crash): a live
+ * one is still deleting its own, and two deleting one tree at once make
+ * one of them fail (found by check-concurrency). Best effort: their
+ * errors are not ours. */
+static void rm_abandoned(int rootfd)
+{
+	int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d && fd >= 0)
+		close(fd);
+	while (d && (e = readdir(d)))
+		if (dks_tree_gone_abandoned(e->d_name))
+			dks_rmtree_at(rootfd, e->d_name);
+}
+
 static int remove_module_dir(const struct dks_tree *t, int mfd, const char *m,
 			     struct dks_error *err)
 {
 	cleanup_close int rootfd = -1;
-	char gone[sizeof(GONE_PREFIX) + 8];
+	char gone[64], prefix[48];
 
 	if (module_in_use(mfd))
 		return 0;
 	rootfd = open_root(t, false);
 	if (rootfd < 0)
 		return dks_err(err, errno, "cannot open the DKMS tree %s", t->dkms_tree);
-	if (rename_unique(rootfd, m, rootfd, GONE_PREFIX, gone, sizeof(gone)) < 0)
+	/* .gone-<pid>-XXXXXX: whose it is, so that nobody else deletes it
+	 * while we do (fsck, other removers: dks_tree_gone_abandoned). */
+	snprintf(prefix, sizeof(prefix), GONE_PREFIX "%ld-", (long)getpid());
+	if (rename_unique(rootfd, m, rootfd, prefix, gone, sizeof(gone)) < 0)
 		return dks_err(err, errno, "%s: cannot remove %s/%s", m, t->dkms_tree, m);
 	if (sync_dir(rootfd, t->dkms_tree, err) < 0 ||
 	    rmtree_at(rootfd, gone, t->dkms_tree, err) < 0)
 		return -1;
-	/* Other .gone dirs are leftovers of a remover that crashed (or one
-	 * still deleting): best effort, its errors are not ours. */
-	rm_prefixed(rootfd, GONE_PREFIX, t->dkms_tree, NULL);
+	rm_abandoned(rootfd);
 	return 0;
 }
 

@@ -38,6 +38,8 @@
  *                     # inputs (docs/cache.md); the default only if it exists
  *     cache_mode: read-write   # read-only (a consumer), off
  *     cache_max_size: 0        # bytes (K, M, G): an insert above it runs a gc
+ *     lock_timeout: 0   # seconds to wait for a busy tree lock (0: as long as
+ *                       # it takes, as dkms); then fail naming its holder
  *
  * A bad file fails with FILE:LINE and the reason, like profiles.
  */
@@ -94,6 +96,7 @@ struct dks_config {
 	char *cache_dir;	       /* NULL: DKS_DEFAULT_CACHE_DIR, used only if it exists */
 	int cache_mode;		       /* enum dks_cache_mode (dks/cache.h): read-write (0) */
 	unsigned long long cache_max_size; /* bytes; 0: no cap */
+	unsigned lock_timeout; /* seconds a tree lock is waited for; 0: as long as it takes */
 };
 
 /* Defaults, then @path (NULL: DKS_DEFAULT_CONFIG, which may be missing;

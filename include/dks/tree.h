@@ -7,7 +7,8 @@
  *   <dkmstree>/<m>/<v>/<kver>/<arch>/log/make.log
  *   <dkmstree>/<m>/kernel-<kver>-<arch> -> <v>/<kver>/<arch>     (installed; issue 4)
  *   <dkmstree>/<m>/original_module/<kver>/<arch>/                (issue 4)
- *   <dkmstree>/<m>/.lock                                         (flock: one writer per module)
+ *   <dkmstree>/<m>/.lock                                         (flock: one writer per module;
+ *                                                                 its holder's record: lockwait.h)
  *
  * Every state change is atomic: a new <kver>/<arch> is built under a
  * temporary name and renamed into place; readers never see half a state.
@@ -26,6 +27,7 @@ struct dks_tree {
 	const char *dkms_tree;
 	const char *source_tree;
 	const char *install_tree;
+	int lock_timeout; /* seconds a lock is waited for; 0: as long as it takes */
 };
 
 
@@ -59,6 +61,11 @@ int dks_tree_commit(const struct dks_tree *t, const char *m, const char *v, cons
 int dks_tree_commit_log(const struct dks_tree *t, const char *m, const char *v,
 			const char *kver, const char *arch, const char *staged,
 			struct dks_error *err);
+/* A build whose m/v (or staging dir) a remove or unbuild of another
+ * command took while it ran: one line, exit 3 (dkms's "not located in the
+ * DKMS tree"). Returns -1. */
+int dks_tree_err_removed(struct dks_error *err, const char *m, const char *v, const char *kver,
+			 const char *arch);
 /* Is m/v built for kver/arch (module/ present)? */
 bool dks_tree_is_built(const struct dks_tree *t, const char *m, const char *v,
 		       const char *kver, const char *arch);
@@ -74,6 +81,14 @@ int dks_tree_unbuild(const struct dks_tree *t, const char *m, const char *v, con
  * installed. Caller holds the lock; when the module dir went, that lock
  * no longer excludes anyone (a new locker makes a new dir): unlock next. */
 int dks_tree_remove(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err);
+
+/* @name is @prefix<pid>[-...]: 1 when that pid is gone, 0 when it is
+ * alive (or @name is not @prefix...), -1 when no pid follows @prefix. */
+int dks_tree_name_pid_gone(const char *name, const char *prefix);
+/* <dkmstree>/@name is a .gone-<pid>-XXXXXX dir (a module dir on its way
+ * out) whose remover is gone (or that names no pid): nobody will finish
+ * deleting it. */
+bool dks_tree_gone_abandoned(const char *name);
 
 enum dks_state { DKS_ADDED, DKS_BUILT, DKS_INSTALLED, DKS_BROKEN };
 

@@ -44,7 +44,7 @@ static void fx_init(struct fx *f)
 	snprintf(f->lib, sizeof(f->lib), "%s/lib", f->root);
 	cr_assert_eq(mkdir(f->src, 0755), 0);
 	cr_assert_eq(mkdir(f->lib, 0755), 0);
-	f->t = (struct dks_tree){f->dkms, f->src, f->lib};
+	f->t = (struct dks_tree){.dkms_tree = f->dkms, .source_tree = f->src, .install_tree = f->lib};
 }
 
 /* "<root>/<fmt...>", malloc'd. */

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What the concurrency stress (make check-concurrency, tests/concur/) found,
+ * each made deterministic: another command is played by the test (a lock
+ * holder it controls, or a remove it runs at the right instant).
+ *   - uninstall of an added module that is not built: dkms's skip (0),
+ *     not "not built (no manifest)" (1); of one not added: 3, as dkms;
+ *   - a build whose m/v a remove took while it ran: one line, exit 3, and
+ *     the module stays removed (its dir was made again: broken);
+ *   - an install that waited for the lock while another command took its
+ *     build: it builds again and installs (was: 6, "not built").
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dks/lockwait.h"
+#include "modtest.h"
+#include "sbtest.h"
+
+TestSuite(concur, .fini = sbt_cleanup);
+
+#define expect_has(out, want) \
+	cr_expect(strstr((out), (want)) != NULL, "want '%s' in: %s", (want), (out))
+
+/* foo-1.0: tests/modules/hello built as foo's, its make first sleeping
+ * @delay seconds (a build slow enough to race with). */
+static void foo_module(const struct mt_tree *t, unsigned delay)
+{
+	char conf[512];
+
+	snprintf(conf, sizeof(conf),
+		 "MAKE[0]=\"sleep %u; make -C $kernel_source_dir "
+		 "M=$dkms_tree/$module/$module_version/build\"",
+		 delay);
+	mt_module(t, "foo", conf, NULL, NULL);
+	sbt_must("cp %s/tests/modules/hello/hello.c %s/tests/modules/hello/Kbuild %s/src/foo-1.0/ "
+		 "&& chmod -R a+rX %s/src",
+		 getenv("DKS_SRCDIR"), getenv("DKS_SRCDIR"), t->root, t->root);
+}
+
+/* "$DKS_BIN ARGS <tree options>" started in the background, its output
+ * into @log; waitpid for its exit code. */
+static pid_t start(const struct mt_tree *t, const char *log, const char *args)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char cmd[4096];
+
+		snprintf(cmd, sizeof(cmd), "exec timeout -k 5 240 %s %s %s >%s 2>&1",
+			 getenv("DKS_BIN"), args, t->opts, log);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int finish(pid_t pid)
+{
+	int st;
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Poll until @cmd (a shell test) succeeds; false after @seconds. */
+static bool wait_until(unsigned seconds, const char *cmd)
+{
+	char out[256];
+
+	for (unsigned i = 0; i < seconds * 10; i++) {
+		if (sbt_sh(out, sizeof(out), "%s", cmd) == 0)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+static void slurp(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(out, 1, size - 1, f) : 0;
+
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+Test(concur, uninstall_of_a_module_not_built_or_not_added_is_dkms_s_skip_or_3, .timeout = 60)
+{
+	struct mt_tree t;
+	char out[4096];
+
+	mt_tree_make(&t);
+	mt_module(&t, "foo", NULL, NULL, NULL);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "uninstall foo/1.0 -k %s", t.kver), 3, "%s",
+		     out);
+	expect_has(out, "foo-1.0 is not located in the DKMS tree");
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0"), 0, "%s", out);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "uninstall foo/1.0 -k %s", t.kver), 0, "%s",
+		     out);
+	expect_has(out, "not installed, skip");
+}
+
+Test(concur, a_build_whose_module_is_removed_meanwhile_fails_3_and_keeps_nothing, .timeout = 240)
+{
+	struct mt_tree t;
+	char log[600], out[8192], cond[1024];
+	pid_t build;
+
+	mt_tree_make(&t);
+	foo_module(&t, 6);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0"), 0, "%s", out);
+	snprintf(log, sizeof(log), "%s/build.log", t.root);
+	snprintf(out, sizeof(out), "build foo/1.0 -k %s", t.kver);
+	build = start(&t, log, out);
+	/* Its staging dir is there: the build runs. */
+	snprintf(cond, sizeof(cond), "ls -d %s/dkms/foo/1.0/.stage-* >/dev/null 2>&1", t.root);
+	cr_assert(wait_until(60, cond), "the build never staged");
+	cr_assert_eq(mt_dks(&t, 60, out, sizeof(out), "remove foo/1.0 --all"), 0, "%s", out);
+	cr_expect_eq(finish(build), 3);
+	slurp(log, out, sizeof(out));
+	expect_has(out, "removed from the tree by another command while it was being built");
+	/* Not made again: no m/v dir without its source link (broken). */
+	snprintf(cond, sizeof(cond), "%s/dkms/foo/1.0", t.root);
+	cr_expect_neq(access(cond, F_OK), 0, "%s is back", cond);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "status"), 0, "%s", out);
+	cr_expect(strstr(out, "foo") == NULL, "status: %s", out);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "fsck"), 0, "%s", out);
+}
+
+/* The install built foo, then waited for the lock; the holder (another
+ * command, played by the test) took the build meanwhile. */
+Test(concur, an_install_whose_build_is_taken_while_it_waits_builds_again, .timeout = 300)
+{
+	struct mt_tree t;
+	char log[600], out[8192], lock[600], build_dir[700], cmd[1024];
+	int ready[2], fd;
+	pid_t holder, install;
+	struct utsname u;
+
+	uname(&u);
+	mt_tree_make(&t);
+	foo_module(&t, 0);
+	cr_assert_eq(mt_dks(&t, 120, out, sizeof(out), "build foo/1.0 -k %s", t.kver), 0, "%s", out);
+	snprintf(lock, sizeof(lock), "%s/dkms/foo/.lock", t.root);
+	/* O_CLOEXEC: the install must not keep the holder's pipe open. */
+	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+	holder = fork();
+	if (holder == 0) {
+		char c;
+
+		fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || dks_lock_record(fd) < 0)
+			_exit(1);
+		close(ready[1]);
+		/* Let go when the test closes its end. */
+		_exit(read(ready[0], &c, 1) < 0);
+	}
+	sbt_defer_kill(holder);
+	close(ready[0]);
+	snprintf(log, sizeof(log), "%s/install.log", t.root);
+	snprintf(cmd, sizeof(cmd), "grep -q 'waiting for foo' %s", log);
+	/* Keys and the kernel's index files in the test's own trees. */
+	sbt_must("chown 0:0 %s && mkdir -m 700 %s/keys && touch %s/lib/%s/modules.order %s/lib/%s/modules.builtin "
+		 "%s/lib/%s/modules.builtin.modinfo",
+		 t.root, t.root, t.root, t.kver, t.root, t.kver, t.root, t.kver);
+	snprintf(out, sizeof(out), "install foo/1.0 -k %s --no-depmod --mok-key %s/keys/mok.key "
+		 "--mok-cert %s/keys/mok.pub", t.kver, t.root, t.root);
+	install = start(&t, log, out);
+	cr_assert(wait_until(60, cmd), "the install never waited");
+	snprintf(build_dir, sizeof(build_dir), "%s/dkms/foo/1.0/%s", t.root, t.kver);
+	sbt_must("rm -rf %s", build_dir);
+	close(ready[1]);
+	cr_expect_eq(finish(install), 0);
+	slurp(log, out, sizeof(out));
+	expect_has(out, "installed");
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "status"), 0, "%s", out);
+	snprintf(cmd, sizeof(cmd), "foo/1.0, %s, %s: installed", t.kver, u.machine);
+	expect_has(out, cmd);
+}
+
+/* A remover deletes its module dir as .gone-<pid>-XXXXXX. Another remover
+ * or fsck --repair deleting it at the same time made one of them fail:
+ * only a .gone dir whose remover is gone (or that names no pid) is
+ * theirs to delete. */
+Test(concur, a_live_removers_gone_dir_is_left_to_it, .timeout = 60)
+{
+	struct mt_tree t;
+	char out[8192], live[600], dead[600];
+	pid_t gone = fork();
+
+	if (gone == 0)
+		_exit(0);
+	cr_assert_gt(gone, 0);
+	waitpid(gone, NULL, 0);
+	mt_tree_make(&t);
+	mt_module(&t, "foo", NULL, NULL, NULL);
+	snprintf(live, sizeof(live), "%s/dkms/.gone-%d-aaaaaa", t.root, (int)getpid());
+	snprintf(dead, sizeof(dead), "%s/dkms/.gone-%d-bbbbbb", t.root, (int)gone);
+	sbt_must("mkdir -p %s/x %s/x", live, dead);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0"), 0, "%s", out);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "remove foo/1.0 --all"), 0, "%s", out);
+	cr_expect_neq(access(dead, F_OK), 0, "%s: a dead remover's, left", dead);
+	cr_expect_eq(access(live, F_OK), 0, "%s: a live remover's, deleted", live);
+	sbt_must("mkdir -p %s/x", dead);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "fsck"), 1, "%s", out);
+	expect_has(out, "bbbbbb: the leftover of a remove");
+	cr_expect(strstr(out, "aaaaaa") == NULL, "%s", out);
+	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "fsck --repair"), 0, "%s", out);
+	cr_expect_neq(access(dead, F_OK), 0, "%s: left by fsck --repair", dead);
+	cr_expect_eq(access(live, F_OK), 0, "%s: deleted by fsck --repair", live);
+}
