@@ -17,6 +17,11 @@ int dks_mkdir_p(const char *path);
  * cut. 0, or -1 with errno. */
 int dks_fsync_parent(const char *path);
 
+/* fsync every regular file and directory of the tree @name below @dirfd
+ * (links not followed; 16 levels at most, ELOOP past them): its content
+ * lasts a power cut once it is renamed into place. 0, or -1 with errno. */
+int dks_fsync_tree_at(int dirfd, const char *name);
+
 /* Read up to @len bytes from @fd, retrying short reads and EINTR: the
  * count read (less than @len only at end of file), or -1 with errno. */
 ssize_t dks_read_full(int fd, void *buf, size_t len);

@@ -11,6 +11,8 @@
  *   S SEQ DEV:INO        fsync/fdatasync of that file: its data is durable
  *   D SEQ DEV:INO        fsync of a directory: the entry operations in it
  *                        logged before are durable
+ *   Y SEQ DEV            syncfs (DEV 0: sync): everything on it logged
+ *                        before is durable
  *   C|M|L SEQ PDEV:PINO PATH          a file, a directory, a link created
  *   U SEQ PDEV:PINO PATH KEEP         a file unlinked (KEEP: a hard link to it)
  *   R SEQ PDEV:PINO PATH              a directory removed
@@ -426,6 +428,31 @@ int fsync(int fd)
 	REAL(fsync);
 	before_sync(fd);
 	return synced(fd, real(fd));
+}
+
+/* syncfs and sync: all of a filesystem (all filesystems) durable. */
+int syncfs(int fd)
+{
+	struct stat st;
+	int ret;
+
+	REAL(syncfs);
+	before_sync(fd);
+	ret = real(fd);
+	if (ret == 0 && fstat(fd, &st) == 0) {
+		rec('Y', "%lu", (unsigned long)st.st_dev);
+		after_sync("syncfs");
+	}
+	return ret;
+}
+
+void sync(void)
+{
+	REAL(sync);
+	point("sync", NULL, 1);
+	real();
+	rec('Y', "0");
+	after_sync("sync");
 }
 
 int fdatasync(int fd)

@@ -8,9 +8,9 @@
  *
  * Without SEED, the worst case the strict POSIX model allows: every entry
  * operation (create, mkdir, link, unlink, rmdir, rename) whose parent
- * directory (a rename: both) was not fsync'd after it is undone, newest
- * first; every file written since its last fsync gets back the content it
- * had then (a new file: empty). With SEED, a random state of the model:
+ * directory (a rename: both) was not fsync'd after it (nor its filesystem
+ * syncfs'd) is undone, newest first; every file written since its last
+ * fsync (or syncfs) gets back the content it had then (a new file: empty). With SEED, a random state of the model:
  * the first K of the operations not made durable survive (K random: an
  * ordered journal's prefix), and each unsynced file keeps or loses its
  * new content at random. Prints what it did; exit 1 on a bad log.
@@ -36,7 +36,7 @@ struct op {
 
 static struct op *ops;
 static size_t nops;
-static int undone, restored, skipped;
+static int undone, gone, restored, skipped;
 
 static char *dup_or_die(const char *s)
 {
@@ -60,7 +60,7 @@ static int parse(char *line)
 	if (sscanf(line, "%c %ld %n", &o.kind, &o.seq, &n) != 2)
 		return 0;
 	line += n;
-	if (strchr("FSD", o.kind) && (n = sscanf(line, "%63s %4095s", a, p1)) >= 1) {
+	if (strchr("FSDY", o.kind) && (n = sscanf(line, "%63s %4095s", a, p1)) >= 1) {
 		snprintf(o.id[0], sizeof(o.id[0]), "%s", a);
 		o.extra = n == 2 ? dup_or_die(p1) : NULL;
 	} else if (strchr("CMLR", o.kind) && sscanf(line, "%63s %4095s", a, p1) == 2) {
@@ -110,11 +110,21 @@ static int read_log(const char *dir)
 	return 0;
 }
 
-/* Is there a D of directory @id after @i? */
+/* Is ops[@j] a syncfs (Y) of @id's filesystem, or a sync? */
+static int fs_synced(size_t j, const char *id)
+{
+	const char *dev = ops[j].id[0];
+	size_t n = strlen(dev);
+
+	return ops[j].kind == 'Y' &&
+	       (strcmp(dev, "0") == 0 || (strncmp(id, dev, n) == 0 && id[n] == ':'));
+}
+
+/* Is there a D of directory @id (or a Y of its filesystem) after @i? */
 static int dir_synced_after(size_t i, const char *id)
 {
 	for (size_t j = i + 1; j < nops; j++)
-		if (ops[j].kind == 'D' && strcmp(ops[j].id[0], id) == 0)
+		if ((ops[j].kind == 'D' && strcmp(ops[j].id[0], id) == 0) || fs_synced(j, id))
 			return 1;
 	return 0;
 }
@@ -197,7 +207,28 @@ static int undo_rename(const struct op *o)
 	return put_back(o->extra, o->to);
 }
 
-static int undo(const struct op *o)
+/* Where @path of ops[@i] is now: moved along by the renames after it
+ * that stay (a directory the entry sits in renamed, durably). */
+static void translate(size_t i, const char *path, char *out, size_t size)
+{
+	char tmp[8192];
+	size_t n;
+
+	snprintf(out, size, "%s", path);
+	for (size_t j = i + 1; j < nops; j++) {
+		const struct op *r = &ops[j];
+
+		if (r->kind != 'N' || !r->durable || strcmp(r->extra, "x") == 0)
+			continue;
+		n = strlen(r->path);
+		if (strncmp(out, r->path, n) != 0 || (out[n] != '/' && out[n] != 0))
+			continue;
+		snprintf(tmp, sizeof(tmp), "%s%s", r->to, out + n);
+		snprintf(out, size, "%s", tmp);
+	}
+}
+
+static int undo_at(const struct op *o)
 {
 	switch (o->kind) {
 	case 'C':
@@ -214,18 +245,40 @@ static int undo(const struct op *o)
 	}
 }
 
+/* ops[@i] undone where its entries are now. ENOENT: they went with a
+ * directory removed for good after it (gone, not a failure). */
+static int undo(size_t i)
+{
+	char path[8192], to[8192];
+	struct op o = ops[i];
+
+	translate(i, o.path, path, sizeof(path));
+	o.path = path;
+	if (o.to) {
+		translate(i, o.to, to, sizeof(to));
+		o.to = to;
+	}
+	if (undo_at(&o) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	gone++;
+	return 1;
+}
+
 static void undo_entries(void)
 {
 	for (size_t i = nops; i-- > 0;) {
 		const struct op *o = &ops[i];
+		int rc;
 
 		if (!is_entry_op(o->kind) || o->durable)
 			continue;
-		if (undo(o) < 0) {
+		if ((rc = undo(i)) < 0) {
 			fprintf(stderr, "rewind: cannot undo %c %ld %s: %s\n", o->kind, o->seq,
 				o->path, strerror(errno));
 			skipped++;
-		} else {
+		} else if (rc == 0) {
 			undone++;
 		}
 	}
@@ -240,6 +293,10 @@ static const struct op *pending_for(const char *id)
 	const struct op *first = NULL;
 
 	for (size_t i = 0; i < nops; i++) {
+		if (fs_synced(i, id)) {
+			first = NULL;
+			continue;
+		}
 		if (strcmp(ops[i].id[0], id) != 0 || !strchr("FS", ops[i].kind))
 			continue;
 		if (ops[i].kind == 'S')
@@ -320,7 +377,8 @@ int main(int argc, char **argv)
 	}
 	undo_entries();
 	restore_data(argv[2]);
-	printf("rewind: %zu records, %d entry operations undone (%ld kept), %d files rolled "
-	       "back, %d failed\n", nops, undone, k, restored, skipped);
+	printf("rewind: %zu records, %d entry operations undone (%ld kept, %d gone with their "
+	       "directory), %d files rolled back, %d failed\n", nops, undone, k, gone, restored,
+	       skipped);
 	return 0;
 }
