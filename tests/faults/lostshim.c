@@ -29,7 +29,8 @@
  *   LOST_COUNT_FILE=F   at exit, the number of points seen
  *
  * Like faultshim.c it drops LD_PRELOAD, so programs exec'd (make in the
- * sandbox, depmod) are not logged. Writes made through stdio after an
+ * sandbox, depmod) are not logged (LOST_INHERIT=1 keeps it: the model's
+ * own test runs a shell script, each program logging with its own count). Writes made through stdio after an
  * fsync of the same FILE are not seen (glibc writes internally): only the
  * opens that precede them are. Test code only; never shipped.
  */
@@ -96,7 +97,8 @@ __attribute__((constructor)) static void shim_init(void)
 		snprintf(path, sizeof(path), "%s/log", logdir);
 		logfd = raw_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	}
-	unsetenv("LD_PRELOAD");
+	if (!getenv("LOST_INHERIT"))
+		unsetenv("LD_PRELOAD");
 }
 
 __attribute__((destructor)) static void shim_fini(void)
