@@ -31,7 +31,9 @@ static void suffixed(char *buf, size_t size, const char *path, const char *suffi
 
 static int fsync_parent(const char *path, struct dks_error *err)
 {
-	return dks_fsync_parent(path) == 0 ? 0 : dks_err(err, errno, "fsync the directory of %s", path);
+	if (dks_fsync_parent(path) == 0)
+		return 0;
+	return dks_err(err, errno, "fsync the directory of %s", path);
 }
 
 /* Recovery's: a directory a power cut took (with all it held) has nothing

@@ -56,7 +56,8 @@ truth() {
 		find dkms/hello/1.0/"$kver"/"$arch"/module -type f 2>/dev/null | sort |
 			xargs -r sha256sum
 		grep -q ': installed' "$w/status-$2" || exit 0
-		find lib/modules/"$kver"/updates -type f -regex '.*\.ko\(\.[gx]z\|\.zst\)?' | sort | xargs -r sha256sum
+		find lib/modules/"$kver"/updates -type f -regex '.*\.ko\(\.[gx]z\|\.zst\)?' |
+			sort | xargs -r sha256sum
 		cut -f1,2,4,5,6,8- dkms/hello/.installed-"$kver"-"$arch"
 		readlink dkms/hello/kernel-"$kver"-"$arch"
 	) 2>&1
@@ -143,7 +144,7 @@ cut_crash_points() {
 
 # Random cut points (before the N-th operation) with a random state.
 cut_random() {
-	local op=$1 n r at
+	local op=$1 n r at seed
 	restore "$(lw_from "$op")"
 	rm -rf "$log" && mkdir "$log"
 	faultenv="LD_PRELOAD=$shim LOST_LOG=$log LOST_PATH_PREFIX=$run LOST_COUNT_FILE=$w/count"
@@ -152,8 +153,9 @@ cut_random() {
 	faultenv=
 	n=$(cat "$w/count" 2>/dev/null || echo 0)
 	for r in $(seq 1 "$random_runs"); do
-		at=$(((RANDOM % (n + 1)) + 1))
-		lost_run "$op" "LOST_AT=$at" "$RANDOM" "$op: random state, cut at point $at/$n"
+		at=$(((RANDOM % (n + 1)) + 1)) seed=$RANDOM
+		lost_run "$op" "LOST_AT=$at" "$seed" \
+			"$op: random state (rewind seed $seed), cut at point $at/$n"
 		randoms=$((randoms + 1))
 	done
 	echo "$name: $op: $random_runs random states of $n points"

@@ -30,9 +30,10 @@
  *
  * Like faultshim.c it drops LD_PRELOAD, so programs exec'd (make in the
  * sandbox, depmod) are not logged (LOST_INHERIT=1 keeps it: the model's
- * own test runs a shell script, each program logging with its own count). Writes made through stdio after an
- * fsync of the same FILE are not seen (glibc writes internally): only the
- * opens that precede them are. Test code only; never shipped.
+ * own test runs a shell script, each program logging with its own
+ * count). Writes made through stdio after an fsync of the same FILE are
+ * not seen (glibc writes internally): only the opens that precede them
+ * are. Test code only; never shipped.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -63,10 +64,10 @@ static const char *prefixes, *logdir;
 static pid_t owner;
 static unsigned char clean_fd[FDS]; /* fsync'd since its last snapshot */
 
-#define REAL(fn) \
-	static __typeof__(&fn) real; \
-	if (!real) \
-		real = (__typeof__(&fn))dlsym(RTLD_NEXT, #fn)
+#define REAL(fn)                                                                                   \
+	static __typeof__(&fn) real;                                                               \
+	if (!real)                                                                                 \
+	real = (__typeof__(&fn))dlsym(RTLD_NEXT, #fn)
 
 static ssize_t raw_write(int fd, const void *p, size_t n)
 {
@@ -124,8 +125,8 @@ __attribute__((format(printf, 2, 3))) static void rec(char kind, const char *fmt
 	va_list ap;
 	int n;
 
-	n = snprintf(line, sizeof(line), "%c %ld ", kind, __atomic_add_fetch(&sh->seq, 1,
-									  __ATOMIC_SEQ_CST));
+	n = snprintf(line, sizeof(line), "%c %ld ", kind,
+		     __atomic_add_fetch(&sh->seq, 1, __ATOMIC_SEQ_CST));
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);

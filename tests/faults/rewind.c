@@ -10,11 +10,10 @@
  * operation (create, mkdir, link, unlink, rmdir, rename) whose parent
  * directory (a rename: both) was not fsync'd after it (nor its filesystem
  * syncfs'd) is undone, newest first; every file written since its last
- * fsync (or syncfs) gets back the content it had then (a new file: empty). With SEED, a random state of the model:
- * the first K of the operations not made durable survive (K random: an
- * ordered journal's prefix), and each unsynced file keeps or loses its
- * new content at random. Prints what it did; exit 1 on a bad log.
- * The log's order is the operations' (O_APPEND: one write per record;
+ * fsync (or syncfs) gets back the content it had then (a new file: empty). With SEED, a random
+ * state of the model: the first K of the operations not made durable survive (K random: an ordered
+ * journal's prefix), and each unsynced file keeps or loses its new content at random. Prints what
+ * it did; exit 1 on a bad log. The log's order is the operations' (O_APPEND: one write per record;
  * SEQ counts per process tree, for reading only). Test code only.
  */
 #include <errno.h>
@@ -232,16 +231,11 @@ static int undo_at(const struct op *o)
 {
 	switch (o->kind) {
 	case 'C':
-	case 'L':
-		return unlink(o->path);
-	case 'M':
-		return rm_tree(o->path);
-	case 'U':
-		return put_back(o->extra, o->path);
-	case 'R':
-		return mkdir(o->path, 0755);
-	default:
-		return undo_rename(o);
+	case 'L': return unlink(o->path);
+	case 'M': return rm_tree(o->path);
+	case 'U': return put_back(o->extra, o->path);
+	case 'R': return mkdir(o->path, 0755);
+	default: return undo_rename(o);
 	}
 }
 
@@ -378,7 +372,7 @@ int main(int argc, char **argv)
 	undo_entries();
 	restore_data(argv[2]);
 	printf("rewind: %zu records, %d entry operations undone (%ld kept, %d gone with their "
-	       "directory), %d files rolled back, %d failed\n", nops, undone, k, gone, restored,
-	       skipped);
+	       "directory), %d files rolled back, %d failed\n",
+	       nops, undone, k, gone, restored, skipped);
 	return 0;
 }

@@ -19,9 +19,9 @@
 
 TestSuite(lostwrites, .fini = sbt_cleanup);
 
-#define expect_out(t, want) \
+#define expect_out(t, want)                                                                        \
 	cr_expect(strstr((t)->out, (want)) != NULL, "want '%s' in: %s", (want), (t)->out)
-#define expect_no(t, want) \
+#define expect_no(t, want)                                                                         \
 	cr_expect(strstr((t)->out, (want)) == NULL, "did not want '%s' in: %s", (want), (t)->out)
 
 /* The shim and the rewind, built from the checkout into the test's dir. */
@@ -29,9 +29,10 @@ static void tools(struct it *t)
 {
 	const char *src = getenv("DKS_SRCDIR");
 
-	cr_assert_eq(sh(t, "cd %s && cc -D_GNU_SOURCE -O1 -fPIC -shared -o lostshim.so "
-			   "%s/tests/faults/lostshim.c -ldl && cc -D_GNU_SOURCE -O1 -o rewind "
-			   "%s/tests/faults/rewind.c",
+	cr_assert_eq(sh(t,
+			"cd %s && cc -D_GNU_SOURCE -O1 -fPIC -shared -o lostshim.so "
+			"%s/tests/faults/lostshim.c -ldl && cc -D_GNU_SOURCE -O1 -o rewind "
+			"%s/tests/faults/rewind.c",
 			t->root, src, src),
 		     0, "%s", t->out);
 }
@@ -42,8 +43,9 @@ static void tools(struct it *t)
  * with a fresh log; the binary @bin (NULL: DKS_BIN). */
 static int hello_lost(struct it *t, const char *bin, const char *env, const char *verb)
 {
-	return sh(t, "R=%s; rm -rf $R/lost && mkdir $R/lost && LD_PRELOAD=$R/lostshim.so "
-		     "LOST_LOG=$R/lost LOST_PATH_PREFIX=" TREES " %s %s %s hello/1.0 -k %s %s",
+	return sh(t,
+		  "R=%s; rm -rf $R/lost && mkdir $R/lost && LD_PRELOAD=$R/lostshim.so "
+		  "LOST_LOG=$R/lost LOST_PATH_PREFIX=" TREES " %s %s %s hello/1.0 -k %s %s",
 		  t->root, env, bin ? bin : getenv("DKS_BIN"), verb, t->kver, t->opts);
 }
 
@@ -68,13 +70,15 @@ Test(lostwrites, the_model_loses_what_was_not_synced, .timeout = 60)
 
 	setup(&t);
 	tools(&t);
-	cr_assert_eq(sh(&t, "R=%s; mkdir -p $R/dkms/d $R/lost && sync $R/dkms $R/dkms/d && "
-			    "LOST_INHERIT=1 LD_PRELOAD=$R/lostshim.so LOST_LOG=$R/lost "
-			    "LOST_PATH_PREFIX=$R/dkms sh -c 'cd $0 && echo a > new && echo b > kept && "
-			    "sync kept . && mv kept moved && mkdir sub && echo c > sub/f && sync sub/f sub' "
-			    "$R/dkms/d && ls $R/dkms/d && cat $R/lost/log",
-			t.root),
-		     0, "%s", t.out);
+	cr_assert_eq(
+	    sh(&t,
+	       "R=%s; mkdir -p $R/dkms/d $R/lost && sync $R/dkms $R/dkms/d && "
+	       "LOST_INHERIT=1 LD_PRELOAD=$R/lostshim.so LOST_LOG=$R/lost "
+	       "LOST_PATH_PREFIX=$R/dkms sh -c 'cd $0 && echo a > new && echo b > kept && "
+	       "sync kept . && mv kept moved && mkdir sub && echo c > sub/f && sync sub/f sub' "
+	       "$R/dkms/d && ls $R/dkms/d && cat $R/lost/log",
+	       t.root),
+	    0, "%s", t.out);
 	cr_assert_str_eq(strstr(t.out, "C ") ? "" : t.out, "", "nothing logged: %s", t.out);
 	rewind_worst(&t);
 	/* new: its entry synced with the dir, its data never: empty. kept:
@@ -109,9 +113,9 @@ Test(lostwrites, a_build_reported_done_survives_a_power_cut, .timeout = 300)
 	tools(&t);
 	cr_assert_eq(dks(&t, "add hello/1.0"), 0, "%s", t.out);
 	cr_assert_eq(hello_lost(&t, NULL, "", "build"), 0, "%s", t.out);
-	cr_assert_eq(sh(&t, "sha256sum < %s/dkms/hello/1.0/%s/%s/module/hello.ko", t.root, t.kver,
-			arch()),
-		     0, "%s", t.out);
+	cr_assert_eq(
+	    sh(&t, "sha256sum < %s/dkms/hello/1.0/%s/%s/module/hello.ko", t.root, t.kver, arch()),
+	    0, "%s", t.out);
 	snprintf(before, sizeof(before), "%.200s", t.out);
 	rewind_worst(&t);
 	dks(&t, "status");
@@ -130,8 +134,9 @@ Test(lostwrites, a_journal_naming_a_directory_the_cut_took_is_recovered, .timeou
 
 	setup(&t);
 	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
-	cr_assert_eq(sh(&t, "printf 'dkms-sandbox transaction\\nstate apply\\nn %s/root/lib/modules/"
-			    "%s/gone/dkms/hello.ko\\n' > %s/dkms/hello/.txn-%s-%s",
+	cr_assert_eq(sh(&t,
+			"printf 'dkms-sandbox transaction\\nstate apply\\nn %s/root/lib/modules/"
+			"%s/gone/dkms/hello.ko\\n' > %s/dkms/hello/.txn-%s-%s",
 			t.root, t.kver, t.root, t.kver, arch()),
 		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "fsck --repair"), 0, "%s", t.out);
@@ -158,8 +163,9 @@ Test(lostwrites, status_mid_transaction_is_not_installed, .timeout = 600)
 		cr_assert_eq(t.status, 128 + 9, "crash point %d: %s", n, t.out);
 		dks(&t, "status");
 		if (strstr(t.out, ": installed"))
-			cr_expect_eq(sh(&t, "ls %s/dkms/hello/.installed-* %s/root/lib/modules/%s/"
-					    "updates/dkms/hello.ko",
+			cr_expect_eq(sh(&t,
+					"ls %s/dkms/hello/.installed-* %s/root/lib/modules/%s/"
+					"updates/dkms/hello.ko",
 					t.root, t.root, t.kver),
 				     0, "crash point %d: status says installed, files gone: %s", n,
 				     t.out);
@@ -181,8 +187,9 @@ Test(lostwrites, an_add_cut_anywhere_never_leaves_m_v_broken, .timeout = 300)
 	tools(&t);
 	for (n = 1; n < 40; n++) {
 		sh(&t, "rm -rf %s/dkms/hello", t.root);
-		sh(&t, "R=%s; rm -rf $R/lost && mkdir $R/lost && LD_PRELOAD=$R/lostshim.so "
-		       "LOST_LOG=$R/lost LOST_PATH_PREFIX=" TREES " LOST_AT=%d %s add hello/1.0 %s",
+		sh(&t,
+		   "R=%s; rm -rf $R/lost && mkdir $R/lost && LD_PRELOAD=$R/lostshim.so "
+		   "LOST_LOG=$R/lost LOST_PATH_PREFIX=" TREES " LOST_AT=%d %s add hello/1.0 %s",
 		   t.root, n, getenv("DKS_BIN"), t.opts);
 		if (!strstr(t.out, "lostshim: cut"))
 			break;
@@ -206,8 +213,9 @@ Test(lostwrites, fsck_removes_the_leftover_of_an_add, .timeout = 120)
 	struct it t;
 
 	setup(&t);
-	cr_assert_eq(sh(&t, "mkdir -p %s/dkms/hello/.add-Ab12Cd && ln -s %s/src/hello-1.0 "
-			    "%s/dkms/hello/.add-Ab12Cd/source",
+	cr_assert_eq(sh(&t,
+			"mkdir -p %s/dkms/hello/.add-Ab12Cd && ln -s %s/src/hello-1.0 "
+			"%s/dkms/hello/.add-Ab12Cd/source",
 			t.root, t.root, t.root),
 		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "fsck"), 1, "%s", t.out);
