@@ -69,7 +69,7 @@ TESTBIN   := $(BUILD)/test-unit
 CRASHBIN  := $(BUILD)/dkms-sandbox-crashtest
 PROBE     := $(BUILD)/probe
 
-.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload check-faults check-concurrency
+.PHONY: all check check-asan check-run bench corpus deps install uninstall clean demo format toolchain-image deb check-deb check-e2e check-fleet fleet-corpus check-testload check-faults check-concurrency check-lostwrites
 
 all: $(BIN)
 
@@ -165,7 +165,7 @@ check-testload: deps $(BIN)
 # and ldtarball in temporary trees (an LD_PRELOAD shim, tests only), and
 # kill -9 at every crash point of build; a few minutes.
 FAULTSHIM := $(BUILD)/faultshim.so
-$(FAULTSHIM): tests/faults/faultshim.c
+$(FAULTSHIM): tests/faults/faultshim.c tests/faults/shimpath.h
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
@@ -184,6 +184,24 @@ $(CONCUR): tests/concur/stress.c
 
 check-concurrency: deps $(BIN) $(CONCUR)
 	./tests/concur/check-concurrency.sh $(BIN) $(CONCUR)
+
+# Lost writes (docs/reliability.md): a power cut under the strict POSIX
+# model after every fsync of build, install, uninstall, ldtarball and fsck
+# --repair, at their crash points and at random points: an LD_PRELOAD
+# shim logs what a cut could lose, a rewind tool undoes it (tests only);
+# then status, fsck --repair and the next run. A few minutes.
+LOSTSHIM := $(BUILD)/lostshim.so
+REWIND := $(BUILD)/lost-rewind
+$(LOSTSHIM): tests/faults/lostshim.c tests/faults/shimpath.h
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+$(REWIND): tests/faults/rewind.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -o $@ $<
+
+check-lostwrites: deps $(BIN) $(CRASHBIN) $(LOSTSHIM) $(REWIND)
+	./tests/faults/check-lostwrites.sh $(BIN) $(CRASHBIN) $(LOSTSHIM) $(REWIND)
 
 # A Debian 12 kbuild toolchain image made with mmdebstrap (docs/toolchains.md);
 # import it with: dkms-sandbox toolchain import debian12 $(BUILD)/toolchain-debian12.tar

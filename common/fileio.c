@@ -11,6 +11,23 @@
 #include "dks/cleanup.h"
 #include "dks/fileio.h"
 
+int dks_fsync_parent(const char *path)
+{
+	cleanup_free char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	cleanup_close int fd = -1;
+
+	if (!dir)
+		return -1;
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+}
+
+/* Each directory made is fsync'd into its parent: what is placed in it
+ * later must not vanish with it in a power cut (check-lostwrites: install
+ * placed a module in a new updates/dkms/ whose entry was never synced). */
 int dks_mkdir_p(const char *path)
 {
 	cleanup_free char *copy = strdup(path);
@@ -23,8 +40,12 @@ int dks_mkdir_p(const char *path)
 		char c = *p;
 
 		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+		if (mkdir(copy, 0755) == 0) {
+			if (dks_fsync_parent(copy) < 0)
+				return -1;
+		} else if (errno != EEXIST) {
 			return -1;
+		}
 		if (!c)
 			return 0;
 		*p = c;

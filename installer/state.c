@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Is m/v installed for a kernel: the kernel-<kver>-<arch> link that the
- * install transaction writes last and removes first (installer.h).
+ * install transaction writes last and removes first (installer.h), and
+ * whether a transaction of it was cut short among its steps.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,23 @@ bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch
 		return false;
 	target[n] = '\0';
 	return strcmp(target, want) == 0;
+}
+
+#define APPLYING "dkms-sandbox transaction\nstate apply\n"
+
+bool dks_txn_cut_short_at(int mfd, const char *kver, const char *arch)
+{
+	char name[NAME_MAX + 1], head[sizeof(APPLYING)];
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	if ((size_t)snprintf(name, sizeof(name), ".txn-%s-%s", kver, arch) >= sizeof(name))
+		return false;
+	fd = openat(mfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head) - 1);
+	return n == (ssize_t)sizeof(head) - 1 && memcmp(head, APPLYING, sizeof(head) - 1) == 0;
 }
 
 bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,

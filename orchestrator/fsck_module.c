@@ -216,6 +216,8 @@ static int module_entry_top(struct dks_fsck *f, const char *dir, const char *nam
 		return check_link(f, dir, name, err);
 	if (starts(name, ".txn-"))
 		return journal(f, dir, name, err);
+	if (starts(name, ".add-"))
+		return leftover(f, path, "the leftover of an add that was cut short", err);
 	if (name[0] == '.' || strcmp(name, "original_module") == 0 || !is_dir(path))
 		return 0;
 	return each(f, path, version_entry, err);

@@ -108,7 +108,10 @@ static int place_kernel(const struct dks_ldtarball *o, const struct dks_staged *
 	if (asprintf(&a, "%s/module", k->dir) < 0 || asprintf(&b, "%s/module", stage) < 0 ||
 	    asprintf(&c, "%s/log", k->dir) < 0 || asprintf(&d, "%s/log", stage) < 0)
 		return dks_err(err, ENOMEM, "%s", k->kver);
-	if (rename(a, b) < 0 || (access(c, F_OK) == 0 && rename(c, d) < 0)) {
+	/* Both parents of the renames synced (the stage's by the commit):
+	 * a power cut must not leave the build in neither (check-lostwrites). */
+	if (rename(a, b) < 0 || (access(c, F_OK) == 0 && rename(c, d) < 0) ||
+	    dks_fsync_parent(a) < 0) {
 		int e = errno;
 
 		dks_rmtree(stage);

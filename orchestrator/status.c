@@ -260,7 +260,10 @@ static int scan_kernel(const struct scan *sc, int vfd, const char *v, const char
 			return scan_fail(sc, v, kver);
 		if (!built)
 			continue; /* a failed build's log, or gone */
-		if (dks_installed_at(sc->mfd, v, kver, arch))
+		/* Mid-transaction (cut short) it is neither old nor new:
+		 * recovery rolls it back (check-lostwrites, uninstall). */
+		if (dks_installed_at(sc->mfd, v, kver, arch) &&
+		    !dks_txn_cut_short_at(sc->mfd, kver, arch))
 			state = DKS_INSTALLED;
 		if (push(sc->lines, sc->m, v, kver, arch, state) < 0)
 			return scan_fail(sc, v, kver);

@@ -41,6 +41,7 @@
 #define OLD_PREFIX   ".old-"  /* a build on its way out */
 #define GONE_PREFIX  ".gone-" /* a module dir on its way out */
 #define LINK_PREFIX  ".link-" /* a symlink before its rename */
+#define ADD_PREFIX   ".add-"  /* a version dir with its link, before its rename */
 /* Tries at a random name that keeps existing: far more than ever needed. */
 #define MAX_TRIES 100
 /* Tries at a lock whose file keeps being deleted under us. Each one means
@@ -80,10 +81,17 @@ static int open_root(const struct dks_tree *t, bool create)
 	return open(t->dkms_tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* A level made is fsync'd into its parent: a power cut must not take
+ * m/, m/v/ or m/v/kver/ with what was committed in it (check-lostwrites:
+ * a build reported done was gone after a cut). */
 static int open_sub(int dirfd, const char *name, bool create)
 {
-	if (create && mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+	if (create && mkdirat(dirfd, name, 0755) == 0) {
+		if (fsync(dirfd) < 0)
+			return -1;
+	} else if (create && errno != EEXIST) {
 		return -1;
+	}
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
@@ -372,11 +380,45 @@ int dks_tree_ensure_added(const struct dks_tree *t, const char *m, const char *v
 	return ret;
 }
 
+/* A new <m>/<v> made whole: a fresh dir under a hidden name in <m>/ with
+ * its source link, synced, renamed to <v> (never over one). A cut leaves
+ * m/v with its link or no m/v (and an .add-* fsck removes), never a bare
+ * m/v that dkms 3.4 calls broken (check-lostwrites: ldtarball killed
+ * between add's mkdir and its link). 1 when <v> is there already. */
+static int add_fresh(int mfd, const char *v, const char *src, const char *where,
+		     struct dks_error *err)
+{
+	char tmp[sizeof(ADD_PREFIX) + 8];
+	cleanup_close int tfd = -1;
+	int i, e;
+
+	for (i = 0; i < MAX_TRIES; i++) {
+		if (temp_name(tmp, sizeof(tmp), ADD_PREFIX) < 0)
+			return dks_err(err, errno, "%s: no random name", where);
+		if (mkdirat(mfd, tmp, 0755) == 0)
+			break;
+		if (errno != EEXIST)
+			return dks_err(err, errno, "cannot create %s", where);
+	}
+	if (i == MAX_TRIES)
+		return dks_err(err, EEXIST, "cannot create %s", where);
+	tfd = open_sub(mfd, tmp, false);
+	if (tfd >= 0 && symlinkat(src, tfd, "source") == 0 && fsync(tfd) == 0 &&
+	    renameat2(mfd, tmp, mfd, v, RENAME_NOREPLACE) == 0)
+		return sync_dir(mfd, where, err);
+	e = errno;
+	dks_rmtree_at(mfd, tmp);
+	if (e == EEXIST || e == ENOTEMPTY)
+		return 1;
+	return dks_err(err, e, "cannot create %s", where);
+}
+
 int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct dks_error *err)
 {
 	cleanup_free char *src = NULL, *where = NULL;
-	cleanup_close int vfd = -1;
+	cleanup_close int mfd = -1, vfd = -1;
 	struct stat st;
+	int ret;
 
 	if (check_names(m, v, NULL, NULL, err) < 0)
 		return -1;
@@ -395,7 +437,12 @@ int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct 
 	where = TREE_PATH(t, m, v);
 	if (!where)
 		return dks_err(err, ENOMEM, "%s/%s", m, v);
-	vfd = OPEN_DIR(t, true, m, v);
+	mfd = OPEN_DIR(t, true, m);
+	ret = mfd < 0 ? dks_err(err, errno, "%s/%s: cannot create %s", m, v, where)
+		      : add_fresh(mfd, v, src, where, err);
+	if (ret <= 0)
+		return ret;
+	vfd = OPEN_DIR(t, false, m, v);
 	if (vfd < 0)
 		return dks_err(err, errno, "%s/%s: cannot create %s", m, v, where);
 	return symlink_atomic(vfd, src, "source", where, err);
@@ -533,6 +580,11 @@ static int commit(const struct dks_tree *t, const char *m, const char *v, const 
 	if (rm_prefixed(kfd, NEW_PREFIX, where, err) < 0 ||
 	    rm_prefixed(kfd, OLD_PREFIX, where, err) < 0)
 		return -1;
+	/* What the stage holds lasts a power cut before it is renamed in
+	 * (check-lostwrites: a cut after "built" left an empty build). */
+	if (dks_fsync_tree_at(vfd, name) < 0)
+		return dks_err(err, errno, "%s/%s, %s, %s: cannot sync %s", m, v, kver, arch,
+			       staged);
 	/* Into <kver>/ under a hidden name first: from here on a crash
 	 * leaves a .new dir that the next commit cleans. */
 	if (rename_unique(vfd, name, kfd, NEW_PREFIX, newname, sizeof(newname)) < 0)

@@ -7,9 +7,20 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* mkdir -p @path (0755). The path itself may be, or sit below, a symlink
- * (an administrator's choice of tree root). 0, or -1 with errno. */
+/* mkdir -p @path (0755), each directory it makes fsync'd into its
+ * parent. The path itself may be, or sit below, a symlink (an
+ * administrator's choice of tree root). 0, or -1 with errno. */
 int dks_mkdir_p(const char *path);
+
+/* fsync the directory holding @path (its last component's parent; "." for
+ * a bare name): the entry made, renamed or removed there lasts a power
+ * cut. 0, or -1 with errno. */
+int dks_fsync_parent(const char *path);
+
+/* fsync every regular file and directory of the tree @name below @dirfd
+ * (links not followed; 16 levels at most, ELOOP past them): its content
+ * lasts a power cut once it is renamed into place. 0, or -1 with errno. */
+int dks_fsync_tree_at(int dirfd, const char *name);
 
 /* Read up to @len bytes from @fd, retrying short reads and EINTR: the
  * count read (less than @len only at end of file), or -1 with errno. */

@@ -134,6 +134,11 @@ int dks_build_manifest_check(const char *build, const char *what, struct dks_err
 bool dks_installed(const struct dks_tree *t, const char *m, const char *v, const char *kver,
 		   const char *arch);
 bool dks_installed_at(int mfd, const char *v, const char *kver, const char *arch);
+/* Is an install or uninstall of <kver>/<arch> cut short among its steps
+ * (<m>/.txn-<kver>-<arch> in state "apply")? Its files are then neither
+ * the old set nor the new one until recovery rolls it back: status must
+ * not call it installed. */
+bool dks_txn_cut_short_at(int mfd, const char *kver, const char *arch);
 
 /* A build dkms made (taken over, docs/tree.md): each *.ko of @module_dir
  * that carries an appended signature (dkms signs at build time) is

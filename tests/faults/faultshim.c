@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shimpath.h"
+
 static long fault_at, *seen, unshared;
 static int fault_errno = ENOSPC;
 static const char *prefixes;
@@ -60,69 +62,12 @@ __attribute__((destructor)) static void shim_fini(void)
 	fclose(out);
 }
 
-static int under_one(const char *path, const char *p, size_t n)
-{
-	return n && strncmp(path, p, n) == 0 && (path[n] == '/' || path[n] == 0);
-}
-
-static int under(const char *path)
-{
-	const char *p = prefixes, *colon;
-
-	if (!p || !*p)
-		return 1;
-	if (!path)
-		return 0;
-	for (; p; p = colon ? colon + 1 : NULL) {
-		colon = strchr(p, ':');
-		if (under_one(path, p, colon ? (size_t)(colon - p) : strlen(p)))
-			return 1;
-	}
-	return 0;
-}
-
-/* The absolute path of @name relative to @dirfd (AT_FDCWD or a dir fd). */
-static const char *resolve(int dirfd, const char *name, char *buf, size_t size)
-{
-	char link[64], dir[PATH_MAX];
-	ssize_t n;
-
-	if (!name || name[0] == '/')
-		return name;
-	if (dirfd == AT_FDCWD) {
-		if (!getcwd(dir, sizeof(dir)))
-			return NULL;
-	} else {
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-		n = readlink(link, dir, sizeof(dir) - 1);
-		if (n < 0)
-			return NULL;
-		dir[n] = 0;
-	}
-	if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
-		return NULL;
-	return buf;
-}
-
-static const char *fd_path(int fd, char *buf, size_t size)
-{
-	char link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, size - 1);
-	if (n < 0)
-		return NULL;
-	buf[n] = 0;
-	return buf;
-}
-
 /* Is this point the one to fail? Counts it when it is under the prefix. */
 static int hit(const char *path)
 {
 	long n;
 
-	if (!seen || !under(path))
+	if (!seen || !shim_under(prefixes, path))
 		return 0;
 	n = __atomic_add_fetch(seen, 1, __ATOMIC_SEQ_CST);
 	if (fault_at > 0 && n == fault_at) {
@@ -138,14 +83,14 @@ static int hit_fd(int fd)
 {
 	char buf[PATH_MAX * 2];
 
-	return hit(prefixes ? fd_path(fd, buf, sizeof(buf)) : "");
+	return hit(prefixes ? shim_fd_path(fd, buf, sizeof(buf)) : "");
 }
 
 static int hit_at(int dirfd, const char *name)
 {
 	char buf[PATH_MAX * 2];
 
-	return hit(prefixes ? resolve(dirfd, name, buf, sizeof(buf)) : name);
+	return hit(prefixes ? shim_resolve(dirfd, name, buf, sizeof(buf)) : name);
 }
 
 /* The libc function this one stands for (same prototype). */
