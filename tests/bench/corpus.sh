@@ -157,8 +157,10 @@ rc=$?
 d_built=$(wc -l <"$d/dkms.built" 2>/dev/null || echo 0)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-read -r s_wall s_user s_sys <"$work/sandbox.time"
-read -r d_wall d_user d_sys <"$work/dkms.time"
+# the last line: time(1) puts "Command exited with non-zero status N"
+# first when a build failed (a package that does not build for the kernel)
+read -r s_wall s_user s_sys < <(tail -n 1 "$work/sandbox.time")
+read -r d_wall d_user d_sys < <(tail -n 1 "$work/dkms.time")
 awk -v sw="$s_wall" -v su="$s_user" -v ss="$s_sys" -v dw="$d_wall" -v du="$d_user" \
 	-v ds="$d_sys" -v c="$cores" -v sb="$s_built" -v db="$d_built" -v n="$n_mods" \
 	-v la="$load_before" -v lb="$load_after" 'BEGIN {
