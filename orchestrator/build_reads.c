@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "dks/cleanup.h"
 #include "dks/config.h"
 #include "orchestrator/dpkg_db.h"
 
@@ -97,10 +98,13 @@ static int dpkg_reads(const struct dks_tree *t, const char *admindir, const char
 		      struct strv *out, struct dks_error *err)
 {
 	struct strv paths = {0}, mods = {0}, owners = {0}, pkgs = {0}, deps = {0};
+	cleanup_free char *memo = NULL;
 	int ret = tree_confs(t, &paths, &mods, err);
 
+	if (ret == 0 && asprintf(&memo, "%s/.dpkg-owners", t->dkms_tree) < 0)
+		ret = dks_err(err, ENOMEM, "build reads");
 	if (ret == 0)
-		ret = dks_dpkg_owners(admindir, &paths, &owners, err);
+		ret = dks_dpkg_owners_memo(memo, admindir, &paths, &owners, err);
 	if (ret == 0)
 		ret = own_packages(t, &owners, m, v, &paths, &pkgs, err);
 	for (size_t i = 0; i < pkgs.n && ret == 0; i++)

@@ -22,6 +22,12 @@
 int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv *out,
 		    struct dks_error *err);
 
+/* dks_dpkg_owners, remembered in the file @memo (dpkg_memo.c: read when
+ * it answers every path for ADMINDIR/info as it is now, rewritten after a
+ * scan; best-effort, never an error). @out starts empty. */
+int dks_dpkg_owners_memo(const char *memo, const char *admindir, const struct strv *paths,
+			 struct strv *out, struct dks_error *err);
+
 /* The packages @pkg's Depends and Pre-Depends name, every alternative,
  * without version, arch qualifier or profile, each once, onto @out. */
 int dks_dpkg_depends(const char *admindir, const char *pkg, struct strv *out,

@@ -356,6 +356,18 @@ Test(readsbuild, build_reads_in_config_makes_a_source_visible, .timeout = 900)
 	cr_expect(strstr(log, "from dep\n"), "the configured source is hidden:\n%s", log);
 }
 
+/* wc/1 and xt/3.2 added, wc-dkms depending on xt-dkms; xt-dkms shipping
+ * xt's dkms.conf when @xt_shipped. */
+static void wc_needs_xt(struct fx *f, bool xt_shipped)
+{
+	fx_make(f);
+	fx_module(f, "wc", "1");
+	fx_module(f, "xt", "3.2");
+	fx_pkg(f, "wc-dkms", "Depends: xt-dkms", "wc-1");
+	if (xt_shipped)
+		fx_pkg(f, "xt-dkms", "", "xt-3.2");
+}
+
 /* Lists are searched for the paths' last component before they are
  * parsed: a list whose dkms.conf line falls across the search's 64 KiB
  * blocks, at each offset around the boundary, is still its owner's. */
@@ -365,11 +377,7 @@ Test(reads, an_owned_path_across_the_search_blocks_is_found)
 		struct fx f;
 		char list[700];
 
-		fx_make(&f);
-		fx_module(&f, "wc", "1");
-		fx_module(&f, "xt", "3.2");
-		fx_pkg(&f, "wc-dkms", "Depends: xt-dkms", "wc-1");
-		fx_pkg(&f, "xt-dkms", "", "xt-3.2");
+		wc_needs_xt(&f, true);
 		snprintf(list, sizeof(list), "%s/info/xt-dkms.list", f.db);
 		/* filler lines up to 64 KiB + shift - the path's first half */
 		sbt_must("p=%s/xt-3.2/dkms.conf; n=$((65536 + %d - ${#p} / 2)); "
@@ -377,5 +385,53 @@ Test(reads, an_owned_path_across_the_search_blocks_is_found)
 			 "echo $p >> %s",
 			 f.src, shift, list, list, list);
 		EXPECT_READS(&f, "wc", "1", "xt");
+	}
+}
+
+/* The owners are remembered in <dkmstree>/.dpkg-owners for the info
+ * directory as it is: a list changed in place (dpkg never does that) is
+ * not read again; a package installed (a new list renamed in, as dpkg
+ * does) makes the memo stale and the lists are read again. */
+Test(reads, the_owners_are_remembered_until_dpkg_changes_its_lists)
+{
+	struct fx f;
+
+	wc_needs_xt(&f, true);
+	EXPECT_READS(&f, "wc", "1", "xt");
+	sbt_must("grep -q xt-dkms %s/.dpkg-owners && : > %s/info/xt-dkms.list && "
+		 "touch -d @1000 %s/info/xt-dkms.list",
+		 f.dkms, f.db, f.db);
+	EXPECT_READS(&f, "wc", "1", "xt");
+	sbt_must("echo /usr/share/doc/new > %s/info/new.list.tmp && "
+		 "mv %s/info/new.list.tmp %s/info/new.list",
+		 f.db, f.db, f.db);
+	EXPECT_READS(&f, "wc", "1", "");
+}
+
+/* A memo is believed only whole and for this database as it is now: one
+ * that says xt-dkms ships xt's dkms.conf (the lists say no package does)
+ * is believed intact, and not when cut short, for another database, a
+ * link to it, a FIFO (never blocks), a directory, or too big. */
+Test(reads, a_damaged_or_planted_memo_is_not_believed, .timeout = 60)
+{
+	const char *const plant[] = {
+	    "cp $M.lie $M",
+	    "head -c -3 $M.lie > $M",
+	    "sed '1s/^dks-dpkg-owners 1 [^ ]*/dks-dpkg-owners 1 \\/elsewhere/' $M.lie > $M",
+	    "ln -s $M.lie $M",
+	    "mkfifo $M",
+	    "mkdir $M",
+	    "{ cat $M.lie; head -c 2000000 /dev/zero | tr '\\\\0' x; echo; } > $M",
+	};
+
+	for (size_t i = 0; i < sizeof(plant) / sizeof(plant[0]); i++) {
+		struct fx f;
+
+		wc_needs_xt(&f, false);
+		EXPECT_READS(&f, "wc", "1", "");
+		sbt_must("M=%s/.dpkg-owners && grep -q 'xt-3.2/dkms.conf\t-$' $M && "
+			 "sed 's/\\(xt-3.2\\/dkms.conf\t\\)-$/\\1xt-dkms/' $M > $M.lie && rm $M && %s",
+			 f.dkms, plant[i]);
+		EXPECT_READS(&f, "wc", "1", i == 0 ? "xt" : "");
 	}
 }
