@@ -49,6 +49,16 @@ check_after() {
 	[ "$(status)" = "$(cat "$w/status-$to")" ] || fail "$what: status after the next run: $(status)"
 }
 
+# Is the point of this run's fault a write the command may lose without
+# failing: a record that only orders work (<m>/<v>/.last-build-ms), the dpkg
+# owners memo (.dpkg-owners)? The command must then succeed.
+best_effort() {
+	case $(sed -n "s/^faultshim: point $1 (\(.*\)): .*/\1/p" "$w/err") in
+	*/.last-build-ms* | */.dpkg-owners*) return 0 ;;
+	esac
+	return 1
+}
+
 count_points() {
 	local op=$1
 	restore "$(from_of "$op")"
@@ -80,8 +90,14 @@ faults() {
 				unreached=$((unreached + 1))
 				continue
 			fi
-			check_after "$op" "$op $e at point $i/$n" "$rc" "$w/err"
 			points=$((points + 1))
+			if best_effort "$i"; then
+				[ "$rc" = 0 ] || fail "$op $e: point $i, a best-effort write, yet exit $rc"
+				[ "$(status)" = "$(cat "$w/status-$(to_of "$op")")" ] ||
+					fail "$op $e: point $i, a best-effort write: status $(status)"
+				continue
+			fi
+			check_after "$op" "$op $e at point $i/$n" "$rc" "$w/err"
 		done
 	done
 	echo "check-faults: $op: $n points x 2 errors"
