@@ -17,6 +17,12 @@
 #include "insttest.h"
 #include "sbtest.h"
 
+/* The shim before the command; an ASan build (make check-asan) otherwise
+ * refuses to start with a library loaded before its runtime. */
+#define PRELOAD                                                                                    \
+	"ASAN_OPTIONS=verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS} "                    \
+	"LD_PRELOAD=$R/lostshim.so "
+
 TestSuite(lostwrites, .fini = sbt_cleanup);
 
 #define expect_out(t, want)                                                                        \
@@ -44,7 +50,7 @@ static void tools(struct it *t)
 static int hello_lost(struct it *t, const char *bin, const char *env, const char *verb)
 {
 	return sh(t,
-		  "R=%s; rm -rf $R/lost && mkdir $R/lost && LD_PRELOAD=$R/lostshim.so "
+		  "R=%s; rm -rf $R/lost && mkdir $R/lost && " PRELOAD
 		  "LOST_LOG=$R/lost LOST_PATH_PREFIX=" TREES " %s %s %s hello/1.0 -k %s %s",
 		  t->root, env, bin ? bin : getenv("DKS_BIN"), verb, t->kver, t->opts);
 }
@@ -73,7 +79,7 @@ Test(lostwrites, the_model_loses_what_was_not_synced, .timeout = 60)
 	cr_assert_eq(
 	    sh(&t,
 	       "R=%s; mkdir -p $R/dkms/d $R/lost && sync $R/dkms $R/dkms/d && "
-	       "LOST_INHERIT=1 LD_PRELOAD=$R/lostshim.so LOST_LOG=$R/lost "
+	       "LOST_INHERIT=1 " PRELOAD "LOST_LOG=$R/lost "
 	       "LOST_PATH_PREFIX=$R/dkms sh -c 'cd $0 && echo a > new && echo b > kept && "
 	       "sync kept . && mv kept moved && mkdir sub && echo c > sub/f && sync sub/f sub' "
 	       "$R/dkms/d && ls $R/dkms/d && cat $R/lost/log",
@@ -188,7 +194,7 @@ Test(lostwrites, an_add_cut_anywhere_never_leaves_m_v_broken, .timeout = 300)
 	for (n = 1; n < 40; n++) {
 		sh(&t, "rm -rf %s/dkms/hello", t.root);
 		sh(&t,
-		   "R=%s; rm -rf $R/lost && mkdir $R/lost && LD_PRELOAD=$R/lostshim.so "
+		   "R=%s; rm -rf $R/lost && mkdir $R/lost && " PRELOAD
 		   "LOST_LOG=$R/lost LOST_PATH_PREFIX=" TREES " LOST_AT=%d %s add hello/1.0 %s",
 		   t.root, n, getenv("DKS_BIN"), t.opts);
 		if (!strstr(t.out, "lostshim: cut"))
