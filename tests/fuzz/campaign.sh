@@ -10,7 +10,9 @@
 #   campaign.sh BUILD NAME...     run (BUILD/fuzz/fuzz_NAME, tests/fuzz/fuzz.mk)
 #   campaign.sh --report NAME...  the ledger: CPU seconds, executions, crashes
 # A crash stops that harness; its input is kept as BUILD/fuzz/NAME-crash-*
-# and the run fails.
+# and the run fails. Do not pause it with SIGSTOP: libFuzzer's -timeout is
+# wall time, and the unit it was on when stopped is reported as a timeout
+# (seen once; the input ran in 40 ms). Stop it (kill) and start it again.
 set -uo pipefail
 corpus=${FUZZ_CORPUS:-/var/tmp/dkms-sandbox-fuzz}
 budget=${FUZZ_CPU_SECONDS:-3600} chunk=${FUZZ_CHUNK:-600} jobs=${FUZZ_JOBS:-2}
