@@ -146,7 +146,9 @@ static void listing(const char *root, char *out, size_t size)
 
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && find dkms lib -printf '%%p %%y\\n' | "
-		 "grep -Ev '/(\\.lock|\\.depmod-[^/]*\\.lock|manifest|hooks) ' | LC_ALL=C sort", root);
+		 "grep -Ev '/(\\.lock|\\.depmod-[^/]*\\.lock|\\.dpkg-owners|manifest|hooks) ' | "
+		 "LC_ALL=C sort",
+		 root);
 	capture(cmd, out, size);
 }
 
@@ -188,7 +190,7 @@ static void same_as_dkms(const struct fx *f, const char *verb, const char *args,
 	cr_assert_eq(ours(b, a1, out, sizeof(out)), 0, "dkms-sandbox %s: %s", a1, out);
 	listing(f->root, theirs, sizeof(theirs));
 	listing(b, mine, sizeof(mine));
-	cr_assert_str_eq(mine, theirs, "after %s", verb);
+	cr_assert_str_eq(mine, theirs, "after %s:\n%s\n---\n%s", verb, mine, theirs);
 	same_status(f, b, want);
 	machine_unchanged(f);
 }
