@@ -76,6 +76,21 @@ static void dest_path(char *buf, size_t size, const plan_t *p, size_t i, enum dk
 		 dks_compression_ext(c));
 }
 
+/* Like dkms (`rmdir -p --ignore-fail-on-non-empty` of the location, from
+ * the kernel's dir): the location's dirs go when they are empty. */
+static void tidy_location(const plan_t *p, size_t i)
+{
+	char dir[PATH_MAX];
+	size_t top = (size_t)snprintf(dir, sizeof(dir), "%s/%s", p->t->install_tree, p->k->kver);
+
+	if (top >= sizeof(dir))
+		return;
+	snprintf(dir + top, sizeof(dir) - top, "%s",
+		 p->distro_location ? p->distro_location : p->e[i].location);
+	while (strlen(dir) > top && rmdir(dir) == 0)
+		*strrchr(dir, '/') = 0;
+}
+
 /* ---- the kernel's lock ---- */
 
 static int lock_kernel(const plan_t *p, struct dks_error *err)
@@ -121,7 +136,7 @@ static int run(const plan_t *p, struct dks_txn *x, const struct dks_install_opts
 /* Build the steps with @fill, then run them, under the kernel's lock. */
 static int transaction(plan_t *p, const struct dks_install_opts *o,
 		       int (*fill)(plan_t *, struct dks_txn *, char **, struct dks_error *),
-		       struct dks_error *err)
+		       bool tidy, struct dks_error *err)
 {
 	char journal[PATH_MAX];
 	cleanup_free char *rec = NULL;
@@ -136,6 +151,12 @@ static int transaction(plan_t *p, const struct dks_install_opts *o,
 		ret = fill(p, &x, &rec, err);
 	if (ret == 0)
 		ret = run(p, &x, o, err);
+	/* Still under the kernel's lock: an install waiting for it makes
+	 * the location's dirs and writes into them (check-concurrency: a
+	 * remover's rmdir after its unlock took updates/dkms/ from under an
+	 * install, exit 6). */
+	for (size_t i = 0; ret == 0 && tidy && i < p->n; i++)
+		tidy_location(p, i);
 	tidy_orig(p);
 	dks_txn_free(&x);
 	dks_lock_release(lock);
@@ -273,7 +294,7 @@ static int fill_install(plan_t *p, struct dks_txn *x, char **rec_text,
 
 int dks_place_install(plan_t *p, const struct dks_install_opts *o, struct dks_error *err)
 {
-	return transaction(p, o, fill_install, err);
+	return transaction(p, o, fill_install, false, err);
 }
 
 /* ---- uninstall ---- */
@@ -334,26 +355,7 @@ static int fill_uninstall(plan_t *p, struct dks_txn *x, char **unused,
 	return ret < 0 ? -1 : uninstall_state(p, x, err);
 }
 
-/* Like dkms (`rmdir -p --ignore-fail-on-non-empty` of the location, from
- * the kernel's dir): the location's dirs go when they are empty. */
-static void tidy_location(const plan_t *p, size_t i)
-{
-	char dir[PATH_MAX];
-	size_t top = (size_t)snprintf(dir, sizeof(dir), "%s/%s", p->t->install_tree, p->k->kver);
-
-	if (top >= sizeof(dir))
-		return;
-	snprintf(dir + top, sizeof(dir) - top, "%s",
-		 p->distro_location ? p->distro_location : p->e[i].location);
-	while (strlen(dir) > top && rmdir(dir) == 0)
-		*strrchr(dir, '/') = 0;
-}
-
 int dks_place_uninstall(plan_t *p, const struct dks_install_opts *o, struct dks_error *err)
 {
-	int ret = transaction(p, o, fill_uninstall, err);
-
-	for (size_t i = 0; ret == 0 && i < p->n; i++)
-		tidy_location(p, i);
-	return ret;
+	return transaction(p, o, fill_uninstall, true, err);
 }

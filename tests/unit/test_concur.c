@@ -220,3 +220,42 @@ Test(concur, a_live_removers_gone_dir_is_left_to_it, .timeout = 60)
 	cr_expect_neq(access(dead, F_OK), 0, "%s: left by fsck --repair", dead);
 	cr_expect_eq(access(live, F_OK), 0, "%s: deleted by fsck --repair", live);
 }
+
+/* An uninstall removes the location's dirs when they are empty while it
+ * still holds the kernel's lock: an install waiting for that lock makes
+ * them and writes into them (check-concurrency: a remover's rmdir after
+ * its unlock took updates/dkms/ from under an install, exit 6). Seen in
+ * the uninstall's own system calls, in order: every rmdir of the
+ * location falls between the lock's open and its close. */
+Test(concur, an_uninstall_tidies_the_location_under_the_kernel_s_lock, .timeout = 180)
+{
+	struct mt_tree t;
+	char out[8192], trace[600], cmd[2048];
+
+	mt_tree_make(&t);
+	foo_module(&t, 0);
+	sbt_must("chown 0:0 %s && mkdir -m 700 %s/keys", t.root, t.root);
+	cr_assert_eq(mt_dks(&t, 120, out, sizeof(out),
+			    "install foo/1.0 -k %s --no-depmod --mok-key %s/keys/mok.key "
+			    "--mok-cert %s/keys/mok.pub",
+			    t.kver, t.root, t.root),
+		     0, "%s", out);
+	snprintf(trace, sizeof(trace), "%s/uninstall.strace", t.root);
+	snprintf(cmd, sizeof(cmd),
+		 "strace -f -qq -o %s -e trace=openat,close,rmdir %s uninstall foo/1.0 -k %s "
+		 "--no-depmod %s 2>&1",
+		 trace, getenv("DKS_BIN"), t.kver, t.opts);
+	cr_assert_eq(sbt_sh(out, sizeof(out), "%s", cmd), 0, "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/lib/%s/updates", t.root, t.kver);
+	cr_expect_neq(access(cmd, F_OK), 0, "%s is left", cmd);
+	/* "<pid> openat(..., \".../.depmod-K.lock\", ...) = FD" .. "<pid> close(FD)" */
+	cr_assert_eq(sbt_sh(out, sizeof(out),
+			    "awk '/openat\\(.*\\/\\.depmod-[^\"]*\\.lock\"/ { pid = $1; fd = $NF; held = 1; next }"
+			    " held && $1 == pid && $2 == \"close(\" fd \")\" { held = 0; next }"
+			    " /rmdir\\(.*\\/updates(\\/dkms)?\"\\) = 0/ { if (held) inside++; else outside++ }"
+			    " END { printf \"%%d %%d\", inside, outside }' %s",
+			    trace),
+		     0, "%s", out);
+	cr_expect_str_eq(out, "2 0", "rmdirs of the location with the lock held, without: %s (%s)",
+			 out, trace);
+}
