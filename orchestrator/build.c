@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "debuginfo.h"
 #include "cachebuild.h"
 #include "depends.h"
 #include "prebuild.h"
@@ -68,6 +69,7 @@ static const char build_driver[] =
 	"  $s || { echo \"dkms-sandbox: the $1 script failed\" >&2; exit 10; }\n"
 	"}\n"
 	"run_script pre_build \"$DKS_PRE_BUILD\"\n"
+	"[ -z \"$DKS_NO_DEBUG_INFO\" ] || echo 'dkms-sandbox: no debug info: every module is stripped (strip -g); STRIP[#]=no keeps it'\n"
 	"echo \"$DKS_MAKE\"\n"
 	"bash -c \"$DKS_MAKE\" || { echo \"dkms-sandbox: make failed (exit $?)\" >&2; exit 10; }\n"
 	"run_script post_build \"$DKS_POST_BUILD\"\n"
@@ -275,23 +277,32 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 }
 
 /* This build's own make jobserver (jobs.c deals the run's slots out):
- * fds 3 and 4; none for a share of one slot. */
-static int set_jobserver(struct dks_sandbox *sb, const struct dks_build_env *env,
-			 struct dks_error *err)
+ * fds 3 and 4; none for a share of one slot. Then, when nothing keeps
+ * the debug info, the override that skips it (debuginfo.c). */
+static int set_makeflags(struct dks_sandbox *sb, const struct dks_build_env *env,
+			 const struct dks_spec *s, const struct dks_job *j, struct dks_error *err)
 {
-	char flags[64];
-	int r, w;
+	const char *tail = dks_build_drops_debug_info(s, j->target->headers)
+				   ? DKS_NO_DEBUG_INFO_MAKEFLAGS
+				   : "";
+	char flags[128];
+	int r = -1, w = -1;
 
-	if (env->jobserver[0] < 0) {
-		snprintf(flags, sizeof(flags), "-j%d", env->jobs);
-		return dks_sandbox_setenv(sb, "MAKEFLAGS", flags, err);
+	if (env->jobserver[0] >= 0) {
+		r = dks_sandbox_pass_fd(sb, env->jobserver[0], err);
+		w = r < 0 ? -1 : dks_sandbox_pass_fd(sb, env->jobserver[1], err);
+		if (w < 0)
+			return -1;
 	}
-	r = dks_sandbox_pass_fd(sb, env->jobserver[0], err);
-	w = r < 0 ? -1 : dks_sandbox_pass_fd(sb, env->jobserver[1], err);
-	if (w < 0)
-		return -1;
-	snprintf(flags, sizeof(flags), " -j%d --jobserver-auth=%d,%d", env->jobs, r, w);
-	return dks_sandbox_setenv(sb, "MAKEFLAGS", flags, err);
+	if (r < 0)
+		snprintf(flags, sizeof(flags), "-j%d%s", env->jobs, tail);
+	else
+		snprintf(flags, sizeof(flags), " -j%d --jobserver-auth=%d,%d%s", env->jobs, r, w,
+			 tail);
+	return dks_sandbox_setenv(sb, "MAKEFLAGS", flags, err) < 0 ||
+			       dks_sandbox_setenv(sb, "DKS_NO_DEBUG_INFO", *tail ? "1" : "", err) < 0
+		       ? -1
+		       : 0;
 }
 
 struct build_dirs {
@@ -352,7 +363,7 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
 	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
 	    add_sources(sb, env, s, j, d, err) < 0 ||
-	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_jobserver(sb, env, err) < 0)
+	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_makeflags(sb, env, s, j, err) < 0)
 		return -1;
 	return set_env(sb, s, j, in_src, err);
 }
