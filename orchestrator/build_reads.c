@@ -101,7 +101,7 @@ static int dpkg_reads(const struct dks_tree *t, const char *admindir, const char
 	cleanup_free char *memo = NULL;
 	int ret = tree_confs(t, &paths, &mods, err);
 
-	if (ret == 0 && asprintf(&memo, "%s/.dpkg-owners", t->dkms_tree) < 0)
+	if (ret == 0 && asprintf(&memo, "%s/" DKS_DPKG_MEMO, t->dkms_tree) < 0)
 		ret = dks_err(err, ENOMEM, "build reads");
 	if (ret == 0)
 		ret = dks_dpkg_owners_memo(memo, admindir, &paths, &owners, err);

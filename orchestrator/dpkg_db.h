@@ -22,6 +22,10 @@
 int dks_dpkg_owners(const char *admindir, const struct strv *paths, struct strv *out,
 		    struct dks_error *err);
 
+/* The memo's name in the DKMS tree; its writer's temp file is
+ * DKS_DPKG_MEMO.<pid>-XXXXXX (fsck removes one whose writer is gone). */
+#define DKS_DPKG_MEMO ".dpkg-owners"
+
 /* dks_dpkg_owners, remembered in the file @memo (dpkg_memo.c: read when
  * it answers every path for ADMINDIR/info as it is now, rewritten after a
  * scan; best-effort, never an error). @out starts empty. */

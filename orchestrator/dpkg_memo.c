@@ -118,7 +118,8 @@ static void memo_write(const char *memo, const char *key, const struct strv *pat
 	for (size_t i = 0; i < paths->n; i++)
 		if (strpbrk(paths->v[i], "\t\n"))
 			return;
-	if (asprintf(&tmp, "%s.XXXXXX", memo) < 0 || (fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+	if (asprintf(&tmp, "%s.%ld-XXXXXX", memo, (long)getpid()) < 0 ||
+	    (fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return;
 	f = fdopen(fd, "w");
 	if (!f) {

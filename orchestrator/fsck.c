@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include "dks/fileio.h"
+#include "dpkg_db.h"
 #include "fsck.h"
 
 /* <dkmstree>/.gone-<pid>-* (a remove that died; a live remover's is its
- * own to delete) and .ldtarball-<pid>-* (a load
- * whose process is gone). */
+ * own to delete), .ldtarball-<pid>-* (a load whose process is gone) and
+ * .dpkg-owners.<pid>-* (the dpkg memo's temp file, its writer gone; one
+ * without a pid is an older version's). */
 static int check_root_entry(struct dks_fsck *f, const char *name, struct dks_error *err)
 {
 	char path[4096];
@@ -31,6 +33,9 @@ static int check_root_entry(struct dks_fsck *f, const char *name, struct dks_err
 		return dks_fsck_report(f, path, "the leftover of an ldtarball whose process is gone",
 				       "fsck --repair or the next ldtarball removes it", dks_rmtree,
 				       err);
+	if (dks_tree_name_pid_gone(name, DKS_DPKG_MEMO ".") != 0)
+		return dks_fsck_report(f, path, "a dpkg memo write whose process is gone",
+				       "fsck --repair removes it", dks_rmtree, err);
 	if (name[0] == '.')
 		return 0;
 	return dks_fsck_module(f, name, err);

@@ -22,6 +22,7 @@
 #include "dks/installer.h"
 #include "dks/treename.h"
 #include "fsck.h"
+#include "jobtime.h"
 #include "suffix.h"
 
 typedef int (*entry_fn)(struct dks_fsck *f, const char *dir, const char *name,
@@ -124,7 +125,8 @@ static int kernel_entry(struct dks_fsck *f, const char *dir, const char *name,
 	return ret;
 }
 
-/* <m>/<v>/: add's .link-*, unbuild's .old-*, ldtarball's .source-*. A
+/* <m>/<v>/: add's .link-*, unbuild's .old-*, ldtarball's .source-*, a
+ * build-time record's .last-build-ms-<pid>-* whose writer is gone. A
  * .stage-* may be a build running now (builds stage unlocked): only
  * unbuild and remove drop those. */
 static int version_entry(struct dks_fsck *f, const char *dir, const char *name,
@@ -135,6 +137,8 @@ static int version_entry(struct dks_fsck *f, const char *dir, const char *name,
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (starts(name, ".link-") || starts(name, ".old-") || starts(name, ".source-"))
 		return leftover(f, path, "the leftover of a write that was cut short", err);
+	if (dks_tree_name_pid_gone(name, DKS_JOBTIME_FILE "-") != 0)
+		return leftover(f, path, "a build-time record whose writer is gone", err);
 	if (name[0] == '.' || strcmp(name, "source") == 0 || strcmp(name, "tarball") == 0 ||
 	    !is_dir(path))
 		return 0;

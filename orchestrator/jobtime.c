@@ -79,13 +79,13 @@ long dks_jobtime_read(const struct dks_tree *t, const char *m, const char *v)
 
 void dks_jobtime_write(const struct dks_tree *t, const char *m, const char *v, long ms)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 32], final[PATH_MAX + 32], line[32];
+	char dir[PATH_MAX], tmp[PATH_MAX + 64], final[PATH_MAX + 32], line[32];
 	int fd, len;
 
 	if (ms < 0 || ms > DKS_JOBTIME_MAX_MS ||
 	    snprintf(dir, sizeof(dir), "%s/%s/%s", t->dkms_tree, m, v) >= (int)sizeof(dir))
 		return;
-	snprintf(tmp, sizeof(tmp), "%s/%s-XXXXXX", dir, DKS_JOBTIME_FILE);
+	snprintf(tmp, sizeof(tmp), "%s/%s-%ld-XXXXXX", dir, DKS_JOBTIME_FILE, (long)getpid());
 	snprintf(final, sizeof(final), "%s/%s", dir, DKS_JOBTIME_FILE);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)

@@ -68,8 +68,14 @@ Test(fsck, leftovers_of_dead_writers_are_found_and_repaired, .timeout = 120)
 			    "$d/hello/1.0/9.9/.new-eeeeee $d/hello/1.0/9.9/%s/.adopt-ffffff && "
 			    "touch $d/hello/1.0/9.9/%s/.preflight-failed.%ld && "
 			    "ln -s x $d/hello/1.0/.link-gggggg && "
-			    "ln -s 1.0/9.9/%s $d/hello/kernel-9.9-%s",
-			 t.root, dead, (long)getpid(), arch(), arch(), dead, arch(), arch()),
+			    "ln -s 1.0/9.9/%s $d/hello/kernel-9.9-%s && "
+			    /* best-effort records' temp files: a dead writer's,
+			     * an older version's (no pid), a live one's */
+			    "touch $d/.dpkg-owners.%ld-hhhhhh $d/.dpkg-owners.iiiiii "
+			    "$d/.dpkg-owners.%ld-jjjjjj $d/hello/1.0/.last-build-ms-%ld-kkkkkk "
+			    "$d/hello/1.0/.last-build-ms-%ld-llllll",
+			 t.root, dead, (long)getpid(), arch(), arch(), dead, arch(), arch(), dead,
+			 (long)getpid(), dead, (long)getpid()),
 		     0, "%s", t.out);
 	cr_expect_eq(dks(&t, "fsck"), 1, "%s", t.out);
 	expect_out(&t, ".gone-aaaaaa: the leftover of a remove");
@@ -81,11 +87,20 @@ Test(fsck, leftovers_of_dead_writers_are_found_and_repaired, .timeout = 120)
 	expect_out(&t, ".preflight-failed.");
 	expect_out(&t, ".link-gggggg");
 	expect_out(&t, "kernel-9.9-");
-	expect_out(&t, "8 found, 0 repaired, 8 left");
+	expect_out(&t, "hhhhhh: a dpkg memo write whose process is gone");
+	expect_out(&t, "iiiiii: a dpkg memo write");
+	expect_no(&t, "jjjjjj");
+	expect_out(&t, "kkkkkk: a build-time record whose writer is gone");
+	expect_no(&t, "llllll");
+	expect_out(&t, "11 found, 0 repaired, 11 left");
 	cr_expect_eq(dks(&t, "fsck --repair"), 0, "%s", t.out);
-	expect_out(&t, "8 found, 8 repaired");
+	expect_out(&t, "11 found, 11 repaired");
 	cr_expect_eq(dks(&t, "fsck"), 0, "%s", t.out);
 	cr_expect_eq(sh(&t, "test -d %s/dkms/.ldtarball-%ld-cccccc", t.root, (long)getpid()), 0);
+	cr_expect_eq(sh(&t, "test -f %s/dkms/.dpkg-owners.%ld-jjjjjj && "
+			    "test -f %s/dkms/hello/1.0/.last-build-ms-%ld-llllll",
+			 t.root, (long)getpid(), t.root, (long)getpid()),
+		     0, "a live writer's temp file was removed");
 	cr_expect_eq(dks(&t, "status"), 0, "%s", t.out);
 	expect_out(&t, "hello/1.0: added");
 }
