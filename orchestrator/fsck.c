@@ -38,7 +38,7 @@ static int check_root_entry(struct dks_fsck *f, const char *name, struct dks_err
 				       "fsck --repair removes it", dks_rmtree, err);
 	if (name[0] == '.')
 		return 0;
-	return dks_fsck_module(f, name, err);
+	return dks_fsck_module_of(f, name, false, err);
 }
 
 int dks_fsck(struct dks_fsck *f, const char *m, struct dks_error *err)

@@ -21,6 +21,9 @@ struct dks_fsck {
 int dks_fsck(struct dks_fsck *f, const char *m, struct dks_error *err);
 /* One module's dir <dkmstree>/<m> (fsck_module.c). */
 int dks_fsck_module(struct dks_fsck *f, const char *m, struct dks_error *err);
+/* The same; with @named false, a module removed since the caller listed it
+ * is skipped (0), not "not added" (3). */
+int dks_fsck_module_of(struct dks_fsck *f, const char *m, bool named, struct dks_error *err);
 /* A finding at @path: @what is wrong; @fix says what --repair does (NULL:
  * it cannot, @how says what will). Runs @fix's action through @act when
  * repairing; 0 or -1. */

@@ -261,7 +261,10 @@ static int status_findings(struct dks_fsck *f, const char *m, struct dks_error *
 	return ret;
 }
 
-int dks_fsck_module(struct dks_fsck *f, const char *m, struct dks_error *err)
+/* @named: the caller named @m (not added: 3); else @m was in the tree's
+ * listing, and a module removed since by another command is skipped
+ * (check-concurrency: fsck's walk met a remove, exit 3). */
+int dks_fsck_module_of(struct dks_fsck *f, const char *m, bool named, struct dks_error *err)
 {
 	char dir[PATH_MAX];
 	int lock, ret;
@@ -270,9 +273,14 @@ int dks_fsck_module(struct dks_fsck *f, const char *m, struct dks_error *err)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/%s", f->t->dkms_tree, m);
 	if (!is_dir(dir))
-		return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "%s: not added (no %s)", m,
-				    dir);
-	lock = dks_tree_lock(f->t, m, err);
+		return named ? dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "%s: not added (no %s)",
+					    m, dir)
+			     : 0;
+	lock = named ? dks_tree_lock(f->t, m, err) : dks_tree_lock_existing(f->t, m, err);
+	if (lock < 0 && !named && err->errnum == ENOENT) {
+		*err = (struct dks_error){0};
+		return 0;
+	}
 	if (lock < 0)
 		return -1;
 	ret = each(f, dir, module_entry_top, err);
@@ -280,4 +288,9 @@ int dks_fsck_module(struct dks_fsck *f, const char *m, struct dks_error *err)
 		ret = status_findings(f, m, err);
 	dks_tree_unlock(lock);
 	return ret;
+}
+
+int dks_fsck_module(struct dks_fsck *f, const char *m, struct dks_error *err)
+{
+	return dks_fsck_module_of(f, m, true, err);
 }

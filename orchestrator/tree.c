@@ -229,11 +229,14 @@ static bool lock_is_current(int fd, int rootfd, const char *m)
 
 /* One try: the locked fd, -1 with @err filled, or -1 with errno 0 to try
  * again. */
-static int try_lock(int rootfd, const char *m, struct dks_lock_wait *w, struct dks_error *err)
+static int try_lock(int rootfd, const char *m, bool create, struct dks_lock_wait *w,
+		    struct dks_error *err)
 {
-	cleanup_close int mfd = open_sub(rootfd, m, true);
+	cleanup_close int mfd = open_sub(rootfd, m, create);
 	cleanup_close int fd = -1;
 
+	if (mfd < 0 && !create && errno == ENOENT)
+		return -3; /* gone, and not to be made again */
 	if (mfd < 0)
 		return errno == ENOENT ? (errno = 0, -1) : -1;
 	/* O_NOFOLLOW: a planted .lock symlink must not make us create or
@@ -248,7 +251,8 @@ static int try_lock(int rootfd, const char *m, struct dks_lock_wait *w, struct d
 	return steal_fd(&fd);
 }
 
-int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err)
+static int tree_lock(const struct dks_tree *t, const char *module, bool create,
+		     struct dks_error *err)
 {
 	cleanup_close int rootfd = -1;
 	char what[DKS_TREE_NAME_MAX + 16], path[PATH_MAX];
@@ -262,8 +266,10 @@ int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error
 	snprintf(what, sizeof(what), "%s's lock", module);
 	snprintf(path, sizeof(path), "%s/%s/%s", t->dkms_tree, module, LOCK_NAME);
 	for (int i = 0; i < LOCK_TRIES; i++) {
-		int fd = try_lock(rootfd, module, &w, err);
+		int fd = try_lock(rootfd, module, create, &w, err);
 
+		if (fd == -3)
+			return dks_err(err, ENOENT, "%s: not in the tree (removed)", module);
 		if (fd >= 0 || fd == -2)
 			return fd < 0 ? -1 : fd;
 		if (errno)
@@ -272,6 +278,16 @@ int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error
 	}
 	return dks_err(err, EAGAIN, "%s: cannot lock %s/%s/%s", module, t->dkms_tree, module,
 		       LOCK_NAME);
+}
+
+int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err)
+{
+	return tree_lock(t, module, true, err);
+}
+
+int dks_tree_lock_existing(const struct dks_tree *t, const char *module, struct dks_error *err)
+{
+	return tree_lock(t, module, false, err);
 }
 
 void dks_tree_unlock(int lock_fd)

@@ -34,6 +34,9 @@ struct dks_tree {
 /* Take the module's lock (creates <dkmstree>/<m>/). Blocks. Returns an fd
  * to pass to dks_tree_unlock. */
 int dks_tree_lock(const struct dks_tree *t, const char *module, struct dks_error *err);
+/* The same for a module that must be in the tree: one removed (before or
+ * while waiting) is -1 with errnum ENOENT, and its dir is not made again. */
+int dks_tree_lock_existing(const struct dks_tree *t, const char *module, struct dks_error *err);
 void dks_tree_unlock(int lock_fd);
 
 /* Is m/v added (its source link exists)? */

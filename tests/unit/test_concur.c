@@ -95,6 +95,32 @@ static void slurp(const char *path, char *out, size_t size)
 		fclose(f);
 }
 
+/* A child holds @lock (as another command would: flock and its record)
+ * until the test closes the returned fd. */
+static int hold(const char *lock)
+{
+	int ready[2];
+	pid_t holder;
+
+	/* O_CLOEXEC: a command the test starts must not keep the pipe open. */
+	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+	holder = fork();
+	cr_assert_geq(holder, 0);
+	if (holder == 0) {
+		char c;
+		int fd = open(lock, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || dks_lock_record(fd) < 0)
+			_exit(1);
+		close(ready[1]);
+		/* Let go when the test closes its end. */
+		_exit(read(ready[0], &c, 1) < 0);
+	}
+	sbt_defer_kill(holder);
+	close(ready[0]);
+	return ready[1];
+}
+
 Test(concur, uninstall_of_a_module_not_built_or_not_added_is_dkms_s_skip_or_3, .timeout = 60)
 {
 	struct mt_tree t;
@@ -144,8 +170,8 @@ Test(concur, an_install_whose_build_is_taken_while_it_waits_builds_again, .timeo
 {
 	struct mt_tree t;
 	char log[600], out[8192], lock[600], build_dir[700], cmd[1024];
-	int ready[2], fd;
-	pid_t holder, install;
+	int holder_fd;
+	pid_t install;
 	struct utsname u;
 
 	uname(&u);
@@ -153,21 +179,7 @@ Test(concur, an_install_whose_build_is_taken_while_it_waits_builds_again, .timeo
 	foo_module(&t, 0);
 	cr_assert_eq(mt_dks(&t, 120, out, sizeof(out), "build foo/1.0 -k %s", t.kver), 0, "%s", out);
 	snprintf(lock, sizeof(lock), "%s/dkms/foo/.lock", t.root);
-	/* O_CLOEXEC: the install must not keep the holder's pipe open. */
-	cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
-	holder = fork();
-	if (holder == 0) {
-		char c;
-
-		fd = open(lock, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || flock(fd, LOCK_EX) < 0 || dks_lock_record(fd) < 0)
-			_exit(1);
-		close(ready[1]);
-		/* Let go when the test closes its end. */
-		_exit(read(ready[0], &c, 1) < 0);
-	}
-	sbt_defer_kill(holder);
-	close(ready[0]);
+	holder_fd = hold(lock);
 	snprintf(log, sizeof(log), "%s/install.log", t.root);
 	snprintf(cmd, sizeof(cmd), "grep -q 'waiting for foo' %s", log);
 	/* Keys and the kernel's index files in the test's own trees. */
@@ -180,7 +192,7 @@ Test(concur, an_install_whose_build_is_taken_while_it_waits_builds_again, .timeo
 	cr_assert(wait_until(60, cmd), "the install never waited");
 	snprintf(build_dir, sizeof(build_dir), "%s/dkms/foo/1.0/%s", t.root, t.kver);
 	sbt_must("rm -rf %s", build_dir);
-	close(ready[1]);
+	close(holder_fd);
 	cr_expect_eq(finish(install), 0);
 	slurp(log, out, sizeof(out));
 	expect_has(out, "installed");
@@ -258,4 +270,31 @@ Test(concur, an_uninstall_tidies_the_location_under_the_kernel_s_lock, .timeout 
 		     0, "%s", out);
 	cr_expect_str_eq(out, "2 0", "rmdirs of the location with the lock held, without: %s (%s)",
 			 out, trace);
+}
+
+/* fsck's walk waits for a module's lock while its holder removes the
+ * module (played by the test): fsck skips it (was: made its dir again,
+ * empty, or said "not added", exit 3, when the walk met a remove). */
+Test(concur, fsck_skips_a_module_removed_while_it_waits_and_leaves_it_removed, .timeout = 60)
+{
+	struct mt_tree t;
+	char log[600], out[8192], lock[600], cmd[1024];
+	int holder_fd;
+	pid_t fsck;
+
+	mt_tree_make(&t);
+	mt_module(&t, "foo", NULL, NULL, NULL);
+	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0"), 0, "%s", out);
+	snprintf(lock, sizeof(lock), "%s/dkms/foo/.lock", t.root);
+	holder_fd = hold(lock);
+	snprintf(log, sizeof(log), "%s/fsck.log", t.root);
+	fsck = start(&t, log, "fsck");
+	snprintf(cmd, sizeof(cmd), "grep -q 'waiting for foo' %s", log);
+	cr_assert(wait_until(30, cmd), "fsck never waited");
+	sbt_must("rm -rf %s/dkms/foo", t.root);
+	close(holder_fd);
+	cr_expect_eq(finish(fsck), 0);
+	slurp(log, out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "%s/dkms/foo", t.root);
+	cr_expect_neq(access(cmd, F_OK), 0, "fsck made %s again: %s", cmd, out);
 }
