@@ -133,7 +133,8 @@ int dks_sandbox_add_bind(struct dks_sandbox *sb, const char *src,
 	char *rsrc = realpath(src, NULL);
 
 	if (!rsrc)
-		return dks_err(err, errno, "bind source '%s'", src);
+		return dks_err_reason(err, errno == ENOENT ? DKS_SANDBOX_NO_SOURCE : 0, errno,
+				      "bind source '%s'", src);
 	return push_bind(sb, rsrc, dst ? dst : rsrc, writable, 0, err);
 }
 

@@ -34,6 +34,7 @@ enum dks_sandbox_reason {
 	DKS_SANDBOX_NO_HEADERS, /* dks_sandbox_set_kernel: no headers for the kernel */
 	DKS_SANDBOX_SETUP,      /* dks_sandbox_run: the sandbox could not be set up */
 	DKS_SANDBOX_NO_SCRATCH, /* dks_sandbox_add_scratch: not for this caller */
+	DKS_SANDBOX_NO_SOURCE,  /* dks_sandbox_add_bind: the source is not there (ENOENT) */
 };
 
 struct dks_sandbox_result {
