@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make fleet-corpus: the whole corpus (every Debian 12 *-dkms package with a
 # module source: tests/fetch-corpus.sh, cached in
-# /var/cache/dkms-sandbox/corpus) for two kernels, the newest installed 6.1
-# and the 6.12 headers of tests/fetch-kernel.sh (cached in
+# /var/cache/dkms-sandbox/corpus) for two kernels, the newest installed one
+# with headers of a series corpus-expected.tsv knows, and one of its other
+# series fetched by tests/fetch-kernel.sh (cached in
 # /var/cache/dkms-sandbox/kernels), as ONE plan run as ONE Slurm job array
 # on the single-node cluster of tests/fleet/slurm-lib.sh:
 #
@@ -44,17 +45,34 @@ started=$(date +%s.%N)
 say() { printf 'fleet-corpus: %s\n' "$*"; }
 fail() { printf 'fleet-corpus: FAIL: %s\n' "$*" >&2; exit 1; }
 
-kernels() { # the newest installed 6.1 and the fetched 6.12
-	local k61 line
-	k61=$(for d in /lib/modules/6.1.*; do
-		[ -e "$d/build/Makefile" ] && basename "$d"
-	done | sort -V | tail -n 1)
-	[ -n "$k61" ] || fail "no 6.1 kernel headers installed (make deps)"
-	line=$("$src/tests/fetch-kernel.sh" "$cache/kernels" 6.12)
-	mkdir -p "$T/lib/$k61" "$T/lib/${line%% *}"
-	ln -s "$(readlink -f "/lib/modules/$k61/build")" "$T/lib/$k61/build"
+# The kernel series the expected table has a column for (its header line:
+# "# package<TAB>SERIES<TAB>SERIES..."), and a series' column number.
+table_series() { sed -n '1s/^# package\t//p' "$here/corpus-expected.tsv" | tr '\t' '\n' |
+	grep -E '^[0-9]+\.[0-9]+$'; }
+series_column() { table_series | awk -v s="$1" '$0 == s { print NR + 1 }'; }
+
+# The newest installed kernel with headers whose series the table knows
+# (FLEET_KERNEL names one), and one fetched kernel of another series the
+# table knows (FLEET_FETCH_SERIES; default: the table's last series that is
+# not the installed one's). Found, never typed in: a machine with next
+# week's kernels runs it too.
+kernels() {
+	local k0 s0 fs line d
+	k0=${FLEET_KERNEL:-$(for d in /lib/modules/*; do
+		[ -e "$d/build/Makefile" ] || continue
+		d=${d##*/}
+		[ -n "$(series_column "$(echo "$d" | cut -d. -f1,2)")" ] && echo "$d"
+	done | sort -V | tail -n 1)}
+	[ -n "$k0" ] && [ -e "/lib/modules/$k0/build/Makefile" ] ||
+		fail "no installed kernel with headers of a series in corpus-expected.tsv ($(table_series | tr '\n' ' '))"
+	s0=$(echo "$k0" | cut -d. -f1,2)
+	fs=${FLEET_FETCH_SERIES:-$(table_series | grep -vxF "$s0" | tail -n 1)}
+	[ -n "$fs" ] || fail "corpus-expected.tsv has no series besides $s0 to fetch"
+	line=$("$src/tests/fetch-kernel.sh" "$cache/kernels" "$fs")
+	mkdir -p "$T/lib/$k0" "$T/lib/${line%% *}"
+	ln -s "$(readlink -f "/lib/modules/$k0/build")" "$T/lib/$k0/build"
 	ln -s "${line#* }/usr/src/linux-headers-${line%% *}" "$T/lib/${line%% *}/build"
-	say "kernels: $k61 ${line%% *}"
+	say "kernels: $k0 ${line%% *}"
 }
 
 sources() { # every package's module sources, added; OUT/packages.tsv: m/v -> package
@@ -101,8 +119,8 @@ compare() { # OUT/outcomes.tsv, counts per kernel, differences
 		pkg=$(awk -F'\t' -v m="$mv" '$1 == m { print $2 }' "$out/packages.tsv")
 		got=$(outcome "$(cat "$shared/units/$idx/exit" 2>/dev/null || echo none)")
 		series=$(echo "$k" | cut -d. -f1,2)
-		want=$(awk -F'\t' -v p="$pkg" -v c="$([ "$series" = 6.1 ] && echo 2 || echo 3)" \
-			'$1 == p { print $c }' "$here/corpus-expected.tsv")
+		want=$(awk -F'\t' -v p="$pkg" -v c="$(series_column "$series")" \
+			'c && $1 == p { print $c }' "$here/corpus-expected.tsv")
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$idx" "$pkg" "$mv" "$k" "$got" "${want:--}" >>"$out/outcomes.tsv"
 		if [ "$got" != "${want:-$got}" ]; then
 			say "unit $idx $mv on $k: $got, dkms: $want"
