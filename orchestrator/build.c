@@ -741,8 +741,6 @@ static int build_job_once(const struct dks_build_env *env, const struct dks_job 
 	int ret;
 
 	ret = prepare_job(env, j, &js, err);
-	if (ret != 0 && err->reason == DKS_SANDBOX_NO_SOURCE)
-		depends_gone(env, j, &js, err); /* the dkms.conf's sandbox: the same */
 	if (ret == 0) {
 		/* a hit starts no sandbox: the entry's verified copies are the build */
 		if (dks_build_cached(env, j, js.spec, js.staged, js.log_fd, &in))
