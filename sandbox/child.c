@@ -2,8 +2,10 @@
 /*
  * The sandbox's processes. Three of them, each with one job:
  *
- *   setup (host pid ns)  drops to the build uid, creates the namespaces as
- *                        that uid, maps it, forks init, exits.
+ *   setup (host pid ns)  joins the network namespace root keeps for the
+ *                        build uid (netns.c), drops to the build uid,
+ *                        creates the other namespaces as that uid, forks
+ *                        init, exits.
  *   init  (pid 1)        builds the root filesystem, drops every privilege,
  *                        starts the command, answers seccomp notifications
  *                        and reaps; its exit kills everything in the sandbox.
@@ -16,7 +18,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,10 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,21 +68,12 @@ static void await_caller(const struct dks_run_ctx *ctx)
 	close(ctx->ack_fd);
 }
 
-/* "lo" up, nothing else: the net namespace has no route to the host. */
+/* "lo" up, nothing else: the net namespace has no route to the host.
+ * Root's namespace is the host's making, lo already up (netns.c). */
 static void loopback_up(const struct dks_run_ctx *ctx)
 {
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		dks_child_die(ctx, errno, "socket");
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		dks_child_die(ctx, errno, "loopback flags");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+	if (!ctx->as_root && dks_netns_loopback_up() < 0)
 		dks_child_die(ctx, errno, "loopback up");
-	close(fd);
 }
 
 /* The command's fds: 0-2, then the passed ones at 3, 4, ... Init's own
@@ -332,8 +322,11 @@ int dks_setup_main(void *arg)
 	struct dks_msg m = {.type = DKS_MSG_INIT_PID};
 	pid_t pid;
 
+	/* Still root: the network namespace is the host's (netns.c). */
+	if (dks_netns_join(ctx->netns_fd, ctx->netns_path) < 0)
+		dks_child_die(ctx, errno, "network namespace");
 	become_build_user(ctx);
-	if (unshare(NS_FLAGS) < 0)
+	if (unshare(NS_FLAGS & ~CLONE_NEWNET) < 0)
 		dks_child_die(ctx, errno, "cannot create namespaces (are unprivileged user namespaces enabled?)");
 	/* CLONE_PARENT: init is the caller's child, so the caller can wait for
 	 * it and kill it by a pid that cannot be reused before it reaps it. */

@@ -39,6 +39,19 @@ int dks_buildids_subids(const char *user, struct dks_idrange *r, struct dks_erro
 int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 			 struct dks_error *err);
 
+/* netns.c: root's sandboxes get a network namespace of the host's user
+ * namespace, kept per build uid at DKS_NETNS_DIR/UID for the next sandbox
+ * of that uid (the file says why that is safe). */
+#define DKS_NETNS_DIR "/run/dkms-sandbox/netns"
+#define DKS_NETNS_KEEP 64 /* kept at most (netns.c, trim) */
+int dks_netns_loopback_up(void);
+/* An fd of @uid's kept namespace, or -1; @path: where to keep a new one
+ * ("" if nowhere). */
+int dks_netns_kept(uid_t uid, char *path, size_t size);
+/* Root, in the setup child: join @fd, else a new namespace with lo up,
+ * kept at @path if it is not "". */
+int dks_netns_join(int fd, const char *path);
+
 enum dks_user_kind {
 	DKS_USER_DEFAULT, /* root: the dkms-sandbox user's subordinate ids */
 	DKS_USER_FIXED,   /* one uid the caller named */
@@ -139,6 +152,8 @@ struct dks_run_ctx {
 	int bpf_fds[2]; /* caller -> init: the compiled seccomp program */
 	int stdio[3];  /* the command's 0-2 (relay.c): never the caller's terminal */
 	bool as_root;  /* started by host root: switch to sb->uid first */
+	int netns_fd;  /* root: the build uid's kept network namespace, or -1 */
+	char netns_path[64]; /* root: where to keep a new one, or "" */
 	uid_t uid;
 	gid_t gid;
 	struct dks_trees trees;

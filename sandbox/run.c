@@ -363,10 +363,12 @@ static int start_init_as_root(const struct dks_sandbox *sb, struct dks_run_ctx *
 }
 
 /* Map the build user into init's user namespace and let it build the
- * root filesystem; meanwhile move it into its cgroup (a migration waits
- * for an RCU grace period: milliseconds on some hosts) and hand it its
- * seccomp program. init forks nothing before it has read the whole
- * program, so no process of the sandbox ever runs outside the cgroup. */
+ * root filesystem; meanwhile make the sandbox's cgroup, move init into it
+ * (a migration waits for an RCU grace period: milliseconds on some hosts)
+ * and hand it its seccomp program. The cgroup costs nothing on the way to
+ * the command that way: init's mounts take longer. init forks nothing
+ * before it has read the whole program, so no process of the sandbox ever
+ * runs outside the cgroup. */
 static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *ctx,
 			struct monitor *mon, struct pipes *p, struct dks_error *err)
 {
@@ -375,7 +377,8 @@ static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *
 	if (write(p->ack[1], "\1", 1) != 1)
 		return dks_err(err, errno, "sandbox: cannot start init");
 	close_fd(&p->ack[1]);
-	if (dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
+	if (dks_cgroup_create(&sb->profile->limits, sb->fds[2], &mon->cgroup, err) < 0 ||
+	    dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
 		return -1;
 	if (sb->profile->bpf) {
 		/* Compiled at build time: 2.8 KiB, well below a pipe's buffer. */
@@ -468,17 +471,18 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	ctx.as_root = geteuid() == 0;
 	ctx.uid = sb->uid;
 	ctx.gid = sb->gid;
-	if (dks_cgroup_create(&sb->profile->limits, sb->fds[2], &mon.cgroup, err) < 0 ||
-	    open_pipes(&p, err) < 0) {
+	ctx.netns_fd = -1;
+	if (open_pipes(&p, err) < 0) {
 		strv_free(&env);
-		dks_cgroup_destroy(&mon.cgroup);
 		return -1;
 	}
+	/* A uid held under its lock is this sandbox's alone: so is its
+	 * kept network namespace. */
+	if (ctx.as_root && sb->uid_lock >= 0)
+		ctx.netns_fd = dks_netns_kept(ctx.uid, ctx.netns_path, sizeof(ctx.netns_path));
 	ret = dks_trees_open(sb, ctx.uid, ctx.gid, &ctx.trees, err);
 	if (ret == 0)
 		ret = run_relayed(sb, &ctx, &mon, &p, timeout, res, err);
-	else
-		dks_cgroup_destroy(&mon.cgroup);
 	/* The caller's trees go (init had its own copies), but for the
 	 * scratch's root, which the caller reads after the run. */
 	if (sb->scratch_fd >= 0)
@@ -486,6 +490,8 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	sb->scratch_fd = ctx.trees.scratch;
 	ctx.trees.scratch = -1;
 	dks_trees_close(&ctx.trees);
+	if (ctx.netns_fd >= 0)
+		close(ctx.netns_fd);
 	strv_free(&env);
 	close_pipes(&p);
 	res->elapsed = now() - t0;

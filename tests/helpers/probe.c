@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -206,6 +207,75 @@ static int cmd_abstract(char **argv)
 static int cmd_socket(char **argv UNUSED)
 {
 	return report_call("socket AF_INET", socket(AF_INET, SOCK_STREAM, 0));
+}
+
+/* The network namespace's inode, and whether lo is up (an AF_INET
+ * socket for the ioctl: a profile that allows one). */
+static int cmd_net(char **argv UNUSED)
+{
+	struct ifreq ifr = { 0 };
+	struct stat st;
+	int fd;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return report_failed("net", errno);
+	printf("netns=%llu\n", (unsigned long long)st.st_ino);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return report_failed("net", errno);
+	printf("lo=%s\n", ifr.ifr_flags & IFF_UP ? "up" : "down");
+	return report_ok("net", NULL);
+}
+
+/* Take lo down: only who owns the network namespace may. */
+static int cmd_lo_down(char **argv UNUSED)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return report_failed("lo down", errno);
+	ifr.ifr_flags &= ~IFF_UP;
+	return report_call("lo down", ioctl(fd, SIOCSIFFLAGS, &ifr));
+}
+
+/* A daemon (its own session, parent gone) listening on abstract @NAME and
+ * 127.0.0.1:PORT, left behind when the probe exits: "ok" once it listens. */
+static int cmd_listen_daemon(char **argv)
+{
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	struct sockaddr_in si = { .sin_family = AF_INET };
+	size_t len = strlen(argv[1]);
+	int ready[2], u, t;
+	char c = 0;
+
+	if (len == 0 || len >= sizeof(su.sun_path) - 1 || pipe(ready) < 0)
+		return PROBE_USAGE;
+	memcpy(su.sun_path + 1, argv[1], len);
+	si.sin_port = htons((uint16_t)atoi(argv[2]));
+	si.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fork() == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		u = socket(AF_UNIX, SOCK_STREAM, 0);
+		t = socket(AF_INET, SOCK_STREAM, 0);
+		if (u >= 0 && t >= 0 &&
+		    bind(u, (struct sockaddr *)&su,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) == 0 &&
+		    listen(u, 8) == 0 && bind(t, (struct sockaddr *)&si, sizeof(si)) == 0 &&
+		    listen(t, 8) == 0)
+			c = 1;
+		(void)!write(ready[1], &c, 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1 || c != 1)
+		return report_failed("listen", EIO);
+	return report_ok("listen", "@%s and 127.0.0.1:%s", argv[1], argv[2]);
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -861,6 +931,9 @@ static const struct probe_cmd commands[] = {
 	{ "tcp", 1, "PORT", cmd_tcp },
 	{ "abstract", 1, "NAME", cmd_abstract },
 	{ "socket", 0, "", cmd_socket },
+	{ "net", 0, "", cmd_net },
+	{ "lo-down", 0, "", cmd_lo_down },
+	{ "listen-daemon", 2, "NAME PORT", cmd_listen_daemon },
 	{ "read", 1, "PATH", cmd_read },
 	{ "write", 1, "PATH", cmd_write },
 	{ "listdir", 1, "PATH", cmd_listdir },

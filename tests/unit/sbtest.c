@@ -81,6 +81,29 @@ uid_t sbt_build_uid(void)
 	return uid;
 }
 
+uid_t sbt_free_uids(unsigned n)
+{
+	uint32_t r = 0;
+
+	cr_assert_eq(getrandom(&r, sizeof(r), 0), (ssize_t)sizeof(r));
+	for (uid_t first = 1800000000 + (r % 100000) * 16;; first += 1600000) {
+		bool used = false;
+
+		for (unsigned i = 0; i < n && !used; i++)
+			used = getpwuid(first + i) || getgrgid(first + i);
+		if (!used)
+			return first;
+	}
+}
+
+char *sbt_uid_range(uid_t first, unsigned n)
+{
+	char *s = NULL;
+
+	cr_assert(asprintf(&s, "%u-%u", (unsigned)first, (unsigned)(first + n - 1)) > 0);
+	return s;
+}
+
 int sbt_set_test_user(struct dks_sandbox *sb, struct dks_error *err)
 {
 	char id[16];

@@ -97,6 +97,10 @@ void sbt_host_ids(const char *user, uid_t *uid, gid_t *gid);
 /* The tests' fixed build uid (root: no host user's; others: their own),
  * and setting it on a sandbox (root only; a no-op for others). */
 uid_t sbt_build_uid(void);
+/* @n consecutive uids that no host user or group has, from a random
+ * start: this test's own (tests run in parallel); "FIRST-LAST" for them. */
+uid_t sbt_free_uids(unsigned n);
+char *sbt_uid_range(uid_t first, unsigned n);
 int sbt_set_test_user(struct dks_sandbox *sb, struct dks_error *err);
 /* mkdtemp under /tmp, owned by the build uid of @user, removed by
  * sbt_cleanup. malloc'd. */

@@ -226,28 +226,6 @@ Test(bounds, the_scratch_holds_no_more_than_its_size_whatever_the_build_does, .t
 
 /* ---- build uids ----------------------------------------------------------- */
 
-/* A range of @n uids that no host user has, this test process's own
- * (tests run in parallel, each in a process of its own). */
-static uid_t free_range(unsigned n)
-{
-	for (uid_t first = 1900100000 + (uid_t)(getpid() % 100000) * 16;; first += 1600000) {
-		bool used = false;
-
-		for (unsigned i = 0; i < n && !used; i++)
-			used = getpwuid(first + i) != NULL;
-		if (!used)
-			return first;
-	}
-}
-
-static char *range_spec(uid_t first, unsigned n)
-{
-	char *s = NULL;
-
-	cr_assert(asprintf(&s, "%u-%u", (unsigned)first, (unsigned)(first + n - 1)) > 0);
-	return s;
-}
-
 static struct dks_sandbox *resolved(const char *user, struct dks_error *err)
 {
 	struct dks_sandbox *sb = NULL;
@@ -264,8 +242,8 @@ static struct dks_sandbox *resolved(const char *user, struct dks_error *err)
 /* Concurrent sandboxes never share a uid; a freed one is taken again. */
 Test(bounds, each_running_sandbox_has_a_build_uid_of_its_own)
 {
-	uid_t first = free_range(3);
-	cleanup_free char *spec = range_spec(first, 3);
+	uid_t first = sbt_free_uids(3);
+	cleanup_free char *spec = sbt_uid_range(first, 3);
 	struct dks_error err = {0};
 	struct dks_sandbox *sb[4] = {0};
 
@@ -294,8 +272,8 @@ Test(bounds, each_running_sandbox_has_a_build_uid_of_its_own)
 /* A uid some host process runs as is skipped: it could reach the build. */
 Test(bounds, a_uid_a_host_process_has_is_never_taken, .timeout = 30)
 {
-	uid_t first = free_range(2);
-	cleanup_free char *spec = range_spec(first, 2);
+	uid_t first = sbt_free_uids(2);
+	cleanup_free char *spec = sbt_uid_range(first, 2);
 	struct dks_error err = {0};
 	struct dks_sandbox *sb;
 	int go[2];
@@ -344,7 +322,7 @@ Test(bounds, shared_or_host_uids_are_refused)
 	cr_expect_lt(dks_sandbox_set_user(sb, "5-3", &err), 0, "a reversed range");
 	cr_expect_lt(dks_sandbox_set_user(sb, "0-10", &err), 0, "a range with root");
 	if (pw) {
-		with_user = range_spec(pw->pw_uid, 1);
+		with_user = sbt_uid_range(pw->pw_uid, 1);
 		cr_expect_lt(dks_sandbox_set_user(sb, with_user, &err), 0, "%s holds %s", with_user,
 			     pw->pw_name);
 		cr_expect(strstr(err.msg, pw->pw_name), "%s", err.msg);

@@ -817,11 +817,13 @@ static char *probe_for_nobody(void)
 	return system(cmd) == 0 ? dir : NULL;
 }
 
-static int run_as_nobody(int report_fd, const char *probe_dir)
+/* Run "probe @cmd" as nobody, under @profile (NULL: the default). */
+static int run_as_nobody(int report_fd, const char *probe_dir, const char *profile,
+			 const char *cmd)
 {
 	char path[PATH_MAX], probe[PATH_MAX];
-	char *const argv[] = { path, "uid", NULL };
-	struct sbt_opts o = { 0 };
+	char *const argv[] = { path, (char *)cmd, NULL };
+	struct sbt_opts o = { .profile = profile };
 	struct sbt_out out;
 	int rc;
 
@@ -847,11 +849,13 @@ static int run_as_nobody(int report_fd, const char *probe_dir)
 	return 0;
 }
 
-Test(escape, sandbox_runs_for_normal_user, .timeout = 30)
+/* "probe @cmd" in a sandbox started by nobody, under @profile (NULL: the
+ * default; a file in the probe's dir when "netns-only"): its output in
+ * @buf. Asserts it ran and the probe exited 0. */
+static void probe_as_nobody(const char *cmd, bool netns_only, char *buf, size_t size)
 {
 	cleanup_close int rep = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	cleanup_free char *probe_dir = NULL;
-	char buf[8192] = "";
+	cleanup_free char *probe_dir = NULL, *profile = NULL;
 	int status;
 	pid_t pid;
 
@@ -860,12 +864,18 @@ Test(escape, sandbox_runs_for_normal_user, .timeout = 30)
 	probe_dir = probe_for_nobody();
 	cr_assert_not_null(probe_dir, "cannot copy the probe for nobody");
 	sbt_defer_rmtree(probe_dir);
+	if (netns_only) {
+		profile = fmt("%s/netns-only.yaml", probe_dir);
+		sbt_write_file(profile, "name: netns-only\nseccomp:\n  mode: log\nlandlock: false\n",
+			       0, 0, 0644);
+	}
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0)
-		_exit(run_as_nobody(rep, probe_dir));
+		_exit(run_as_nobody(rep, probe_dir, profile, cmd));
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(pread(rep, buf, sizeof(buf) - 1, 0) >= 0);
+	memset(buf, 0, size);
+	cr_assert(pread(rep, buf, size - 1, 0) >= 0);
 	cr_assert(WIFEXITED(status), "the child died: signal %d", WTERMSIG(status));
 	cr_assert_eq(WEXITSTATUS(status), 0,
 		     "as nobody: %s:\n%s",
@@ -875,7 +885,26 @@ Test(escape, sandbox_runs_for_normal_user, .timeout = 30)
 		     : WEXITSTATUS(status) == 13 ? "host uid is not the caller's"
 						 : "unknown",
 		     buf);
+}
+
+Test(escape, sandbox_runs_for_normal_user, .timeout = 30)
+{
+	char buf[8192];
+
+	probe_as_nobody("uid", false, buf, sizeof(buf));
 	cr_assert(strstr(buf, "probe: uid: ok"), "%s", buf);
+}
+
+/* A normal user's sandbox has a network namespace of its own user
+ * namespace, new each time, and init brings its lo up (root's is the
+ * host's making: test_netns.c). The profile lets the probe make the
+ * socket its ioctl needs. */
+Test(escape, a_normal_user_s_sandbox_has_lo_up, .timeout = 30)
+{
+	char buf[8192];
+
+	probe_as_nobody("net", true, buf, sizeof(buf));
+	cr_expect(strstr(buf, "lo=up"), "lo is not up in a normal user's sandbox:\n%s", buf);
 }
 
 static bool env_name_allowed(const char *name, size_t len)
