@@ -366,7 +366,7 @@ static void setup_etc(const struct dks_run_ctx *ctx)
  * read-only (a read gives nothing, a write EROFS). */
 static void mask_proc(const struct dks_run_ctx *ctx)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], first[PATH_MAX] = "";
 	struct stat st;
 	int fd = open(EMPTY_FILE, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 
@@ -375,8 +375,16 @@ static void mask_proc(const struct dks_run_ctx *ctx)
 	close(fd);
 	for (int i = 0; proc_masked[i]; i++) {
 		snprintf(path, sizeof(path), NEWROOT "/proc/%s", proc_masked[i]);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		/* The first mask is made read-only; the others are binds of it,
+		 * which take its flags: one mount(2) each. */
+		if (!first[0]) {
 			bind_tree(ctx, EMPTY_FILE, path, RO_ATTRS | MOUNT_ATTR_NOEXEC);
+			snprintf(first, sizeof(first), "%s", path);
+		} else if (mount(first, path, NULL, MS_BIND, NULL) < 0) {
+			dks_child_die(ctx, errno, "cannot mask %s", path);
+		}
 	}
 }
 
@@ -437,17 +445,22 @@ static void setup_tmp(const struct dks_run_ctx *ctx)
 static const char *const masks[] = DKS_MASKED_DIRS;
 
 /* Hide every other module source and every kernel's modules behind empty
- * tmpfs; the kernel's headers and the binds get mount points in them. */
+ * dirs of the scratch tmpfs, bound there (nosuid, nodev like the scratch;
+ * read-only once the root is built): the kernel's headers and the binds
+ * get mount points in them. Binds, not a tmpfs each: no superblock to make
+ * at every start and tear down at every end. */
 static void setup_masks(const struct dks_run_ctx *ctx)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], empty[32];
 	struct stat st;
 
 	for (int i = 0; masks[i]; i++) {
 		host_path(path, sizeof(path), NEWROOT, masks[i]);
 		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		mount_tmpfs(ctx, path, "mode=0755,size=64k,nr_inodes=1024", MS_NOSUID | MS_NODEV);
+		snprintf(empty, sizeof(empty), "/mask%d", i);
+		if (mkdir(empty, 0755) < 0 || mount(empty, path, NULL, MS_BIND, NULL) < 0)
+			dks_child_die(ctx, errno, "cannot mask %s", masks[i]);
 	}
 }
 
