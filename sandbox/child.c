@@ -72,7 +72,7 @@ static void await_caller(const struct dks_run_ctx *ctx)
  * Root's namespace is the host's making, lo already up (netns.c). */
 static void loopback_up(const struct dks_run_ctx *ctx)
 {
-	if (!ctx->as_root && dks_netns_loopback_up() < 0)
+	if (!ctx->net_ready && dks_netns_loopback_up() < 0)
 		dks_child_die(ctx, errno, "loopback up");
 }
 
@@ -322,11 +322,12 @@ int dks_setup_main(void *arg)
 	struct dks_msg m = {.type = DKS_MSG_INIT_PID};
 	pid_t pid;
 
-	/* Still root: the network namespace is the host's (netns.c). */
-	if (dks_netns_join(ctx->netns_fd, ctx->netns_path) < 0)
-		dks_child_die(ctx, errno, "network namespace");
+	/* Still root: the network namespace is the host's (netns.c). A root
+	 * without CAP_SYS_ADMIN (a container's) cannot make one: the build
+	 * uid's user namespace gets one of its own, as a user's does. */
+	ctx->net_ready = dks_netns_join(ctx->netns_fd, ctx->netns_path) == 0;
 	become_build_user(ctx);
-	if (unshare(NS_FLAGS & ~CLONE_NEWNET) < 0)
+	if (unshare(ctx->net_ready ? NS_FLAGS & ~CLONE_NEWNET : NS_FLAGS) < 0)
 		dks_child_die(ctx, errno, "cannot create namespaces (are unprivileged user namespaces enabled?)");
 	/* CLONE_PARENT: init is the caller's child, so the caller can wait for
 	 * it and kill it by a pid that cannot be reused before it reaps it. */

@@ -154,6 +154,7 @@ struct dks_run_ctx {
 	bool as_root;  /* started by host root: switch to sb->uid first */
 	int netns_fd;  /* root: the build uid's kept network namespace, or -1 */
 	char netns_path[64]; /* root: where to keep a new one, or "" */
+	bool net_ready; /* the setup child joined root's: lo is up (else init's) */
 	uid_t uid;
 	gid_t gid;
 	struct dks_trees trees;

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <sched.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dks/cleanup.h"
@@ -316,4 +319,57 @@ Test(netns, the_pool_drops_unheld_uids_past_its_bound, .timeout = 60)
 		unkeep(uid + i);
 	unlink(lockp);
 	sbt_out_free(&o);
+}
+
+/* Where root cannot make a network namespace (a container's root: here a
+ * seccomp filter of the test's own that refuses unshare(CLONE_NEWNET)),
+ * the sandbox gets one of the build uid's user namespace instead, new,
+ * with lo up (init brings it up), and nothing is kept. */
+Test(netns, where_root_cannot_make_one_the_build_uid_s_user_namespace_does, .timeout = 60)
+{
+	cleanup_close int rep = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	cleanup_free char *user = NULL, *profile = netns_only_profile(), *path = NULL;
+	cleanup_free char *a = NULL;
+	struct sbt_out out = { 0 };
+	struct stat host;
+	char buf[8192] = "";
+	int status;
+	uid_t uid;
+	pid_t pid;
+
+	skip_unless_root();
+	cr_assert_geq(rep, 0);
+	uid = sbt_free_uids(1);
+	user = sbt_uid_range(uid, 1);
+	path = kept_path(uid);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct sbt_opts o = { .profile = profile, .user = user };
+		char *const argv[] = { "/probe/probe", "net", NULL };
+		scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+
+		if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+					   SCMP_A0(SCMP_CMP_EQ, CLONE_NEWNET)) < 0 ||
+		    seccomp_load(f) < 0)
+			_exit(10);
+		if (unshare(CLONE_NEWNET) == 0 || errno != EPERM)
+			_exit(11); /* the filter does not hold: the test shows nothing */
+		if (sbt_run(&o, argv, &out) < 0)
+			dprintf(rep, "error: %s\n", out.err.msg);
+		dprintf(rep, "%s", out.text ? out.text : "");
+		_exit(out.rc < 0 ? 12 : 0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(pread(rep, buf, sizeof(buf) - 1, 0) >= 0);
+	cr_expect_neq(access(path, F_OK), 0, "a namespace was kept at %s", path);
+	unkeep(uid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit %d:\n%s",
+		  WIFEXITED(status) ? WEXITSTATUS(status) : -1, buf);
+	out.text = buf;
+	cr_expect(sbt_has(&out, "lo=up"), "lo is not up:\n%s", buf);
+	a = netns_of(&out);
+	cr_assert_eq(stat("/proc/self/ns/net", &host), 0);
+	cr_expect_neq(strtoull(a, NULL, 10), (unsigned long long)host.st_ino,
+		      "the sandbox is in the host's network namespace");
 }
