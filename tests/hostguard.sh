@@ -21,13 +21,28 @@ fingerprint() {
 	done | LC_ALL=C sort
 }
 
+# Root's sandboxes keep a network namespace per build uid (a bind mount in
+# /run/dkms-sandbox/netns, sandbox/netns.c): those the tests' uids left are
+# the tests' to remove, not the machine's to keep.
+netns=/run/dkms-sandbox/netns
+kept() { ls "$netns" 2>/dev/null | LC_ALL=C sort; }
+unkeep_new() {
+	local e
+	for e in $(LC_ALL=C comm -13 "$1" <(kept)); do
+		umount -l "$netns/$e" 2>/dev/null
+		rm -f "$netns/$e"
+	done
+}
+
 [ "${1:-}" = run ] && [ $# -ge 2 ] || { echo "usage: $0 run COMMAND..." >&2; exit 2; }
 shift
-before=$(mktemp) after=$(mktemp)
-trap 'rm -f "$before" "$after"' EXIT
+before=$(mktemp) after=$(mktemp) netns_before=$(mktemp)
+trap 'rm -f "$before" "$after" "$netns_before"' EXIT
 fingerprint >"$before"
+kept >"$netns_before"
 "$@"
 rc=$?
+unkeep_new "$netns_before"
 fingerprint >"$after"
 if ! cmp -s "$before" "$after"; then
 	echo "hostguard: the tests changed the machine's own DKMS paths:" >&2
