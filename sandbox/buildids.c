@@ -185,3 +185,23 @@ int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 	return dks_err(err, EBUSY, "build uids %u-%u: every one is in use", (unsigned)r->uid,
 		       (unsigned)(r->uid + r->count - 1));
 }
+
+/* Is build uid @name (decimal) held by no sandbox? Then, until the caller
+ * closes *fd, it is held by us (*fd is -1 where the uid never had a lock
+ * file), so that no sandbox can start with it meanwhile: one that tries
+ * takes another uid. */
+bool dks_buildids_unheld(const char *name, int *fd)
+{
+	char lock[PATH_MAX];
+
+	*fd = -1;
+	if (snprintf(lock, sizeof(lock), "%s/%s", DKS_BUILDIDS_DIR, name) >= (int)sizeof(lock))
+		return false;
+	*fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		close(*fd);
+		*fd = -1;
+		return false;
+	}
+	return true;
+}

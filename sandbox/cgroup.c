@@ -167,12 +167,21 @@ static bool knob_has(const char *dir, const char *knob, const char *word)
 	return has_word(text, word, ' ');
 }
 
-/* A fresh child of @parent, named after this process and the time. */
-static char *make_child(const char *parent)
+/* The kept cgroup of cg->keep below @parent (cgkeep.c), else a fresh
+ * child named after this process and the time. */
+static char *make_child(const char *parent, struct dks_cgroup *cg)
 {
 	char dir[PATH_MAX + 64];
 	struct timespec ts;
 
+	if (cg->keep != DKS_NO_UID) {
+		char *kept = dks_cgkeep_dir(parent, cg->keep);
+
+		if (kept) {
+			cg->kept = true;
+			return kept;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(dir, sizeof(dir), "%s/dkms-sandbox-%d-%lld%09ld", parent, (int)getpid(),
 		 (long long)ts.tv_sec, ts.tv_nsec);
@@ -205,13 +214,37 @@ static int set_v1(const char *dir, const struct dks_limits *l)
 	if (!l->memory)
 		return 0;
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory);
-	if (write_knob(dir, "memory.limit_in_bytes", v) < 0)
+	/* memory+swap, where swap accounting is on: no swap beyond memory.
+	 * v1 wants memory <= memory+swap at every step: raising a kept
+	 * cgroup's limit means memory+swap first. */
+	if (!knob_exists(dir, "memory.memsw.limit_in_bytes"))
+		return write_knob(dir, "memory.limit_in_bytes", v);
+	if (write_knob(dir, "memory.limit_in_bytes", v) == 0)
+		return write_knob(dir, "memory.memsw.limit_in_bytes", v);
+	if (write_knob(dir, "memory.memsw.limit_in_bytes", v) < 0)
 		return -1;
-	/* memory+swap, where swap accounting is on: no swap beyond memory. */
-	if (knob_exists(dir, "memory.memsw.limit_in_bytes") &&
-	    write_knob(dir, "memory.memsw.limit_in_bytes", v) < 0)
+	return write_knob(dir, "memory.limit_in_bytes", v);
+}
+
+/* This sandbox's limits. A kept cgroup that will not take them (v1
+ * refuses a limit below what the last sandbox's pages still take) is left
+ * as it is for a fresh one. */
+static int set_limits(struct dks_cgroup *cg, const struct dks_limits *l)
+{
+	int (*set)(const char *, const struct dks_limits *) = cg->v2 ? set_v2 : set_v1;
+	char *parent;
+
+	if (set(cg->dir, l) == 0)
+		return 0;
+	if (!cg->kept)
 		return -1;
-	return 0;
+	parent = cg->dir;
+	*strrchr(parent, '/') = 0;
+	cg->kept = false;
+	cg->keep = DKS_NO_UID;
+	cg->dir = make_child(parent, cg);
+	free(parent);
+	return cg->dir ? set(cg->dir, l) : -1;
 }
 
 /* v2 with memory and pids offered to children of @parent by its
@@ -225,11 +258,13 @@ static int create_v2_below(const char *parent, bool enable, const struct dks_lim
 	if (!knob_has(parent, "cgroup.subtree_control", "memory") ||
 	    !knob_has(parent, "cgroup.subtree_control", "pids") || access(parent, W_OK) < 0)
 		return 0;
-	cg->dir = make_child(parent);
-	if (!cg->dir)
-		return 0;
 	cg->v2 = true;
-	if (set_v2(cg->dir, l) < 0)
+	cg->dir = make_child(parent, cg);
+	if (!cg->dir) {
+		cg->v2 = false;
+		return 0;
+	}
+	if (set_limits(cg, l) < 0)
 		return dks_err(err, errno, "cgroup %s: cannot set memory.max/pids.max", cg->dir);
 	return 0;
 }
@@ -260,63 +295,15 @@ static int create_v1(const struct dks_limits *l, struct dks_cgroup *cg, struct d
 
 	if (!l->memory || !own_dir(H_MEMORY, own, sizeof(own)) || access(own, W_OK) < 0)
 		return 0;
-	cg->dir = make_child(own);
-	if (cg->dir && set_v1(cg->dir, l) < 0)
+	cg->dir = make_child(own, cg);
+	if (cg->dir && set_limits(cg, l) < 0)
 		return dks_err(err, errno, "cgroup %s: cannot set the memory limit", cg->dir);
 	return 0;
 }
 
-static void warn_unbounded(int fd)
-{
-	static bool warned;
-
-	if (warned)
-		return;
-	warned = true;
-	dprintf(fd, "dkms-sandbox: warning: no cgroup for the sandbox (%s): memory is bounded per "
-		    "process only (RLIMIT_AS; page cache, /tmp and memfd pages are not), processes "
-		    "per user namespace\n",
-		geteuid() ? "not root, and no delegated cgroup v2 with memory and pids"
-			  : "root cannot enable memory and pids in any cgroup hierarchy here");
-}
-
-int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup *cg,
-		      struct dks_error *err)
-{
-	char own[PATH_MAX];
-	int ret = 0;
-
-	memset(cg, 0, sizeof(*cg));
-	if (!l->memory && !l->processes)
-		return 0;
-	if (own_dir(H_V2, own, sizeof(own)))
-		ret = create_v2_below(own, false, l, cg, err);
-	if (ret == 0 && !cg->dir && geteuid() == 0)
-		ret = create_v2_root(l, cg, err);
-	if (ret == 0 && !cg->dir && geteuid() == 0)
-		ret = create_v1(l, cg, err);
-	if (ret < 0) {
-		dks_cgroup_destroy(cg);
-		return -1;
-	}
-	if (!cg->dir)
-		warn_unbounded(warn_fd);
-	return 0;
-}
-
-int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *err)
-{
-	char v[32];
-
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	if (cg->dir && write_knob(cg->dir, "cgroup.procs", v) < 0)
-		return dks_err(err, errno, "cgroup %s: cannot move the sandbox in", cg->dir);
-	return 0;
-}
-
 /* How many processes the cgroup's OOM killer took ("oom_kill N" in v2's
- * memory.events and v1's memory.oom_control). */
-unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg)
+ * memory.events and v1's memory.oom_control), ever. */
+static unsigned long oom_kills_ever(const struct dks_cgroup *cg)
 {
 	char path[PATH_MAX + 64], text[1024] = "";
 	cleanup_close int fd = -1;
@@ -335,6 +322,64 @@ unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg)
 	return p ? strtoul(p + 9, NULL, 10) : 0;
 }
 
+static void warn_unbounded(int fd)
+{
+	static bool warned;
+
+	if (warned)
+		return;
+	warned = true;
+	dprintf(fd, "dkms-sandbox: warning: no cgroup for the sandbox (%s): memory is bounded per "
+		    "process only (RLIMIT_AS; page cache, /tmp and memfd pages are not), processes "
+		    "per user namespace\n",
+		geteuid() ? "not root, and no delegated cgroup v2 with memory and pids"
+			  : "root cannot enable memory and pids in any cgroup hierarchy here");
+}
+
+int dks_cgroup_create(const struct dks_limits *l, int warn_fd, uid_t keep, struct dks_cgroup *cg,
+		      struct dks_error *err)
+{
+	char own[PATH_MAX];
+	int ret = 0;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->keep = keep;
+	if (!l->memory && !l->processes)
+		return 0;
+	if (own_dir(H_V2, own, sizeof(own)))
+		ret = create_v2_below(own, false, l, cg, err);
+	if (ret == 0 && !cg->dir && geteuid() == 0)
+		ret = create_v2_root(l, cg, err);
+	if (ret == 0 && !cg->dir && geteuid() == 0)
+		ret = create_v1(l, cg, err);
+	if (ret < 0) {
+		dks_cgroup_destroy(cg);
+		return -1;
+	}
+	if (!cg->dir)
+		warn_unbounded(warn_fd);
+	cg->oom_base = oom_kills_ever(cg);
+	return 0;
+}
+
+int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *err)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	if (cg->dir && write_knob(cg->dir, "cgroup.procs", v) < 0)
+		return dks_err(err, errno, "cgroup %s: cannot move the sandbox in", cg->dir);
+	return 0;
+}
+
+/* ... and since this sandbox took it (a kept cgroup has a past). */
+unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg)
+{
+	unsigned long n = oom_kills_ever(cg);
+
+	return n > cg->oom_base ? n - cg->oom_base : 0;
+}
+
 /* v2 only; in v1 the pid namespace's end kills as surely. */
 void dks_cgroup_kill(const struct dks_cgroup *cg)
 {
@@ -344,8 +389,10 @@ void dks_cgroup_kill(const struct dks_cgroup *cg)
 
 void dks_cgroup_destroy(struct dks_cgroup *cg)
 {
-	/* Every process is reaped by now; a last one may still be leaving. */
-	for (int k = 0; cg->dir && k < 100 && rmdir(cg->dir) < 0 && errno == EBUSY; k++)
+	/* Every process is reaped by now; a last one may still be leaving. A
+	 * kept one stays for the uid's next sandbox (cgkeep.c). */
+	for (int k = 0; cg->dir && !cg->kept && k < 100 && rmdir(cg->dir) < 0 && errno == EBUSY;
+	     k++)
 		usleep(1000);
 	free(cg->dir);
 	memset(cg, 0, sizeof(*cg));

@@ -38,6 +38,7 @@ int dks_buildids_check_passwd(const struct dks_idrange *r, const char *what,
 int dks_buildids_subids(const char *user, struct dks_idrange *r, struct dks_error *err);
 int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 			 struct dks_error *err);
+bool dks_buildids_unheld(const char *name, int *fd);
 
 /* netns.c: root's sandboxes get a network namespace of the host's user
  * namespace, kept per build uid at DKS_NETNS_DIR/UID for the next sandbox
@@ -227,9 +228,19 @@ int dks_write_id_maps(pid_t pid, uid_t uid, gid_t gid, struct dks_error *err);
 struct dks_cgroup {
 	char *dir;
 	bool v2;
+	bool kept;              /* a build uid's, left for its next sandbox */
+	uid_t keep;             /* whose kept cgroup to use, or DKS_NO_UID */
+	unsigned long oom_base; /* OOM kills in it before this sandbox */
 };
-int dks_cgroup_create(const struct dks_limits *l, int warn_fd, struct dks_cgroup *cg,
+#define DKS_NO_UID ((uid_t)-1)
+/* @keep: a build uid held under its lock (root), whose cgroup is kept for
+ * its next sandbox (cgkeep.c); DKS_NO_UID: a fresh one, removed after. */
+int dks_cgroup_create(const struct dks_limits *l, int warn_fd, uid_t keep, struct dks_cgroup *cg,
 		      struct dks_error *err);
+/* cgkeep.c: @uid's kept cgroup below @parent, made if need be; NULL if
+ * it cannot be had (it has a process: not reused). */
+#define DKS_CGKEEP_MAX 64
+char *dks_cgkeep_dir(const char *parent, uid_t uid);
 int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *err);
 void dks_cgroup_kill(const struct dks_cgroup *cg);
 unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg);

@@ -39,7 +39,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -87,21 +86,15 @@ static bool is_netns(int fd)
 	       ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
 }
 
-/* Drop the namespace kept for uid @name if no sandbox holds that uid:
- * its lock, taken without waiting, says so (a sandbox starting with the
- * uid meanwhile takes another one). */
+/* Drop the namespace kept for uid @name if no sandbox holds that uid. */
 static void drop_unheld(const char *name)
 {
-	char lock[PATH_MAX], ns[PATH_MAX];
+	char ns[PATH_MAX];
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s/%s", DKS_BUILDIDS_DIR, name);
-	snprintf(ns, sizeof(ns), "%s/%s", DKS_NETNS_DIR, name);
-	fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
+	if (!dks_buildids_unheld(name, &fd))
 		return;
-	}
+	snprintf(ns, sizeof(ns), "%s/%s", DKS_NETNS_DIR, name);
 	umount2(ns, MNT_DETACH | UMOUNT_NOFOLLOW);
 	unlink(ns);
 	if (fd >= 0)

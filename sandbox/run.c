@@ -377,7 +377,9 @@ static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *
 	if (write(p->ack[1], "\1", 1) != 1)
 		return dks_err(err, errno, "sandbox: cannot start init");
 	close_fd(&p->ack[1]);
-	if (dks_cgroup_create(&sb->profile->limits, sb->fds[2], &mon->cgroup, err) < 0 ||
+	if (dks_cgroup_create(&sb->profile->limits, sb->fds[2],
+			      ctx->as_root && sb->uid_lock >= 0 ? ctx->uid : DKS_NO_UID,
+			      &mon->cgroup, err) < 0 ||
 	    dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
 		return -1;
 	if (sb->profile->bpf) {

@@ -21,16 +21,22 @@ fingerprint() {
 	done | LC_ALL=C sort
 }
 
-# Root's sandboxes keep a network namespace per build uid (a bind mount in
-# /run/dkms-sandbox/netns, sandbox/netns.c): those the tests' uids left are
+# Root's sandboxes keep a network namespace and a cgroup per build uid (a
+# bind mount in /run/dkms-sandbox/netns, sandbox/netns.c; a cgroup named
+# dkms-sandbox-uid-UID, sandbox/cgkeep.c): those the tests' uids left are
 # the tests' to remove, not the machine's to keep.
 netns=/run/dkms-sandbox/netns
-kept() { ls "$netns" 2>/dev/null | LC_ALL=C sort; }
+kept() {
+	ls -d "$netns"/* 2>/dev/null
+	find /sys/fs/cgroup -maxdepth 8 -type d -name 'dkms-sandbox-uid-*' 2>/dev/null
+}
 unkeep_new() {
 	local e
-	for e in $(LC_ALL=C comm -13 "$1" <(kept)); do
-		umount -l "$netns/$e" 2>/dev/null
-		rm -f "$netns/$e"
+	for e in $(kept | LC_ALL=C sort | LC_ALL=C comm -13 "$1" -); do
+		case $e in
+		"$netns"/*) umount -l "$e" 2>/dev/null; rm -f "$e" ;;
+		*) rmdir "$e" 2>/dev/null ;;
+		esac
 	done
 }
 
@@ -39,7 +45,7 @@ shift
 before=$(mktemp) after=$(mktemp) netns_before=$(mktemp)
 trap 'rm -f "$before" "$after" "$netns_before"' EXIT
 fingerprint >"$before"
-kept >"$netns_before"
+kept | LC_ALL=C sort >"$netns_before"
 "$@"
 rc=$?
 unkeep_new "$netns_before"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,6 +147,179 @@ Test(bounds, memory_is_bounded_for_the_whole_sandbox, .timeout = 60)
 	cr_expect(!sbt_has(&out, "total=134217728"),
 		  "128 MiB of tmpfs pages were held by a sandbox bounded at 64 MiB:\n%s", out.text);
 	sbt_out_free(&out);
+}
+
+/* ---- root's cgroups kept per build uid (sandbox/cgkeep.c) ------------------ */
+
+/* Where uid @uid's kept cgroup is (malloc'd), or NULL. */
+static char *kept_cgroup(uid_t uid)
+{
+	char cmd[256], line[4096] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -maxdepth 8 -type d "
+		 "-name dkms-sandbox-uid-%u -print -quit 2>/dev/null", (unsigned)uid);
+	p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	if (!fgets(line, sizeof(line), p))
+		line[0] = 0;
+	pclose(p);
+	line[strcspn(line, "\n")] = 0;
+	return line[0] ? strdup(line) : NULL;
+}
+
+/* The memory limit in @dir (v2 memory.max, v1 memory.limit_in_bytes). */
+static unsigned long long memory_limit(const char *dir)
+{
+	char path[4200], text[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	if (access(path, F_OK) != 0)
+		snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
+	f = fopen(path, "r");
+	if (f && !fgets(text, sizeof(text), f))
+		text[0] = 0;
+	if (f)
+		fclose(f);
+	return strtoull(text, NULL, 10);
+}
+
+/* A 1-uid range of the test's own, and a profile with @memory. */
+static void run_kept(const char *user, const char *dir, const char *memory, const char *script,
+		     struct sbt_out *out)
+{
+	cleanup_free char *limits = NULL, *prof = NULL;
+	struct sbt_opts o = {.user = user};
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+
+	cr_assert(asprintf(&limits, "  memory: %s\n  tmp_size: 1G\n", memory) > 0);
+	prof = profile_file(dir, limits);
+	o.profile = prof;
+	cr_assert_eq(sbt_run(&o, argv, out), 0, "%s", out->err.msg);
+	cr_assert(out->res.cgroup, "no cgroup was used");
+}
+
+static bool skip_unless_root_cgroup(void)
+{
+	if (geteuid() == 0 && expect_cgroup())
+		return false;
+	cr_log_warn("kept cgroups are root's, where a cgroup can be made: skipped");
+	return true;
+}
+
+/* The next sandbox of a uid takes the same cgroup, with its own limits;
+ * an OOM of one sandbox is not reported for the next. */
+Test(bounds, a_build_uid_s_cgroup_is_kept_with_each_sandbox_s_limits_and_oom_count,
+     .timeout = 90)
+{
+	cleanup_free char *dir = sbt_mkdtemp(NULL), *user = NULL, *cg = NULL, *cg2 = NULL;
+	struct sbt_out o1 = {0}, o2 = {0};
+	uid_t uid;
+
+	if (skip_unless_root_cgroup())
+		return;
+	uid = sbt_free_uids(1);
+	user = sbt_uid_range(uid, 1);
+	run_kept(user, dir, "64M",
+		 "for i in 1 2 3 4; do head -c 32M /dev/zero > /tmp/f$i & done; wait", &o1);
+	cg = kept_cgroup(uid);
+	cr_assert_not_null(cg, "no cgroup kept for uid %u", (unsigned)uid);
+	cr_expect_eq(memory_limit(cg), 64ULL << 20);
+	cr_expect(sbt_sandbox_said(&o1, "out of memory"), "the OOM was not reported:\n%s", o1.text);
+	run_kept(user, dir, "96M", "true", &o2);
+	cg2 = kept_cgroup(uid);
+	cr_expect(cg2 && strcmp(cg, cg2) == 0, "the uid's second sandbox did not keep %s", cg);
+	cr_expect_eq(memory_limit(cg), 96ULL << 20, "the second sandbox's limit is not in force");
+	cr_expect(!sbt_sandbox_said(&o2, "out of memory"),
+		  "the first sandbox's OOM was reported for the second:\n%s", o2.text);
+	rmdir(cg);
+	sbt_out_free(&o1);
+	sbt_out_free(&o2);
+}
+
+/* A kept cgroup that has a process (here the test's own sleeper) is never
+ * taken: the sandbox gets a fresh one, the kept one is left untouched. */
+Test(bounds, a_kept_cgroup_with_a_process_in_it_is_not_taken, .timeout = 60)
+{
+	cleanup_free char *dir = sbt_mkdtemp(NULL), *user = NULL, *cg = NULL, *procs = NULL;
+	struct sbt_out o1 = {0}, o2 = {0};
+	pid_t sleeper;
+	FILE *f;
+	uid_t uid;
+
+	if (skip_unless_root_cgroup())
+		return;
+	uid = sbt_free_uids(1);
+	user = sbt_uid_range(uid, 1);
+	run_kept(user, dir, "64M", "true", &o1);
+	cg = kept_cgroup(uid);
+	cr_assert_not_null(cg);
+	sleeper = sbt_spawn_sleeper();
+	cr_assert(asprintf(&procs, "%s/cgroup.procs", cg) > 0);
+	f = fopen(procs, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%d\n", (int)sleeper);
+	cr_assert_eq(fclose(f), 0, "cannot move the test's sleeper into %s", cg);
+	run_kept(user, dir, "96M", "true", &o2);
+	cr_expect_eq(memory_limit(cg), 64ULL << 20,
+		     "a sandbox took the kept cgroup though a process is in it");
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
+	for (int i = 0; i < 100 && rmdir(cg) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+	sbt_out_free(&o1);
+	sbt_out_free(&o2);
+}
+
+/* At most 64 are kept below one parent: past that, those of uids no
+ * sandbox holds go, a held one never. */
+Test(bounds, kept_cgroups_are_bounded_and_a_held_uid_s_is_never_removed, .timeout = 60)
+{
+	cleanup_free char *dir = sbt_mkdtemp(NULL), *user = NULL, *cg = NULL, *parent = NULL;
+	cleanup_free char *lockp = NULL, *heldp = NULL;
+	cleanup_close int lock = -1;
+	struct sbt_out o1 = {0}, o2 = {0};
+	char p[4300];
+	int present = 0;
+	uid_t uid;
+
+	if (skip_unless_root_cgroup())
+		return;
+	uid = sbt_free_uids(67);
+	user = sbt_uid_range(uid, 1);
+	run_kept(user, dir, "64M", "true", &o1);
+	cg = kept_cgroup(uid);
+	cr_assert_not_null(cg);
+	parent = strdup(cg);
+	*strrchr(parent, '/') = 0;
+	for (unsigned i = 1; i <= 65; i++) {
+		snprintf(p, sizeof(p), "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + i));
+		cr_assert(mkdir(p, 0755) == 0 || errno == EEXIST, "%s: %s", p, strerror(errno));
+	}
+	/* uid + 65 is held, as buildids.c holds a uid. */
+	cr_assert(asprintf(&lockp, "/run/dkms-sandbox/build-uids/%u", (unsigned)(uid + 65)) > 0);
+	lock = open(lockp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	cr_assert_geq(lock, 0);
+	cr_assert_eq(flock(lock, LOCK_EX | LOCK_NB), 0);
+	free(user);
+	user = sbt_uid_range(uid + 66, 1);
+	run_kept(user, dir, "64M", "true", &o2);
+	for (unsigned i = 0; i <= 66; i++) {
+		snprintf(p, sizeof(p), "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + i));
+		present += access(p, F_OK) == 0;
+	}
+	cr_assert(asprintf(&heldp, "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + 65)) > 0);
+	cr_expect_eq(access(heldp, F_OK), 0, "the held uid's cgroup was removed");
+	cr_expect_leq(present, 64, "%d of the test's kept cgroups are left", present);
+	for (unsigned i = 0; i <= 66; i++) {
+		snprintf(p, sizeof(p), "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + i));
+		rmdir(p);
+	}
+	unlink(lockp);
+	sbt_out_free(&o1);
+	sbt_out_free(&o2);
 }
 
 /* ---- the scratch tmpfs ---------------------------------------------------- */
