@@ -18,11 +18,17 @@
  *     thing reclaimed when this one needs the memory.
  * At most DKS_CGKEEP_MAX are kept below one parent; past that, those of
  * uids no sandbox holds are removed.
+ *
+ * The other sandboxes' cgroups are fresh, dkms-sandbox-PID-TIME, removed
+ * by their caller after the run; a caller killed first (kill -9, an OOM)
+ * leaves its cgroup behind. Before a fresh one is made, those whose caller
+ * is gone are removed: dks_cgroup_sweep.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +38,7 @@
 #include "internal.h"
 
 #define KEEP_PREFIX "dkms-sandbox-uid-"
+#define FRESH_PREFIX "dkms-sandbox-"
 
 /* No process in @dir's cgroup.procs? */
 static bool no_process(const char *dir)
@@ -90,4 +97,31 @@ char *dks_cgkeep_dir(const char *parent, uid_t uid)
 	if (errno != EEXIST || !no_process(dir))
 		return NULL;
 	return strdup(dir);
+}
+
+/* Remove the fresh cgroups below @parent whose caller (the PID in their
+ * name) is gone. rmdir takes only an empty cgroup; a PID that now names
+ * another process keeps its cgroup: a leak, never a removal too many. */
+void dks_cgroup_sweep(const char *parent)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	char dir[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, FRESH_PREFIX, strlen(FRESH_PREFIX)) != 0)
+			continue;
+		pid = strtol(e->d_name + strlen(FRESH_PREFIX), &end, 10);
+		if (pid <= 0 || *end != '-' || pid == getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name);
+		rmdir(dir);
+	}
+	closedir(d);
 }

@@ -182,6 +182,7 @@ static char *make_child(const char *parent, struct dks_cgroup *cg)
 			return kept;
 		}
 	}
+	dks_cgroup_sweep(parent);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(dir, sizeof(dir), "%s/dkms-sandbox-%d-%lld%09ld", parent, (int)getpid(),
 		 (long long)ts.tv_sec, ts.tv_nsec);

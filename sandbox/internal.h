@@ -241,6 +241,8 @@ int dks_cgroup_create(const struct dks_limits *l, int warn_fd, uid_t keep, struc
  * it cannot be had (it has a process: not reused). */
 #define DKS_CGKEEP_MAX 64
 char *dks_cgkeep_dir(const char *parent, uid_t uid);
+/* Remove the fresh cgroups below @parent that a dead caller left. */
+void dks_cgroup_sweep(const char *parent);
 int dks_cgroup_attach(const struct dks_cgroup *cg, pid_t pid, struct dks_error *err);
 void dks_cgroup_kill(const struct dks_cgroup *cg);
 unsigned long dks_cgroup_oom_kills(const struct dks_cgroup *cg);

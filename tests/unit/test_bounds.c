@@ -151,14 +151,14 @@ Test(bounds, memory_is_bounded_for_the_whole_sandbox, .timeout = 60)
 
 /* ---- root's cgroups kept per build uid (sandbox/cgkeep.c) ------------------ */
 
-/* Where uid @uid's kept cgroup is (malloc'd), or NULL. */
-static char *kept_cgroup(uid_t uid)
+/* The first cgroup named @glob (malloc'd), or NULL. */
+static char *find_cgroup(const char *glob)
 {
 	char cmd[256], line[4096] = "";
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -maxdepth 8 -type d "
-		 "-name dkms-sandbox-uid-%u -print -quit 2>/dev/null", (unsigned)uid);
+		 "-name '%s' -print -quit 2>/dev/null", glob);
 	p = popen(cmd, "r");
 	if (!p)
 		return NULL;
@@ -167,6 +167,15 @@ static char *kept_cgroup(uid_t uid)
 	pclose(p);
 	line[strcspn(line, "\n")] = 0;
 	return line[0] ? strdup(line) : NULL;
+}
+
+/* Where uid @uid's kept cgroup is (malloc'd), or NULL. */
+static char *kept_cgroup(uid_t uid)
+{
+	char glob[64];
+
+	snprintf(glob, sizeof(glob), "dkms-sandbox-uid-%u", (unsigned)uid);
+	return find_cgroup(glob);
 }
 
 /* The memory limit in @dir (v2 memory.max, v1 memory.limit_in_bytes). */
@@ -320,6 +329,67 @@ Test(bounds, kept_cgroups_are_bounded_and_a_held_uid_s_is_never_removed, .timeou
 	unlink(lockp);
 	sbt_out_free(&o1);
 	sbt_out_free(&o2);
+}
+
+/* A caller killed with -9 leaves its fresh cgroup (it removes it after the
+ * run): the next fresh one made beside it removes it, once its process is
+ * gone; the cgroup of a caller that lives (the test's sleeper's) stays.
+ * (A test running beside this one may be the sandbox that removes it.) */
+Test(bounds, a_killed_caller_s_cgroup_is_removed_by_the_next_sandbox, .timeout = 60)
+{
+	cleanup_free char *cg = NULL, *live = NULL, *parent = NULL;
+	struct sbt_out out = {0};
+	char glob[64], *argv[] = {"/bin/true", NULL};
+	struct sbt_opts o = {0};
+	pid_t caller, sleeper;
+
+	if (geteuid() != 0 || !expect_cgroup()) {
+		cr_log_warn("fresh cgroups are made by root or in a delegated one: skipped");
+		return;
+	}
+	caller = fork();
+	cr_assert_geq(caller, 0);
+	if (caller == 0) {
+		char *sleep_argv[] = {"/bin/sleep", "30", NULL};
+
+		_exit(sbt_run(&o, sleep_argv, &out) < 0 ? 1 : 0);
+	}
+	snprintf(glob, sizeof(glob), "dkms-sandbox-%d-*", (int)caller);
+	for (int i = 0; i < 500 && !cg; i++) {
+		cg = find_cgroup(glob);
+		if (!cg)
+			usleep(10000);
+	}
+	kill(caller, SIGKILL);
+	waitpid(caller, NULL, 0);
+	cr_assert_not_null(cg, "the caller's sandbox never had a cgroup");
+	parent = strdup(cg);
+	*strrchr(parent, '/') = 0;
+	sleeper = sbt_spawn_sleeper();
+	cr_assert(asprintf(&live, "%s/dkms-sandbox-%d-1", parent, (int)sleeper) > 0);
+	cr_assert_eq(mkdir(live, 0755), 0, "%s: %s", live, strerror(errno));
+	/* init dies with its caller (PDEATHSIG): wait until its cgroup is empty. */
+	for (int i = 0; i < 500; i++) {
+		cleanup_free char *procs = NULL;
+		char c;
+		int fd;
+
+		cr_assert(asprintf(&procs, "%s/cgroup.procs", cg) > 0);
+		fd = open(procs, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, &c, 1) == 0) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		close(fd);
+		usleep(10000);
+	}
+	cr_assert_eq(sbt_run(&o, argv, &out), 0, "%s", out.err.msg);
+	cr_expect_neq(access(cg, F_OK), 0, "the killed caller's cgroup %s is still there", cg);
+	cr_expect_eq(access(live, F_OK), 0, "the cgroup of a caller that lives was removed");
+	rmdir(live);
+	rmdir(cg);
+	sbt_out_free(&out);
 }
 
 /* ---- the scratch tmpfs ---------------------------------------------------- */
