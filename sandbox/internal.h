@@ -153,6 +153,8 @@ struct dks_run_ctx {
 	int bpf_fds[2]; /* caller -> init: the compiled seccomp program */
 	int stdio[3];  /* the command's 0-2 (relay.c): never the caller's terminal */
 	bool as_root;  /* started by host root: switch to sb->uid first */
+	bool uid_held; /* root with a uid under its lock: the sandbox's alone,
+			* so are the network namespace and cgroup kept for it */
 	int netns_fd;  /* root: the build uid's kept network namespace, or -1 */
 	char netns_path[64]; /* root: where to keep a new one, or "" */
 	bool net_ready; /* the setup child joined root's: lo is up (else init's) */

@@ -152,8 +152,7 @@ static void keep(const char *path)
 	if (fd < 0)
 		return;
 	close(fd);
-	if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-		return;
+	(void)mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL);
 }
 
 int dks_netns_join(int fd, const char *path)

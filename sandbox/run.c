@@ -378,7 +378,7 @@ static int release_init(const struct dks_sandbox *sb, const struct dks_run_ctx *
 		return dks_err(err, errno, "sandbox: cannot start init");
 	close_fd(&p->ack[1]);
 	if (dks_cgroup_create(&sb->profile->limits, sb->fds[2],
-			      ctx->as_root && sb->uid_lock >= 0 ? ctx->uid : DKS_NO_UID,
+			      ctx->uid_held ? ctx->uid : DKS_NO_UID,
 			      &mon->cgroup, err) < 0 ||
 	    dks_cgroup_attach(&mon->cgroup, mon->init_pid, err) < 0)
 		return -1;
@@ -473,14 +473,13 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	ctx.as_root = geteuid() == 0;
 	ctx.uid = sb->uid;
 	ctx.gid = sb->gid;
+	ctx.uid_held = ctx.as_root && sb->uid_lock >= 0;
 	ctx.netns_fd = -1;
 	if (open_pipes(&p, err) < 0) {
 		strv_free(&env);
 		return -1;
 	}
-	/* A uid held under its lock is this sandbox's alone: so is its
-	 * kept network namespace. */
-	if (ctx.as_root && sb->uid_lock >= 0)
+	if (ctx.uid_held)
 		ctx.netns_fd = dks_netns_kept(ctx.uid, ctx.netns_path, sizeof(ctx.netns_path));
 	ret = dks_trees_open(sb, ctx.uid, ctx.gid, &ctx.trees, err);
 	if (ret == 0)

@@ -84,10 +84,10 @@ static char *netns_of(const struct sbt_out *out)
 	return v;
 }
 
-static void skip_unless_root(void)
+/* Kept namespaces are root's (build uids); make check runs as root. */
+static void require_root(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("kept namespaces are root's (build uids)");
+	cr_assert_eq(geteuid(), 0, "run the tests as root (make check): kept namespaces are root's");
 }
 
 /* Two sandboxes of one uid, one after the other: the same namespace,
@@ -101,7 +101,7 @@ Test(netns, a_build_uid_s_next_sandbox_joins_the_namespace_kept_for_it, .timeout
 	struct stat host, owner;
 	cleanup_close int fd = -1, ufd = -1;
 
-	skip_unless_root();
+	require_root();
 	uid = sbt_free_uids(1);
 	user = sbt_uid_range(uid, 1);
 	path = kept_path(uid);
@@ -142,7 +142,7 @@ Test(netns, namespaces_are_never_shared_between_uids_nor_kept_for_a_shared_user,
 	cleanup_free char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *fixed = NULL;
 	struct sbt_out o1, o2, o3, o4;
 
-	skip_unless_root();
+	require_root();
 	uid = sbt_free_uids(2);
 	r1 = sbt_uid_range(uid, 1);
 	r2 = sbt_uid_range(uid + 1, 1);
@@ -176,7 +176,7 @@ Test(netns, the_sandbox_cannot_change_the_kept_namespace, .timeout = 60)
 	cleanup_free char *user = NULL, *profile = netns_only_profile();
 	struct sbt_out o1, o2;
 
-	skip_unless_root();
+	require_root();
 	uid = sbt_free_uids(1);
 	user = sbt_uid_range(uid, 1);
 	run_sh(user, profile, "/probe/probe lo-down", &o1);
@@ -201,7 +201,7 @@ Test(netns, nothing_a_sandbox_leaves_listening_reaches_the_next_one, .timeout = 
 	char name[64];
 	uint32_t r = 0;
 
-	skip_unless_root();
+	require_root();
 	cr_assert_eq(getrandom(&r, sizeof(r), 0), (ssize_t)sizeof(r));
 	snprintf(name, sizeof(name), "dks-netns-test-%08x", r);
 	uid = sbt_free_uids(1);
@@ -245,7 +245,7 @@ Test(netns, a_file_in_the_pool_s_place_is_never_trusted, .timeout = 60)
 	char buf[64] = "";
 	cleanup_close int fd = -1;
 
-	skip_unless_root();
+	require_root();
 	uid = sbt_free_uids(2);
 	r1 = sbt_uid_range(uid, 1);
 	r2 = sbt_uid_range(uid + 1, 1);
@@ -291,7 +291,7 @@ Test(netns, the_pool_drops_unheld_uids_past_its_bound, .timeout = 60)
 	char p[128];
 	int present = 0;
 
-	skip_unless_root();
+	require_root();
 	uid = sbt_free_uids(66);
 	held = uid + 65;
 	mkdir(NETNS_DIR, 0700);
@@ -337,7 +337,7 @@ Test(netns, where_root_cannot_make_one_the_build_uid_s_user_namespace_does, .tim
 	uid_t uid;
 	pid_t pid;
 
-	skip_unless_root();
+	require_root();
 	cr_assert_geq(rep, 0);
 	uid = sbt_free_uids(1);
 	user = sbt_uid_range(uid, 1);
