@@ -30,6 +30,7 @@ static const struct key kernel_keys[] = {
     {"vermagic", K_TEXT, KOFF(vermagic), true},
     {"config", K_HEX, KOFF(config), true},
     {"symvers", K_HEX, KOFF(symvers), true},
+    {"vmlinux", K_HEX, KOFF(vmlinux), false}, /* optional: older archives have none */
     {"toolchain", K_TOOLCHAIN, KOFF(toolchain), true},
     {"source", K_HEX, KOFF(source), true},
     {"spec", K_HEX, KOFF(spec), true},
@@ -335,8 +336,9 @@ static const char *hex_or_dash(const char *h)
 
 static void write_kernel(FILE *f, const struct dks_manifest_kernel *k)
 {
-	fprintf(f, "kernel %s/%s\nvermagic %s\nconfig %s\nsymvers %s\n", k->kver, k->arch,
-		k->vermagic, hex_or_dash(k->config), hex_or_dash(k->symvers));
+	fprintf(f, "kernel %s/%s\nvermagic %s\nconfig %s\nsymvers %s\nvmlinux %s\n", k->kver,
+		k->arch, k->vermagic, hex_or_dash(k->config), hex_or_dash(k->symvers),
+		hex_or_dash(k->vmlinux));
 	fprintf(f, "toolchain %s%s%s\nsource %s\nspec %s\nunit %s\n", hex_or_dash(k->toolchain),
 		k->toolchain_label && *k->toolchain_label ? " " : "",
 		k->toolchain_label ? k->toolchain_label : "", hex_or_dash(k->source),

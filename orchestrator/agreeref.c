@@ -114,6 +114,8 @@ static void unit_here(const struct dks_agree_ref *ref, const struct dks_agree_ke
 	snprintf(u.kernel.config, sizeof(u.kernel.config), "%s", pick(k->id.config, mk->config));
 	snprintf(u.kernel.symvers, sizeof(u.kernel.symvers), "%s",
 		 pick(k->id.symvers, mk->symvers));
+	snprintf(u.kernel.vmlinux, sizeof(u.kernel.vmlinux), "%s",
+		 pick(k->id.vmlinux, mk->vmlinux));
 	dks_unit_digest(&u, out);
 }
 
@@ -123,9 +125,11 @@ static void name_inputs(const struct dks_agree_ref *ref, const struct dks_agree_
 			const struct dks_manifest_kernel *mk, char *buf, size_t size)
 {
 	const char *names[] = {"source", "dkms.conf as evaluated", "toolchain", "kernel .config",
-			       "kernel Module.symvers"};
-	const char *here[] = {ref->source, k->spec, ref->toolchain, k->id.config, k->id.symvers};
-	const char *there[] = {mk->source, mk->spec, mk->toolchain, mk->config, mk->symvers};
+			       "kernel Module.symvers", "kernel vmlinux"};
+	const char *here[] = {ref->source,  k->spec,	   ref->toolchain,
+			      k->id.config, k->id.symvers, k->id.vmlinux};
+	const char *there[] = {mk->source, mk->spec,	mk->toolchain,
+			       mk->config, mk->symvers, mk->vmlinux};
 	size_t len = 0;
 
 	buf[0] = '\0';

@@ -20,13 +20,13 @@
 #include "dks/cache.h"
 #include "dks/cleanup.h"
 
-#define N_INPUTS 11
+#define N_INPUTS 12
 static const char *const input_names[N_INPUTS] = {
-    "module", "release", "arch", "vermagic", "config", "symvers",
-    "version", "profile", "source", "spec", "toolchain",
+    "module",  "release", "arch",   "vermagic", "config",    "symvers",
+    "version", "profile", "source", "spec",     "toolchain", "vmlinux",
 };
 
-/* The string inputs (0-3, 6-7) and the hex ones (4, 5, 8-10) of @m. */
+/* The string inputs (0-3, 6-7) and the hex ones (4, 5, 8-11) of @m. */
 static char **str_slot(struct dks_cache_manifest *m, size_t i)
 {
 	char **slots[N_INPUTS] = {&m->module, &m->in.kernel.release, &m->in.kernel.arch,
@@ -38,7 +38,8 @@ static char **str_slot(struct dks_cache_manifest *m, size_t i)
 static char *hex_slot(struct dks_cache_manifest *m, size_t i)
 {
 	char *slots[N_INPUTS] = {[4] = m->in.kernel.config, [5] = m->in.kernel.symvers,
-				 [8] = m->in.source, [9] = m->in.spec, [10] = m->in.toolchain};
+				 [8] = m->in.source, [9] = m->in.spec, [10] = m->in.toolchain,
+				 [11] = m->in.kernel.vmlinux};
 
 	return slots[i];
 }
@@ -48,7 +49,7 @@ static const char *value_of(const struct dks_unit_inputs *in, size_t i)
 	const char *v[N_INPUTS] = {in->module,	     in->kernel.release, in->kernel.arch,
 				   in->kernel.vermagic, in->kernel.config,  in->kernel.symvers,
 				   in->version,	     in->profile,	 in->source,
-				   in->spec,	     in->toolchain};
+				   in->spec,	     in->toolchain,	 in->kernel.vmlinux};
 
 	return v[i];
 }

@@ -112,7 +112,8 @@ int dks_kernel_id(const struct dks_target *k, struct dks_kernel_id *out, struct 
 	}
 	if (dks_kernel_vermagic(k->headers, &out->release, &out->vermagic, err) < 0 ||
 	    kernel_file_digest(k, ".config", out->config, err) < 0 ||
-	    kernel_file_digest(k, "Module.symvers", out->symvers, err) < 0) {
+	    kernel_file_digest(k, "Module.symvers", out->symvers, err) < 0 ||
+	    dks_vmlinux_digest(k->headers, out->vmlinux, err) < 0) {
 		dks_kernel_id_clear(out);
 		return -1;
 	}
@@ -133,12 +134,13 @@ void dks_unit_digest(const struct dks_unit_inputs *u, char out[DKS_SHA256_HEX])
 	const char *v[] = {u->module,	      u->version,	   u->profile,
 			   u->source,	      u->spec,		   u->toolchain,
 			   u->kernel.release, u->kernel.arch,	   u->kernel.vermagic,
-			   u->kernel.config,  u->kernel.symvers};
+			   u->kernel.config,  u->kernel.symvers,   u->kernel.vmlinux};
 
 	out[0] = '\0';
 	if (!h)
 		return;
-	dks_sha256_str(h, "dks-unit 2"); /* 2: modules stripped anyway are built without -g */
+	/* 2: modules stripped anyway are built without -g; 3: the vmlinux */
+	dks_sha256_str(h, "dks-unit 3");
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)
 		dks_sha256_str(h, v[i] ? v[i] : "\001unset");
 	dks_sha256_final(h, out);

@@ -100,6 +100,7 @@ static int kernel_of(const struct dks_mktarball *o, bool source_whole, size_t i,
 	k->vermagic = steal_pointer(&f.vermagic);
 	memcpy(k->config, id.config, sizeof(k->config));
 	memcpy(k->symvers, id.symvers, sizeof(k->symvers));
+	memcpy(k->vmlinux, id.vmlinux, sizeof(k->vmlinux));
 	dks_kernel_facts_clear(&f);
 	dks_kernel_id_clear(&id);
 	if (!k->kver || !k->arch || !k->vermagic ||

@@ -44,6 +44,7 @@ static int inputs(const struct dks_build_env *env, const struct dks_spec *s, con
 	memcpy(u->toolchain, in.toolchain, sizeof(u->toolchain));
 	memcpy(u->config, in.kernel.config, sizeof(u->config));
 	memcpy(u->symvers, in.kernel.symvers, sizeof(u->symvers));
+	memcpy(u->vmlinux, in.kernel.vmlinux, sizeof(u->vmlinux));
 	u->vermagic = strdup(in.kernel.vermagic ? in.kernel.vermagic : "");
 	ret = u->vermagic ? 0 : dks_err(err, ENOMEM, "plan: %s/%s", m, v);
 	dks_kernel_id_clear(&in.kernel);

@@ -18,7 +18,7 @@
 #include "dks/kernel.h"
 
 #define DKS_PLAN_FORMAT "dkms-sandbox-plan"
-#define DKS_PLAN_VERSION 1
+#define DKS_PLAN_VERSION 2 /* 2: inputs.vmlinux */
 #define DKS_PLAN_MAX_BYTES (16u << 20) /* a plan file is read whole: at most this */
 #define DKS_PLAN_MAX_UNITS 65536
 
@@ -28,6 +28,7 @@ struct dks_plan_unit {
 	char source[DKS_SHA256_HEX], spec[DKS_SHA256_HEX], toolchain[DKS_SHA256_HEX];
 	char *vermagic;
 	char config[DKS_SHA256_HEX], symvers[DKS_SHA256_HEX]; /* "" when absent */
+	char vmlinux[DKS_SHA256_HEX];                           /* "" without headers */
 	char *reason; /* excluded units: why (BUILD_EXCLUSIVE_*'s line); else NULL */
 };
 

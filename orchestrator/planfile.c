@@ -107,7 +107,7 @@ static int inputs(const struct walk *w, const struct dks_json *o, const char *fi
 		  struct dks_plan_unit *u)
 {
 	static const char *const keys[] = {"source", "spec",	"toolchain", "vermagic",
-					   "config", "symvers", NULL};
+					   "config", "symvers", "vmlinux", NULL};
 
 	if (!o)
 		return bad(w, NULL, field, "no \"inputs\"");
@@ -117,7 +117,8 @@ static int inputs(const struct walk *w, const struct dks_json *o, const char *fi
 	    get_digest(w, o, field, "toolchain", false, u->toolchain) < 0 ||
 	    get_string(w, o, field, "vermagic", &u->vermagic) < 0 ||
 	    get_digest(w, o, field, "config", true, u->config) < 0 ||
-	    get_digest(w, o, field, "symvers", true, u->symvers) < 0)
+	    get_digest(w, o, field, "symvers", true, u->symvers) < 0 ||
+	    get_digest(w, o, field, "vmlinux", true, u->vmlinux) < 0)
 		return -1;
 	return 0;
 }

@@ -35,6 +35,7 @@ static void unit(FILE *out, const struct dks_plan_unit *u, size_t i)
 	key_string(out, ", ", "vermagic", u->vermagic);
 	key_string(out, ",\n                ", "config", u->config);
 	key_string(out, ",\n                ", "symvers", u->symvers);
+	key_string(out, ",\n                ", "vmlinux", u->vmlinux);
 	fputs("}}", out);
 }
 

@@ -67,7 +67,7 @@ static void what_changed(const struct dks_plan *p, const struct dks_plan_unit *a
 	    {"dkms.conf as evaluated", strcmp(a->spec, b->spec) != 0},
 	    {"toolchain", strcmp(a->toolchain, b->toolchain) != 0},
 	    {"kernel", strcmp(a->vermagic, b->vermagic) || strcmp(a->config, b->config) ||
-			   strcmp(a->symvers, b->symvers)},
+			   strcmp(a->symvers, b->symvers) || strcmp(a->vmlinux, b->vmlinux)},
 	    {"profile", strcmp(p->profile, profile) != 0},
 	};
 

@@ -31,7 +31,7 @@
 #include "dks/identity.h"
 
 #define DKS_DEFAULT_CACHE_DIR "/var/cache/dkms-sandbox/builds"
-#define DKS_CACHE_FORMAT "dkms-sandbox-cache 1"
+#define DKS_CACHE_FORMAT "dkms-sandbox-cache 2" /* 2: input vmlinux */
 #define DKS_CACHE_MANIFEST "manifest"
 #define DKS_CACHE_LOG "make.log"
 #define DKS_CACHE_MANIFEST_MAX (64u << 10) /* bytes of a manifest */

@@ -30,7 +30,14 @@ struct dks_kernel_id {
 	char *release, *arch, *vermagic; /* release: UTS_RELEASE; NULL without headers */
 	char config[DKS_SHA256_HEX];     /* sha256 of the .config ("" absent) */
 	char symvers[DKS_SHA256_HEX];    /* sha256 of Module.symvers ("" absent) */
+	char vmlinux[DKS_SHA256_HEX];    /* dks_vmlinux_digest ("" without headers) */
 };
+
+/* What the build dir @headers' vmlinux gives a module build: whether there
+ * is one, and the bytes of its .BTF section, which kbuild makes modules'
+ * BTF against (orchestrator/vmlinux_id.c). Never "": a build dir without a
+ * vmlinux has a digest of its own. -1 with @err if it cannot be read. */
+int dks_vmlinux_digest(const char *headers, char out[DKS_SHA256_HEX], struct dks_error *err);
 
 /* From the target's headers; a target without headers (dks_target_bare)
  * gives its kver as release, its arch, and nothing else. */

@@ -30,6 +30,7 @@ struct dks_manifest_ko {
 struct dks_manifest_kernel {
 	char *kver, *arch, *vermagic;
 	char config[DKS_MANIFEST_HEX], symvers[DKS_MANIFEST_HEX];
+	char vmlinux[DKS_MANIFEST_HEX]; /* dks_vmlinux_digest; "" absent (older archives) */
 	char toolchain[DKS_MANIFEST_HEX], source[DKS_MANIFEST_HEX];
 	char spec[DKS_MANIFEST_HEX], unit[DKS_MANIFEST_HEX];
 	char *toolchain_label;

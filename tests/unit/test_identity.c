@@ -187,9 +187,10 @@ Test(identity, unit_digest_changes_with_each_input)
 	struct dks_unit_inputs u = {.module = "m", .version = "1", .profile = "default",
 				    .source = "s", .spec = "p", .toolchain = "t",
 				    .kernel = {.release = "6.1", .arch = "x86_64", .vermagic = "v",
-					       .config = "c", .symvers = "y"}};
+					       .config = "c", .symvers = "y", .vmlinux = "w"}};
 	char base[DKS_SHA256_HEX], d[DKS_SHA256_HEX];
-	char *fields[] = {u.source, u.spec, u.toolchain, u.kernel.config, u.kernel.symvers};
+	char *fields[] = {u.source,	    u.spec,	      u.toolchain,
+			  u.kernel.config, u.kernel.symvers, u.kernel.vmlinux};
 
 	dks_unit_digest(&u, base);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {

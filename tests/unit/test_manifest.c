@@ -19,7 +19,7 @@ TestSuite(manifest);
 #define GOOD                                                                                     \
 	"format 1\nmodule hello\nversion 1.0\nkernel 6.1.0-99-amd64/x86_64\n"                   \
 	"vermagic 6.1.0-99-amd64 SMP preempt mod_unload modversions \nconfig " HEX "\n"          \
-	"symvers " HEX "\ntoolchain " HEX " gcc 12\nsource " HEX "\nspec -\nunit -\n"             \
+	"symvers " HEX "\nvmlinux " HEX "\ntoolchain " HEX " gcc 12\nsource " HEX "\nspec -\nunit -\n"             \
 	"ko module/a.ko " HEX " -\nko module/b.ko " HEX " CN=Fleet signer\nend\n"
 
 static int parse(const char *text, struct dks_manifest **m, struct dks_error *err)
@@ -44,6 +44,27 @@ Test(manifest, what_is_written_reads_back_the_same)
 	cr_assert_eq(dks_manifest_write(f, m), 0);
 	fclose(f);
 	cr_expect_str_eq(out, GOOD);
+	free(out);
+	dks_manifest_free(m);
+}
+
+/* An archive made before the vmlinux line is read, without one. */
+Test(manifest, an_archive_without_the_vmlinux_line_is_read_as_not_stating_it)
+{
+	const char *at = strstr(GOOD, "vmlinux "), *nl = strchr(at, '\n');
+	struct dks_manifest *m = NULL;
+	struct dks_error err = {0};
+	char text[4096], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(text, sizeof(text), "%.*s%s", (int)(at - GOOD), GOOD, nl + 1);
+	cr_assert_eq(parse(text, &m, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(m->kernels[0].vmlinux, "");
+	f = open_memstream(&out, &len);
+	cr_assert_eq(dks_manifest_write(f, m), 0);
+	fclose(f);
+	cr_expect(strstr(out, "\nvmlinux -\n"), "%s", out);
 	free(out);
 	dks_manifest_free(m);
 }
@@ -99,6 +120,8 @@ Test(manifest, every_rule_is_a_refusal_naming_the_line)
 	    {"module hello\n", "", "'kernel' before 'module'"},
 	    {"format 1\n", "format 1\n\n", "empty line"},
 	    {"vermagic", " vermagic", "empty line or leading space"},
+	    {"vmlinux " HEX, "vmlinux " HEX "\nvmlinux -", "'vmlinux' repeated"},
+	    {"vmlinux " HEX, "vmlinux yes", "not a sha256"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

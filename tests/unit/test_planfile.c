@@ -18,12 +18,13 @@ TestSuite(planfile, .fini = sbt_cleanup);
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define INPUTS                                                                                     \
 	"\"inputs\": {\"source\": \"" D64 "\", \"spec\": \"" D64 "\", \"toolchain\": \"" D64       \
-	"\", \"vermagic\": \"6.1.0 SMP mod_unload\", \"config\": \"" D64 "\", \"symvers\": \"\"}"
+	"\", \"vermagic\": \"6.1.0 SMP mod_unload\", \"config\": \"" D64 "\", \"symvers\": \"\", "        \
+	"\"vmlinux\": \"" D64 "\"}"
 #define UNIT(i, m, k)                                                                              \
 	"{\"index\": " #i ", \"module\": \"" m "\", \"version\": \"1.0\", "                        \
 	"\"kernel\": \"" k "\", \"arch\": \"x86_64\", \"digest\": \"" D64 "\",\n " INPUTS "}"
 #define HEAD                                                                                       \
-	"{\"format\": \"dkms-sandbox-plan\", \"version\": 1, \"trees\": {\"dkmstree\": "           \
+	"{\"format\": \"dkms-sandbox-plan\", \"version\": 2, \"trees\": {\"dkmstree\": "           \
 	"\"/var/lib/dkms\", \"sourcetree\": \"/usr/src\", \"installtree\": \"/lib/modules\"},\n"   \
 	"\"profile\": \"default\", \"toolchain\": \"host\",\n"
 #define GOOD                                                                                       \
@@ -84,12 +85,14 @@ Test(planfile, every_class_of_malformed_plan_is_refused_naming_what)
 	    {"\"index\": 0", "\"index\": 0.5", "only integers"},
 	    {"\"index\": 0", "\"index\": 00", "a leading zero"},
 	    {"\"index\": 0", "\"index\": 99999999999999999999", "out of range"},
-	    {"\"version\": 1,", "\"version\": 1, /* c */", "expected a string key"},
+	    {"\"version\": 2,", "\"version\": 2, /* c */", "expected a string key"},
 	    {"]}\n", "]} x", "something after the JSON value"},
 	    {"]}\n", "],}", "a trailing comma"},
 	    /* the plan's own rules */
 	    {"dkms-sandbox-plan", "dkms-plan", "format: not \"dkms-sandbox-plan\""},
-	    {"\"version\": 1,", "\"version\": 2,", "version: not 1"},
+	    {"\"version\": 2,", "\"version\": 1,", "version: not 2"},
+	    {"\"vmlinux\": \"0", "\"vmlinux\": \"X", "\"vmlinux\" is not a sha256"},
+	    {", \"vmlinux\": \"" D64 "\"", "", "no \"vmlinux\""},
 	    {"\"profile\"", "\"extra\": 1, \"profile\"", "plan: unknown key \"extra\""},
 	    {"\"module\": \"a\"", "\"module\": \"../a\"", "units[0]: module"},
 	    {"\"module\": \"a\"", "\"module\": \".a\"", "units[0]: module"},
