@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "dks/cleanup.h"
-#include "dks/fileio.h"
 #include "internal.h"
 
 #define NOBODY 65534
@@ -139,30 +138,11 @@ static bool uid_in_use(int proc, uid_t uid)
 	return used;
 }
 
-/* The lock dir: root's, and nobody else may write it. */
-static int open_lock_dir(struct dks_error *err)
-{
-	struct stat st;
-	int fd;
-
-	if (dks_mkdir_p(DKS_BUILDIDS_DIR) < 0)
-		return dks_err(err, errno, "build uids: %s", DKS_BUILDIDS_DIR);
-	fd = open(DKS_BUILDIDS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return dks_err(err, errno, "build uids: %s", DKS_BUILDIDS_DIR);
-	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
-		close(fd);
-		return dks_err(err, 0, "build uids: %s must be root's and not group/world-writable",
-			       DKS_BUILDIDS_DIR);
-	}
-	return fd;
-}
-
 /* Take a free uid of @r: its lock fd (held until closed) or -1. */
 int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 			 struct dks_error *err)
 {
-	cleanup_close int dir = open_lock_dir(err);
+	cleanup_close int dir = dks_rundir_open(DKS_BUILDIDS_SUB, err);
 	cleanup_close int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char name[16];
 
@@ -186,19 +166,16 @@ int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 		       (unsigned)(r->uid + r->count - 1));
 }
 
-/* Is build uid @name (decimal) held by no sandbox? Then, until the caller
- * closes *fd, it is held by us (*fd is -1 where the uid never had a lock
- * file), so that no sandbox can start with it meanwhile: one that tries
- * takes another uid. */
-bool dks_buildids_unheld(const char *name, int *fd)
+/* Is build uid @name (decimal) held by no sandbox? (@lockdir: the lock
+ * dir, dks_rundir_open's.) Then, until the caller closes *fd, it is held
+ * by us (*fd is -1 where the uid never had a lock file), so that no
+ * sandbox can start with it meanwhile: one that tries takes another uid. */
+bool dks_buildids_unheld(int lockdir, const char *name, int *fd)
 {
-	char lock[PATH_MAX];
-
-	*fd = -1;
-	if (snprintf(lock, sizeof(lock), "%s/%s", DKS_BUILDIDS_DIR, name) >= (int)sizeof(lock))
-		return false;
-	*fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+	*fd = openat(lockdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT;
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
 		close(*fd);
 		*fd = -1;
 		return false;

@@ -59,28 +59,43 @@ static bool no_process(const char *dir)
 static void trim(const char *parent)
 {
 	DIR *d = opendir(parent);
+	struct dks_error err = {0};
 	struct dirent *e;
 	size_t n = 0;
 	char dir[PATH_MAX];
-	int fd;
+	int fd, locks = -1;
 
 	if (!d)
 		return;
 	while ((e = readdir(d)))
 		n += strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) == 0;
+	if (n > DKS_CGKEEP_MAX)
+		locks = dks_rundir_open(DKS_BUILDIDS_SUB, &err);
 	rewinddir(d);
-	while (n > DKS_CGKEEP_MAX && (e = readdir(d))) {
+	while (locks >= 0 && n > DKS_CGKEEP_MAX && (e = readdir(d))) {
 		const char *uid = e->d_name + strlen(KEEP_PREFIX);
 
 		if (strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) != 0 ||
-		    !dks_buildids_unheld(uid, &fd))
+		    !dks_buildids_unheld(locks, uid, &fd))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name);
 		n -= rmdir(dir) == 0;
 		if (fd >= 0)
 			close(fd);
 	}
+	if (locks >= 0)
+		close(locks);
 	closedir(d);
+}
+
+/* Root's, and nobody else may write it: a kept cgroup found there was made
+ * by root (cgroupfs takes a mkdir only where the dir's mode allows it). */
+static bool roots_own(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+	       !(st.st_mode & 022);
 }
 
 char *dks_cgkeep_dir(const char *parent, uid_t uid)
@@ -88,13 +103,14 @@ char *dks_cgkeep_dir(const char *parent, uid_t uid)
 	char dir[PATH_MAX];
 
 	if (snprintf(dir, sizeof(dir), "%s/" KEEP_PREFIX "%u", parent, (unsigned)uid) >=
-	    (int)sizeof(dir))
+		(int)sizeof(dir) ||
+	    !roots_own(parent))
 		return NULL;
 	if (mkdir(dir, 0755) == 0) {
 		trim(parent);
 		return strdup(dir);
 	}
-	if (errno != EEXIST || !no_process(dir))
+	if (errno != EEXIST || !roots_own(dir) || !no_process(dir))
 		return NULL;
 	return strdup(dir);
 }

@@ -167,14 +167,14 @@ static bool knob_has(const char *dir, const char *knob, const char *word)
 	return has_word(text, word, ' ');
 }
 
-/* The kept cgroup of cg->keep below @parent (cgkeep.c), else a fresh
- * child named after this process and the time. */
-static char *make_child(const char *parent, struct dks_cgroup *cg)
+/* The kept cgroup of cg->keep below @parent (cgkeep.c) where it @may_keep,
+ * else a fresh child named after this process and the time. */
+static char *make_child(const char *parent, bool may_keep, struct dks_cgroup *cg)
 {
 	char dir[PATH_MAX + 64];
 	struct timespec ts;
 
-	if (cg->keep != DKS_NO_UID) {
+	if (may_keep && cg->keep != DKS_NO_UID) {
 		char *kept = dks_cgkeep_dir(parent, cg->keep);
 
 		if (kept) {
@@ -243,24 +243,28 @@ static int set_limits(struct dks_cgroup *cg, const struct dks_limits *l)
 	*strrchr(parent, '/') = 0;
 	cg->kept = false;
 	cg->keep = DKS_NO_UID;
-	cg->dir = make_child(parent, cg);
+	cg->dir = make_child(parent, false, cg);
 	free(parent);
 	return cg->dir ? set(cg->dir, l) : -1;
 }
 
 /* v2 with memory and pids offered to children of @parent by its
- * cgroup.subtree_control (enabled here when @enable, as root may). */
-static int create_v2_below(const char *parent, bool enable, const struct dks_limits *l,
+ * cgroup.subtree_control. @ours: the parent is root's <mount>/dkms-sandbox,
+ * where root enables them itself, and the only parent that lasts as long
+ * as the host, so the only one where a cgroup is kept (cgkeep.c): a
+ * caller's own cgroup (a session's scope, a service's) comes and goes, and
+ * cgroups kept below it would outlive their use and pin it. */
+static int create_v2_below(const char *parent, bool ours, const struct dks_limits *l,
 			   struct dks_cgroup *cg, struct dks_error *err)
 {
-	if (enable && (!knob_has(parent, "cgroup.subtree_control", "memory") ||
+	if (ours && (!knob_has(parent, "cgroup.subtree_control", "memory") ||
 		       !knob_has(parent, "cgroup.subtree_control", "pids")))
 		write_knob(parent, "cgroup.subtree_control", "+memory +pids");
 	if (!knob_has(parent, "cgroup.subtree_control", "memory") ||
 	    !knob_has(parent, "cgroup.subtree_control", "pids") || access(parent, W_OK) < 0)
 		return 0;
 	cg->v2 = true;
-	cg->dir = make_child(parent, cg);
+	cg->dir = make_child(parent, ours, cg);
 	if (!cg->dir) {
 		cg->v2 = false;
 		return 0;
@@ -289,14 +293,21 @@ static int create_v2_root(const struct dks_limits *l, struct dks_cgroup *cg,
 	return create_v2_below(parent, true, l, cg, err);
 }
 
-/* Root on a hybrid host: a child of its own v1 memory cgroup. */
+/* Root on a hybrid host: below <memory mount>/dkms-sandbox, as on v2 (a
+ * parent that lasts, where cgroups are kept), else a child of its own v1
+ * memory cgroup (nothing kept there: create_v2_below says why). */
 static int create_v1(const struct dks_limits *l, struct dks_cgroup *cg, struct dks_error *err)
 {
-	char own[PATH_MAX];
+	const char *mnt = hierarchy(H_MEMORY)->target;
+	char dir[PATH_MAX];
 
-	if (!l->memory || !own_dir(H_MEMORY, own, sizeof(own)) || access(own, W_OK) < 0)
+	if (!l->memory)
 		return 0;
-	cg->dir = make_child(own, cg);
+	if (mnt && snprintf(dir, sizeof(dir), "%s/dkms-sandbox", mnt) < (int)sizeof(dir) &&
+	    (mkdir(dir, 0755) == 0 || errno == EEXIST) && access(dir, W_OK) == 0)
+		cg->dir = make_child(dir, true, cg);
+	if (!cg->dir && own_dir(H_MEMORY, dir, sizeof(dir)) && access(dir, W_OK) == 0)
+		cg->dir = make_child(dir, false, cg);
 	if (cg->dir && set_limits(cg, l) < 0)
 		return dks_err(err, errno, "cgroup %s: cannot set the memory limit", cg->dir);
 	return 0;

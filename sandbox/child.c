@@ -325,7 +325,12 @@ int dks_setup_main(void *arg)
 	/* Still root: the network namespace is the host's (netns.c). A root
 	 * without CAP_SYS_ADMIN (a container's) cannot make one: the build
 	 * uid's user namespace gets one of its own, as a user's does. */
-	ctx->net_ready = dks_netns_join(ctx->netns_fd, ctx->netns_path) == 0;
+	ctx->net_ready = dks_netns_join(ctx->netns_fd, ctx->netns_pool, ctx->netns_name) == 0;
+	/* This child's copies (its fd table is its own): init gets neither. */
+	if (ctx->netns_fd >= 0)
+		close(ctx->netns_fd);
+	if (ctx->netns_pool >= 0)
+		close(ctx->netns_pool);
 	become_build_user(ctx);
 	if (unshare(ctx->net_ready ? NS_FLAGS & ~CLONE_NEWNET : NS_FLAGS) < 0)
 		dks_child_die(ctx, errno, "cannot create namespaces (are unprivileged user namespaces enabled?)");

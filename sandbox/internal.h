@@ -19,6 +19,14 @@
 #include "dks/termsafe.h"
 
 
+/* rundir.c: root's run-time state, DKS_RUN_DIR: an fd of its subdir @sub
+ * (made if absent), each component root's and written by nobody else, or
+ * -1 with @err. */
+#define DKS_RUN_PARENT "/run"
+#define DKS_RUN_NAME "dkms-sandbox"
+#define DKS_RUN_DIR DKS_RUN_PARENT "/" DKS_RUN_NAME
+int dks_rundir_open(const char *sub, struct dks_error *err);
+
 /* The dedicated system user `make install` creates, with subordinate
  * ids: its subordinate uids are the build uids of root's sandboxes. */
 #define DKS_BUILD_USER "dkms-sandbox"
@@ -31,27 +39,31 @@ struct dks_idrange {
 	uint32_t count;
 };
 #define DKS_BUILDIDS_MAX 65536
-#define DKS_BUILDIDS_DIR "/run/dkms-sandbox/build-uids"
+#define DKS_BUILDIDS_SUB "build-uids"
+#define DKS_BUILDIDS_DIR DKS_RUN_DIR "/" DKS_BUILDIDS_SUB
 int dks_buildids_parse(const char *spec, struct dks_idrange *r, struct dks_error *err);
 int dks_buildids_check_passwd(const struct dks_idrange *r, const char *what,
 			      struct dks_error *err);
 int dks_buildids_subids(const char *user, struct dks_idrange *r, struct dks_error *err);
 int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 			 struct dks_error *err);
-bool dks_buildids_unheld(const char *name, int *fd);
+bool dks_buildids_unheld(int lockdir, const char *name, int *fd);
 
 /* netns.c: root's sandboxes get a network namespace of the host's user
  * namespace, kept per build uid at DKS_NETNS_DIR/UID for the next sandbox
  * of that uid (the file says why that is safe). */
-#define DKS_NETNS_DIR "/run/dkms-sandbox/netns"
+#define DKS_NETNS_SUB "netns"
+#define DKS_NETNS_DIR DKS_RUN_DIR "/" DKS_NETNS_SUB
 #define DKS_NETNS_KEEP 64 /* kept at most (netns.c, trim) */
 int dks_netns_loopback_up(void);
-/* An fd of @uid's kept namespace, or -1; @path: where to keep a new one
- * ("" if nowhere). */
-int dks_netns_kept(uid_t uid, char *path, size_t size);
+/* May a sandbox of @p leave its namespace to the next of its uid? */
+bool dks_netns_shareable(const struct dks_profile *p);
+/* An fd of @uid's kept namespace, or -1; *@pool: the fd of the dir to keep
+ * a new one in, as @name (-1: nowhere). */
+int dks_netns_kept(uid_t uid, int *pool, char *name, size_t size);
 /* Root, in the setup child: join @fd, else a new namespace with lo up,
- * kept at @path if it is not "". */
-int dks_netns_join(int fd, const char *path);
+ * kept as @name in @pool if @pool is not -1. */
+int dks_netns_join(int fd, int pool, const char *name);
 
 enum dks_user_kind {
 	DKS_USER_DEFAULT, /* root: the dkms-sandbox user's subordinate ids */
@@ -156,7 +168,8 @@ struct dks_run_ctx {
 	bool uid_held; /* root with a uid under its lock: the sandbox's alone,
 			* so are the network namespace and cgroup kept for it */
 	int netns_fd;  /* root: the build uid's kept network namespace, or -1 */
-	char netns_path[64]; /* root: where to keep a new one, or "" */
+	int netns_pool;      /* root: the dir to keep a new one in, or -1 */
+	char netns_name[16]; /* and its name there */
 	bool net_ready; /* the setup child joined root's: lo is up (else init's) */
 	uid_t uid;
 	gid_t gid;

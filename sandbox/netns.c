@@ -18,9 +18,13 @@
  *     even init, before it drops its capabilities, has CAP_NET_ADMIN over
  *     it. No address, route, rule, interface or sysctl is ever other than
  *     root made it: lo, up.
- *   - What a sandbox can leave in it dies with the sandbox: sockets, and
- *     the abstract unix names bound to them, close when the pid namespace's
+ *   - What a sandbox can leave in it dies with the sandbox: its profile
+ *     lets it make only AF_UNIX sockets (a profile that allows socket gets
+ *     a new namespace each time: dks_netns_shareable), and those, and the
+ *     abstract names bound to them, close when the pid namespace's
  *     processes are killed; no process of the host is in it.
+ *   - Only a namespace of root's own user namespace, found in a directory
+ *     of root's that nobody else may write (rundir.c), is ever joined.
  *
  * The setup child makes the namespace (still root, before it drops to the
  * build uid) and keeps it if it can: a host where /run takes no bind mount
@@ -66,37 +70,49 @@ int dks_netns_loopback_up(void)
 	return ret;
 }
 
-/* The pool's dir: made by root, nobody else may write it (else no pool). */
-static bool pool_dir_ok(void)
+/* The namespace a sandbox of @p may leave to the next one of its uid: not
+ * one whose profile lets it make a socket (allowed, or log mode). A TCP
+ * connection the sandbox closed stays in TIME_WAIT after every process is
+ * gone, holding its port for a minute; the profiles that deny socket can
+ * make only AF_UNIX sockets (seccomp.c, quiet_unix_socket), which die with
+ * their processes. */
+bool dks_netns_shareable(const struct dks_profile *p)
 {
-	struct stat st;
-
-	if (mkdir(DKS_NETNS_DIR, 0700) < 0 && errno != EEXIST)
-		return false;
-	return lstat(DKS_NETNS_DIR, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
-	       !(st.st_mode & 022);
+	return !dks_profile_makes_sockets(p);
 }
 
-/* Is @fd a network namespace (and not some file put there)? */
+/* Is @fd a network namespace of the host's user namespace (root's own, as
+ * root made it), and not some file or another user's namespace put there? */
 static bool is_netns(int fd)
 {
+	struct stat own, owner;
 	struct statfs fs;
+	int user;
+	bool same;
 
-	return fstatfs(fd, &fs) == 0 && fs.f_type == NSFS_MAGIC &&
-	       ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
+	if (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		return false;
+	user = ioctl(fd, NS_GET_USERNS);
+	if (user < 0)
+		return false;
+	same = fstat(user, &owner) == 0 && stat("/proc/self/ns/user", &own) == 0 &&
+	       own.st_dev == owner.st_dev && own.st_ino == owner.st_ino;
+	close(user);
+	return same;
 }
 
 /* Drop the namespace kept for uid @name if no sandbox holds that uid. */
-static void drop_unheld(const char *name)
+static void drop_unheld(int pool, int locks, const char *name)
 {
 	char ns[PATH_MAX];
 	int fd;
 
-	if (!dks_buildids_unheld(name, &fd))
+	if (!dks_buildids_unheld(locks, name, &fd))
 		return;
+	/* umount2 takes a path: the pool's, which is root's own (rundir.c). */
 	snprintf(ns, sizeof(ns), "%s/%s", DKS_NETNS_DIR, name);
 	umount2(ns, MNT_DETACH | UMOUNT_NOFOLLOW);
-	unlink(ns);
+	unlinkat(pool, name, 0);
 	if (fd >= 0)
 		close(fd);
 }
@@ -104,64 +120,75 @@ static void drop_unheld(const char *name)
 /* At most DKS_NETNS_KEEP are kept: past that, those of uids that no
  * sandbox holds go (the uids of a range used once: a test's, an old
  * configuration's). */
-static void trim(void)
+static void trim(int pool)
 {
-	DIR *d = opendir(DKS_NETNS_DIR);
+	struct dks_error err = {0};
+	int locks, dup = fcntl(pool, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
 	struct dirent *e;
 	size_t n = 0;
 
-	if (!d)
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
 		return;
+	}
 	while ((e = readdir(d)))
 		n += e->d_name[0] != '.';
-	if (n >= DKS_NETNS_KEEP) {
+	if (n >= DKS_NETNS_KEEP && (locks = dks_rundir_open(DKS_BUILDIDS_SUB, &err)) >= 0) {
 		rewinddir(d);
 		while ((e = readdir(d)))
 			if (e->d_name[0] != '.')
-				drop_unheld(e->d_name);
+				drop_unheld(pool, locks, e->d_name);
+		close(locks);
 	}
 	closedir(d);
 }
 
-int dks_netns_kept(uid_t uid, char *path, size_t size)
+int dks_netns_kept(uid_t uid, int *pool, char *name, size_t size)
 {
+	struct dks_error err = {0};
 	int fd;
 
-	path[0] = 0;
-	if (!pool_dir_ok() ||
-	    snprintf(path, size, "%s/%u", DKS_NETNS_DIR, (unsigned)uid) >= (int)size) {
-		path[0] = 0;
+	name[0] = 0;
+	*pool = dks_rundir_open(DKS_NETNS_SUB, &err);
+	if (*pool < 0)
 		return -1;
-	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	snprintf(name, size, "%u", (unsigned)uid);
+	fd = openat(*pool, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 && !is_netns(fd)) {
 		close(fd);
 		fd = -1;
 	}
 	if (fd < 0)
-		trim();
+		trim(*pool);
 	return fd;
 }
 
-/* Bind the calling thread's namespace at @path, over what is there. A
- * failure costs only the next sandbox's time. */
-static void keep(const char *path)
+/* Bind the calling thread's namespace at @name in @pool, over what is
+ * there (a file left by a bind that failed, a namespace is_netns refused).
+ * A failure costs only the next sandbox's time. */
+static void keep(int pool, const char *name)
 {
-	int fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(pool, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	char target[64];
+	struct stat st;
 
 	if (fd < 0)
 		return;
+	snprintf(target, sizeof(target), "/proc/thread-self/fd/%d", fd);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		(void)mount("/proc/thread-self/ns/net", target, NULL, MS_BIND, NULL);
 	close(fd);
-	(void)mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL);
 }
 
-int dks_netns_join(int fd, const char *path)
+int dks_netns_join(int fd, int pool, const char *name)
 {
 	if (fd >= 0)
 		return setns(fd, CLONE_NEWNET);
 	if (unshare(CLONE_NEWNET) < 0 || dks_netns_loopback_up() < 0)
 		return -1;
-	if (*path)
-		keep(path);
+	if (pool >= 0 && *name)
+		keep(pool, name);
 	return 0;
 }

@@ -71,6 +71,16 @@ void dks_profile_free(struct dks_profile *p)
 	free(p);
 }
 
+bool dks_profile_makes_sockets(const struct dks_profile *p)
+{
+	if (p->seccomp_mode != DKS_SECCOMP_ENFORCE)
+		return true;
+	for (size_t i = 0; i < p->n_allow; i++)
+		if (strcmp(p->allow[i], "socket") == 0)
+			return true;
+	return false;
+}
+
 static void profile_freep(struct dks_profile **p)
 {
 	dks_profile_free(*p);

@@ -474,13 +474,14 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	ctx.uid = sb->uid;
 	ctx.gid = sb->gid;
 	ctx.uid_held = ctx.as_root && sb->uid_lock >= 0;
-	ctx.netns_fd = -1;
+	ctx.netns_fd = ctx.netns_pool = -1;
 	if (open_pipes(&p, err) < 0) {
 		strv_free(&env);
 		return -1;
 	}
-	if (ctx.uid_held)
-		ctx.netns_fd = dks_netns_kept(ctx.uid, ctx.netns_path, sizeof(ctx.netns_path));
+	if (ctx.uid_held && dks_netns_shareable(sb->profile))
+		ctx.netns_fd = dks_netns_kept(ctx.uid, &ctx.netns_pool, ctx.netns_name,
+					      sizeof(ctx.netns_name));
 	ret = dks_trees_open(sb, ctx.uid, ctx.gid, &ctx.trees, err);
 	if (ret == 0)
 		ret = run_relayed(sb, &ctx, &mon, &p, timeout, res, err);
@@ -493,6 +494,8 @@ int dks_sandbox_run(struct dks_sandbox *sb, char *const argv[],
 	dks_trees_close(&ctx.trees);
 	if (ctx.netns_fd >= 0)
 		close(ctx.netns_fd);
+	if (ctx.netns_pool >= 0)
+		close(ctx.netns_pool);
 	strv_free(&env);
 	close_pipes(&p);
 	res->elapsed = now() - t0;

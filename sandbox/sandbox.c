@@ -41,10 +41,12 @@ void dks_sandbox_free(struct dks_sandbox *sb)
 	free(sb->binds);
 	free(sb->cwd);
 	strv_free(&sb->env);
-	if (sb->uid_lock >= 0)
-		close(sb->uid_lock);
+	/* The scratch first: its pages are charged to the uid's kept cgroup
+	 * until the tmpfs goes, which the next holder of the uid takes. */
 	if (sb->scratch_fd >= 0)
 		close(sb->scratch_fd);
+	if (sb->uid_lock >= 0)
+		close(sb->uid_lock);
 	free(sb);
 }
 

@@ -198,11 +198,8 @@ static int allow(const struct dks_profile *p, scmp_filter_ctx f, const char *nam
 static int quiet_unix_socket(const struct dks_profile *p, scmp_filter_ctx f,
 			     struct dks_error *err)
 {
-	if (p->seccomp_mode != DKS_SECCOMP_ENFORCE)
+	if (dks_profile_makes_sockets(p))
 		return 0;
-	for (size_t i = 0; i < p->n_allow; i++)
-		if (strcmp(p->allow[i], "socket") == 0)
-			return 0;
 	if (seccomp_rule_add(f, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
 			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
 		return dks_err(err, 0, "seccomp: rule for socket(AF_UNIX)");

@@ -71,6 +71,10 @@ int dks_profile_parse(const char *text, size_t len, const char *source,
 
 void dks_profile_free(struct dks_profile *p);
 
+/* Can a sandbox of @p make a socket of any family (socket allowed, or log
+ * mode)? Else only AF_UNIX ones, which die with their processes. */
+bool dks_profile_makes_sockets(const struct dks_profile *p);
+
 /* The host-deny set (sandbox/hostdeny.c): syscalls that reach kernel
  * state the host shares. No profile may list one; they fail with EPERM in
  * every seccomp mode, log included. NULL-terminated. */

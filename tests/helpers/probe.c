@@ -185,6 +185,54 @@ static int cmd_tcp(char **argv)
 	return report_call(what, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 }
 
+/* 127.0.0.1:@port in @sa, or false. */
+static bool loopback_port(const char *arg, struct sockaddr_in *sa)
+{
+	long port;
+
+	if (!parse_long(arg, &port) || port <= 0 || port > 65535)
+		return false;
+	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return true;
+}
+
+/* A loopback TCP connection to PORT whose server side closes first: the
+ * kernel keeps it in TIME_WAIT, holding PORT, after every process is gone. */
+static int cmd_timewait(char **argv)
+{
+	struct sockaddr_in sa;
+	int l, c, a;
+
+	if (!loopback_port(argv[1], &sa))
+		return PROBE_USAGE;
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
+	    connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (a = accept(l, NULL, NULL)) < 0)
+		return report_failed("timewait", errno);
+	close(a); /* the server's side first: its end, on PORT, waits */
+	close(l);
+	usleep(50000);
+	close(c);
+	return report_ok("timewait", NULL);
+}
+
+/* bind(127.0.0.1:PORT) without SO_REUSEADDR: EADDRINUSE while anything
+ * holds it, a TIME_WAIT connection too. */
+static int cmd_bind(char **argv)
+{
+	struct sockaddr_in sa;
+	int fd;
+
+	if (!loopback_port(argv[1], &sa))
+		return PROBE_USAGE;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_failed("bind", errno);
+	return report_call("bind", bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+}
+
 static int cmd_abstract(char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -932,6 +980,8 @@ static const struct probe_cmd commands[] = {
 	{ "abstract", 1, "NAME", cmd_abstract },
 	{ "socket", 0, "", cmd_socket },
 	{ "net", 0, "", cmd_net },
+	{ "timewait", 1, "PORT", cmd_timewait },
+	{ "bind", 1, "PORT", cmd_bind },
 	{ "lo-down", 0, "", cmd_lo_down },
 	{ "listen-daemon", 2, "NAME PORT", cmd_listen_daemon },
 	{ "read", 1, "PATH", cmd_read },

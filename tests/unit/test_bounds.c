@@ -286,6 +286,48 @@ Test(bounds, a_kept_cgroup_with_a_process_in_it_is_not_taken, .timeout = 60)
 	sbt_out_free(&o2);
 }
 
+/* A first sandbox of @user (uid @uid) with 64M: the cgroup kept for it,
+ * and in *@parent the dir it is kept in. */
+static char *first_kept(const char *user, const char *dir, uid_t uid, struct sbt_out *o,
+			char **parent)
+{
+	char *cg;
+
+	run_kept(user, dir, "64M", "true", o);
+	cg = kept_cgroup(uid);
+	cr_assert_not_null(cg, "no cgroup kept for uid %u", (unsigned)uid);
+	*parent = strdup(cg);
+	*strrchr(*parent, '/') = 0;
+	return cg;
+}
+
+/* Kept cgroups live below root's <hierarchy>/dkms-sandbox, a parent that
+ * lasts, never below the caller's own cgroup (a session's, a service's:
+ * they come and go, and what is kept there would pin them). One that is
+ * not root's (here chowned to nobody: as a delegated subtree's user could
+ * make one ahead) is never taken: its files would be another's to write. */
+Test(bounds, kept_cgroups_are_root_s_below_a_lasting_parent, .timeout = 60)
+{
+	cleanup_free char *dir = sbt_mkdtemp(NULL), *user = NULL, *cg = NULL, *parent = NULL;
+	struct sbt_out o1 = {0}, o2 = {0};
+	struct stat st;
+	uid_t uid;
+
+	if (skip_unless_root_cgroup())
+		return;
+	uid = sbt_free_uids(1);
+	user = sbt_uid_range(uid, 1);
+	cg = first_kept(user, dir, uid, &o1, &parent);
+	cr_expect_str_eq(strrchr(parent, '/'), "/dkms-sandbox", "kept below %s", parent);
+	cr_assert_eq(chown(cg, 65534, 65534), 0, "%s: %s", cg, strerror(errno));
+	run_kept(user, dir, "96M", "true", &o2);
+	cr_expect_eq(memory_limit(cg), 64ULL << 20, "a sandbox took a kept cgroup not root's");
+	cr_expect(stat(cg, &st) == 0 && st.st_uid == 65534, "%s changed hands", cg);
+	rmdir(cg);
+	sbt_out_free(&o1);
+	sbt_out_free(&o2);
+}
+
 /* At most 64 are kept below one parent: past that, those of uids no
  * sandbox holds go, a held one never. */
 Test(bounds, kept_cgroups_are_bounded_and_a_held_uid_s_is_never_removed, .timeout = 60)
@@ -302,11 +344,7 @@ Test(bounds, kept_cgroups_are_bounded_and_a_held_uid_s_is_never_removed, .timeou
 		return;
 	uid = sbt_free_uids(67);
 	user = sbt_uid_range(uid, 1);
-	run_kept(user, dir, "64M", "true", &o1);
-	cg = kept_cgroup(uid);
-	cr_assert_not_null(cg);
-	parent = strdup(cg);
-	*strrchr(parent, '/') = 0;
+	cg = first_kept(user, dir, uid, &o1, &parent);
 	for (unsigned i = 1; i <= 65; i++) {
 		snprintf(p, sizeof(p), "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + i));
 		cr_assert(mkdir(p, 0755) == 0 || errno == EEXIST, "%s: %s", p, strerror(errno));
