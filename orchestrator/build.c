@@ -273,6 +273,14 @@ static int set_env(struct dks_sandbox *sb, const struct dks_spec *s, const struc
 	    dks_sandbox_setenv(sb, "DKS_PRE_BUILD", s->pre_build ? s->pre_build : "", err) < 0 ||
 	    dks_sandbox_setenv(sb, "DKS_POST_BUILD", s->post_build ? s->post_build : "", err) < 0)
 		return -1;
+	/* What dkms's build runs under (`module=... kernelver=... do_build`:
+	 * bash exports a function's temporary assignments): a Makefile may
+	 * read $(kernelver), PRE_BUILD $arch. As hooks.c's install scripts. */
+	if (dks_sandbox_setenv(sb, "kernelver", j->target->kver, err) < 0 ||
+	    dks_sandbox_setenv(sb, "arch", j->target->arch, err) < 0 ||
+	    dks_sandbox_setenv(sb, "module", s->name, err) < 0 ||
+	    dks_sandbox_setenv(sb, "module_version", s->version, err) < 0)
+		return -1;
 	return dks_build_repro_env(sb, err);
 }
 

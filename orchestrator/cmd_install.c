@@ -24,14 +24,16 @@
 #include "rebuild.h"
 #include "testload_record.h"
 
-/* Kernel @i of the command line. install and uninstall of m/v take a
- * kernel without headers when m/v is built for it (a fleet host,
- * prebuilt.h); match (no @m) wants headers. */
+/* Kernel @i of the command line. install of m/v takes a kernel without
+ * headers when m/v is built for it (a fleet host, prebuilt.h), uninstall
+ * any; match (no @m) wants headers. */
 static int target_of(const struct dks_ctx *ctx, const char *m, const char *v, size_t i,
-		     struct dks_target *t, struct dks_error *err)
+		     bool install, struct dks_target *t, struct dks_error *err)
 {
 	const char *spec = ctx->cli.n_kernels ? ctx->cli.kernels[i] : NULL;
 
+	if (m && !install)
+		return dks_target_uninstall(ctx, spec, t, err);
 	if (m)
 		return dks_target_prebuilt(ctx, spec, m, v, t, err);
 	if (!spec)
@@ -41,7 +43,7 @@ static int target_of(const struct dks_ctx *ctx, const char *m, const char *v, si
 		       ? -1 : dks_ctx_kernel_config(ctx, t, err);
 }
 
-static int targets(const struct dks_ctx *ctx, const char *m, const char *v,
+static int targets(const struct dks_ctx *ctx, const char *m, const char *v, bool install,
 		   struct dks_target **t, size_t *n, struct dks_error *err)
 {
 	*n = ctx->cli.n_kernels ? ctx->cli.n_kernels : 1;
@@ -49,7 +51,7 @@ static int targets(const struct dks_ctx *ctx, const char *m, const char *v,
 	if (!*t)
 		return dks_err(err, 0, "out of memory");
 	for (size_t i = 0; i < *n; i++)
-		if (target_of(ctx, m, v, i, &(*t)[i], err) < 0)
+		if (target_of(ctx, m, v, i, install, &(*t)[i], err) < 0)
 			return -1;
 	return 0;
 }
@@ -75,8 +77,17 @@ static int build_missing(struct dks_ctx *ctx, const char *m, const char *v,
 				    .verbose = ctx->cli.verbose, .conf = ctx->cli.conf,
 				    .directives = ctx->cli.directives,
 				    .n_directives = ctx->cli.n_directives};
-	/* A failed build printed its line: the error comes back reported. */
-	return dks_build_all(&env, jobs, k, NULL, err);
+	struct dks_build_summary sum = {0};
+
+	/* A failed build printed its line: the error comes back reported. A
+	 * build BUILD_EXCLUSIVE_* skips (its reason printed) is dkms's 77:
+	 * nothing to install, not a race to build it again. */
+	if (dks_build_all(&env, jobs, k, &sum, err) < 0)
+		return -1;
+	return sum.skipped ? dks_err_code(err, DKS_EXIT_EXCLUDED, 0,
+					  "%s/%s: not installed: its build for %zu kernel(s) was "
+					  "skipped (BUILD_EXCLUSIVE_*)", m, v, sum.skipped)
+			   : 0;
 }
 
 static bool all_built(const struct dks_ctx *ctx, const char *m, const char *v,
@@ -88,32 +99,42 @@ static bool all_built(const struct dks_ctx *ctx, const char *m, const char *v,
 	return true;
 }
 
-/* The module's lock, taken when m/v is in the state the verb needs:
- * uninstall, added (dkms: 3 otherwise); install, built for every target.
+/* The module's lock, taken when m/v is added (uninstall); dkms's 3
+ * otherwise, and the module's dir is never made (nothing is left). */
+static int lock_added(struct dks_ctx *ctx, const char *m, const char *v, struct dks_error *err)
+{
+	int lock = dks_tree_lock_existing(&ctx->tree, m, err);
+
+	if (lock < 0 && err->errnum != ENOENT)
+		return -1;
+	if (lock >= 0 && dks_tree_is_added(&ctx->tree, m, v))
+		return lock;
+	if (lock >= 0)
+		dks_tree_unlock(lock);
+	return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
+			    "The module/version combo: %s-%s is not located in the DKMS tree.", m,
+			    v);
+}
+
+/* The module's lock, taken when m/v is built for every target (install).
  * The builds are made before the lock (a build commits under it): a
  * remove or unbuild of another command may take one in between, and
  * then it is built again, three times at most. */
-static int lock_ready(struct dks_ctx *ctx, const char *m, const char *v, struct dks_target *t,
-		      size_t n, bool install, struct dks_error *err)
+static int lock_built(struct dks_ctx *ctx, const char *m, const char *v, struct dks_target *t,
+		      size_t n, struct dks_error *err)
 {
 	for (int tries = 1;; tries++) {
 		int lock;
 
-		if (install && (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0 ||
-				build_missing(ctx, m, v, t, n, err) < 0))
+		if (dks_tree_ensure_added(&ctx->tree, m, v, err) < 0 ||
+		    build_missing(ctx, m, v, t, n, err) < 0)
 			return -1;
 		lock = dks_tree_lock(&ctx->tree, m, err);
 		if (lock < 0)
 			return -1;
-		if (!install && dks_tree_is_added(&ctx->tree, m, v))
-			return lock;
-		if (install && all_built(ctx, m, v, t, n))
+		if (all_built(ctx, m, v, t, n))
 			return lock;
 		dks_tree_unlock(lock);
-		if (!install)
-			return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
-					    "The module/version combo: %s-%s is not located in the "
-					    "DKMS tree.", m, v);
 		if (tries == 3)
 			return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
 					    "%s/%s: removed or unbuilt by other commands while it "
@@ -127,7 +148,8 @@ static int install_on(struct dks_ctx *ctx, const char *m, const char *v, struct 
 		      size_t n, bool install, struct dks_error *err)
 {
 	struct dks_install_opts o = dks_ctx_install_opts(ctx);
-	int lock = lock_ready(ctx, m, v, t, n, install, err), ret = 0;
+	int lock = install ? lock_built(ctx, m, v, t, n, err) : lock_added(ctx, m, v, err),
+	    ret = 0;
 
 	if (lock < 0)
 		return -1;
@@ -161,7 +183,7 @@ static int run(int argc, char **argv, const char *verb, bool install)
 	if (ret == 0)
 		ret = dks_ctx_module(&ctx, &m, &v, &err);
 	if (ret == 0)
-		ret = targets(&ctx, m, v, &t, &n, &err);
+		ret = targets(&ctx, m, v, install, &t, &n, &err);
 	if (ret == 0)
 		ret = install_on(&ctx, m, v, t, n, install, &err);
 	if (ret == 0)
@@ -262,7 +284,7 @@ int cmd_match(int argc, char **argv)
 	if (ret == 0)
 		ret = match_args(&ctx, &err);
 	if (ret == 0)
-		ret = targets(&ctx, NULL, NULL, &t, &n, &err);
+		ret = targets(&ctx, NULL, NULL, true, &t, &n, &err);
 	if (ret == 0)
 		ret = match_all(&ctx, t, &err);
 	ret = ret < 0 ? dks_fail(&err) : 0;

@@ -3,9 +3,11 @@
  * dkms-sandbox unbuild MODULE/VERSION [-k KVER[/ARCH]]... [--all]
  * dkms-sandbox remove MODULE/VERSION [-k KVER[/ARCH]]... [--all]
  * unbuild drops builds; remove drops builds and, when none is left (or with
- * --all, or without -k), the module version itself. Both uninstall first
- * what is installed, as dkms.
+ * --all), the module version itself. Both uninstall first what is
+ * installed, as dkms. Without -k or --all, the running kernel's, as dkms
+ * (setup_kernels_arches: kernelver[0]=$(uname -r)).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +35,18 @@ static void split(const char *spec, char *kver, size_t size, const char **arch, 
 static int unbuild_kernels(struct dks_ctx *ctx, const char *m, const char *v,
 			   struct dks_error *err)
 {
-	for (size_t i = 0; i < ctx->cli.n_kernels; i++) {
+	struct utsname u;
+	const char *running[1] = {uname(&u) == 0 ? u.release : NULL};
+	const char *const *kernels = ctx->cli.n_kernels ? ctx->cli.kernels : running;
+	size_t n = ctx->cli.n_kernels ? ctx->cli.n_kernels : 1;
+
+	if (!kernels[0])
+		return dks_err(err, errno, "uname");
+	for (size_t i = 0; i < n; i++) {
 		char kver[256], archbuf[80];
 		const char *arch;
 
-		split(ctx->cli.kernels[i], kver, sizeof(kver), &arch, archbuf, sizeof(archbuf));
+		split(kernels[i], kver, sizeof(kver), &arch, archbuf, sizeof(archbuf));
 		if (!dks_tree_is_built(&ctx->tree, m, v, kver, arch)) {
 			printf("%s/%s, %s, %s: not built\n", m, v, kver, arch);
 			continue;
@@ -95,7 +104,7 @@ static int run(int argc, char **argv, const char *verb, bool remove)
 	if (ret == 0)
 		ret = lock = dks_tree_lock(&ctx.tree, m, &err);
 	if (ret >= 0) {
-		bool all = ctx.cli.all || ctx.cli.n_kernels == 0;
+		bool all = ctx.cli.all;
 
 		ret = all ? unbuild_all(&ctx, m, v, &err) : unbuild_kernels(&ctx, m, v, &err);
 		if (ret == 0 && remove && (all || !any_build(&ctx, m, v))) {

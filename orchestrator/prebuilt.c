@@ -65,6 +65,17 @@ int dks_target_prebuilt(const struct dks_ctx *ctx, const char *spec, const char 
 	return -1;
 }
 
+int dks_target_uninstall(const struct dks_ctx *ctx, const char *spec, struct dks_target *out,
+			 struct dks_error *err)
+{
+	struct utsname u;
+	struct dks_error no_headers = {0};
+
+	if (!spec && uname(&u) < 0)
+		return dks_err(err, errno, "uname");
+	return resolve_or_bare(ctx, spec ? spec : u.release, out, &no_headers, err) < 0 ? -1 : 0;
+}
+
 /* Is anything in the tree built (or installed) for @t's kernel? */
 static bool any_built(const struct dks_ctx *ctx, const struct dks_target *t)
 {

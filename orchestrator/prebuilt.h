@@ -18,6 +18,12 @@
 int dks_target_prebuilt(const struct dks_ctx *ctx, const char *spec, const char *m, const char *v,
 			struct dks_target *out, struct dks_error *err);
 
+/* As dks_target_prebuilt, but without headers a target without them
+ * whatever is built: for uninstall, which needs none (dkms: "not
+ * installed ... Skipping", 0, for a kernel it knows nothing of). */
+int dks_target_uninstall(const struct dks_ctx *ctx, const char *spec, struct dks_target *out,
+			 struct dks_error *err);
+
 /* @spec resolved with its headers when it has them; else (no
  * --kernelsourcedir), when something in the tree is built for that kernel,
  * only its kver, arch and <boot_dir>/config-KVER: for autoinstall, which

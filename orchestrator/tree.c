@@ -381,13 +381,36 @@ static bool source_dangles(const struct dks_tree *t, const char *m, const char *
 
 /* dkms builds a module whose source is in the source tree without an
  * explicit add: so do we. */
+/* <sourcetree>/<m>-<v> in *@src, a directory: else dkms's 2. */
+static int source_dir(const struct dks_tree *t, const char *m, const char *v, char **src,
+		      struct dks_error *err)
+{
+	struct stat st;
+
+	if (asprintf(src, "%s/%s-%s", t->source_tree, m, v) < 0) {
+		*src = NULL;
+		return dks_err(err, ENOMEM, "%s/%s", m, v);
+	}
+	if (stat(*src, &st) < 0)
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s/%s: no source at %s", m, v,
+				    *src);
+	if (!S_ISDIR(st.st_mode))
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, ENOTDIR, "%s/%s: no source at %s", m,
+				    v, *src);
+	return 0;
+}
+
 int dks_tree_ensure_added(const struct dks_tree *t, const char *m, const char *v,
 			  struct dks_error *err)
 {
+	cleanup_free char *src = NULL;
 	int lock, ret;
 
 	if (dks_tree_is_added(t, m, v))
 		return 0;
+	/* No source: 2 before the lock, which would make <m>/ (dkms leaves nothing). */
+	if (check_names(m, v, NULL, NULL, err) < 0 || source_dir(t, m, v, &src, err) < 0)
+		return -1;
 	lock = dks_tree_lock(t, m, err);
 	if (lock < 0)
 		return -1;
@@ -433,7 +456,6 @@ int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct 
 {
 	cleanup_free char *src = NULL, *where = NULL;
 	cleanup_close int mfd = -1, vfd = -1;
-	struct stat st;
 	int ret;
 
 	if (check_names(m, v, NULL, NULL, err) < 0)
@@ -442,14 +464,8 @@ int dks_tree_add(const struct dks_tree *t, const char *m, const char *v, struct 
 	 * does: only a source that is there makes m/v added. */
 	if (dks_tree_is_added(t, m, v) && !source_dangles(t, m, v))
 		return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0, "%s/%s: already added", m, v);
-	if (asprintf(&src, "%s/%s-%s", t->source_tree, m, v) < 0)
-		return dks_err(err, ENOMEM, "%s/%s", m, v);
-	if (stat(src, &st) < 0)
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s/%s: no source at %s", m, v,
-				    src);
-	if (!S_ISDIR(st.st_mode))
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, ENOTDIR, "%s/%s: no source at %s", m,
-				    v, src);
+	if (source_dir(t, m, v, &src, err) < 0)
+		return -1;
 	where = TREE_PATH(t, m, v);
 	if (!where)
 		return dks_err(err, ENOMEM, "%s/%s", m, v);

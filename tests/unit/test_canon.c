@@ -225,6 +225,35 @@ Test(canon, cc_is_the_kernels_compiler_as_dkms_exports_it, .timeout = 900)
 	cr_expect(strstr(log, line), "no '%s' in:\n%s", line, log);
 }
 
+/* dkms runs a build as `module=M module_version=V kernelver=K arch=A
+ * do_build`, which bash exports: Makefiles read $(kernelver) (KDIR :=
+ * /lib/modules/$(kernelver)/build), and would build for the running kernel
+ * (or fail) without it. PRE_BUILD and POST_BUILD see them too. */
+Test(canon, dkms_s_variables_are_in_the_build_s_environment, .timeout = 900)
+{
+	struct mt_tree t;
+	cleanup_free char *log = NULL;
+	char line[600], arch[64];
+
+	mt_tree_make(&t);
+	cr_assert_eq(sbt_sh(arch, sizeof(arch), "uname -m | tr -d '\\n'"), 0);
+	hello(&t, "kv", "MAKE[0]=\"make -f kv.mk\"\nPRE_BUILD=\"pre.sh\"\nPOST_BUILD=\"pre.sh\"",
+	      NULL);
+	sbt_must("cd %s/src/kv-1.0 && printf 'all:\\n\\t@echo \"make sees $(module)/$(module_version) "
+		 "for $(kernelver)/$(arch)\"\\n\\t$(MAKE) -C /lib/modules/$(kernelver)/build "
+		 "M=$(CURDIR) modules\\n' > kv.mk && printf '#!/bin/sh\\necho \"script sees "
+		 "$module/$module_version for $kernelver/$arch\"\\n' > pre.sh && chmod a+rx pre.sh "
+		 "&& chmod a+r kv.mk", t.root);
+	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "add kv/1.0"), 0, "%s", out);
+	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "build kv/1.0 -k %s", t.kver), 0, "%s", out);
+	log = read_log(&t, "kv");
+	snprintf(line, sizeof(line), "make sees kv/1.0 for %s/%s\n", t.kver, arch);
+	cr_expect(strstr(log, line), "no '%s' in:\n%s", line, log);
+	snprintf(line, sizeof(line), "script sees kv/1.0 for %s/%s\n", t.kver, arch);
+	cr_expect(strstr(log, line), "no '%s' in:\n%s", line, log);
+	cr_expect(strstr(strstr(log, line) + 1, line), "POST_BUILD did not see it:\n%s", log);
+}
+
 /* bash asks nscd (socket AF_UNIX) and whether stdin is a network
  * connection (getpeername): neither may print a denial line, in any
  * profile a build runs under. */

@@ -397,6 +397,104 @@ Test(states, status_wording_30_prints_what_debian_dkms_prints, .timeout = 300)
 	free(machine);
 }
 
+/* dkms: install of a module BUILD_EXCLUSIVE excludes is build's 77, once,
+ * with the reason; nothing is built or placed. */
+Test(states, install_of_an_excluded_module_exits_77_with_the_reason, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	vt_source(&t, "1.0", "1.0", "BUILD_EXCLUSIVE_KERNEL=\"^0\\\\.\"\n");
+	cr_expect_eq(vt(&t, "install", "1.0", ""), 77, "%s", t.out);
+	expect_out(&t, "BUILD_EXCLUSIVE_KERNEL");
+	cr_expect(!strstr(t.out, "other commands"), "taken for a race: %s", t.out);
+	dks(&t, "status vt");
+	cr_expect_str_eq(t.out, "vt/1.0: added\n");
+}
+
+/* uninstall needs no headers: of a kernel it has none for (gone with its
+ * package, or never there) it is dkms's skip, 0, and nothing is made. */
+Test(states, uninstall_for_a_kernel_without_headers_is_a_skip, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	vt_source(&t, "1.0", "1.0", "");
+	cr_assert_eq(dks(&t, "add vt/1.0"), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, "uninstall vt/1.0 -k 0.0.1-noheaders"), 0, "%s", t.out);
+	expect_out(&t, "vt/1.0, 0.0.1-noheaders, x86_64: not installed");
+	cr_expect_neq(sh(&t, "ls -d %s/root/lib/modules/0.0.1-noheaders", t.root), 0,
+		      "a modules dir was made: %s", t.out);
+	dks(&t, "status vt");
+	cr_expect_str_eq(t.out, "vt/1.0: added\n");
+}
+
+/* A verb on a module that is neither added nor has a source is dkms's 2
+ * or 3, and leaves nothing in the tree (no <m>/ for a lock). */
+Test(states, a_verb_on_a_module_not_there_leaves_nothing, .timeout = 120)
+{
+	static const struct {
+		const char *verb;
+		int code;
+	} cases[] = {{"build", 2}, {"install", 2}, {"remove", 3}, {"uninstall", 3}, {"unbuild", 3}};
+	struct it t;
+	char args[512];
+
+	setup(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(args, sizeof(args), "%s nosuch/1.0 -k %s", cases[i].verb, t.kver);
+		cr_expect_eq(dks(&t, args), cases[i].code, "%s: %s", cases[i].verb, t.out);
+		sh(&t, "ls -A %s/dkms", t.root);
+		cr_expect_str_eq(t.out, "", "%s left: %s", cases[i].verb, t.out);
+	}
+}
+
+/* ---- unbuild and remove without -k: the running kernel's, as dkms ---- */
+
+/* "built"/"installed" or "-" for vt/1.0 on @kver, from status. */
+static const char *state_on(struct it *t, const char *kver)
+{
+	char line[512];
+
+	dks(t, "status vt");
+	snprintf(line, sizeof(line), "vt/1.0, %s, x86_64: installed\n", kver);
+	if (strstr(t->out, line))
+		return "installed";
+	snprintf(line, sizeof(line), "vt/1.0, %s, x86_64: built\n", kver);
+	return strstr(t->out, line) ? "built" : "-";
+}
+
+/* dkms 3.0.10 and 3.4 (setup_kernels_arches) default -k to the running
+ * kernel for unbuild and remove as for every verb; remove then deletes the
+ * version only when no kernel's build is left. The trees' two kernels may
+ * or may not be the running one: each is expected as dkms would leave it. */
+Test(states, unbuild_and_remove_without_k_touch_the_running_kernel_only, .timeout = 600)
+{
+	struct it t;
+	char running[256], args[512];
+	const char *kernels[2];
+
+	setup(&t);
+	kernels[0] = t.kver, kernels[1] = t.other;
+	sh(&t, "uname -r");
+	snprintf(running, sizeof(running), "%.*s", (int)strcspn(t.out, "\n"), t.out);
+	vt_source(&t, "1.0", "1.0", "");
+	cr_assert_eq(vt(&t, "install", "1.0", ""), 0, "%s", t.out);
+	snprintf(args, sizeof(args), "build vt/1.0 -k %s", t.other);
+	cr_assert_eq(dks(&t, args), 0, "%s", t.out);
+	cr_assert_eq(dks(&t, "unbuild vt/1.0"), 0, "%s", t.out);
+	cr_expect_str_eq(state_on(&t, t.kver), strcmp(t.kver, running) ? "installed" : "-");
+	cr_expect_str_eq(state_on(&t, t.other), strcmp(t.other, running) ? "built" : "-");
+	cr_assert_eq(dks(&t, "remove vt/1.0"), 0, "%s", t.out);
+	for (size_t i = 0; i < 2; i++)
+		if (strcmp(kernels[i], running) != 0)
+			cr_expect_str_neq(state_on(&t, kernels[i]), "-", "%s's build was taken",
+					  kernels[i]);
+	cr_assert_eq(dks(&t, "remove vt/1.0 --all"), 0, "%s", t.out);
+	dks(&t, "status vt");
+	cr_expect_str_eq(t.out, "");
+}
+
 /* ---- autoinstall, kernel_preinst ---- */
 
 Test(states, autoinstall_installs_a_built_module_without_building_it_again, .timeout = 300)
