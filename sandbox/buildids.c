@@ -156,6 +156,7 @@ int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 		if (fd < 0)
 			return dks_err(err, errno, "build uids: %s/%s", DKS_BUILDIDS_DIR, name);
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && (proc < 0 || !uid_in_use(proc, r->uid + i))) {
+			futimens(fd, NULL); /* when the uid was last used: keeptrim.c */
 			*uid = r->uid + i;
 			*gid = r->gid + i;
 			return fd;
@@ -164,21 +165,4 @@ int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 	}
 	return dks_err(err, EBUSY, "build uids %u-%u: every one is in use", (unsigned)r->uid,
 		       (unsigned)(r->uid + r->count - 1));
-}
-
-/* Is build uid @name (decimal) held by no sandbox? (@lockdir: the lock
- * dir, dks_rundir_open's.) Then, until the caller closes *fd, it is held
- * by us (*fd is -1 where the uid never had a lock file), so that no
- * sandbox can start with it meanwhile: one that tries takes another uid. */
-bool dks_buildids_unheld(int lockdir, const char *name, int *fd)
-{
-	*fd = openat(lockdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (*fd < 0)
-		return errno == ENOENT;
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		close(*fd);
-		*fd = -1;
-		return false;
-	}
-	return true;
 }

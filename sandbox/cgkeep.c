@@ -16,8 +16,8 @@
  *     sandbox took the cgroup (cgroup.c, oom_base);
  *   - page cache charged by the last sandbox: reclaimable, the first
  *     thing reclaimed when this one needs the memory.
- * At most DKS_CGKEEP_MAX are kept below one parent; past that, those of
- * uids no sandbox holds are removed.
+ * At most DKS_CGKEEP_MAX are kept; past that, those of uids no sandbox
+ * holds are removed, least recently used first (keeptrim.c).
  *
  * The other sandboxes' cgroups are fresh, dkms-sandbox-PID-TIME, removed
  * by their caller after the run; a caller killed first (kill -9, an OOM)
@@ -56,36 +56,33 @@ static bool no_process(const char *dir)
 	return n == 0;
 }
 
+/* Remove the cgroup kept for uid @name below @arg (its uid held by
+ * dks_keep_trim); a cgroup that has a process stays (rmdir: EBUSY). */
+static void drop(const char *name, void *arg)
+{
+	char dir[PATH_MAX];
+
+	if (snprintf(dir, sizeof(dir), "%s/" KEEP_PREFIX "%s", (const char *)arg, name) <
+	    (int)sizeof(dir))
+		rmdir(dir);
+}
+
+/* At most DKS_CGKEEP_MAX below @parent, least recently used going first. */
 static void trim(const char *parent)
 {
 	DIR *d = opendir(parent);
-	struct dks_error err = {0};
+	struct strv uids = {0};
 	struct dirent *e;
-	size_t n = 0;
-	char dir[PATH_MAX];
-	int fd, locks = -1;
 
 	if (!d)
 		return;
 	while ((e = readdir(d)))
-		n += strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) == 0;
-	if (n > DKS_CGKEEP_MAX)
-		locks = dks_rundir_open(DKS_BUILDIDS_SUB, &err);
-	rewinddir(d);
-	while (locks >= 0 && n > DKS_CGKEEP_MAX && (e = readdir(d))) {
-		const char *uid = e->d_name + strlen(KEEP_PREFIX);
-
-		if (strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) != 0 ||
-		    !dks_buildids_unheld(locks, uid, &fd))
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name);
-		n -= rmdir(dir) == 0;
-		if (fd >= 0)
-			close(fd);
-	}
-	if (locks >= 0)
-		close(locks);
+		if (strncmp(e->d_name, KEEP_PREFIX, strlen(KEEP_PREFIX)) == 0 &&
+		    strv_push(&uids, e->d_name + strlen(KEEP_PREFIX)) < 0)
+			break;
 	closedir(d);
+	dks_keep_trim(uids.v, uids.n, DKS_CGKEEP_MAX, drop, (void *)parent);
+	strv_free(&uids);
 }
 
 /* Root's, and nobody else may write it: a kept cgroup found there was made

@@ -47,7 +47,12 @@ int dks_buildids_check_passwd(const struct dks_idrange *r, const char *what,
 int dks_buildids_subids(const char *user, struct dks_idrange *r, struct dks_error *err);
 int dks_buildids_acquire(const struct dks_idrange *r, uid_t *uid, gid_t *gid,
 			 struct dks_error *err);
-bool dks_buildids_unheld(int lockdir, const char *name, int *fd);
+
+/* keeptrim.c: of the entries kept per build uid @names (decimal uids),
+ * those of uids no sandbox holds are passed to @drop, least recently used
+ * first, until @n - dropped <= @keep; each while its uid is held here. */
+void dks_keep_trim(char *const *names, size_t n, size_t keep,
+		   void (*drop)(const char *name, void *arg), void *arg);
 
 /* netns.c: root's sandboxes get a network namespace of the host's user
  * namespace, kept per build uid at DKS_NETNS_DIR/UID for the next sandbox

@@ -101,32 +101,25 @@ static bool is_netns(int fd)
 	return same;
 }
 
-/* Drop the namespace kept for uid @name if no sandbox holds that uid. */
-static void drop_unheld(int pool, int locks, const char *name)
+/* Drop the namespace kept for uid @name (its uid held by dks_keep_trim). */
+static void drop(const char *name, void *arg)
 {
 	char ns[PATH_MAX];
-	int fd;
 
-	if (!dks_buildids_unheld(locks, name, &fd))
-		return;
 	/* umount2 takes a path: the pool's, which is root's own (rundir.c). */
 	snprintf(ns, sizeof(ns), "%s/%s", DKS_NETNS_DIR, name);
 	umount2(ns, MNT_DETACH | UMOUNT_NOFOLLOW);
-	unlinkat(pool, name, 0);
-	if (fd >= 0)
-		close(fd);
+	unlinkat(*(int *)arg, name, 0);
 }
 
-/* At most DKS_NETNS_KEEP are kept: past that, those of uids that no
- * sandbox holds go (the uids of a range used once: a test's, an old
- * configuration's). */
+/* Room for one more: at most DKS_NETNS_KEEP are kept, those of uids no
+ * sandbox holds going first, least recently used first (keeptrim.c). */
 static void trim(int pool)
 {
-	struct dks_error err = {0};
-	int locks, dup = fcntl(pool, F_DUPFD_CLOEXEC, 0);
+	int dup = fcntl(pool, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	struct strv names = {0};
 	struct dirent *e;
-	size_t n = 0;
 
 	if (!d) {
 		if (dup >= 0)
@@ -134,15 +127,12 @@ static void trim(int pool)
 		return;
 	}
 	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (n >= DKS_NETNS_KEEP && (locks = dks_rundir_open(DKS_BUILDIDS_SUB, &err)) >= 0) {
-		rewinddir(d);
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.')
-				drop_unheld(pool, locks, e->d_name);
-		close(locks);
-	}
+		if (e->d_name[0] != '.' && strv_push(&names, e->d_name) < 0)
+			break;
 	closedir(d);
+	if (names.n >= DKS_NETNS_KEEP)
+		dks_keep_trim(names.v, names.n, DKS_NETNS_KEEP - 1, drop, &pool);
+	strv_free(&names);
 }
 
 int dks_netns_kept(uid_t uid, int *pool, char *name, size_t size)

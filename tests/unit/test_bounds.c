@@ -328,8 +328,9 @@ Test(bounds, kept_cgroups_are_root_s_below_a_lasting_parent, .timeout = 60)
 	sbt_out_free(&o2);
 }
 
-/* At most 64 are kept below one parent: past that, those of uids no
- * sandbox holds go, a held one never. */
+/* At most 64 are kept: past that, those of uids no sandbox holds go, the
+ * least recently used first (a uid without a lock file was never used:
+ * here the test's 64 made by hand), a held one never. */
 Test(bounds, kept_cgroups_are_bounded_and_a_held_uid_s_is_never_removed, .timeout = 60)
 {
 	cleanup_free char *dir = sbt_mkdtemp(NULL), *user = NULL, *cg = NULL, *parent = NULL;
@@ -364,6 +365,7 @@ Test(bounds, kept_cgroups_are_bounded_and_a_held_uid_s_is_never_removed, .timeou
 	cr_assert(asprintf(&heldp, "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + 65)) > 0);
 	cr_expect_eq(access(heldp, F_OK), 0, "the held uid's cgroup was removed");
 	cr_expect_leq(present, 64, "%d of the test's kept cgroups are left", present);
+	cr_expect_eq(access(cg, F_OK), 0, "the cgroup of a uid used a moment ago went first");
 	for (unsigned i = 0; i <= 66; i++) {
 		snprintf(p, sizeof(p), "%s/dkms-sandbox-uid-%u", parent, (unsigned)(uid + i));
 		rmdir(p);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dks/cleanup.h"
@@ -53,6 +54,19 @@ static void make_pool_dir(void)
 {
 	mkdir("/run/dkms-sandbox", 0755);
 	mkdir(NETNS_DIR, 0755);
+}
+
+/* @uid was used a moment ago (its lock file's mtime, as buildids.c sets
+ * it): what the test plants for it is not what another test's sandbox,
+ * trimming the pool past its bound, drops first (keeptrim.c). */
+static void mark_used(uid_t uid)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "/run/dkms-sandbox/build-uids/%u", (unsigned)uid);
+	mkdir("/run/dkms-sandbox", 0755);
+	mkdir("/run/dkms-sandbox/build-uids", 0755);
+	sbt_write_file(p, "", 0, 0, 0600);
 }
 
 /* Remove what a test kept for @uid (and whatever it put there). */
@@ -308,6 +322,8 @@ Test(netns, a_file_in_the_pool_s_place_is_never_trusted, .timeout = 60)
 	make_pool_dir();
 	unkeep(uid);
 	unkeep(uid + 1);
+	mark_used(uid);
+	mark_used(uid + 1);
 	sbt_write_file(p1, "not a namespace\n", 0, 0, 0644);
 	cr_assert_eq(symlink(target, p2), 0, "%s", strerror(errno));
 	run_sh(r1, KEEPING, "/probe/probe net", &o1);
@@ -364,6 +380,7 @@ Test(netns, another_user_namespace_s_network_namespace_is_never_joined, .timeout
 		_exit(0);
 	}
 	cr_assert_eq(read(ready[0], &c, 1), 1, "the planter could not unshare");
+	mark_used(uid);
 	cr_assert(asprintf(&nspath, "/proc/%d/ns/net", (int)pid) > 0);
 	sbt_write_file(path, "", 0, 0, 0600);
 	cr_assert_eq(mount(nspath, path, NULL, MS_BIND, NULL), 0, "%s", strerror(errno));
@@ -387,13 +404,14 @@ Test(netns, another_user_namespace_s_network_namespace_is_never_joined, .timeout
 }
 
 /* Bounded: with DKS_NETNS_KEEP (64) entries in the pool, a new uid's
- * sandbox first drops those of uids no sandbox holds, never one that is
- * held. */
-Test(netns, the_pool_drops_unheld_uids_past_its_bound, .timeout = 60)
+ * sandbox first drops, of those of uids no sandbox holds, the least
+ * recently used (a uid without a lock file was never used), never one
+ * that is held: room for itself, the bound kept. */
+Test(netns, the_pool_drops_the_least_recently_used_unheld_uids_past_its_bound, .timeout = 60)
 {
 	uid_t uid = 0, held;
-	cleanup_free char *user = NULL, *heldp = NULL, *mine = NULL;
-	cleanup_free char *lockp = NULL;
+	cleanup_free char *user = NULL, *heldp = NULL, *mine = NULL, *recent = NULL;
+	cleanup_free char *lockp = NULL, *recentlock = NULL;
 	cleanup_close int lock = -1;
 	struct sbt_out o;
 	char p[128];
@@ -407,6 +425,18 @@ Test(netns, the_pool_drops_unheld_uids_past_its_bound, .timeout = 60)
 		snprintf(p, sizeof(p), NETNS_DIR "/%u", (unsigned)(uid + i));
 		sbt_write_file(p, "", 0, 0, 0600);
 	}
+	/* uid + 0 was used last (its lock file, not held, is the newest). */
+	recent = kept_path(uid);
+	cr_assert(asprintf(&recentlock, "/run/dkms-sandbox/build-uids/%u", (unsigned)uid) > 0);
+	mark_used(uid);
+	{ /* the newest of all, whatever other tests' sandboxes use meanwhile */
+		struct timespec t[2];
+
+		clock_gettime(CLOCK_REALTIME, &t[0]);
+		t[0].tv_sec += 3600;
+		t[1] = t[0];
+		cr_assert_eq(utimensat(AT_FDCWD, recentlock, t, 0), 0);
+	}
 	heldp = kept_path(held);
 	sbt_write_file(heldp, "", 0, 0, 0600);
 	/* A sandbox holding @held: its lock, as buildids.c takes it. */
@@ -417,16 +447,19 @@ Test(netns, the_pool_drops_unheld_uids_past_its_bound, .timeout = 60)
 	user = sbt_uid_range(uid + 64, 1);
 	mine = kept_path(uid + 64);
 	run_sh(user, KEEPING, "/probe/probe net", &o);
-	for (unsigned i = 0; i < 64; i++) {
+	for (unsigned i = 1; i < 64; i++) {
 		snprintf(p, sizeof(p), NETNS_DIR "/%u", (unsigned)(uid + i));
 		present += access(p, F_OK) == 0;
 	}
-	cr_expect_eq(present, 0, "%d of 64 unheld entries were kept past the bound", present);
+	cr_expect_leq(present, 61, "%d of 63 never-used entries left: the pool is past its bound",
+		      present);
+	cr_expect_eq(access(recent, F_OK), 0, "a recently used uid's entry went before unused ones");
 	cr_expect_eq(access(heldp, F_OK), 0, "the entry of a held uid was dropped");
 	cr_expect(lo_up_in(mine), "lo is not up in the new uid's namespace");
 	for (unsigned i = 0; i <= 65; i++)
 		unkeep(uid + i);
 	unlink(lockp);
+	unlink(recentlock);
 	sbt_out_free(&o);
 }
 
