@@ -193,19 +193,21 @@ static char *make_child(const char *parent, bool may_keep, struct dks_cgroup *cg
 	return strdup(dir);
 }
 
+/* Each limit, "max" where the profile sets none: a kept cgroup holds the
+ * last sandbox's (cgkeep.c), which must not carry over. */
 static int set_v2(const char *dir, const struct dks_limits *l)
 {
-	char v[32];
+	char mem[32] = "max", pids[32] = "max";
 
-	if (l->memory) {
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)l->memory);
-		if (write_knob(dir, "memory.max", v) < 0)
-			return -1;
-		if (knob_exists(dir, "memory.swap.max") && write_knob(dir, "memory.swap.max", "0") < 0)
-			return -1;
-	}
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)l->processes);
-	return l->processes ? write_knob(dir, "pids.max", v) : 0;
+	if (l->memory)
+		snprintf(mem, sizeof(mem), "%llu", (unsigned long long)l->memory);
+	if (l->processes)
+		snprintf(pids, sizeof(pids), "%llu", (unsigned long long)l->processes);
+	if (write_knob(dir, "memory.max", mem) < 0 ||
+	    (knob_exists(dir, "memory.swap.max") &&
+	     write_knob(dir, "memory.swap.max", l->memory ? "0" : "max") < 0))
+		return -1;
+	return write_knob(dir, "pids.max", pids);
 }
 
 static int set_v1(const char *dir, const struct dks_limits *l)

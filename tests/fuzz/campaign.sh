@@ -21,8 +21,9 @@ ledger=$corpus/ledger
 mkdir -p "$corpus"
 touch "$ledger"
 
-# ledger lines: NAME CPU_SECONDS EXECUTIONS CRASHES (one per chunk)
-used() { awk -v n="$1" -v f="$2" '$1 == n { s += $f } END { printf "%d\n", s }' "$ledger"; }
+# ledger lines: NAME CPU_SECONDS EXECUTIONS CRASHES (one per chunk); sums as
+# %.0f of int(): mawk's %d stops at 2^31-1 (sigtrailer passes 3 billion executions)
+used() { awk -v n="$1" -v f="$2" '$1 == n { s += $f } END { printf "%.0f\n", int(s) }' "$ledger"; }
 
 report() {
 	printf '%-12s %10s %14s %8s %7s\n' harness cpu-seconds executions crashes corpus
