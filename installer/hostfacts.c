@@ -30,6 +30,7 @@
 
 #include "compress.h"
 #include "dks/cleanup.h"
+#include "dks/exit.h"
 #include "dks/fileio.h"
 #include "dks/handoff.h"
 #include "validate.h"
@@ -234,9 +235,9 @@ static int learn_config(const char *boot_dir, const char *kver, struct dks_kerne
 
 	snprintf(path, sizeof(path), "%s/config-%s", boot_dir, kver);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return dks_err(err, errno, "kernel %s: no headers, and no config at %s", kver,
-			       path);
+	if (fd < 0) /* neither: dkms's 21 for a kernel without headers */
+		return dks_err_code(err, errno == ENOENT ? DKS_EXIT_NO_HEADERS : 0, errno,
+				    "kernel %s: no headers, and no config at %s", kver, path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX)
 		return dks_err(err, 0, "%s: not a kernel config", path);
 	text = calloc(1, (size_t)st.st_size + 1);

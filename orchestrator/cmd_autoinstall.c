@@ -46,6 +46,21 @@ static int unbuild_all(struct dks_ctx *ctx, const struct dks_target *t, struct d
 
 enum hook { AUTOINSTALL, POSTINST, PRERM };
 
+/* Is no module in the tree at all? Then autoinstall has nothing to do,
+ * headers or not: dkms's exits 0 (a container's or chroot's unconditional
+ * `dkms autoinstall` with no headers). */
+static bool tree_empty(const struct dks_ctx *ctx)
+{
+	struct dks_error ignored = {0};
+	struct dks_status *st = NULL;
+	size_t n = 0;
+
+	if (dks_tree_status(&ctx->tree, NULL, NULL, &st, &n, &ignored) < 0)
+		return false;
+	dks_status_free(st, n);
+	return n == 0;
+}
+
 static int run(int argc, char **argv, const char *verb, enum hook h)
 {
 	struct dks_error err = {0};
@@ -55,7 +70,7 @@ static int run(int argc, char **argv, const char *verb, enum hook h)
 	int ret = dks_ctx_open(argc, argv, verb, &ctx, &err);
 
 	/* The kernel hooks have exactly one -k here (argrules.c: 4 otherwise). */
-	if (ret == 0 && h != PRERM && dks_autoinstall_disabled(&ctx)) {
+	if (ret == 0 && h != PRERM && (dks_autoinstall_disabled(&ctx) || tree_empty(&ctx))) {
 		dks_ctx_close(&ctx);
 		return 0;
 	}

@@ -81,6 +81,20 @@ __attribute__((format(printf, 4, 5))) static int refuse(struct sink *s, int errn
 	return dks_err(s->err, errnum, "%s: '%s': %s", s->what, entry, msg);
 }
 
+/* libarchive cannot read the bytes (at @entry, or NULL): its words, the
+ * limits' unreadable_code, and an errno only where it set a real one
+ * (libarchive's -1 is "Unknown error -1"). */
+static int unreadable(struct sink *s, struct archive *a, const char *entry)
+{
+	int e = archive_errno(a) > 0 ? archive_errno(a) : 0;
+	const char *msg = archive_error_string(a) ? archive_error_string(a) : "unreadable";
+
+	if (entry)
+		return dks_err_code(s->err, s->lim->unreadable_code, e, "%s: '%s': %s", s->what,
+				    entry, msg);
+	return dks_err_code(s->err, s->lim->unreadable_code, e, "%s: %s", s->what, msg);
+}
+
 static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, bool follow)
 {
 	struct open_how how = {
@@ -641,7 +655,7 @@ static int extract_file(struct sink *s, struct archive *a, struct archive_entry 
 			return off < 0 ? refuse(s, 0, rel, "negative offset") : -1;
 	}
 	if (rc != ARCHIVE_EOF)
-		return refuse(s, archive_errno(a), rel, "%s", archive_error_string(a));
+		return unreadable(s, a, rel);
 	/* A sparse file may end in a hole: give it its declared size. */
 	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
 		return refuse(s, errno, rel, "truncate");
@@ -727,12 +741,12 @@ static int extract_all(const char *path, unsigned strip, const char *sha256, str
 	/* Every format: the bytes are the ones root chose (and a recipe pinned). */
 	archive_read_support_format_all(a);
 	if (archive_read_open(a, h, NULL, hashed_read, NULL) != ARCHIVE_OK)
-		return dks_err(s->err, archive_errno(a), "%s: %s", path, archive_error_string(a));
+		return unreadable(s, a, NULL);
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK)
 		if (extract_entry(s, a, e, strip) < 0)
 			return -1;
 	if (rc != ARCHIVE_EOF)
-		return dks_err(s->err, archive_errno(a), "%s: %s", path, archive_error_string(a));
+		return unreadable(s, a, NULL);
 	if (hashed_finish(h, a, hex) < 0 || (sha256 && strcasecmp(hex, sha256) != 0))
 		return dks_err(s->err, 0, "%s: changed while being extracted", path);
 	return 0;

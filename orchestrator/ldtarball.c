@@ -107,12 +107,13 @@ static int stage(const struct dks_ldtarball *o, struct dks_staged *s, struct dks
 	unsigned long long total = o->max_size ? o->max_size : ARCHIVE_TOTAL_MAX;
 	struct dks_extract_limits lim = {
 	    .total_max = total, .entry_max = total < ARCHIVE_ENTRY_MAX ? total : ARCHIVE_ENTRY_MAX,
-	    .entries_max = ARCHIVE_ENTRIES_MAX, .no_links = true, .no_dups = true};
+	    .entries_max = ARCHIVE_ENTRIES_MAX, .no_links = true, .no_dups = true,
+	    .unreadable_code = DKS_EXIT_BAD_ARCHIVE};
 	const char *parent = o->stage_parent ? o->stage_parent : o->tree->dkms_tree;
 	struct stat st;
 
 	if (stat(o->archive, &st) < 0)
-		return dks_err_code(err, DKS_EXIT_NO_SOURCE, errno, "%s does not exist.", o->archive);
+		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0, "%s does not exist.", o->archive);
 	if (dks_mkdir_p(parent) < 0 ||
 	    asprintf(&s->root, "%s/" STAGE_PREFIX "%ld-XXXXXX", parent, (long)getpid()) < 0)
 		return dks_err(err, errno, "%s", parent);
@@ -126,7 +127,17 @@ static int stage(const struct dks_ldtarball *o, struct dks_staged *s, struct dks
 	}
 	if (chmod(s->root, 0700) < 0 || asprintf(&s->top, "%s/x", s->root) < 0)
 		return dks_err(err, errno, "%s", s->root);
-	return dks_extract(o->archive, s->top, &lim, NULL, err);
+	if (dks_extract(o->archive, s->top, &lim, NULL, err) == 0)
+		return 0;
+	/* Not an archive, cut short, corrupt: dkms's words and 7, then why. */
+	if (err->exit_code == DKS_EXIT_BAD_ARCHIVE) {
+		char why[DKS_ERROR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return dks_err_code(err, DKS_EXIT_BAD_ARCHIVE, 0,
+				    "%s is not a valid DKMS tarball (%s)", o->archive, why);
+	}
+	return -1;
 }
 
 static bool is_dir(const char *top, const char *rel)

@@ -106,7 +106,8 @@ check "config.yaml: its $(grep -c '^#[a-z_]*:' "$x/etc/dkms-sandbox/config.yaml"
 # common.postinst and the kernel hooks, with stubs that log their arguments
 mkdir -p "$tmp/bin"
 for s in dkms dkms-sandbox; do
-	printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\n' "$s" "$tmp" > "$tmp/bin/$s"
+	printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\n[ "$1" != ldtarball ] || exit ${STUB_LDTARBALL_RC:-0}\n' \
+		"$s" "$tmp" > "$tmp/bin/$s"
 	chmod +x "$tmp/bin/$s"
 done
 run() { PATH="$tmp/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$@"; }
@@ -120,7 +121,13 @@ if [ ! -f /etc/dkms/no-autoinstall ]; then
 	: > "$tmp/tarballs/nosuch-dks-module-1.0.dkms.tar.gz"
 	rc=0
 	run "$cp" nosuch-dks-module 1.0 "$tmp/tarballs" "" "" > "$tmp/o" 2>&1 || rc=$?
-	check "common.postinst with only a binary tarball: exit 2" test "$rc" = 2
+	check "common.postinst loads the package's binary tarball first, as Debian's" sh -c \
+		"[ $rc = 0 ] && grep -q '^dkms ldtarball --archive $tmp/tarballs/nosuch-dks-module-1.0.dkms.tar.gz' '$tmp/calls' &&
+		 ! grep -q '^dkms add' '$tmp/calls'"
+	rc=0
+	STUB_LDTARBALL_RC=7 run "$cp" nosuch-dks-module 1.0 "$tmp/tarballs" "" "" > "$tmp/o" 2>&1 || rc=$?
+	check "common.postinst with a tarball that does not load: exit 2" sh -c \
+		"[ $rc = 2 ] && grep -q 'Unable to load DKMS tarball' '$tmp/o'"
 	: > "$tmp/calls"
 	rc=0
 	run "$cp" nosuch-dks-module 1.0 /nonexistent "" "" > "$tmp/o" 2>&1 || rc=$?

@@ -58,6 +58,9 @@ struct dks_extract_limits {
 	 * twice (tar lets a later entry replace an earlier one: a reader that
 	 * checks the first and a writer that keeps the last would disagree). */
 	bool no_links, no_dups;
+	/* The exit code of bytes libarchive cannot read as an archive (not
+	 * one, cut short, corrupt): 0 for 1; ldtarball's is dkms's 7. */
+	int unreadable_code;
 };
 int dks_extract(const char *from, const char *dest, const struct dks_extract_limits *lim,
 		unsigned *skipped, struct dks_error *err);

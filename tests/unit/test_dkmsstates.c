@@ -497,6 +497,24 @@ Test(states, unbuild_and_remove_without_k_touch_the_running_kernel_only, .timeou
 
 /* ---- autoinstall, kernel_preinst ---- */
 
+/* Nothing in the tree: autoinstall has nothing to do, headers or not
+ * (dkms: 0; a container's unconditional autoinstall), and makes nothing. */
+Test(states, autoinstall_of_an_empty_tree_is_0_without_headers, .timeout = 60)
+{
+	struct it t;
+
+	setup(&t);
+	cr_expect_eq(dks(&t, "autoinstall -k 0.0.1-noheaders"), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, "kernel_postinst -k 0.0.1-noheaders"), 0, "%s", t.out);
+	sh(&t, "ls -A %s/dkms; test ! -e %s/root/lib/modules/0.0.1-noheaders || echo modules dir",
+	   t.root, t.root);
+	cr_expect_str_eq(t.out, "", "made: %s", t.out);
+	vt_source(&t, "1.0", "1.0", "AUTOINSTALL=yes\n");
+	cr_assert_eq(dks(&t, "add vt/1.0"), 0, "%s", t.out);
+	cr_expect_eq(dks(&t, "autoinstall -k 0.0.1-noheaders"), 21, "a module to build, no "
+		     "headers: %s", t.out);
+}
+
 Test(states, autoinstall_installs_a_built_module_without_building_it_again, .timeout = 300)
 {
 	struct it t;

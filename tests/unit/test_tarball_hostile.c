@@ -38,6 +38,27 @@ static void make(struct it *t, const char *name, const struct sbt_item *items, s
 
 #define MAKE(t, name, ...) make(t, name, SBT_ITEMS(STUB(__VA_ARGS__)), SBT_N_ITEMS(STUB(__VA_ARGS__)))
 
+/* Bytes that are not an archive, and a real one cut short: dkms's 7 and
+ * its words, with libarchive's reason; nothing loaded. */
+Test(tarball_hostile, not_an_archive_and_a_cut_one_are_7, .timeout = 120)
+{
+	struct it t;
+
+	setup(&t);
+	cr_assert_eq(sh(&t, "echo hello > %s/text.tar.gz", t.root), 0);
+	refused(&t, "text.tar.gz", "", "text.tar.gz is not a valid DKMS tarball (");
+	cr_expect_eq(fleet(&t, "ldtarball %s/text.tar.gz", t.root), 7, "%s", t.out);
+	MAKE(&t, "whole.tar.gz", {"./dkms_main_tree/", AE_IFDIR, 0755, NULL, 0, NULL, false},
+	     {"./dkms_main_tree/big", AE_IFREG, 0644, NULL, 200000, NULL, false});
+	cr_assert_eq(sh(&t, "head -c $(( $(stat -c %%s %s/whole.tar.gz) / 2 )) %s/whole.tar.gz "
+			   "> %s/cut.tar.gz", t.root, t.root, t.root), 0, "%s", t.out);
+	refused(&t, "cut.tar.gz", "", "cut.tar.gz is not a valid DKMS tarball (");
+	cr_expect_eq(fleet(&t, "ldtarball %s/cut.tar.gz", t.root), 7, "%s", t.out);
+	cr_expect(!strstr(t.out, "Unknown error"), "%s", t.out);
+	cr_expect_eq(fleet(&t, "ldtarball %s/nothing.tar.gz", t.root), 2, "%s", t.out);
+	cr_expect(strstr(t.out, "nothing.tar.gz does not exist.\n"), "%s", t.out);
+}
+
 Test(tarball_hostile, path_traversal_is_refused, .timeout = 120)
 {
 	struct it t;
@@ -184,6 +205,23 @@ static void tampered(const char *how, const char *edit, const char *words)
 	cr_assert_eq(sh(&t, "cd %s/u && %s", t.root, edit), 0, "%s: %s", edit, t.out);
 	repack(&t, "u", "bad.tar.gz");
 	refused(&t, "bad.tar.gz", "", words);
+}
+
+/* A kernel of the archive this host has neither headers nor a config of:
+ * 21, dkms's code for a kernel without headers, and nothing loaded. */
+Test(tarball_hostile, a_kernel_without_headers_or_config_here_is_21, .timeout = 300)
+{
+	struct it t;
+
+	setup(&t);
+	hello_archive(&t, "good.tar.gz", "--binaries-only");
+	unpack(&t, "good.tar.gz", "u");
+	cr_assert_eq(sh(&t, "cd %s/u && mv dkms_main_tree/%s dkms_main_tree/0.0.1-noheaders && "
+			   "sed -i 's|^kernel %s/|kernel 0.0.1-noheaders/|' dkms_sandbox/manifest",
+			t.root, t.kver, t.kver), 0, "%s", t.out);
+	repack(&t, "u", "bad.tar.gz");
+	refused(&t, "bad.tar.gz", "", "kernel 0.0.1-noheaders: no headers");
+	cr_expect_eq(fleet(&t, "ldtarball %s/bad.tar.gz", t.root), 21, "%s", t.out);
 }
 
 Test(tarball_hostile, ko_whose_sha256_differs_from_the_manifest_is_refused, .timeout = 300)
