@@ -210,9 +210,11 @@ Test(dkmscli, every_module_form_names_the_module)
 /* --kernelver K, --kernelver=K and -k K/ARCH all name kernel K. */
 Test(dkmscli, every_kernel_form_names_the_kernel)
 {
-	const char *const forms[] = {"kernel_postinst --kernelver 0.0.0-nope",
-				     "kernel_postinst --kernelver=0.0.0-nope",
-				     "-k 0.0.0-nope/x86_64 kernel_postinst"};
+	/* build: the headers are looked for first (kernel_postinst of an
+	 * empty tree has nothing to do, whatever the kernel: 0) */
+	const char *const forms[] = {"build hello/1.0 --kernelver 0.0.0-nope",
+				     "build hello/1.0 --kernelver=0.0.0-nope",
+				     "-k 0.0.0-nope/x86_64 build hello/1.0"};
 	struct run r;
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
