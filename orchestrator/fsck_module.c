@@ -218,6 +218,12 @@ static int module_entry_top(struct dks_fsck *f, const char *dir, const char *nam
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (starts(name, "kernel-"))
 		return check_link(f, dir, name, err);
+	/* A journal's write cut short (installer/txn.c writes <path>.dks-new,
+	 * then renames it): no transaction it names began. Before .txn-: its
+	 * name is no journal's (check-lostwrites' random states left one). */
+	if (starts(name, ".txn-") && strlen(name) > strlen(".dks-new") &&
+	    strcmp(name + strlen(name) - strlen(".dks-new"), ".dks-new") == 0)
+		return leftover(f, path, "the leftover of a journal write that was cut short", err);
 	if (starts(name, ".txn-"))
 		return journal(f, dir, name, err);
 	if (starts(name, ".add-"))

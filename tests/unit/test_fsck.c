@@ -69,6 +69,7 @@ Test(fsck, leftovers_of_dead_writers_are_found_and_repaired, .timeout = 120)
 			    "touch $d/hello/1.0/9.9/%s/.preflight-failed.%ld && "
 			    "ln -s x $d/hello/1.0/.link-gggggg && "
 			    "ln -s 1.0/9.9/%s $d/hello/kernel-9.9-%s && "
+			    "echo half > $d/hello/.txn-9.9-x86_64.dks-new && "
 			    /* best-effort records' temp files: a dead writer's,
 			     * an older version's (no pid), a live one's */
 			    "touch $d/.dpkg-owners.%ld-hhhhhh $d/.dpkg-owners.iiiiii "
@@ -87,14 +88,15 @@ Test(fsck, leftovers_of_dead_writers_are_found_and_repaired, .timeout = 120)
 	expect_out(&t, ".preflight-failed.");
 	expect_out(&t, ".link-gggggg");
 	expect_out(&t, "kernel-9.9-");
+	expect_out(&t, ".txn-9.9-x86_64.dks-new: the leftover of a journal write");
 	expect_out(&t, "hhhhhh: a dpkg memo write whose process is gone");
 	expect_out(&t, "iiiiii: a dpkg memo write");
 	expect_no(&t, "jjjjjj");
 	expect_out(&t, "kkkkkk: a build-time record whose writer is gone");
 	expect_no(&t, "llllll");
-	expect_out(&t, "11 found, 0 repaired, 11 left");
+	expect_out(&t, "12 found, 0 repaired, 12 left");
 	cr_expect_eq(dks(&t, "fsck --repair"), 0, "%s", t.out);
-	expect_out(&t, "11 found, 11 repaired");
+	expect_out(&t, "12 found, 12 repaired");
 	cr_expect_eq(dks(&t, "fsck"), 0, "%s", t.out);
 	cr_expect_eq(sh(&t, "test -d %s/dkms/.ldtarball-%ld-cccccc", t.root, (long)getpid()), 0);
 	cr_expect_eq(sh(&t, "test -f %s/dkms/.dpkg-owners.%ld-jjjjjj && "
