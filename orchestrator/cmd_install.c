@@ -3,7 +3,7 @@
  * dkms-sandbox install MODULE/VERSION [-k KVER[/ARCH]]... [--mok-key K --mok-cert C] [--no-depmod]
  * dkms-sandbox uninstall MODULE/VERSION [-k KVER[/ARCH]]... [--no-depmod]
  * dkms-sandbox generate-mok [--mok-key K --mok-cert C]
- * dkms-sandbox match --templatekernel KVER -k KVER2 [MODULE]
+ * dkms-sandbox match --templatekernel KVER [-k KVER2] [MODULE]
  * install builds first what is not built yet, as dkms does.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -221,18 +222,23 @@ int cmd_generate_mok(int argc, char **argv)
 	return ret;
 }
 
-/* dkms's checks of a match: --templatekernel, one -k, not the same
- * kernel (exit 2), -m a module of the tree (exit 3). */
+/* dkms's checks of a match: --templatekernel, at most one -k (none: the
+ * running kernel, as dkms), not the same kernel (exit 2), -m a module of
+ * the tree (exit 3). */
 static int match_args(const struct dks_ctx *ctx, struct dks_error *err)
 {
 	const struct dks_cli *c = &ctx->cli;
 	char dir[PATH_MAX];
+	struct utsname u;
+	const char *k = c->n_kernels ? c->kernels[0] : uname(&u) == 0 ? u.release : NULL;
 
-	if (!c->templatekernel || c->n_kernels != 1)
-		return dks_err(err, 0, "match: usage: match --templatekernel KVER -k KVER [MODULE]");
+	if (!c->templatekernel || c->n_kernels > 1)
+		return dks_err(err, 0, "match: usage: match --templatekernel KVER [-k KVER] [MODULE]");
+	if (!k)
+		return dks_err(err, errno, "match: uname");
 	/* -k KVER, or KVER/ARCH once paired with -a */
-	if (strncmp(c->templatekernel, c->kernels[0], strcspn(c->kernels[0], "/")) == 0 &&
-	    strlen(c->templatekernel) == strcspn(c->kernels[0], "/"))
+	if (strncmp(c->templatekernel, k, strcspn(k, "/")) == 0 &&
+	    strlen(c->templatekernel) == strcspn(k, "/"))
 		return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
 				    "match: the templatekernel and the specified kernel version are "
 				    "the same: %s", c->templatekernel);

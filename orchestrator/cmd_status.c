@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dks/treename.h"
 #include "suffix.h"
 
 /* Is the line of kver/arch the one @spec (-k KVER[/ARCH], or NULL for
@@ -136,6 +137,16 @@ static int print(const struct dks_ctx *ctx, const struct dks_status *st, size_t 
 	return 0;
 }
 
+/* dkms's status globs its tree: a name no module or version can have
+ * (M/V/ARCH, "..") matches nothing, no line and exit 0, as dkms. */
+static bool can_match(const struct dks_cli *c)
+{
+	struct dks_error e = {0};
+
+	return (!c->module || dks_tree_check_name("module", c->module, &e) == 0) &&
+	       (!c->version || dks_tree_check_name("version", c->version, &e) == 0);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct dks_error err = {0};
@@ -144,9 +155,11 @@ int cmd_status(int argc, char **argv)
 	size_t n = 0;
 	int rc = 0;
 
-	if (dks_ctx_open(argc, argv, "status", &ctx, &err) < 0 ||
-	    dks_tree_status(&ctx.tree, ctx.cli.module, ctx.cli.version, &st, &n, &err) < 0 ||
-	    print(&ctx, st, n, &err) < 0)
+	if (dks_ctx_open(argc, argv, "status", &ctx, &err) < 0)
+		rc = dks_fail(&err);
+	else if ((can_match(&ctx.cli) &&
+		  dks_tree_status(&ctx.tree, ctx.cli.module, ctx.cli.version, &st, &n, &err) < 0) ||
+		 print(&ctx, st, n, &err) < 0)
 		rc = dks_fail(&err);
 	dks_status_free(st, n);
 	dks_ctx_close(&ctx);

@@ -48,7 +48,7 @@ static const struct verb verbs[] = {
 	 "(docs/fleet.md)"},
 	{"match", cmd_match,
 	 "install on -k KVER every module installed on --templatekernel KVER",
-	 "--templatekernel KVER -k KVER2 [MODULE]"},
+	 "--templatekernel KVER [-k KVER2] [MODULE]"},
 	{"autoinstall", cmd_autoinstall,
 	 "build and install every AUTOINSTALL module for -k KVER (exit 11 on failures)",
 	 "[-k KVER[/ARCH]]"},

@@ -111,6 +111,22 @@ Test(dkmscli, match_with_the_template_as_its_kernel_is_refused_with_2)
 
 /* ---- dkms.in's other argument rules ---- */
 
+/* dkms's status globs its tree: M/V/ARCH, or a name with "..", matches
+ * nothing: no line, exit 0, never a path outside the tree. */
+Test(dkmscli, status_of_a_name_no_module_can_have_is_empty_and_0)
+{
+	const char *forms[] = {"hello/1.0/x86_64", "../x", "hello/..", "-m .. -v 1"};
+	struct run r;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
+		ours(&r, "status %s", forms[i]);
+		cr_expect_eq(r.code, 0, "status %s: exit %d: %s", forms[i], r.code, r.out);
+		cr_expect_str_eq(r.out, "", "status %s", forms[i]);
+	}
+	ours(&r, "status hello/1.0/x86_64 --json");
+	cr_expect_str_eq(r.out, "[]\n", "--json: %s", r.out);
+}
+
 Test(dkmscli, a_verb_without_module_and_version_is_refused_with_1)
 {
 	const char *const verbs[] = {"build", "install", "uninstall", "unbuild", "remove"};

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ Test(install, remove_uninstalls_first, .timeout = 300)
 Test(install, match_installs_what_the_template_kernel_has, .timeout = 300)
 {
 	struct it t;
+	struct utsname u;
 	char args[1024];
 
 	setup(&t);
@@ -126,6 +128,12 @@ Test(install, match_installs_what_the_template_kernel_has, .timeout = 300)
 	snprintf(args, sizeof(args), "match --templatekernel %s -k %s -m nosuch", t.kver, t.other);
 	cr_expect_eq(dks(&t, args), 3, "a module not in the tree: %s", t.out);
 	cr_expect_eq(dks(&t, "match -k x"), 1, "no template: %s", t.out);
+	/* no -k: the running kernel, as dkms; so it is the template's own */
+	cr_assert_eq(uname(&u), 0);
+	snprintf(args, sizeof(args), "match --templatekernel %s", u.release);
+	cr_expect_eq(dks(&t, args), 2, "the running kernel is not the target: %s", t.out);
+	snprintf(args, sizeof(args), "match --templatekernel %s -k %s -k %s", t.kver, t.other, t.other);
+	cr_expect_eq(dks(&t, args), 4, "two targets: %s", t.out);
 	snprintf(args, sizeof(args), "match --templatekernel %s -k %s", t.other, t.kver);
 	cr_expect_eq(dks(&t, args), 0, "%s", t.out);
 	cr_expect(strstr(t.out, "nothing to be done") != NULL, "%s", t.out);
