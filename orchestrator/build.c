@@ -72,6 +72,7 @@ static const char build_driver[] =
 	"[ -z \"$DKS_NO_DEBUG_INFO\" ] || echo 'dkms-sandbox: no debug info: every module is stripped (strip -g); STRIP[#]=no keeps it'\n"
 	"echo \"$DKS_MAKE\"\n"
 	"bash -c \"$DKS_MAKE\" || { echo \"dkms-sandbox: make failed (exit $?)\" >&2; exit 10; }\n"
+	"mkdir -p \"$DKS_KERNEL_TREE_DIR/log\" \"$DKS_KERNEL_TREE_DIR/module\"\n"
 	"run_script post_build \"$DKS_POST_BUILD\"\n"
 	"while IFS= read -r ko; do\n"
 	"  [ -n \"$ko\" ] && [ -f \"$ko\" ] && { strip -g \"$ko\" || exit 10; }\n"
@@ -351,6 +352,23 @@ static int add_sources(struct dks_sandbox *sb, const struct dks_build_env *env,
 	return ret;
 }
 
+/* dkms's <m>/<v>/<kver>/<arch> with its log/ and module/, as a POST_BUILD
+ * finds it (zfs-dkms's copies zfs_config.h and Module.symvers there): a
+ * small tmpfs of the sandbox's own, thrown away with it. What the build
+ * leaves there is not kept: the tree's <kver>/<arch> holds only what the
+ * build hands back through module/ and what root writes. */
+static int add_kernel_dir(struct dks_sandbox *sb, const struct dks_job *j, struct dks_error *err)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), DKS_IN_DKMS_TREE "/%s/%s/%s/%s", j->module, j->version,
+		 j->target->kver, j->target->arch);
+	return dks_sandbox_add_tmpfs(sb, dir, 64ULL << 20, err) < 0 ||
+			       dks_sandbox_setenv(sb, "DKS_KERNEL_TREE_DIR", dir, err) < 0
+		       ? -1
+		       : 0;
+}
+
 static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 		     const struct dks_spec *s, const struct dks_job *j,
 		     const struct build_dirs *d, struct dks_error *err)
@@ -370,7 +388,7 @@ static int configure(struct dks_sandbox *sb, const struct dks_build_env *env,
 	}
 	if (dks_sandbox_set_toolchain(sb, env->cfg->toolchain, err) < 0 ||
 	    (env->cfg->build_user && dks_sandbox_set_user(sb, env->cfg->build_user, err) < 0) ||
-	    add_sources(sb, env, s, j, d, err) < 0 ||
+	    add_sources(sb, env, s, j, d, err) < 0 || add_kernel_dir(sb, j, err) < 0 ||
 	    dks_sandbox_set_cwd(sb, in_build, err) < 0 || set_makeflags(sb, env, s, j, err) < 0)
 		return -1;
 	return set_env(sb, s, j, in_src, err);

@@ -93,7 +93,9 @@ static int parse_opt(struct dks_sandbox *sb, struct run_args *a, int c,
 
 	switch (c) {
 	case OPT_PROFILE: a->profile = optarg; return 0;
-	case 'k': a->kver = optarg; return 0;
+	case 'k': /* and KERNELRELEASE (a later --setenv may change it) */
+		a->kver = optarg;
+		return dks_sandbox_setenv(sb, "KERNELRELEASE", optarg, err);
 	case OPT_KSRC: a->ksrc = optarg; return 0;
 	case OPT_TOOLCHAIN: return dks_sandbox_set_toolchain(sb, optarg, err);
 	case OPT_RO: return add_bind(sb, optarg, false, err);

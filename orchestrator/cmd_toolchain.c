@@ -51,6 +51,8 @@ static int verify(struct dks_ctx *ctx, const char *root, struct dks_error *err)
 	if (ret == 0)
 		ret = dks_sandbox_set_kernel(sb, t.kver, t.headers, err);
 	if (ret == 0)
+		ret = dks_sandbox_setenv(sb, "KERNELRELEASE", t.kver, err);
+	if (ret == 0)
 		ret = dks_sandbox_run(sb, argv, &res, err);
 	if (ret == 0 && (res.outcome != DKS_SANDBOX_EXITED || res.exit_status != 0))
 		ret = dks_err(err, 0, "toolchain %s: something kbuild needs is missing (see above)", root);

@@ -67,27 +67,57 @@ const char dks_dkmsconf_driver[] =
 	"	done\n"
 	"	printf 'E\\0'\n"
 	"}\n"
-	/* The records keep the real stdout; what the conf prints goes to
-	 * stderr (dkms discards it). */
+	/* dkms's safe_source: the file is sourced in a subshell that then
+	 * echoes each directive as NAME[I]="VALUE", VALUE unquoted, and
+	 * the main shell sources that echo. So a value reaches dkms as its
+	 * words (split on blanks, tabs and newlines) joined by one space, a
+	 * space at either end where it had blanks, evaluated once more in
+	 * double quotes; the file's other variables and functions are gone.
+	 * zfs-dkms's multi-line PRE_BUILD becomes one line, its --host=\"\"
+	 * an empty --host=. As dkms but for pathname expansion: dkms's
+	 * matches files in its own cwd, here nothing is expanded. */
+	"__dks_echo() {\n"
+	"	local IFS=$' \\t\\n' __dks_n __dks_i __dks_idx\n"
+	"	set +e +u -f +o pipefail\n"
+	"	for __dks_n in $__dks_scalars $__dks_arrays; do\n"
+	"		eval \"__dks_idx=(\\\"\\${!$__dks_n[@]}\\\")\"\n"
+	"		for __dks_i in \"${__dks_idx[@]}\"; do\n"
+	"			eval builtin echo '$__dks_n[$__dks_i]=\\\"${'$__dks_n'[$__dks_i]}\\\"'\n"
+	"		done\n"
+	"	done\n"
+	"}\n"
+	/* FILE: sourced, its stdout on stderr (dkms discards it). A file
+	 * that exits ends the evaluation: with its status, or 1 if it
+	 * "succeeded" before its end (the first line echoed says it got
+	 * there). */
+	"__dks_source() {\n"
+	"	local __dks_t\n"
+	"	__dks_t=$(exec {__dks_o}>&1 1>&2; __dks_file=$1; set --; . \"$__dks_file\"\n"
+	"		__dks_t=$(__dks_echo)\n"
+	"		printf '__dks_done=1\\n%s\\n' \"$__dks_t\" >&\"$__dks_o\") || exit\n"
+	"	__dks_done=\n"
+	"	eval \"$__dks_t\"\n"
+	"	[ -n \"$__dks_done\" ] || { echo \"$2 exits before its end\" >&2; exit 1; }\n"
+	"}\n"
+	/* The records keep the real stdout. */
 	"exec {__dks_out}>&1 1>&2 </dev/null\n"
 	/* A syntax error would only end `.` early and leave a half-read
 	 * conf: parse it first (bash -n runs nothing). CRLF files are
 	 * accepted: the CR of each line end is dropped. */
 	"if grep -q $'\\r' \"$__dks_conf\" 2>/dev/null; then\n"
 	"	bash -n <(sed 's/\\r$//' \"$__dks_conf\") || exit 2\n"
-	"	set --\n"
-	"	. <(sed 's/\\r$//' \"$__dks_conf\")\n"
+	"	__dks_source <(sed 's/\\r$//' \"$__dks_conf\") \"$__dks_conf\"\n"
 	"else\n"
 	"	bash -n \"$__dks_conf\" || exit 2\n"
-	"	set --\n"
-	"	. \"$__dks_conf\"\n"
+	"	__dks_source \"$__dks_conf\" \"$__dks_conf\"\n"
 	"fi\n"
-	/* As dkms's read_conf: the overrides after the conf, in the same
-	 * shell, so that they see its values and may change any directive. */
+	/* As dkms's read_conf: the overrides after the conf, each sourced
+	 * as the conf was, seeing the values so far; any may change any
+	 * directive. */
 	"for __dks_f in \"${__dks_over[@]}\"; do\n"
 	"	__dks_text=$(sed 's/\\r$//' \"$__dks_f\") || exit 2\n"
 	"	bash -n <<<\"$__dks_text\" || { echo \"in $__dks_f\" >&2; exit 2; }\n"
-	"	. <(printf '%s\\n' \"$__dks_text\")\n"
+	"	__dks_source <(printf '%s\\n' \"$__dks_text\") \"$__dks_f\"\n"
 	"done\n"
 	/* As dkms's read_conf: --directive NAME=VALUE last (NAME checked by
 	 * the host: a shell variable name). */

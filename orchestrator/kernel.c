@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "build.h"
 #include "dks/cleanup.h"
 #include "dks/kernel.h"
 #include "dks/sandbox.h"
@@ -68,10 +69,12 @@ int dks_target_resolve(const char *spec, const char *headers, const char *instal
 	char path[PATH_MAX];
 	struct stat st;
 
+	bool given = headers != NULL;
+
 	memset(out, 0, sizeof(*out));
 	if (split_spec(spec, out, err) < 0)
 		goto fail;
-	if (!headers) {
+	if (!given) {
 		snprintf(path, sizeof(path), "%s/%s/build", install_tree, out->kver);
 		headers = path;
 	}
@@ -82,7 +85,13 @@ int dks_target_resolve(const char *spec, const char *headers, const char *instal
 			     "--kernelsourcedir)", out->kver, headers, out->kver);
 		goto fail;
 	}
-	out->headers_in = dks_kernel_dir_in_sandbox(out->headers);
+	/* kernel_source_dir as dkms has it: --kernelsourcedir, else
+	 * /lib/modules/KVER/build, the link, which every sandbox with the
+	 * kernel has (zfs-dkms finds the "source" dir beside it). */
+	if (given)
+		out->headers_in = dks_kernel_dir_in_sandbox(out->headers);
+	else if (asprintf(&out->headers_in, DKS_IN_INSTALL_TREE "/%s/build", out->kver) < 0)
+		out->headers_in = NULL;
 	if (!out->headers_in || asprintf(&out->config, "%s/.config", out->headers) < 0) {
 		out->config = NULL;
 		dks_err(err, ENOMEM, "kernel %s", out->kver);

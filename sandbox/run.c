@@ -59,7 +59,10 @@ static const char *default_cwd(const struct dks_sandbox *sb)
 }
 
 /* The command's whole environment: nothing of the caller's leaks in but
- * TERM. Module Makefiles read $(PWD) and KERNELRELEASE. */
+ * TERM. Module Makefiles read $(PWD). No KERNELRELEASE: dkms puts it on
+ * a leading make's command line only, and a Makefile that sees it set
+ * takes itself for kbuild's second pass (nvidia-kernel-dkms's does). A
+ * caller that wants it sets it (dks_sandbox_setenv). */
 static int build_env(const struct dks_sandbox *sb, const char *cwd,
 		     struct strv *env)
 {
@@ -72,10 +75,6 @@ static int build_env(const struct dks_sandbox *sb, const char *cwd,
 	if (term && asprintf(&kv, "TERM=%s", term) >= 0 && strv_push_take(env, kv) < 0)
 		return -1;
 	if (asprintf(&kv, "PWD=%s", cwd) < 0 || strv_push_take(env, kv) < 0)
-		return -1;
-	if (sb->kernel.kver &&
-	    (asprintf(&kv, "KERNELRELEASE=%s", sb->kernel.kver) < 0 ||
-	     strv_push_take(env, kv) < 0))
 		return -1;
 	for (size_t i = 0; i < sb->env.n; i++) {
 		size_t len = strcspn(sb->env.v[i], "=") + 1;

@@ -26,6 +26,38 @@ updated=0
 tmp=
 trap '[ -z "$tmp" ] || rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
+
+# contrib and non-free (zfs-dkms, nvidia-kernel-dkms, broadcom-sta-dkms,
+# r8168-dkms ...), which the machine's sources may not list: a private
+# apt state in DEST/.apt-extra (the machine's sources and lists are not
+# touched), checked against Debian's archive keyring as apt checks any.
+extra=$dest/.apt-extra
+extra_opts() {
+	printf '%s\n' -o "Dir::Etc::SourceList=$extra/sources.list" \
+		-o "Dir::Etc::SourceParts=$extra/none" -o "Dir::State::Lists=$extra/lists" \
+		-o "Dir::Cache=$extra/cache"
+}
+extra_update() {
+	[ -f "$extra/updated" ] && return 0
+	# shellcheck source=/dev/null
+	. /etc/os-release
+	[ -n "${VERSION_CODENAME:-}" ] || return 1
+	mkdir -p "$extra/lists/partial" "$extra/cache/archives/partial" "$extra/none"
+	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian %s contrib non-free non-free-firmware\n' \
+		"$VERSION_CODENAME" >"$extra/sources.list"
+	# shellcheck disable=SC2046 # one option per line
+	apt-get $(extra_opts) update -q >&2 && touch "$extra/updated"
+}
+extra_download() { # PKG DIR (lists from an earlier run may be stale: update once)
+	extra_update || return 1
+	# shellcheck disable=SC2046
+	(cd "$2" && apt-get $(extra_opts) download -q "$1") >&2 2>"$2/apt.err" && return 0
+	rm -f "$extra/updated"
+	extra_update || return 1
+	# shellcheck disable=SC2046
+	(cd "$2" && apt-get $(extra_opts) download -q "$1") >&2 2>"$2/apt.err"
+}
+
 download() { # PKG DIR
 	if (cd "$2" && apt-get download -q "$1") >&2 2>"$2/apt.err"; then
 		return 0
@@ -37,6 +69,8 @@ download() { # PKG DIR
 		updated=1
 		(cd "$2" && apt-get download -q "$1") >&2 2>"$2/apt.err" && return 0
 	fi
+	echo "$me: $1 is not in the machine's sources: trying contrib and non-free" >&2
+	extra_download "$1" "$2" && return 0
 	cat "$2/apt.err" >&2
 	return 1
 }

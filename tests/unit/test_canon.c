@@ -254,6 +254,46 @@ Test(canon, dkms_s_variables_are_in_the_build_s_environment, .timeout = 900)
 	cr_expect(strstr(strstr(log, line) + 1, line), "POST_BUILD did not see it:\n%s", log);
 }
 
+/* zfs-dkms's POST_BUILD, as its dkms.conf writes it (on lines of their
+ * own): a script that copies files into the tree's <kver>/<arch>, where
+ * dkms has log/ and module/ by then. It runs and succeeds; what it copies
+ * stays in the sandbox: the build writes nothing into the tree. */
+Test(canon, a_post_build_copying_into_the_kernel_s_tree_dir_succeeds, .timeout = 900)
+{
+	struct mt_tree t;
+	char arch[64];
+
+	mt_tree_make(&t);
+	cr_assert_eq(sbt_sh(arch, sizeof(arch), "uname -m | tr -d '\\n'"), 0);
+	hello(&t, "zp", "POST_BUILD=\"post.sh\n  -n ${PACKAGE_NAME}\n  -v ${PACKAGE_VERSION}\n"
+		  "  -a ${arch}\n  -k ${kernelver}\n  -t ${dkms_tree}\n\"", NULL);
+	sbt_must("cd %s/src/zp-1.0 && printf '#!/bin/sh\nset -e\n"
+		 "while getopts a:k:n:t:v: o; do eval \"$o=\\$OPTARG\"; done\n"
+		 "d=\"$t/$n/$v/$k/$a\"\ntest -d \"$d/log\" && test -d \"$d/module\"\n"
+		 "exec cp Makefile \"$d/\"\n' > post.sh && chmod a+rx post.sh", t.root);
+	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "add zp/1.0"), 0, "%s", out);
+	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "build zp/1.0 -k %s", t.kver), 0, "%s", out);
+	cr_expect_neq(sbt_sh(out, sizeof(out), "test -e %s/dkms/zp/1.0/%s/%s/Makefile", t.root,
+			     t.kver, arch), 0, "the build wrote into the tree");
+}
+
+/* dkms puts KERNELRELEASE on a leading make's command line, never in the
+ * environment: a MAKE that starts with another word (nvidia-kernel-dkms's
+ * "env NV_VERBOSE=1 make ...") runs a Makefile that reads a set
+ * KERNELRELEASE as kbuild's second pass, and has no target then. */
+Test(canon, a_make_that_does_not_start_with_make_sees_no_kernelrelease, .timeout = 900)
+{
+	struct mt_tree t;
+
+	mt_tree_make(&t);
+	hello(&t, "kr", "MAKE[0]=\"env KR=1 make -f kr.mk\"", NULL);
+	sbt_must("cd %s/src/kr-1.0 && printf 'ifneq ($(KERNELRELEASE),)\n$(error KERNELRELEASE "
+		 "is set: $(KERNELRELEASE))\nelse\nall:\n\t$(MAKE) -C /lib/modules/$(kernelver)/build "
+		 "M=$(CURDIR) modules\nendif\n' > kr.mk && chmod a+r kr.mk", t.root);
+	cr_assert_eq(mt_dks(&t, 600, out, sizeof(out), "add kr/1.0"), 0, "%s", out);
+	cr_expect_eq(mt_dks(&t, 600, out, sizeof(out), "build kr/1.0 -k %s", t.kver), 0, "%s", out);
+}
+
 /* bash asks nscd (socket AF_UNIX) and whether stdin is a network
  * connection (getpeername): neither may print a denial line, in any
  * profile a build runs under. */

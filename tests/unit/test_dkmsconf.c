@@ -441,6 +441,66 @@ Test(dkmsconf, case_loops_and_arithmetic_evaluate_as_in_bash, .timeout = 60)
 	ev_free(&e);
 }
 
+/* dkms's safe_source echoes each directive unquoted and sources the echo:
+ * a value's words, split on blanks, tabs and newlines, joined by one
+ * space, then evaluated again in double quotes. zfs-dkms's PRE_BUILD is
+ * "configure" and its options on lines of their own, one of them
+ * --host=\"\" (an empty --host= once evaluated again), and a blank
+ * at an end of the value stays one blank. No pathname expansion here
+ * (dkms's globs its own cwd). */
+Test(dkmsconf, values_are_their_words_joined_as_dkms_safe_source_gives_them, .timeout = 60)
+{
+	struct ev e;
+
+	ev_init(&e);
+	e.t.kver = "5.99.0-1-test";
+	ev_write(&e, "a-file", "");
+	ev_conf(&e, MINIMAL "PRE_BUILD=\"configure\n  --prefix=/usr\t--k=$kernelver\n"
+			    "  $([[ -n \\\"${CROSS_COMPILE}\\\" ]] && echo --host=\\\"${CROSS_COMPILE%-}\\\")\n"
+			    "\"\n"
+			    "POST_BUILD='  post.sh   -a  *  -k $kernelver'\n"
+			    "MAKE[0]=$'make \\t\\n -C  x'\n");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->pre_build, "configure --prefix=/usr --k=5.99.0-1-test --host= ");
+	cr_expect_str_eq(e.spec->post_build, " post.sh -a * -k 5.99.0-1-test");
+	cr_expect_str_eq(e.spec->make, "make -C x");
+	/* one blank kept at either end: a name dkms could not find */
+	ev_conf(&e, MINIMAL "BUILT_MODULE_NAME[0]=$'\\thello\\n\\n'\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "' hello ' is not a valid name");
+	/* what the file set besides directives is gone, as under dkms */
+	ev_conf(&e, MINIMAL "X=1\nf() { :; }\nPOST_BUILD='post.sh $X'\n");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->post_build, "post.sh ");
+	ev_free(&e);
+}
+
+/* zfs-dkms (contrib): its PRE_BUILD, POST_BUILD and STRIP[] are written
+ * on many lines with $(...) parts, and its --with-linux is
+ * ${kernel_source_dir/%build/source}: what dkms 3.0.10's safe_source makes
+ * of them, the words joined, the kernel's source dir beside build/. */
+Test(dkmsconf, zfs_debian_conf_evaluates_as_dkms_safe_source_has_it, .timeout = 300)
+{
+	struct ev e;
+	cleanup_free char *src = NULL, *obj = NULL, *post = NULL;
+
+	ev_init(&e);
+	eval_corpus(&e, "zfs-dkms");
+	assert_ok(&e);
+	cr_expect_str_eq(e.spec->name, "zfs");
+	cr_assert(asprintf(&src, " --with-linux=/lib/modules/%s/source ", e.kver) > 0);
+	cr_assert(asprintf(&obj, " --with-linux-obj=/lib/modules/%s/build ", e.kver) > 0);
+	cr_assert(asprintf(&post, "scripts/dkms.postbuild -n zfs -v %s -a ", e.spec->version) > 0);
+	cr_expect(!strncmp(e.spec->pre_build, "configure ", 10), "%s", e.spec->pre_build);
+	cr_expect(!dks_has_control(e.spec->pre_build), "%s", e.spec->pre_build);
+	cr_expect(strstr(e.spec->pre_build, src), "no '%s' in %s", src, e.spec->pre_build);
+	cr_expect(strstr(e.spec->pre_build, obj), "no '%s' in %s", obj, e.spec->pre_build);
+	cr_expect(!strstr(e.spec->pre_build, "\"\""), "not evaluated again: %s", e.spec->pre_build);
+	cr_expect(!strncmp(e.spec->post_build, post, strlen(post)), "%s", e.spec->post_build);
+	cr_expect(strstr(e.spec->post_build, " -t /var/lib/dkms"), "%s", e.spec->post_build);
+	cr_expect_geq(e.spec->n_modules, 8, "%zu modules", e.spec->n_modules);
+	ev_free(&e);
+}
+
 /* The packages as Debian has them today (whatever their versions): each
  * dkms.conf evaluates, to the name and version its source dir says. */
 Test(dkmsconf, current_debian_confs_evaluate_to_their_source_dir_names, .timeout = 600)

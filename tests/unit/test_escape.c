@@ -909,8 +909,7 @@ Test(escape, a_normal_user_s_sandbox_has_lo_up, .timeout = 30)
 
 static bool env_name_allowed(const char *name, size_t len)
 {
-	static const char *const allowed[] = { "PATH", "HOME", "LANG", "TERM", "PWD",
-					       "KERNELRELEASE" };
+	static const char *const allowed[] = { "PATH", "HOME", "LANG", "TERM", "PWD" };
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		if (strlen(allowed[i]) == len && !memcmp(allowed[i], name, len))
@@ -950,8 +949,8 @@ Test(escape, sandbox_sets_clean_env, .timeout = 30)
 	kr = sbt_value(&out, "env: KERNELRELEASE=");
 	pwd = sbt_value(&out, "env: PWD=");
 	cr_assert(path && path[0] == '/', "PATH: %s", out.text);
-	cr_assert(kr && !strcmp(kr, kver), "KERNELRELEASE is not %s: %s", kver,
-		  out.text);
+	/* as dkms: only on a leading make's command line (test_canon.c) */
+	cr_assert_null(kr, "KERNELRELEASE is set: %s", out.text);
 	cr_assert(pwd && !strcmp(pwd, rw), "PWD is not the build dir %s: %s", rw,
 		  out.text);
 	sbt_out_free(&out);

@@ -293,6 +293,27 @@ Test(cli, command_is_searched_in_the_sandbox_path_not_the_callers, .timeout = 30
 	cr_expect_eq(WEXITSTATUS(system(cmd)), 3);
 }
 
+/* sandbox run -k sets KERNELRELEASE (builds do not: test_canon.c); a
+ * later --setenv changes it. */
+Test(cli, sandbox_run_k_sets_kernelrelease, .timeout = 30)
+{
+	cleanup_free char *kver = sbt_installed_kernel();
+	struct cli c;
+	char args[1024], want[300];
+
+	snprintf(args, sizeof(args), "sandbox run -k %s -- sh -c 'echo \"[$KERNELRELEASE]\"'", kver);
+	run_cli(&c, args);
+	snprintf(want, sizeof(want), "[%s]\n", kver);
+	cr_expect_eq(c.status, 0, "%s", c.out);
+	cr_expect_str_eq(c.out, want);
+	snprintf(args, sizeof(args),
+		 "sandbox run -k %s --setenv KERNELRELEASE=x -- sh -c 'echo \"[$KERNELRELEASE]\"'", kver);
+	run_cli(&c, args);
+	cr_expect_str_eq(c.out, "[x]\n");
+	run_cli(&c, "sandbox run -- sh -c 'echo \"[${KERNELRELEASE-unset}]\"'");
+	cr_expect_str_eq(c.out, "[unset]\n");
+}
+
 /* The embedded profiles are compiled at build time (profiles/compile.c):
  * what the binary carries must be what parsing the YAML gives, and its
  * seccomp program what libseccomp compiles from it at run time. */
