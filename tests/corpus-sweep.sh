@@ -22,7 +22,10 @@
 #       --profile NAME   dkms-sandbox profile (default: the binary's default)
 #       --keep           keep the temp trees (their paths are printed)
 #
-# PKG defaults to every `apt-cache pkgnames | grep -- '-dkms$' | sort`.
+# PKG defaults to every `apt-cache pkgnames | grep -- '-dkms$' | sort` (the
+# machine's sources: main on a stock Debian). contrib's and non-free's
+# (zfs-dkms, nvidia-kernel-dkms, broadcom-sta-dkms, r8168-dkms, ...) are
+# swept when named: tests/fetch-corpus.sh fetches them.
 # Packages run one after another (one build at a time: the numbers are the
 # build's alone). Run as root: dkms-sandbox then builds in a tmpfs with a
 # cgroup and a build uid of its own, as in production.

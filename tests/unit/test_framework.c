@@ -398,7 +398,7 @@ Test(framework, overrides_apply_in_dkms_order, .timeout = 300)
 	fw_setup(&t);
 	put(&t, "hello.conf", "BUILD_EXCLUSIVE_KERNEL=\"^none$\"\\n");
 	snprintf(name, sizeof(name), "hello-1.0-%s.conf", t.kver);
-	put(&t, name, "unset BUILD_EXCLUSIVE_KERNEL\\n");
+	put(&t, name, "BUILD_EXCLUSIVE_KERNEL=\"\"\\n");
 	cr_assert_eq(fw(&t, "add hello/1.0"), 0, "%s", t.out);
 	cr_expect_eq(fw(&t, "build hello/1.0 -k %s", t.other), 77, "hello.conf: %s", t.out);
 	cr_expect_eq(fw(&t, "build hello/1.0 -k %s", t.kver), 0, "hello-1.0-KVER.conf: %s", t.out);
@@ -409,10 +409,16 @@ Test(framework, overrides_apply_in_dkms_order, .timeout = 300)
 	snprintf(name, sizeof(name), "hello--%s.conf", t.kver);
 	put(&t, name, "BUILD_EXCLUSIVE_KERNEL=\"^none$\"\n");
 	snprintf(name, sizeof(name), "hello--%s-$(uname -m).conf", t.kver);
-	put(&t, name, "unset BUILD_EXCLUSIVE_KERNEL\n");
+	put(&t, name, "BUILD_EXCLUSIVE_KERNEL=\"\"\n");
 	cr_expect_eq(fw(&t, "build hello/1.0 -k %s --force", t.kver), 0,
 		      "hello--KVER-ARCH.conf last of six: %s", t.out);
 	cr_expect_eq(fw(&t, "build hello/1.0 -k %s", t.other), 77, "%s", t.out);
+	/* As dkms's safe_source: each file is sourced in a subshell that
+	 * echoes the directives it has; one it unset is not echoed, so the
+	 * value of the files before it stays. */
+	sh(&t, "echo 'unset BUILD_EXCLUSIVE_KERNEL' > %s/etc/%s", t.root, name);
+	cr_expect_eq(fw(&t, "build hello/1.0 -k %s --force", t.kver), 77,
+		      "an unset in the last file: %s", t.out);
 }
 
 Test(framework, override_changes_make, .timeout = 300)

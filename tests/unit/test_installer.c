@@ -63,20 +63,27 @@ Test(installer, failing_depmod_rolls_back_with_one_clear_line, .timeout = 300)
 }
 
 /* The hooks record is "name<TAB>script" lines: a script with a tab or a
- * newline cannot be carried. It is refused (bad dkms.conf, exit 8) naming
- * the file and the directive, never silently dropped: a dropped
- * PRE_INSTALL would let an install through that it was meant to stop. */
+ * newline cannot be carried. A dkms.conf's cannot have one (dkms's
+ * safe_source makes a value its words joined by one space: "check first"
+ * runs); a --directive's is refused (bad dkms.conf, exit 8) naming the
+ * directive, never silently dropped: a dropped PRE_INSTALL would let an
+ * install through that it was meant to stop. */
 Test(installer, a_hook_script_the_record_cannot_carry_is_refused_not_dropped, .timeout = 300)
 {
 	struct it t;
+	char path[1024];
 
 	setup(&t);
-	sh(&t, "printf 'PRE_INSTALL=\"check\\tfirst\"\\n' >> %s/src/hello-1.0/dkms.conf", t.root);
-	hello_on(&t, "build", t.kver, "");
+	hello_on(&t, "build", t.kver, "--directive \"$(printf 'PRE_INSTALL=check\\tfirst')\"");
 	cr_expect_eq(t.status, 8, "exit %d: %s", t.status, t.out);
-	cr_expect(strstr(t.out, "dkms.conf: PRE_INSTALL") != NULL, "%s", t.out);
+	cr_expect(strstr(t.out, "PRE_INSTALL 'check?first'") != NULL, "%s", t.out);
 	dks(&t, "status");
 	cr_expect(strstr(t.out, ": built") == NULL, "built without its PRE_INSTALL: %s", t.out);
+	sh(&t, "printf 'PRE_INSTALL=\"check\\tfirst\"\\n' >> %s/src/hello-1.0/dkms.conf", t.root);
+	cr_assert_eq(hello_on(&t, "build", t.kver, ""), 0, "%s", t.out);
+	snprintf(path, sizeof(path), "%s/dkms/hello/1.0/%s/*/hooks", t.root, t.kver);
+	sh(&t, "cat %s", path);
+	cr_expect_str_eq(t.out, "pre_install\tcheck first\n", "%s", path);
 }
 
 /* install builds what is not built yet: a build that fails says so once
