@@ -25,6 +25,7 @@
 #include "dks/cleanup.h"
 #include "dks/dkmsconf.h"
 #include "dks/spec.h"
+#include "orchestrator/dkmsconf_internal.h"
 #include "sbtest.h"
 
 TestSuite(dkmsconf, .fini = sbt_cleanup);
@@ -517,10 +518,95 @@ Test(dkmsconf, current_debian_confs_evaluate_to_their_source_dir_names, .timeout
 		cr_assert_eq(e.rc, 0, "%s: %s", pkgs[i], e.err.msg);
 		want = strdup(strrchr(e.dir, '/') + 1);
 		cr_assert(asprintf(&got, "%s-%s", e.spec->name, e.spec->version) > 0);
-		cr_expect_str_eq(got, want, "%s", pkgs[i]);
+		cr_expect_str_eq(got, want, "%s:\ndkms 3.0.10:\n%s\nours:\n%s", pkgs[i], want, got);
 		cr_expect_gt(e.spec->n_modules, 0, "%s", pkgs[i]);
 	}
 	ev_free(&e);
+}
+
+/* ---- the driver against dkms 3.0.10's own safe_source ---- */
+
+/* Shared by both sides: dkms's variables for KVER ($1) and the module
+ * ($4 $5, source dir $6), dkms_conf_variables and safe_source taken from
+ * /usr/sbin/dkms, and a printer of the directives both know (our names
+ * $7, in dkms's list) as NAME[I]=<VALUE> lines. */
+#define REF_PROLOGUE                                                                               \
+	"exec 2>/dev/null\n"                                                                       \
+	"kernelver=$1 arch=$2 kernel_source_dir=$3 dkms_tree=/var/lib/dkms source_tree=/usr/src\n" \
+	"install_tree=/lib/modules module=$4 module_version=$5 kernel_config=$3/.config "        \
+	"parallel_jobs=2\n"                                                                         \
+	"__dir=$6 __names=$7\n"                                                                     \
+	"eval \"$(sed -n '/^readonly dkms_conf_variables=/,/\"$/p' /usr/sbin/dkms | "              \
+	"sed 's/^readonly //')\"\n"                                                                 \
+	"[ -n \"$dkms_conf_variables\" ] || exit 3\n"                                              \
+	"__known() { [[ \" $(echo $dkms_conf_variables) \" == *\" $1 \"* ]]; }\n"                 \
+	"cd \"$__dir\" || exit 3\n"
+
+/* dkms's: its safe_source on the conf, then the values left. */
+static const char ref_dkms[] = REF_PROLOGUE
+	"eval \"$(sed -n '/^safe_source() {$/,/^}$/p' /usr/sbin/dkms)\"\n"
+	"declare -F safe_source >/dev/null || exit 3\n"
+	"mktemp_or_die() { mktemp; }\n"
+	"safe_source \"$__dir/dkms.conf\" $dkms_conf_variables\n"
+	"for __v in $__names; do __known $__v || continue\n"
+	"  eval \"__i=(\\\"\\${!$__v[@]}\\\")\"\n"
+	"  for __j in \"${__i[@]}\"; do eval \"printf '%s[%s]=<%s>\\n' $__v $__j \\\"\\${$__v[$__j]}\\\"\"; done\n"
+	"done | sort\n";
+
+/* Ours: the driver ($8) on the conf, its records as the same lines. */
+static const char ref_ours[] = REF_PROLOGUE
+	"bash -c \"$8\" dkms-conf \"$__dir/dkms.conf\" \"$1\" \"$2\" \"$3\" /var/lib/dkms /usr/src "
+	"/lib/modules \"$4\" \"$5\" \"$3/.config\" 2 0 |\n"
+	"while IFS= read -r -d '' t; do\n"
+	"  case $t in\n"
+	"  S) IFS= read -r -d '' n; IFS= read -r -d '' v; i=0 ;;\n"
+	"  A) IFS= read -r -d '' n; IFS= read -r -d '' i; IFS= read -r -d '' v ;;\n"
+	"  *) continue ;;\n"
+	"  esac\n"
+	"  __known \"$n\" && printf '%s[%s]=<%s>\\n' \"$n\" \"$i\" \"$v\"\n"
+	"done | sort\n";
+
+static char *directives_of(const char *script, const char *kver, const char *dir,
+			   const char *mv)
+{
+	static const char names[] = DKS_SCALARS(DKS_WORD) DKS_ARRAYS(DKS_WORD);
+	cleanup_free char *ksrc = NULL, *m = strndup(mv, strrchr(mv, '-') - mv);
+	struct sbt_opts o = {.kernel = kver, .ro = {dir}};
+	struct sbt_out out = {0};
+	char *text;
+
+	cr_assert(asprintf(&ksrc, "/lib/modules/%s/build", kver) > 0);
+	char *argv[] = {"/bin/bash", "-c", (char *)script, "ref", (char *)kver, "x86_64", ksrc, m,
+			strrchr(mv, '-') + 1, (char *)dir, (char *)names,
+			(char *)dks_dkmsconf_driver, NULL};
+	cr_assert_eq(sbt_run(&o, argv, &out), 0, "%s", out.err.msg);
+	cr_assert(out.res.outcome == DKS_SANDBOX_EXITED && out.res.exit_status == 0, "%s: %s", dir,
+		  out.text);
+	text = strdup(out.text);
+	sbt_out_free(&out);
+	return text;
+}
+
+/* Debian's confs, evaluated by our driver and by dkms 3.0.10's own
+ * safe_source (both in a sandbox: a conf is the module's code), give the
+ * same directives, value for value. The packages with the most shell in
+ * their confs: multi-line values, $(...) with \" inside (zfs), backslash
+ * continuations and globs (openafs, jool), loops (lttng). */
+Test(dkmsconf, debian_confs_give_what_dkms_s_own_safe_source_gives, .timeout = 600)
+{
+	static const char *const pkgs[] = {"zfs-dkms", "openafs-modules-dkms", "jool-dkms",
+					   "lttng-modules-dkms", "v4l2loopback-dkms", "ddcci-dkms"};
+	cleanup_free char *kver = test_kernel();
+
+	cr_assert_eq(access("/usr/sbin/dkms", R_OK), 0, "Debian's dkms (make deps installs it)");
+	for (size_t i = 0; i < sizeof(pkgs) / sizeof(pkgs[0]); i++) {
+		cleanup_free char *dir = corpus_dir(pkgs[i]);
+		cleanup_free char *want = directives_of(ref_dkms, kver, dir, strrchr(dir, '/') + 1);
+		cleanup_free char *got = directives_of(ref_ours, kver, dir, strrchr(dir, '/') + 1);
+
+		cr_expect(strstr(want, "PACKAGE_NAME[0]=<"), "%s: dkms gave nothing: %s", pkgs[i], want);
+		cr_expect_str_eq(got, want, "%s:\ndkms 3.0.10:\n%s\nours:\n%s", pkgs[i], want, got);
+	}
 }
 
 Test(dkmsconf, kernel_without_headers_sees_a_missing_config, .timeout = 60)
