@@ -133,6 +133,32 @@ static void quiet(void)
 	close(fd);
 }
 
+/* dkms reads M/V/X as module M, version "V/X": a version no tree holds.
+ * Its verbs say of it what they say of any version that is not there
+ * (dkms 3.0.10: add, build and install find no source, 2; remove, unbuild
+ * and uninstall find no such m/v, 3). Other verbs keep the name check. */
+static int slashed_version(const struct dks_ctx *ctx, const char *verb, struct dks_error *err)
+{
+	static const char *const no_source[] = {"add", "build", "install"};
+	static const char *const not_there[] = {"remove", "unbuild", "uninstall"};
+	const struct dks_cli *c = &ctx->cli;
+
+	if (!c->module || !c->version || !strchr(c->version, '/'))
+		return 0;
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(verb, no_source[i]) == 0)
+			return dks_err_code(err, DKS_EXIT_NO_SOURCE, 0,
+					    "Could not find module source directory. Directory: "
+					    "%s/%s-%s does not exist.",
+					    ctx->cfg.source_tree, c->module, c->version);
+		if (strcmp(verb, not_there[i]) == 0)
+			return dks_err_code(err, DKS_EXIT_ALREADY_ADDED, 0,
+					    "The module/version combo: %s-%s is not located in the "
+					    "DKMS tree.", c->module, c->version);
+	}
+	return 0;
+}
+
 int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 		 struct dks_error *err)
 {
@@ -141,7 +167,7 @@ int dks_ctx_open(int argc, char **argv, const char *verb, struct dks_ctx *ctx,
 		return -1;
 	if (ctx->cli.quiet)
 		quiet();
-	if (load_config(ctx, err) < 0)
+	if (load_config(ctx, err) < 0 || slashed_version(ctx, verb, err) < 0)
 		return -1;
 	/* --toolchain / toolchain: NAME means an imported image. */
 	if (ctx->cfg.toolchain) {

@@ -111,6 +111,21 @@ Test(dkmscli, match_with_the_template_as_its_kernel_is_refused_with_2)
 
 /* ---- dkms.in's other argument rules ---- */
 
+/* dkms reads M/V/X as version "V/X" of M, one no tree holds: add, build
+ * and install find no source (2), remove, unbuild and uninstall no such
+ * m/v (3), each dkms 3.0.10's code and words. */
+Test(dkmscli, a_version_holding_a_slash_is_one_that_is_not_there)
+{
+	struct run r;
+
+	says(&r, "build hello/1.0/x86_64 -k 1", 2, "Could not find module source directory");
+	says(&r, "install hello/1.0/x -k 1", 2, "hello-1.0/x does not exist");
+	says(&r, "add hello/1.0/x", 2, "Could not find module source directory");
+	says(&r, "remove hello/1.0/x --all", 3, "hello-1.0/x is not located in the DKMS tree");
+	says(&r, "unbuild hello/1.0/x -k 1", 3, "is not located in the DKMS tree");
+	says(&r, "uninstall hello/1.0/x -k 1", 3, "is not located in the DKMS tree");
+}
+
 /* dkms's status globs its tree: M/V/ARCH, or a name with "..", matches
  * nothing: no line, exit 0, never a path outside the tree. */
 Test(dkmscli, status_of_a_name_no_module_can_have_is_empty_and_0)
