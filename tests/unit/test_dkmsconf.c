@@ -918,6 +918,41 @@ Test(dkmsconf, hostile_conf_cannot_connect_out, .timeout = 60)
 	ev_free(&e);
 }
 
+/* dkms's safe_source evaluates each value a second time: code a conf
+ * hides in a value ('$(...)', quotes that end the echoed assignment) runs
+ * then. Here that is in the same sandbox, under the same bounds: it
+ * writes nothing on the host, and an endless one times out. */
+Test(dkmsconf, code_in_a_value_runs_in_the_sandbox_on_its_second_evaluation, .timeout = 60)
+{
+	struct ev e;
+	uint32_t rnd;
+	char pwned[64];
+	cleanup_free char *conf = NULL, *in_source = NULL;
+
+	ev_init(&e);
+	cr_assert_eq(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
+	snprintf(pwned, sizeof(pwned), "/tmp/pwned-%08x", rnd);
+	cr_assert(asprintf(&in_source, "%s/pwned", e.dir) > 0);
+	cr_assert(asprintf(&conf,
+			   MINIMAL "BUILT_MODULE_NAME=a\n"
+				   "CLEAN='$(echo owned > %s; echo owned > %s)'\n"
+				   "PRE_BUILD='x\"; echo owned >%s.2; : \"'\n",
+			   pwned, in_source, pwned) > 0);
+	unlink(pwned);
+	ev_conf(&e, conf);
+	assert_ok(&e);
+	cr_expect(!e.spec->clean || !*e.spec->clean, "the second evaluation did not run: %s",
+		  e.spec->clean);
+	cr_expect_neq(access(pwned, F_OK), 0, "%s was written on the host", pwned);
+	cr_expect_neq(access(in_source, F_OK), 0, "%s was written on the host", in_source);
+	strcat(pwned, ".2");
+	cr_expect_neq(access(pwned, F_OK), 0, "%s was written on the host", pwned);
+	e.o.timeout = 3;
+	ev_conf(&e, MINIMAL "CLEAN='$(while :; do :; done)'\n");
+	assert_fails(&e, DKS_EXIT_BAD_CONF, "timed out after 3 s");
+	ev_free(&e);
+}
+
 Test(dkmsconf, endless_conf_times_out_with_exit_8, .timeout = 60)
 {
 	struct ev e;
