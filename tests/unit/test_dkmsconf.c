@@ -835,17 +835,27 @@ Test(dkmsconf, conf_stdout_does_not_reach_the_records, .timeout = 60)
 
 /* ---- hostile files ----------------------------------------------------------- */
 
+/* Files a hostile conf tries to write: @pwned, a fresh name in the host's
+ * /tmp, and *@in_source, one in the conf's own dir. Their random part. */
+static uint32_t targets(struct ev *e, char pwned[64], char **in_source)
+{
+	uint32_t rnd;
+
+	ev_init(e);
+	cr_assert_eq(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
+	snprintf(pwned, 64, "/tmp/pwned-%08x", rnd);
+	cr_assert(asprintf(in_source, "%s/pwned", e->dir) > 0);
+	unlink(pwned);
+	return rnd;
+}
+
 Test(dkmsconf, hostile_conf_cannot_write_host_files, .timeout = 60)
 {
 	struct ev e;
-	uint32_t rnd;
 	char pwned[64];
 	cleanup_free char *conf = NULL, *in_source = NULL;
+	uint32_t rnd = targets(&e, pwned, &in_source);
 
-	ev_init(&e);
-	cr_assert_eq(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
-	snprintf(pwned, sizeof(pwned), "/tmp/pwned-%08x", rnd);
-	cr_assert(asprintf(&in_source, "%s/pwned", e.dir) > 0);
 	cr_assert(asprintf(&conf,
 			   MINIMAL "BUILT_MODULE_NAME=a\n"
 				   "echo owned > %s\n"
@@ -853,7 +863,6 @@ Test(dkmsconf, hostile_conf_cannot_write_host_files, .timeout = 60)
 				   "echo owned > /proc/1/root%s\n"
 				   "echo owned > /etc/pwned-%08x\n",
 			   pwned, pwned, rnd) > 0);
-	unlink(pwned);
 	ev_conf(&e, conf);
 	assert_ok(&e);
 	cr_expect_neq(access(pwned, F_OK), 0, "%s was written on the host", pwned);
@@ -925,20 +934,15 @@ Test(dkmsconf, hostile_conf_cannot_connect_out, .timeout = 60)
 Test(dkmsconf, code_in_a_value_runs_in_the_sandbox_on_its_second_evaluation, .timeout = 60)
 {
 	struct ev e;
-	uint32_t rnd;
 	char pwned[64];
 	cleanup_free char *conf = NULL, *in_source = NULL;
 
-	ev_init(&e);
-	cr_assert_eq(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
-	snprintf(pwned, sizeof(pwned), "/tmp/pwned-%08x", rnd);
-	cr_assert(asprintf(&in_source, "%s/pwned", e.dir) > 0);
+	targets(&e, pwned, &in_source);
 	cr_assert(asprintf(&conf,
 			   MINIMAL "BUILT_MODULE_NAME=a\n"
 				   "CLEAN='$(echo owned > %s; echo owned > %s)'\n"
 				   "PRE_BUILD='x\"; echo owned >%s.2; : \"'\n",
 			   pwned, in_source, pwned) > 0);
-	unlink(pwned);
 	ev_conf(&e, conf);
 	assert_ok(&e);
 	cr_expect(!e.spec->clean || !*e.spec->clean, "the second evaluation did not run: %s",
