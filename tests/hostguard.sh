@@ -9,6 +9,8 @@
 #
 # An entry is its path, type, mode, owner, size, mtime and inode; file
 # contents are not read (a change rewrites the mtime or the inode).
+# When COMMAND fails, its failure lines (Criterion's [FAIL] and [----]) are
+# printed again at the end, where a CI log's tail shows them.
 set -u
 paths=(/var/lib/dkms /etc/dkms /etc/kernel /boot /lib/modules /usr/src /etc/modprobe.d
        /etc/dkms-sandbox)
@@ -42,12 +44,17 @@ unkeep_new() {
 
 [ "${1:-}" = run ] && [ $# -ge 2 ] || { echo "usage: $0 run COMMAND..." >&2; exit 2; }
 shift
-before=$(mktemp) after=$(mktemp) netns_before=$(mktemp)
-trap 'rm -f "$before" "$after" "$netns_before"' EXIT
+before=$(mktemp) after=$(mktemp) netns_before=$(mktemp) log=$(mktemp)
+trap 'rm -f "$before" "$after" "$netns_before" "$log"' EXIT
 fingerprint >"$before"
 kept | LC_ALL=C sort >"$netns_before"
-"$@"
-rc=$?
+"$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+if [ $rc -ne 0 ]; then
+	echo "hostguard: $1 failed ($rc); its failure lines:" >&2
+	grep -a '^\[----\]' "$log" | head -60 >&2
+	grep -a '^\[FAIL\]' "$log" | head -20 >&2
+fi
 unkeep_new "$netns_before"
 fingerprint >"$after"
 if ! cmp -s "$before" "$after"; then

@@ -19,7 +19,7 @@ budget=${FUZZ_CPU_SECONDS:-3600} chunk=${FUZZ_CHUNK:-600} jobs=${FUZZ_JOBS:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 ledger=$corpus/ledger
 mkdir -p "$corpus"
-touch "$ledger"
+[ -e "$ledger" ] || grep -v '^#' "$here/ledger" >"$ledger" 2>/dev/null || touch "$ledger"
 
 # ledger lines: NAME CPU_SECONDS EXECUTIONS CRASHES (one per chunk); sums as
 # %.0f of int(): mawk's %d stops at 2^31-1 (sigtrailer passes 3 billion executions)
@@ -67,6 +67,19 @@ harness() { # NAME: chunks until the budget is used
 	done
 }
 
+carry() { # NAME...: one line of sums per harness, for the next machine
+	{
+		echo "# The fuzz campaign's ledger (tests/fuzz/campaign.sh): per harness, the"
+		echo "# CPU seconds, executions and crashes of all chunks run so far, as of $(date -u +%F)."
+		for n in "$@"; do echo "$n $(used "$n" 2) $(used "$n" 3) $(used "$n" 4)"; done
+	} >"$here/ledger.new" && mv "$here/ledger.new" "$here/ledger"
+}
+
+if [ "${1:-}" = --carry ]; then
+	shift
+	carry "$@"
+	exit 0
+fi
 if [ "${1:-}" = --report ]; then
 	shift
 	report "$@"

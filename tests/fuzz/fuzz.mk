@@ -19,7 +19,7 @@ FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 FUZZ_LIBS    := $(addprefix $(FUZZ_BUILD)/,liborch.a libinstaller.a libdks.a libcommon.a)
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-deps fuzz-libs fuzz-campaign fuzz-report
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-deps fuzz-libs fuzz-campaign fuzz-report fuzz-carry
 
 fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null || { [ "$$(id -u)" = 0 ] && \
@@ -47,9 +47,13 @@ fuzz-replay: fuzz-build
 
 # The campaign in CPU time (tests/fuzz/campaign.sh): every harness until it
 # has used FUZZ_CPU_SECONDS (default 3600) of CPU in all, at SCHED_IDLE,
-# resumable; `make fuzz-report` prints the ledger.
+# resumable; `make fuzz-report` prints the ledger, `make fuzz-carry` writes
+# its sums to tests/fuzz/ledger (committed: a new machine's ledger starts there).
 fuzz-campaign: fuzz-build
 	tests/fuzz/campaign.sh $(FUZZ_BUILD) $(FUZZ_NAMES)
 
 fuzz-report:
 	@tests/fuzz/campaign.sh --report $(FUZZ_NAMES)
+
+fuzz-carry:
+	@tests/fuzz/campaign.sh --carry $(FUZZ_NAMES)
