@@ -31,9 +31,32 @@ TestSuite(lockholder, .fini = sbt_cleanup);
 #define expect_not(out, want) \
 	cr_expect(strstr((out), (want)) == NULL, "did not want '%s' in: %s", (want), (out))
 
+/* Does /proc/locks show a process blocked in flock on @fd's inode? A
+ * blocked waiter's line reads "N: -> FLOCK ADVISORY WRITE PID MAJ:MIN:INO
+ * 0 EOF" (fs/locks.c). The inode alone is matched: a stranger's lock on
+ * another filesystem's inode of that number only lets go early. */
+static bool waiter_blocked(int fd)
+{
+	struct stat st;
+	char line[512], ino[32];
+	bool found = false;
+	FILE *f;
+
+	if (fstat(fd, &st) < 0 || !(f = fopen("/proc/locks", "re")))
+		return false;
+	snprintf(ino, sizeof(ino), ":%lu ", (unsigned long)st.st_ino);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "-> FLOCK") && strstr(line, ino);
+	fclose(f);
+	return found;
+}
+
 /* A child that takes @path's lock (with its record when @record), then
- * holds it @seconds and exits. Returns once the lock is held. */
-static pid_t holder(const char *path, bool record, unsigned seconds)
+ * holds it @seconds and exits; with @until_waiter, lets go as soon as a
+ * waiter is blocked on it (a waiter announces itself before it blocks),
+ * so that no test depends on how long a command takes to reach the lock.
+ * Returns once the lock is held. */
+static pid_t holder(const char *path, bool record, unsigned seconds, bool until_waiter)
 {
 	int ready[2];
 	char c;
@@ -49,7 +72,11 @@ static pid_t holder(const char *path, bool record, unsigned seconds)
 			_exit(1);
 		if (write(ready[1], "x", 1) != 1)
 			_exit(1);
-		sleep(seconds);
+		for (unsigned i = 0; i < seconds * 100; i++) {
+			if (until_waiter && waiter_blocked(fd))
+				_exit(0);
+			usleep(10000);
+		}
 		_exit(0);
 	}
 	close(ready[1]);
@@ -93,7 +120,7 @@ Test(lockholder, a_waiter_names_the_holder_once_and_goes_on_when_it_lets_go, .ti
 	pid_t pid;
 
 	foo_tree(&t, lock, sizeof(lock));
-	pid = holder(lock, true, 2);
+	pid = holder(lock, true, 20, true);
 	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0"), 0, "%s", out);
 	snprintf(want, sizeof(want), "dkms-sandbox: waiting for foo's lock (%s), held by pid %d (",
 		 lock, (int)pid);
@@ -109,7 +136,7 @@ Test(lockholder, lock_timeout_gives_up_with_one_line_naming_lock_and_holder, .ti
 	pid_t pid;
 
 	foo_tree(&t, lock, sizeof(lock));
-	pid = holder(lock, true, 30);
+	pid = holder(lock, true, 30, false);
 	cr_assert_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0 --lock-timeout 1"), 1, "%s",
 		     out);
 	snprintf(want, sizeof(want),
@@ -129,7 +156,7 @@ Test(lockholder, lock_timeout_comes_from_the_configuration_and_is_checked, .time
 	foo_tree(&t, lock, sizeof(lock));
 	snprintf(conf, sizeof(conf), "%s/config.yaml", t.root);
 	write_bytes(conf, "lock_timeout: 1\n", 16);
-	holder(lock, true, 30);
+	holder(lock, true, 30, false);
 	cr_expect_eq(mt_dks(&t, 30, out, sizeof(out), "add foo/1.0 --sandbox-config %s", conf), 1,
 		     "%s", out);
 	expect_has(out, "after 1 s (lock_timeout)");
@@ -156,7 +183,7 @@ Test(lockholder, a_dead_or_reused_pid_in_the_record_is_not_named, .timeout = 60)
 	start = dks_proc_start_time(dead);
 	waitpid(dead, NULL, 0);
 	foo_tree(&t, lock, sizeof(lock));
-	holder(lock, false, 30);
+	holder(lock, false, 30, false);
 	snprintf(rec, sizeof(rec), "%d %llu dkms-sandbox install foo/1.0\n", (int)dead,
 		 start ? start : 1);
 	write_bytes(lock, rec, strlen(rec));
@@ -182,7 +209,7 @@ Test(lockholder, escape_sequences_in_a_record_never_reach_the_terminal, .timeout
 	pid_t pid;
 
 	foo_tree(&t, lock, sizeof(lock));
-	pid = holder(lock, false, 30);
+	pid = holder(lock, false, 30, false);
 	/* Clear the screen, retitle the terminal, a right-to-left override. */
 	snprintf(rec, sizeof(rec), "%d %llu dkms\x1b[2J\x1b]0;pwn\x07 \xe2\x80\xae\xc2\x9b" "x\n",
 		 (int)pid, dks_proc_start_time(pid));
