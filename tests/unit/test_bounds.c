@@ -397,7 +397,8 @@ Test(bounds, a_killed_caller_s_cgroup_is_removed_by_the_next_sandbox, .timeout =
 		_exit(sbt_run(&o, sleep_argv, &out) < 0 ? 1 : 0);
 	}
 	snprintf(glob, sizeof(glob), "dkms-sandbox-%d-*", (int)caller);
-	for (int i = 0; i < 500 && !cg; i++) {
+	/* As long as the caller runs (45 s at most): a slow start is no failure. */
+	for (int i = 0; i < 4500 && !cg && waitpid(caller, NULL, WNOHANG) == 0; i++) {
 		cg = find_cgroup(glob);
 		if (!cg)
 			usleep(10000);
@@ -411,7 +412,7 @@ Test(bounds, a_killed_caller_s_cgroup_is_removed_by_the_next_sandbox, .timeout =
 	cr_assert(asprintf(&live, "%s/dkms-sandbox-%d-1", parent, (int)sleeper) > 0);
 	cr_assert_eq(mkdir(live, 0755), 0, "%s: %s", live, strerror(errno));
 	/* init dies with its caller (PDEATHSIG): wait until its cgroup is empty. */
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 4500; i++) {
 		cleanup_free char *procs = NULL;
 		char c;
 		int fd;
@@ -673,10 +674,12 @@ Test(bounds, the_default_build_uids_are_the_dkms_sandbox_users_subids)
 /* ---- a host process of the old shared uid --------------------------------- */
 
 /* The pid of a host process running as @uid whose command line starts with
- * @comm, waited for up to 5 s; 0 when none shows up. */
-static pid_t wait_for_process(uid_t uid, const char *comm)
+ * @comm, waited for while @runner (the sandbox's caller) runs, 45 s at
+ * most: how long a sandbox takes to start is no part of the test. 0 when
+ * none shows up. */
+static pid_t wait_for_process(uid_t uid, const char *comm, pid_t runner)
 {
-	for (int tries = 0; tries < 500; tries++) {
+	for (int tries = 0; tries < 4500 && waitpid(runner, NULL, WNOHANG) == 0; tries++) {
 		DIR *d = opendir("/proc");
 		struct dirent *e;
 		pid_t found = 0;
@@ -734,7 +737,7 @@ static int attack_as_nobody(pid_t target)
 
 Test(bounds, a_host_process_of_the_old_shared_uid_cannot_reach_a_build, .timeout = 60)
 {
-	char *argv[] = {"/bin/sleep", "4", NULL};
+	char *argv[] = {"/bin/sleep", "50", NULL};
 	struct dks_error err = {0};
 	struct dks_sandbox_result res;
 	struct dks_sandbox *sb = NULL;
@@ -753,7 +756,7 @@ Test(bounds, a_host_process_of_the_old_shared_uid_cannot_reach_a_build, .timeout
 	cr_assert_geq(runner, 0);
 	if (runner == 0)
 		_exit(dks_sandbox_run(sb, argv, &res, &err) == 0 ? 0 : 1);
-	target = wait_for_process(dks_sandbox_host_uid(sb), "sleep");
+	target = wait_for_process(dks_sandbox_host_uid(sb), "sleep", runner);
 	cr_assert_gt(target, 0, "the build's command never showed up");
 	attacker = fork();
 	cr_assert_geq(attacker, 0);

@@ -404,10 +404,12 @@ Test(pipeline, recipe_add_and_build, .timeout = 300)
 	expect_ko(&t, "hello", "1.0", "hello");
 }
 
-/* Modules whose make runs 6 parallel 0.3 s steps, each printing when it
+/* Modules whose make runs 6 parallel 1 s steps, each printing when it
  * starts and ends (into its job's make.log): built together with -j 2,
  * at most 2 steps may ever run at once across all jobs (one jobserver),
- * and more than one must (the jobs do run in parallel). */
+ * and more than one must (the jobs do run in parallel). 1 s, not less:
+ * two jobs' make phases must overlap however unevenly their sandboxes
+ * start on a slow machine. */
 static void parallel_module(const struct trees *t, const char *m)
 {
 	char mk[600];
@@ -418,7 +420,7 @@ static void parallel_module(const struct trees *t, const char *m)
 	f = fopen(mk, "w");
 	cr_assert_not_null(f);
 	fputs("T := a b c d e f\nall: $(T)\n\techo x > hello.ko\n"
-	      "$(T):\n\t@echo \"start $$(date +%s%N)\"; sleep 0.3; echo \"end $$(date +%s%N)\"\n"
+	      "$(T):\n\t@echo \"start $$(date +%s%N)\"; sleep 1; echo \"end $$(date +%s%N)\"\n"
 	      ".PHONY: all $(T)\n", f);
 	fclose(f);
 	sbt_must("chmod a+r %s", mk);
