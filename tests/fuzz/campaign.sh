@@ -3,16 +3,23 @@
 # A fuzzing campaign measured in CPU time, not wall time (docs/reliability.md,
 # "Fuzzing"): each harness runs until it has used FUZZ_CPU_SECONDS of CPU in
 # all its runs so far (default 3600: the issue's one CPU-hour), in chunks of
-# FUZZ_CHUNK wall seconds, FUZZ_JOBS harnesses at a time, at SCHED_IDLE so
-# that it only takes CPU nothing else wants. Resumable: the corpus of each
-# harness and a ledger of what it has used live in FUZZ_CORPUS (default
-# /var/tmp/dkms-sandbox-fuzz); a stopped campaign goes on where it was.
+# at most FUZZ_CHUNK wall seconds, at SCHED_IDLE so that it only takes CPU
+# nothing else wants. FUZZ_JOBS workers (default 2) take chunks from one
+# queue: each next chunk goes to the harness with the most budget left after
+# what is already running, and is cut to that budget, so the cores stay busy
+# to the end and no harness runs a whole chunk past its hour. Two workers may
+# fuzz the same harness at once; they share its corpus (libFuzzer reloads
+# it). Resumable: the corpus of each harness and a ledger of what it has used
+# live in FUZZ_CORPUS (default /var/tmp/dkms-sandbox-fuzz); a stopped
+# campaign goes on where it was.
 #   campaign.sh BUILD NAME...     run (BUILD/fuzz/fuzz_NAME, tests/fuzz/fuzz.mk)
 #   campaign.sh --report NAME...  the ledger: CPU seconds, executions, crashes
-# A crash stops that harness; its input is kept as BUILD/fuzz/NAME-crash-*
-# and the run fails. Do not pause it with SIGSTOP: libFuzzer's -timeout is
-# wall time, and the unit it was on when stopped is reported as a timeout
-# (seen once; the input ran in 40 ms). Stop it (kill) and start it again.
+#   campaign.sh --carry NAME...   the ledger's sums to tests/fuzz/ledger
+# A crash stops that harness for the rest of the run; its input is kept as
+# BUILD/fuzz/NAME-crash-* and the run fails. Do not pause it with SIGSTOP:
+# libFuzzer's -timeout is wall time, and the unit it was on when stopped is
+# reported as a timeout (seen once; the input ran in 40 ms). Stop it (kill)
+# and start it again.
 set -uo pipefail
 corpus=${FUZZ_CORPUS:-/var/tmp/dkms-sandbox-fuzz}
 budget=${FUZZ_CPU_SECONDS:-3600} chunk=${FUZZ_CHUNK:-600} jobs=${FUZZ_JOBS:-2}
@@ -42,11 +49,11 @@ cpu_of() { # LOG: user+sys seconds of the children, from `times`' last line
 		printf "%.1f\n", t }'
 }
 
-chunk() { # NAME: one chunk; appends its ledger line; fails on a crash
-	local n=$1 bin=$build/fuzz/fuzz_$1 log=$build/fuzz/$1.campaign.log t
+chunk() { # NAME SECONDS WORKER: one chunk; appends its ledger line; fails on a crash
+	local n=$1 secs=$2 bin=$build/fuzz/fuzz_$1 log=$build/fuzz/$1.campaign.$3.log t
 	mkdir -p "$corpus/$n"
 	(
-		chrt -i 0 "$bin" -max_len="$(max_len "$n")" -max_total_time="$chunk" -timeout=10 \
+		chrt -i 0 "$bin" -max_len="$(max_len "$n")" -max_total_time="$secs" -timeout=10 \
 		    -rss_limit_mb=1024 -artifact_prefix="$build/fuzz/$n-" -print_final_stats=1 \
 		    "$corpus/$n" "$here/corpus/$n" >"$log" 2>&1
 		echo "rc $?" >>"$log"
@@ -61,10 +68,38 @@ chunk() { # NAME: one chunk; appends its ledger line; fails on a crash
 		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -5 >&2; return 1; }
 }
 
-harness() { # NAME: chunks until the budget is used
-	while [ "$(used "$1" 2)" -lt "$budget" ]; do
-		chunk "$1" || return 1
+# The queue. $run holds, for this run only, a file per running chunk
+# (NAME.WORKER: its wall seconds) and a file per harness that crashed
+# (NAME.failed). pick prints "NAME SECONDS" for the harness with the most
+# CPU seconds left once the running chunks are counted, and claims them;
+# nothing when every harness is done or failed. A chunk is at least
+# min_chunk seconds: under load a chunk's CPU falls short of its wall time,
+# and the harness gets one more, short, chunk.
+min_chunk=$((chunk < 60 ? chunk : 60))
+pick() { # WORKER NAME...
+	local w=$1 n left best='' most=0
+	shift
+	for n in "$@"; do
+		[ -e "$run/$n.failed" ] && continue
+		left=$((budget - $(used "$n" 2) - $(cat "$run/$n".* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')))
+		[ "$left" -gt "$most" ] && { best=$n; most=$left; }
 	done
+	[ -n "$best" ] || return 0
+	[ "$most" -le "$chunk" ] || most=$chunk
+	[ "$most" -ge "$min_chunk" ] || most=$min_chunk
+	echo "$most" >"$run/$best.$w"
+	echo "$best $most"
+}
+
+worker() { # WORKER NAME...: chunks from the queue until it is empty
+	local w=$1 got n secs fail=0
+	shift
+	while got=$(flock "$run/lock" "$0" --pick "$run" "$w" "$@") && [ -n "$got" ]; do
+		read -r n secs <<<"$got"
+		chunk "$n" "$secs" "$w" || { fail=1; touch "$run/$n.failed"; }
+		rm -f "$run/$n.$w"
+	done
+	return $fail
 }
 
 carry() { # NAME...: one line of sums per harness, for the next machine
@@ -85,20 +120,23 @@ if [ "${1:-}" = --report ]; then
 	report "$@"
 	exit 0
 fi
+if [ "${1:-}" = --pick ]; then # RUN WORKER NAME...: under the queue's lock (worker)
+	run=$2
+	shift 2
+	pick "$@"
+	exit 0
+fi
 build=$1
 shift
-fail=0 running=0
-for n in "$@"; do
-	harness "$n" &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait -n || fail=1
-		running=$((running - 1))
-	fi
+run=$(mktemp -d)
+trap 'rm -rf "$run"' EXIT
+: >"$run/lock"
+fail=0
+for w in $(seq 1 "$jobs"); do
+	worker "$w" "$@" &
 done
-while [ "$running" -gt 0 ]; do
+for w in $(seq 1 "$jobs"); do
 	wait -n || fail=1
-	running=$((running - 1))
 done
 report "$@"
 exit $fail
