@@ -69,26 +69,34 @@ chunk() { # NAME SECONDS WORKER: one chunk; appends its ledger line; fails on a 
 }
 
 # The queue. $run holds, for this run only, a file per running chunk
-# (NAME.WORKER: its wall seconds) and a file per harness that crashed
-# (NAME.failed). pick prints "NAME SECONDS" for the harness with the most
-# CPU seconds left once the running chunks are counted, and claims them;
-# nothing when every harness is done or failed. A chunk is at least
-# min_chunk seconds: under load a chunk's CPU falls short of its wall time,
-# and the harness gets one more, short, chunk.
-min_chunk=$((chunk < 60 ? chunk : 60))
+# (NAME.WORKER: the CPU seconds it stands for) and a file per harness that
+# crashed (NAME.failed). pick prints "NAME SECONDS" and claims them: the
+# harness with the most CPU seconds left once the running chunks are
+# counted, for at most what it has left, at most FUZZ_CHUNK, and at most a
+# worker's share of what all harnesses have left (so that as the work runs
+# out the chunks shrink, and the workers finish together: no core idles
+# while another runs a last long chunk). It prints nothing when every
+# harness is done or failed. A chunk is at least min_chunk seconds, and its
+# wall time is a little longer than the CPU it stands for: a fuzzer gets
+# about 98 % of a core, and one that fell short would get one more, short,
+# chunk.
+min_chunk=$((chunk < 30 ? chunk : 30))
 pick() { # WORKER NAME...
-	local w=$1 n left best='' most=0
+	local w=$1 n left total=0 best='' most=0 secs
 	shift
 	for n in "$@"; do
 		[ -e "$run/$n.failed" ] && continue
-		left=$((budget - $(used "$n" 2) - $(cat "$run/$n".* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')))
+		left=$((budget - $(used "$n" 2) - $(cat "$run/$n".[0-9]* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')))
+		[ "$left" -gt 0 ] && total=$((total + left))
 		[ "$left" -gt "$most" ] && { best=$n; most=$left; }
 	done
 	[ -n "$best" ] || return 0
-	[ "$most" -le "$chunk" ] || most=$chunk
-	[ "$most" -ge "$min_chunk" ] || most=$min_chunk
-	echo "$most" >"$run/$best.$w"
-	echo "$best $most"
+	secs=$(((total + jobs - 1) / jobs))
+	[ "$most" -ge "$secs" ] || secs=$most
+	[ "$secs" -le "$chunk" ] || secs=$chunk
+	[ "$secs" -ge "$min_chunk" ] || secs=$min_chunk
+	echo "$secs" >"$run/$best.$w"
+	echo "$best $((secs + secs / 32 + 1))"
 }
 
 worker() { # WORKER NAME...: chunks from the queue until it is empty
